@@ -1,0 +1,212 @@
+"""The one layout of every page: top bar, left navigation (a drawer on phones), content."""
+
+from collections.abc import Callable
+from typing import Any
+
+import reflex as rx
+
+from cop_app.components import styles
+from cop_app.components.ui import link_button, loading_block
+from cop_app.states.auth import AuthState
+from cop_app.states.people import NavState
+
+
+def _nav_link(label: str, href: str, icon: str) -> rx.Component:
+    active = rx.State.router.page.path == href
+    return rx.link(
+        rx.hstack(rx.icon(icon, size=18), rx.text(label, size="3"), spacing="3", align="center"),
+        href=href,
+        underline="none",
+        color=rx.cond(active, rx.color(styles.ACCENT, 11), rx.color("gray", 12)),
+        background=rx.cond(active, rx.color(styles.ACCENT, 3), "transparent"),
+        padding="0.5em 0.75em",
+        border_radius="var(--radius-3)",
+        width="100%",
+        _hover={"background": rx.color("gray", 3)},
+    )
+
+
+def _community_link(card: Any) -> rx.Component:
+    return rx.link(
+        rx.text(card.name, size="2", trim="both"),
+        href="/c/" + card.slug,
+        underline="none",
+        color=rx.color("gray", 11),
+        padding="0.3em 0.75em 0.3em 2.6em",
+        width="100%",
+        _hover={"color": rx.color("gray", 12)},
+    )
+
+
+def nav_items() -> rx.Component:
+    """Navigation that fits the role: admins see the admin tools."""
+    return rx.vstack(
+        _nav_link("Home", "/", "house"),
+        _nav_link("Communities", "/communities", "users"),
+        rx.cond(
+            NavState.mine.length() > 0,
+            rx.vstack(rx.foreach(NavState.mine, _community_link), spacing="0", width="100%"),
+        ),
+        rx.cond(
+            AuthState.is_admin,
+            rx.vstack(
+                rx.text(
+                    "Admin",
+                    size="1",
+                    weight="bold",
+                    color_scheme="gray",
+                    padding="1em 0.75em 0.25em",
+                ),
+                _nav_link("Users", "/admin/users", "shield"),
+                spacing="1",
+                width="100%",
+            ),
+        ),
+        spacing="1",
+        width="100%",
+        as_="nav",
+        aria_label="Main",
+    )
+
+
+def _user_menu() -> rx.Component:
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.button(
+                rx.avatar(fallback=AuthState.user_initials, size="1", radius="full"),
+                rx.text(AuthState.user_name, display=["none", "none", "inline"]),
+                rx.icon("chevron_down", size=14),
+                variant="ghost",
+                aria_label="Account menu",
+            )
+        ),
+        rx.menu.content(
+            rx.menu.item(
+                "Your profile", on_click=rx.redirect("/u/" + AuthState.user_id.to_string())
+            ),
+            rx.menu.item("Settings", on_click=rx.redirect("/settings")),
+            rx.menu.separator(),
+            rx.menu.item("Sign out", on_click=AuthState.sign_out, color="red"),
+        ),
+    )
+
+
+def _mobile_nav() -> rx.Component:
+    return rx.box(
+        rx.drawer.root(
+            rx.drawer.trigger(
+                rx.icon_button(rx.icon("menu"), variant="ghost", aria_label="Open navigation")
+            ),
+            rx.drawer.overlay(z_index="40"),
+            rx.drawer.portal(
+                rx.drawer.content(
+                    rx.vstack(
+                        rx.hstack(
+                            rx.heading(styles.PRODUCT_NAME, size="4"),
+                            rx.spacer(),
+                            rx.drawer.close(
+                                rx.icon_button(
+                                    rx.icon("x"), variant="ghost", aria_label="Close navigation"
+                                )
+                            ),
+                            width="100%",
+                        ),
+                        nav_items(),
+                        spacing="4",
+                        padding="1em",
+                    ),
+                    background=rx.color("gray", 1),
+                    height="100%",
+                    width="17rem",
+                    z_index="50",
+                )
+            ),
+            direction="left",
+        ),
+        display=["block", "block", "none"],
+    )
+
+
+def top_bar() -> rx.Component:
+    """Product name, theme switch, and the user menu (or sign-in for visitors)."""
+    return rx.hstack(
+        rx.cond(AuthState.signed_in, _mobile_nav()),
+        rx.link(
+            rx.hstack(
+                rx.icon("sprout", color=rx.color(styles.ACCENT, 9)),
+                rx.heading(styles.PRODUCT_NAME, size="5"),
+                spacing="2",
+                align="center",
+            ),
+            href="/",
+            underline="none",
+            color=rx.color("gray", 12),
+        ),
+        rx.spacer(),
+        rx.color_mode.button(aria_label="Toggle light or dark theme", variant="ghost"),
+        rx.cond(
+            AuthState.signed_in,
+            _user_menu(),
+            rx.hstack(
+                link_button("Sign in", variant="soft", href="/signin"),
+                link_button("Sign up", href="/signup"),
+                spacing="2",
+            ),
+        ),
+        height=styles.TOPBAR_HEIGHT,
+        padding_x="1em",
+        align="center",
+        spacing="3",
+        border_bottom=f"1px solid {rx.color('gray', 5)}",
+        background=rx.color("gray", 1),
+        position="sticky",
+        top="0",
+        z_index="30",
+        width="100%",
+        as_="header",
+    )
+
+
+def shell(content: rx.Component, signed_in: bool) -> rx.Component:
+    """Signed-in pages get the left navigation; visitor pages use the full width."""
+    main = rx.box(
+        rx.box(content, max_width=styles.CONTENT_MAX_WIDTH, margin_x="auto", width="100%"),
+        padding=["1em", "1.5em", "2em"],
+        flex="1",
+        min_width="0",
+        as_="main",
+    )
+    if not signed_in:
+        return rx.box(top_bar(), main, min_height="100vh")
+    return rx.box(
+        top_bar(),
+        rx.hstack(
+            rx.box(
+                nav_items(),
+                width=styles.SIDEBAR_WIDTH,
+                padding="1em",
+                border_right=f"1px solid {rx.color('gray', 4)}",
+                min_height=f"calc(100vh - {styles.TOPBAR_HEIGHT})",
+                display=["none", "none", "block"],
+                flex_shrink="0",
+            ),
+            main,
+            spacing="0",
+            align="start",
+            width="100%",
+        ),
+        min_height="100vh",
+    )
+
+
+def member_page(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
+    """Wrap a page for members: the body renders only once the session checked out."""
+
+    def page() -> rx.Component:
+        return shell(rx.cond(AuthState.signed_in, body(), loading_block()), signed_in=True)
+
+    page.__name__ = body.__name__
+    return page
+
+
+MEMBER_ON_LOAD = [AuthState.require_login, NavState.load]

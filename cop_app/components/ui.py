@@ -1,0 +1,117 @@
+"""Small building blocks: page headers, empty states, labelled fields, tags."""
+
+from typing import Any
+
+import reflex as rx
+
+
+def page_header(title: Any, subtitle: Any = "", *actions: rx.Component) -> rx.Component:
+    """A page's title, a line saying what it is for, and its main actions."""
+    return rx.flex(
+        rx.vstack(
+            rx.heading(title, size="7", as_="h1"),
+            rx.cond(subtitle != "", rx.text(subtitle, color_scheme="gray", size="3")),
+            spacing="1",
+        ),
+        rx.spacer(),
+        rx.hstack(*actions, spacing="2"),
+        width="100%",
+        align="end",
+        wrap="wrap",
+        gap="3",
+        padding_bottom="1em",
+    )
+
+
+def empty_state(icon: str, title: str, hint: Any, *actions: rx.Component) -> rx.Component:
+    """What to show when a list is empty: what it is and what to do next."""
+    return rx.card(
+        rx.vstack(
+            rx.icon(icon, size=32, color=rx.color("gray", 9)),
+            rx.heading(title, size="4", as_="h2"),
+            rx.text(hint, color_scheme="gray", text_align="center"),
+            rx.hstack(*actions, spacing="2"),
+            align="center",
+            spacing="3",
+            padding="2em",
+        ),
+        width="100%",
+    )
+
+
+def field(
+    label: str,
+    name: str,
+    errors: Any,
+    *,
+    kind: str = "text",
+    placeholder: str = "",
+    default: Any = "",
+    hint: str = "",
+    required: bool = False,
+    multiline: bool = False,
+    max_length: int | None = None,
+    autocomplete: str = "",
+) -> rx.Component:
+    """A labelled input with its error right under it (the error names the field)."""
+    input_id = f"field-{name}"
+    props: dict[str, Any] = {
+        "id": input_id,
+        "name": name,
+        "placeholder": placeholder,
+        "default_value": default,
+        "required": required,
+        "width": "100%",
+        "aria_invalid": rx.cond(errors.contains(name), "true", "false"),
+        "aria_describedby": f"{input_id}-error",
+    }
+    if max_length:
+        props["max_length"] = max_length
+    if autocomplete:
+        props["auto_complete"] = autocomplete
+    control = (
+        rx.text_area(rows="4", **props) if multiline else rx.input(type=kind, size="3", **props)
+    )
+    return rx.vstack(
+        rx.el.label(rx.text(label, weight="medium", size="2"), html_for=input_id),
+        control,
+        rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")),
+        rx.cond(
+            errors.contains(name),
+            rx.text(
+                errors[name], id=f"{input_id}-error", color_scheme="red", size="2", role="alert"
+            ),
+        ),
+        spacing="1",
+        width="100%",
+        align="start",
+    )
+
+
+def form_error(errors: Any) -> rx.Component:
+    """An error not tied to one field."""
+    return rx.cond(
+        errors.contains("form"),
+        rx.callout(
+            errors["form"], icon="triangle_alert", color_scheme="red", role="alert", width="100%"
+        ),
+    )
+
+
+def tag_list(tags: Any) -> rx.Component:
+    """Tags as small badges."""
+    return rx.flex(
+        rx.foreach(tags, lambda t: rx.badge(t, variant="soft", radius="full")),
+        gap="1",
+        wrap="wrap",
+    )
+
+
+def loading_block() -> rx.Component:
+    """Shown while a page checks who is signed in or loads its data."""
+    return rx.center(rx.spinner(size="3"), padding="4em", width="100%", aria_label="Loading")
+
+
+def link_button(*children: Any, href: Any, **props: Any) -> rx.Component:
+    """A link that looks like a button (one element, role link, no nested controls)."""
+    return rx.button(rx.link(*children, href=href, underline="none"), as_child=True, **props)

@@ -1,0 +1,15 @@
+"""Builds the app and registers pages; nothing else."""
+
+import reflex as rx
+
+import cop_app.db
+import cop_app.models  # noqa: F401 - Alembic reads every table from SQLModel.metadata
+from cop_app import live
+from cop_app.pages import admin, communities, people, public
+
+app = rx.App(
+    toaster=rx.toast.provider(position="bottom-right", close_button=True),
+)
+for module in (public, communities, people, admin):
+    module.register(app)
+live.start()

@@ -1,0 +1,15 @@
+"""SQLModel tables: the single source of truth for every screen and room."""
+
+from cop_app.models.accounts import AuthSession, LoginAttempt, User
+from cop_app.models.activity import ActivityEvent, AuditEntry
+from cop_app.models.communities import Community, Membership
+
+__all__ = [
+    "ActivityEvent",
+    "AuditEntry",
+    "AuthSession",
+    "Community",
+    "LoginAttempt",
+    "Membership",
+    "User",
+]

@@ -1,0 +1,50 @@
+"""Accounts: users, server-side sessions and sign-in attempts (for throttling)."""
+
+from datetime import datetime
+
+from sqlmodel import Field, Index, SQLModel
+
+from cop_app.models.base import utcnow
+
+
+class User(SQLModel, table=True):
+    """A person with a site role; expertise is a space-separated list of tag slugs."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    display_name: str = Field(max_length=80)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(default="member", max_length=16, index=True)
+    bio: str = Field(default="", max_length=2000)
+    organisation: str = Field(default="", max_length=120)
+    expertise: str = Field(default="", max_length=500)
+    is_active: bool = Field(default=True)
+    suspended_until: datetime | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuthSession(SQLModel, table=True):
+    """A signed-in browser; only the SHA-256 of the browser's random id is stored."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = Field(default=None)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """Every sign-in attempt, kept to throttle per account and per client."""
+
+    __table_args__ = (
+        Index("ix_loginattempt_email_time", "email", "created_at"),
+        Index("ix_loginattempt_client_time", "client_key", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)
+    client_key: str = Field(max_length=64)
+    success: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,101 @@
+"""Admin pages: user management."""
+
+import reflex as rx
+
+from cop_app.components.layout import MEMBER_ON_LOAD, member_page
+from cop_app.components.ui import empty_state, page_header
+from cop_app.states.admin import AdminUsersState
+from cop_app.states.auth import AuthState
+
+
+def _role_select(row: rx.Var) -> rx.Component:
+    return rx.select.root(
+        rx.select.trigger(aria_label="Role of " + row.display_name),
+        rx.select.content(
+            rx.select.item("Member", value="member"),
+            rx.select.item("Mentor", value="mentor"),
+            rx.select.item("Admin", value="admin"),
+        ),
+        value=row.role,
+        on_change=lambda role: AdminUsersState.change_role(row.id, role),
+        size="1",
+    )
+
+
+def _row(row: rx.Var) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(rx.link(row.display_name, href="/u/" + row.id.to_string())),
+        rx.table.cell(row.email, display=["none", "none", "table-cell"]),
+        rx.table.cell(row.organisation, display=["none", "table-cell"]),
+        rx.table.cell(row.communities.to_string()),
+        rx.table.cell(_role_select(row)),
+    )
+
+
+@member_page
+def users() -> rx.Component:
+    """Search people and change their site role; every change is audited."""
+    return rx.cond(
+        AuthState.is_admin,
+        rx.vstack(
+            page_header("Users", "Search people and change site roles. Changes are audited."),
+            rx.flex(
+                rx.debounce_input(
+                    rx.input(
+                        placeholder="Search name, email or organisation",
+                        aria_label="Search users",
+                        value=AdminUsersState.query,
+                        on_change=AdminUsersState.set_query,
+                        width="100%",
+                        size="3",
+                    ),
+                    debounce_timeout=250,
+                ),
+                rx.select.root(
+                    rx.select.trigger(aria_label="Filter by role"),
+                    rx.select.content(
+                        rx.select.item("All roles", value="all"),
+                        rx.select.item("Members", value="member"),
+                        rx.select.item("Mentors", value="mentor"),
+                        rx.select.item("Admins", value="admin"),
+                    ),
+                    value=rx.cond(AdminUsersState.role == "", "all", AdminUsersState.role),
+                    on_change=AdminUsersState.set_role_filter,
+                    size="3",
+                ),
+                gap="2",
+                width="100%",
+            ),
+            rx.cond(
+                AdminUsersState.rows.length() > 0,
+                rx.table.root(
+                    rx.table.header(
+                        rx.table.row(
+                            rx.table.column_header_cell("Name"),
+                            rx.table.column_header_cell(
+                                "Email", display=["none", "none", "table-cell"]
+                            ),
+                            rx.table.column_header_cell(
+                                "Organisation", display=["none", "table-cell"]
+                            ),
+                            rx.table.column_header_cell("Communities"),
+                            rx.table.column_header_cell("Role"),
+                        )
+                    ),
+                    rx.table.body(rx.foreach(AdminUsersState.rows, _row)),
+                    width="100%",
+                ),
+                empty_state("search", "No one matches", "Try another name or clear the filter."),
+            ),
+            spacing="4",
+            width="100%",
+        ),
+        empty_state("lock", "Admins only", "This page is for site admins."),
+    )
+
+
+def register(app: rx.App) -> None:
+    """Add this module's routes."""
+    app.add_page(
+        users, route="/admin/users", title="Users", on_load=[*MEMBER_ON_LOAD, AdminUsersState.load]
+    )

@@ -1,0 +1,470 @@
+"""The directory, a community's page (live members), and the community form."""
+
+import reflex as rx
+
+from cop_app.components.layout import MEMBER_ON_LOAD, member_page
+from cop_app.components.ui import (
+    empty_state,
+    field,
+    form_error,
+    link_button,
+    loading_block,
+    page_header,
+    tag_list,
+)
+from cop_app.live import CommunityRoom
+from cop_app.states.auth import AuthState
+from cop_app.states.communities import CommunityFormState, CommunityState, DirectoryState
+
+
+def _kind_badge(kind: rx.Var, label: rx.Var) -> rx.Component:
+    return rx.badge(label, color_scheme=rx.cond(kind == "cop", "teal", "violet"), variant="soft")
+
+
+def _card(card: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.link(rx.heading(card.name, size="4", as_="h2"), href="/c/" + card.slug),
+                rx.spacer(),
+                _kind_badge(card.kind, card.kind_label),
+                width="100%",
+                align="center",
+                wrap="wrap",
+            ),
+            rx.text(card.domain, color_scheme="gray", size="2"),
+            tag_list(card.tags),
+            rx.hstack(
+                rx.icon("users", size=14),
+                rx.text(card.member_count.to_string() + " members", size="2"),
+                rx.cond(
+                    card.visibility == "approval", rx.badge("Approval to join", variant="outline")
+                ),
+                rx.cond(card.my_status == "active", rx.badge("Joined", color_scheme="green")),
+                rx.cond(card.my_status == "pending", rx.badge("Requested", color_scheme="amber")),
+                spacing="2",
+                align="center",
+                wrap="wrap",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+@member_page
+def directory() -> rx.Component:
+    """Every community, searchable by name or tag and filterable by kind."""
+    return rx.vstack(
+        page_header(
+            "Communities",
+            "Find the people who practise what you do.",
+            rx.cond(
+                AuthState.can_create_community,
+                link_button(rx.icon("plus"), "New community", href="/communities/new"),
+            ),
+        ),
+        rx.flex(
+            rx.box(
+                rx.debounce_input(
+                    rx.input(
+                        id="directory-search",
+                        aria_label="Search communities",
+                        placeholder="Search by name or tag",
+                        value=DirectoryState.query,
+                        on_change=DirectoryState.set_query,
+                        size="3",
+                        width="100%",
+                    ),
+                    debounce_timeout=250,
+                ),
+                flex="1",
+                min_width="12em",
+            ),
+            rx.select.root(
+                rx.select.trigger(aria_label="Kind of community", placeholder="All kinds"),
+                rx.select.content(
+                    rx.select.item("All kinds", value="all"),
+                    rx.select.item("Communities of Practice", value="cop"),
+                    rx.select.item("Communities of Interest", value="coi"),
+                ),
+                value=rx.cond(DirectoryState.kind == "", "all", DirectoryState.kind),
+                on_change=DirectoryState.set_kind,
+                size="3",
+            ),
+            gap="2",
+            width="100%",
+            wrap="wrap",
+        ),
+        rx.cond(DirectoryState.error != "", rx.callout(DirectoryState.error, color_scheme="red")),
+        rx.cond(
+            DirectoryState.cards.length() > 0,
+            rx.vstack(rx.foreach(DirectoryState.cards, _card), spacing="3", width="100%"),
+            empty_state(
+                "search",
+                "No communities match",
+                rx.cond(
+                    AuthState.can_create_community,
+                    "Try another word, or start the community yourself.",
+                    "Try another word or clear the filter.",
+                ),
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _member_row(member: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.avatar(fallback=member.display_name[0], size="2", radius="full"),
+        rx.vstack(
+            rx.link(member.display_name, href="/u/" + member.user_id.to_string(), weight="medium"),
+            rx.text(member.organisation, size="1", color_scheme="gray"),
+            spacing="0",
+        ),
+        rx.spacer(),
+        rx.cond(member.role == "steward", rx.badge("Steward", color_scheme="teal")),
+        width="100%",
+        align="center",
+        padding_y="0.4em",
+    )
+
+
+def _request_row(member: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.text(member.display_name, weight="medium"),
+        rx.text(member.organisation, size="1", color_scheme="gray"),
+        rx.spacer(),
+        rx.button(
+            "Approve",
+            size="1",
+            aria_label="Approve " + member.display_name,
+            on_click=CommunityState.decide(member.user_id, True),
+        ),
+        rx.button(
+            "Decline",
+            size="1",
+            variant="soft",
+            color_scheme="red",
+            aria_label="Decline " + member.display_name,
+            on_click=CommunityState.decide(member.user_id, False),
+        ),
+        width="100%",
+        align="center",
+        wrap="wrap",
+    )
+
+
+def _membership_action() -> rx.Component:
+    card = CommunityState.card
+    return rx.cond(
+        CommunityState.is_member,
+        rx.alert_dialog.root(
+            rx.alert_dialog.trigger(
+                rx.button("Leave community", variant="soft", color_scheme="gray")
+            ),
+            rx.alert_dialog.content(
+                rx.alert_dialog.title("Leave " + card.name + "?"),
+                rx.alert_dialog.description("You can join again at any time."),
+                rx.hstack(
+                    rx.alert_dialog.cancel(rx.button("Stay", variant="soft")),
+                    rx.alert_dialog.action(
+                        rx.button("Leave", color_scheme="red", on_click=CommunityState.leave)
+                    ),
+                    justify="end",
+                    spacing="2",
+                    padding_top="1em",
+                ),
+            ),
+        ),
+        rx.cond(
+            CommunityState.is_pending,
+            rx.button(
+                "Withdraw request",
+                variant="soft",
+                on_click=CommunityState.leave,
+                loading=CommunityState.busy,
+            ),
+            rx.button(
+                rx.cond(card.visibility == "approval", "Request to join", "Join community"),
+                on_click=CommunityState.join,
+                loading=CommunityState.busy,
+            ),
+        ),
+    )
+
+
+def _community_body() -> rx.Component:
+    card = CommunityState.card
+    return rx.vstack(
+        rx.flex(
+            rx.vstack(
+                rx.hstack(
+                    _kind_badge(card.kind, card.kind_label),
+                    rx.cond(
+                        card.visibility == "approval",
+                        rx.badge("Approval to join", variant="outline"),
+                    ),
+                    spacing="2",
+                ),
+                rx.heading(card.name, size="8", as_="h1"),
+                rx.text(card.domain, size="4", color_scheme="gray"),
+                rx.hstack(
+                    rx.icon("users", size=16),
+                    rx.text(
+                        CommunityRoom.member_count.to_string(),
+                        " members",
+                        aria_label="Member count",
+                        id="member-count",
+                    ),
+                    align="center",
+                    spacing="1",
+                ),
+                spacing="2",
+                flex="1",
+                min_width="14em",
+            ),
+            rx.hstack(
+                _membership_action(),
+                rx.cond(
+                    CommunityState.is_steward,
+                    link_button(
+                        rx.icon("settings"),
+                        "Settings",
+                        variant="outline",
+                        href="/c/" + card.slug + "/settings",
+                    ),
+                ),
+                spacing="2",
+            ),
+            gap="3",
+            wrap="wrap",
+            width="100%",
+            align="start",
+        ),
+        rx.tabs.root(
+            rx.tabs.list(
+                rx.tabs.trigger("About", value="about"),
+                rx.tabs.trigger("Members", value="members"),
+                rx.cond(
+                    CommunityState.is_steward,
+                    rx.tabs.trigger(
+                        "Requests (" + CommunityState.pending.length().to_string() + ")",
+                        value="requests",
+                    ),
+                ),
+            ),
+            rx.tabs.content(
+                rx.vstack(
+                    rx.heading("What we practise", size="4", as_="h2"),
+                    rx.text(card.domain),
+                    rx.cond(
+                        card.description != "", rx.text(card.description, white_space="pre-wrap")
+                    ),
+                    tag_list(card.tags),
+                    spacing="3",
+                    padding_y="1em",
+                ),
+                value="about",
+            ),
+            rx.tabs.content(
+                rx.vstack(
+                    rx.foreach(CommunityRoom.members, _member_row),
+                    rx.cond(
+                        CommunityRoom.member_count > CommunityRoom.members.length(),
+                        rx.text(
+                            "Showing the first ",
+                            CommunityRoom.members.length().to_string(),
+                            " members.",
+                            size="2",
+                            color_scheme="gray",
+                        ),
+                    ),
+                    spacing="1",
+                    padding_y="1em",
+                    width="100%",
+                    aria_label="Members",
+                ),
+                value="members",
+            ),
+            rx.tabs.content(
+                rx.cond(
+                    CommunityState.pending.length() > 0,
+                    rx.vstack(
+                        rx.foreach(CommunityState.pending, _request_row),
+                        spacing="2",
+                        padding_y="1em",
+                        width="100%",
+                    ),
+                    rx.text("No one is waiting to join.", color_scheme="gray", padding_y="1em"),
+                ),
+                value="requests",
+            ),
+            default_value="about",
+            width="100%",
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+@member_page
+def community() -> rx.Component:
+    """A community: its domain, live member list, and join or leave."""
+    return rx.cond(
+        CommunityState.found,
+        _community_body(),
+        rx.cond(
+            CommunityState.missing != "",
+            empty_state(
+                "map-pin-off",
+                "Community not found",
+                CommunityState.missing,
+                link_button("Browse communities", href="/communities"),
+            ),
+            loading_block(),
+        ),
+    )
+
+
+def _community_form(on_submit: rx.EventHandler, submit_label: str) -> rx.Component:
+    errors, values = CommunityFormState.errors, CommunityFormState.values
+    return rx.form(
+        rx.vstack(
+            form_error(errors),
+            field(
+                "Name",
+                "name",
+                errors,
+                required=True,
+                default=values["name"],
+                max_length=80,
+                placeholder="e.g. Perioperative Nursing Practice",
+            ),
+            rx.vstack(
+                rx.el.label(rx.text("Kind", weight="medium", size="2"), html_for="field-kind"),
+                rx.select.root(
+                    rx.select.trigger(id="field-kind", aria_label="Kind"),
+                    rx.select.content(
+                        rx.select.item("Community of Practice (we practise together)", value="cop"),
+                        rx.select.item("Community of Interest (we share a topic)", value="coi"),
+                    ),
+                    name="kind",
+                    default_value=values["kind"],
+                ),
+                spacing="1",
+            ),
+            field(
+                "Domain statement",
+                "domain",
+                errors,
+                required=True,
+                multiline=True,
+                default=values["domain"],
+                max_length=500,
+                hint="What you practise together, in one or two sentences.",
+            ),
+            field(
+                "Description",
+                "description",
+                errors,
+                multiline=True,
+                default=values["description"],
+                max_length=5000,
+            ),
+            field(
+                "Tags",
+                "tags",
+                errors,
+                default=values["tags"],
+                hint="Up to 8, separated by spaces or commas.",
+            ),
+            rx.vstack(
+                rx.el.label(
+                    rx.text("Who can join", weight="medium", size="2"), html_for="field-visibility"
+                ),
+                rx.select.root(
+                    rx.select.trigger(id="field-visibility", aria_label="Who can join"),
+                    rx.select.content(
+                        rx.select.item("Anyone signed in (open)", value="open"),
+                        rx.select.item("Stewards approve requests", value="approval"),
+                    ),
+                    name="visibility",
+                    default_value=values["visibility"],
+                ),
+                spacing="1",
+            ),
+            rx.button(submit_label, type="submit", size="3"),
+            spacing="4",
+            width="100%",
+            max_width="40em",
+        ),
+        on_submit=on_submit,
+        reset_on_submit=False,
+    )
+
+
+@member_page
+def new_community() -> rx.Component:
+    """Create a community (mentors and admins)."""
+    return rx.vstack(
+        page_header("New community", "Say what the community practises; you become its steward."),
+        rx.cond(
+            AuthState.can_create_community,
+            rx.cond(
+                CommunityFormState.values.contains("name"),
+                _community_form(CommunityFormState.create, "Create community"),
+                loading_block(),
+            ),
+            empty_state(
+                "lock",
+                "Mentors and admins create communities",
+                "Ask an admin to create one, or to make you a mentor.",
+            ),
+        ),
+        width="100%",
+    )
+
+
+@member_page
+def community_settings() -> rx.Component:
+    """Stewards edit their community."""
+    return rx.vstack(
+        page_header("Community settings", "Changes are recorded in the audit log."),
+        rx.cond(
+            CommunityFormState.editing_id > 0,
+            _community_form(CommunityFormState.save, "Save changes"),
+            loading_block(),
+        ),
+        width="100%",
+    )
+
+
+def register(app: rx.App) -> None:
+    """Add this module's routes."""
+    app.add_page(
+        directory,
+        route="/communities",
+        title="Communities",
+        on_load=[*MEMBER_ON_LOAD, DirectoryState.load],
+    )
+    app.add_page(
+        new_community,
+        route="/communities/new",
+        title="New community",
+        on_load=[*MEMBER_ON_LOAD, CommunityFormState.start_new],
+    )
+    app.add_page(
+        community,
+        route="/c/[slug]",
+        title="Community",
+        on_load=[*MEMBER_ON_LOAD, CommunityState.load_page],
+    )
+    app.add_page(
+        community_settings,
+        route="/c/[slug]/settings",
+        title="Community settings",
+        on_load=[*MEMBER_ON_LOAD, CommunityFormState.start_edit],
+    )

@@ -1,0 +1,237 @@
+"""The landing page, the member's home, sign in, sign up and the 404 page."""
+
+import reflex as rx
+
+from cop_app.components import styles
+from cop_app.components.layout import shell
+from cop_app.components.ui import (
+    empty_state,
+    field,
+    form_error,
+    link_button,
+    loading_block,
+    page_header,
+)
+from cop_app.states.auth import AuthState
+from cop_app.states.people import NavState
+
+
+def _pillar(icon: str, title: str, text: str) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.icon(icon, color=rx.color(styles.ACCENT, 9)),
+            rx.heading(title, size="4", as_="h3"),
+            rx.text(text, color_scheme="gray"),
+            spacing="2",
+        ),
+        flex="1",
+        min_width="14em",
+    )
+
+
+def landing() -> rx.Component:
+    """What the product is and who it serves, with the way in."""
+    return rx.vstack(
+        rx.heading("Learn together. Practise better.", size="9", as_="h1"),
+        rx.text(
+            f"{styles.PRODUCT_NAME} is home for communities of practice: surgeons and nurses "
+            "sharing techniques, science teachers trading lesson designs, software teams "
+            "growing their craft, public-health officers working across agencies.",
+            size="5",
+            color_scheme="gray",
+            max_width="40em",
+        ),
+        rx.hstack(
+            link_button("Create your account", size="3", href="/signup"),
+            link_button("Sign in", size="3", variant="soft", href="/signin"),
+            spacing="3",
+            wrap="wrap",
+        ),
+        rx.flex(
+            _pillar(
+                "compass",
+                "A shared domain",
+                "Every community states what it practises, so the right people find it.",
+            ),
+            _pillar(
+                "messages-square",
+                "A living community",
+                "Members join, meet stewards and experts, and see who is active now.",
+            ),
+            _pillar(
+                "sprout",
+                "A growing practice",
+                "Mentors move newcomers from interested to practising, visibly.",
+            ),
+            gap="3",
+            wrap="wrap",
+            width="100%",
+            padding_top="2em",
+        ),
+        spacing="5",
+        padding_y="3em",
+        align="start",
+    )
+
+
+def _community_tile(card: rx.Var) -> rx.Component:
+    return rx.link(
+        rx.card(
+            rx.vstack(
+                rx.heading(card.name, size="4", as_="h3"),
+                rx.text(card.domain, color_scheme="gray", size="2", trim="both"),
+                rx.text(card.member_count.to_string() + " members", size="1"),
+                spacing="2",
+            ),
+            width="100%",
+        ),
+        href="/c/" + card.slug,
+        underline="none",
+        color="inherit",
+    )
+
+
+def home() -> rx.Component:
+    """A member's home: their communities, or a way to find one."""
+    return rx.vstack(
+        page_header("Welcome, " + AuthState.user_name, "Your communities at a glance."),
+        rx.cond(
+            NavState.mine.length() > 0,
+            rx.grid(
+                rx.foreach(NavState.mine, _community_tile),
+                columns=rx.breakpoints(initial="1", sm="2"),
+                spacing="3",
+                width="100%",
+            ),
+            empty_state(
+                "users",
+                "You have not joined a community yet",
+                "Communities are where practitioners meet. Find one for your field and join it.",
+                link_button("Browse communities", href="/communities"),
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def index() -> rx.Component:
+    """Visitors see the landing page; members see their home."""
+    return rx.cond(
+        AuthState.checked,
+        rx.cond(AuthState.signed_in, shell(home(), signed_in=True), shell(landing(), False)),
+        loading_block(),
+    )
+
+
+def _auth_card(*children: rx.Component) -> rx.Component:
+    return rx.center(
+        rx.card(rx.vstack(*children, spacing="4"), width="100%", max_width="26em", padding="1.5em"),
+        padding_y="2em",
+    )
+
+
+def signin() -> rx.Component:
+    """Sign in; throttling messages appear under the password."""
+    errors = AuthState.signin_errors
+    return shell(
+        _auth_card(
+            rx.heading("Sign in", size="6", as_="h1"),
+            rx.form(
+                rx.vstack(
+                    form_error(errors),
+                    field(
+                        "Email", "email", errors, kind="email", required=True, autocomplete="email"
+                    ),
+                    field(
+                        "Password",
+                        "password",
+                        errors,
+                        kind="password",
+                        required=True,
+                        autocomplete="current-password",
+                    ),
+                    rx.button(
+                        "Sign in", type="submit", size="3", width="100%", loading=AuthState.busy
+                    ),
+                    spacing="3",
+                ),
+                on_submit=AuthState.sign_in,
+            ),
+            rx.text("New here? ", rx.link("Create an account", href="/signup"), size="2"),
+        ),
+        signed_in=False,
+    )
+
+
+def signup() -> rx.Component:
+    """Sign up with email, display name and a password of 10 or more characters."""
+    errors = AuthState.signup_errors
+    return shell(
+        _auth_card(
+            rx.heading("Create your account", size="6", as_="h1"),
+            rx.form(
+                rx.vstack(
+                    form_error(errors),
+                    field(
+                        "Email", "email", errors, kind="email", required=True, autocomplete="email"
+                    ),
+                    field(
+                        "Display name",
+                        "display_name",
+                        errors,
+                        required=True,
+                        max_length=80,
+                        autocomplete="name",
+                    ),
+                    field(
+                        "Password",
+                        "password",
+                        errors,
+                        kind="password",
+                        required=True,
+                        hint="At least 10 characters. A phrase of a few words works well.",
+                        autocomplete="new-password",
+                    ),
+                    rx.button(
+                        "Create account",
+                        type="submit",
+                        size="3",
+                        width="100%",
+                        loading=AuthState.busy,
+                    ),
+                    spacing="3",
+                ),
+                on_submit=AuthState.sign_up,
+            ),
+            rx.text("Already a member? ", rx.link("Sign in", href="/signin"), size="2"),
+        ),
+        signed_in=False,
+    )
+
+
+def not_found() -> rx.Component:
+    """The 404 page, with a way back."""
+    return shell(
+        empty_state(
+            "map-pin-off",
+            "Page not found",
+            "The page you asked for does not exist or has moved.",
+            link_button("Go home", href="/"),
+            link_button("Browse communities", variant="soft", href="/communities"),
+        ),
+        signed_in=False,
+    )
+
+
+def register(app: rx.App) -> None:
+    """Add this module's routes."""
+    app.add_page(
+        index,
+        route="/",
+        title=styles.PRODUCT_NAME,
+        on_load=[AuthState.check_session, NavState.load],
+    )
+    app.add_page(signin, route="/signin", title="Sign in", on_load=AuthState.redirect_if_signed_in)
+    app.add_page(signup, route="/signup", title="Sign up", on_load=AuthState.redirect_if_signed_in)
+    app.add_page(not_found, route="404", title="Page not found", on_load=AuthState.check_session)

@@ -1,0 +1,330 @@
+"""Accounts: sign-up, sign-in with throttling, server-side sessions, profile, password."""
+
+import hashlib
+import math
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, select, update
+
+from cop_app.models import AuthSession, LoginAttempt, User
+from cop_app.models.base import utcnow
+from cop_app.services import activity, passwords, settings, validation
+from cop_app.services.access import require_user
+from cop_app.services.errors import Invalid, NotFound, RateLimited
+
+ROLES = ("member", "mentor", "admin")
+_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+# Verifying against this when the email is unknown keeps timing the same either way.
+_DUMMY_HASH = passwords.pwd_context.hash("not-a-real-password-0")
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A user and the fresh session id for their browser (shown once, never stored)."""
+
+    user: User
+    token: str
+
+
+def normalise_email(value: object) -> str:
+    """Lowercase, trimmed and well-formed, or Invalid on the email field."""
+    email = validation.text(value, "email", "Email", min_len=1, max_len=254).lower()
+    if not _EMAIL_RE.match(email):
+        raise Invalid("Enter a valid email address, like name@example.org.", "email")
+    return email
+
+
+def token_hash(token: str) -> str:
+    """Only this digest is stored: a leaked table does not leak live sessions."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _new_session(session: Session, user: User) -> str:
+    token = secrets.token_urlsafe(32)  # 256 bits
+    now = utcnow()
+    session.add(
+        AuthSession(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + settings.SESSION_LIFETIME,
+        )
+    )
+    return token
+
+
+def _retry_minutes(oldest: datetime, window: timedelta) -> int:
+    seconds = (oldest + window - utcnow()).total_seconds()
+    return max(1, math.ceil(seconds / 60))
+
+
+def _check_throttle(session: Session, email: str, client_key: str) -> None:
+    since = utcnow() - settings.LOGIN_FAILURE_WINDOW
+    for column, value, limit in (
+        (LoginAttempt.email, email, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT),
+        (LoginAttempt.client_key, client_key, settings.LOGIN_MAX_FAILURES_PER_CLIENT),
+    ):
+        count, oldest = session.exec(
+            select(func.count(), func.min(LoginAttempt.created_at)).where(
+                column == value,
+                LoginAttempt.success == False,  # noqa: E712
+                LoginAttempt.created_at >= since,
+            )
+        ).one()
+        if count >= limit:
+            minutes = _retry_minutes(oldest, settings.LOGIN_FAILURE_WINDOW)
+            unit = "minute" if minutes == 1 else "minutes"
+            raise RateLimited(
+                f"Too many failed sign-in attempts. Try again in {minutes} {unit}.",
+                retry_after=minutes * 60,
+                field="password",
+            )
+
+
+def sign_up(
+    session: Session,
+    email: object,
+    display_name: object,
+    password: object,
+    client_key: str,
+) -> SignedIn:
+    """Create a member account and sign it in; nothing is written if any field is bad."""
+    email = normalise_email(email)
+    name = validation.text(
+        display_name, "display_name", "Display name", min_len=2, max_len=settings.DISPLAY_NAME_MAX
+    )
+    password = passwords.check_policy(password, email)
+    since = utcnow() - settings.SIGNUP_WINDOW
+    signups_here = session.exec(
+        select(func.count()).where(
+            LoginAttempt.client_key == client_key,
+            LoginAttempt.email == "signup",
+            LoginAttempt.created_at >= since,
+        )
+    ).one()
+    if signups_here >= settings.SIGNUP_MAX_PER_CLIENT:
+        raise RateLimited("Too many new accounts from this device. Try again later.", 3600)
+    if session.exec(select(User.id).where(User.email == email)).first() is not None:
+        raise Invalid("An account with this email already exists. Sign in instead.", "email")
+    user = User(email=email, display_name=name, password_hash=passwords.hash_password(password))
+    session.add(user)
+    session.flush()
+    session.add(LoginAttempt(email="signup", client_key=client_key, success=True))
+    token = _new_session(session, user)
+    activity.record(
+        session,
+        "user.signed_up",
+        user.id,
+        target_type="user",
+        target_id=user.id,
+        summary=f"{name} joined the platform",
+    )
+    session.commit()
+    session.refresh(user)
+    return SignedIn(user, token)
+
+
+def sign_in(session: Session, email: object, password: object, client_key: str) -> SignedIn:
+    """Verify credentials under per-account and per-client throttles; re-hash if outdated."""
+    email = normalise_email(email)
+    if not isinstance(password, str) or not password:
+        raise Invalid("Enter your password.", "password")
+    if len(password) > settings.PASSWORD_MAX_LENGTH:
+        raise Invalid("Email or password is not right.", "password")
+    _check_throttle(session, email, client_key)
+    user = session.exec(select(User).where(User.email == email)).first()
+    ok, new_hash = passwords.verify_password(password, user.password_hash if user else _DUMMY_HASH)
+    if not user or not ok:
+        session.add(LoginAttempt(email=email, client_key=client_key, success=False))
+        if user:
+            activity.record(
+                session,
+                "user.sign_in_failed",
+                user.id,
+                target_type="user",
+                target_id=user.id,
+                summary=f"Failed sign-in for {user.display_name}",
+            )
+        session.commit()
+        raise Invalid("Email or password is not right.", "password")
+    require_user(user)
+    if new_hash:
+        user.password_hash = new_hash
+        session.add(user)
+    session.add(LoginAttempt(email=email, client_key=client_key, success=True))
+    token = _new_session(session, user)
+    activity.record(
+        session,
+        "user.signed_in",
+        user.id,
+        target_type="user",
+        target_id=user.id,
+        summary=f"{user.display_name} signed in",
+    )
+    session.commit()
+    session.refresh(user)
+    return SignedIn(user, token)
+
+
+def user_for_token(session: Session, token: object) -> User | None:
+    """The signed-in user for a browser's session id, sliding its expiry; None if not valid."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return None
+    now = utcnow()
+    row = session.exec(
+        select(AuthSession, User)
+        .join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.token_hash == token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    auth, user = row
+    if auth.revoked_at is not None or auth.expires_at <= now:
+        return None
+    if not user.is_active or (user.suspended_until is not None and user.suspended_until > now):
+        return None
+    if now - auth.last_seen_at >= settings.SESSION_TOUCH_INTERVAL:
+        auth.last_seen_at = now
+        auth.expires_at = now + settings.SESSION_LIFETIME
+        session.add(auth)
+        session.commit()
+        session.refresh(user)
+    return user
+
+
+def sign_out(session: Session, token: object) -> None:
+    """Revoke this browser's session."""
+    if not isinstance(token, str) or not token:
+        return
+    session.exec(
+        update(AuthSession)
+        .where(AuthSession.token_hash == token_hash(token), AuthSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .values(revoked_at=utcnow())
+    )
+    session.commit()
+
+
+def revoke_all_sessions(session: Session, user_id: int) -> None:
+    """Revoke every session of a user in the caller's transaction."""
+    session.exec(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))  # type: ignore[union-attr]
+        .values(revoked_at=utcnow())
+    )
+
+
+def change_password(session: Session, actor: User | None, current: object, new: object) -> str:
+    """Check the current password, set the new one, revoke every session, start a new one."""
+    actor = require_user(actor)
+    if not isinstance(current, str) or not current:
+        raise Invalid("Enter your current password.", "current_password")
+    user = session.get(User, actor.id)
+    if user is None:
+        raise NotFound("Account not found.")
+    ok, _ = passwords.verify_password(current, user.password_hash)
+    if not ok:
+        raise Invalid("Your current password is not right.", "current_password")
+    try:
+        new = passwords.check_policy(new, user.email)
+    except Invalid as exc:
+        raise Invalid(exc.message, "new_password") from None
+    if new == current:
+        raise Invalid("Choose a password different from the current one.", "new_password")
+    user.password_hash = passwords.hash_password(new)
+    session.add(user)
+    revoke_all_sessions(session, user.id)
+    token = _new_session(session, user)
+    activity.record(
+        session,
+        "user.password_changed",
+        user.id,
+        target_type="user",
+        target_id=user.id,
+        summary=f"{user.display_name} changed their password",
+    )
+    session.commit()
+    return token
+
+
+def update_profile(
+    session: Session,
+    actor: User | None,
+    display_name: object,
+    bio: object,
+    organisation: object,
+    expertise: object,
+) -> User:
+    """Edit one's own profile; every field is checked before anything is written."""
+    actor = require_user(actor)
+    user = session.get(User, actor.id)
+    if user is None:
+        raise NotFound("Account not found.")
+    name = validation.text(
+        display_name, "display_name", "Display name", min_len=2, max_len=settings.DISPLAY_NAME_MAX
+    )
+    bio_text = validation.text(bio, "bio", "Bio", max_len=settings.BIO_MAX)
+    org = validation.text(
+        organisation, "organisation", "Organisation", max_len=settings.ORGANISATION_MAX
+    )
+    tags = validation.tags(
+        expertise,
+        "expertise",
+        max_tags=settings.EXPERTISE_MAX_TAGS,
+        max_len=settings.TAG_MAX_LENGTH,
+    )
+    user.display_name, user.bio, user.organisation, user.expertise = name, bio_text, org, tags
+    session.add(user)
+    activity.record(
+        session,
+        "user.profile_updated",
+        user.id,
+        target_type="user",
+        target_id=user.id,
+        summary=f"{name} updated their profile",
+    )
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def create_admin(session: Session, email: object, display_name: object, password: object) -> User:
+    """The first-admin command: a new admin, or promote an existing account."""
+    email = normalise_email(email)
+    existing = session.exec(select(User).where(User.email == email)).first()
+    if existing:
+        existing.role = "admin"
+        session.add(existing)
+        user = existing
+    else:
+        name = validation.text(
+            display_name,
+            "display_name",
+            "Display name",
+            min_len=2,
+            max_len=settings.DISPLAY_NAME_MAX,
+        )
+        password = passwords.check_policy(password, email)
+        user = User(
+            email=email,
+            display_name=name,
+            role="admin",
+            password_hash=passwords.hash_password(password),
+        )
+        session.add(user)
+        session.flush()
+    activity.record(
+        session,
+        "user.role_changed",
+        user.id,
+        target_type="user",
+        target_id=user.id,
+        summary=f"{user.display_name} became an admin (command line)",
+    )
+    session.commit()
+    session.refresh(user)
+    return user

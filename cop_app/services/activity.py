@@ -1,0 +1,57 @@
+"""Recording what happens: one ActivityEvent per action, announced after commit."""
+
+from sqlmodel import Session
+
+from cop_app.models import ActivityEvent, AuditEntry
+from cop_app.services.events import Change, on_commit
+
+ADMIN_ROOM = "admin-activity"
+
+
+def record(
+    session: Session,
+    kind: str,
+    actor_id: int | None,
+    *,
+    community_id: int | None = None,
+    target_type: str = "",
+    target_id: int | None = None,
+    summary: str = "",
+) -> ActivityEvent:
+    """Add an event to the caller's transaction; the admin room hears of it after commit."""
+    event = ActivityEvent(
+        kind=kind,
+        actor_id=actor_id,
+        community_id=community_id,
+        target_type=target_type,
+        target_id=target_id,
+        summary=summary[:300],
+    )
+    session.add(event)
+    on_commit(session, Change("activity", (ADMIN_ROOM,), {"kind": kind}))
+    return event
+
+
+def audit(
+    session: Session,
+    actor_id: int,
+    action: str,
+    target_type: str,
+    target_id: int | None,
+    *,
+    reason: str = "",
+    before: str = "",
+    after: str = "",
+) -> AuditEntry:
+    """Append an audit entry in the caller's transaction; there is no update or delete."""
+    entry = AuditEntry(
+        actor_id=actor_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        reason=reason[:500],
+        before=before[:2000],
+        after=after[:2000],
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,454 @@
+"""Communities: directory, pages, creation and editing, joining and approval."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from cop_app.models import Community, Membership, User
+from cop_app.models.base import utcnow
+from cop_app.services import activity, settings, validation
+from cop_app.services.access import (
+    CREATOR_ROLES,
+    access_community,
+    access_community_as_steward,
+    membership_of,
+    require_user,
+)
+from cop_app.services.errors import Forbidden, Invalid, NotFound
+from cop_app.services.events import Change, on_commit
+
+KINDS = ("cop", "coi")
+KIND_LABELS = {"cop": "Community of Practice", "coi": "Community of Interest"}
+VISIBILITIES = ("open", "approval")
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+def room_for(community_id: int) -> str:
+    """The live room of a community page (no underscores: Reflex room ids forbid them)."""
+    return f"community-{community_id}"
+
+
+@dataclass
+class CommunityCard:
+    """What the directory and a community page show; safe to send to any member."""
+
+    id: int
+    slug: str
+    name: str
+    kind: str
+    kind_label: str
+    domain: str
+    description: str
+    tags: list[str]
+    visibility: str
+    member_count: int
+    last_activity_at: datetime
+    my_role: str = ""
+    my_status: str = ""
+
+
+@dataclass
+class MemberView:
+    """A member as listed on a community page."""
+
+    user_id: int
+    display_name: str
+    organisation: str
+    role: str
+    joined_at: datetime
+    expertise: list[str] = field(default_factory=list)
+
+
+def _card(community: Community, membership: Membership | None) -> CommunityCard:
+    return CommunityCard(
+        id=community.id or 0,
+        slug=community.slug,
+        name=community.name,
+        kind=community.kind,
+        kind_label=KIND_LABELS.get(community.kind, community.kind),
+        domain=community.domain,
+        description=community.description,
+        tags=validation.split_tags(community.tags),
+        visibility=community.visibility,
+        member_count=community.member_count,
+        last_activity_at=community.last_activity_at,
+        my_role=membership.role if membership and membership.status == "active" else "",
+        my_status=membership.status if membership else "",
+    )
+
+
+def list_directory(
+    session: Session,
+    actor: User | None,
+    query: object = "",
+    kind: object = "",
+    mine_only: bool = False,
+    page: int = 0,
+) -> list[CommunityCard]:
+    """Search by name or tag, filter by kind; most active first, one page at a time."""
+    user = require_user(actor)
+    text = validation.text(query, "query", "Search", max_len=100).lower()
+    stmt = select(Community, Membership).join(
+        Membership,
+        (Membership.community_id == Community.id) & (Membership.user_id == user.id),
+        isouter=True,
+    )
+    if text:
+        like = f"%{text}%"
+        stmt = stmt.where(
+            or_(func.lower(Community.name).like(like), func.lower(Community.tags).like(like))
+        )
+    if kind:
+        stmt = stmt.where(Community.kind == validation.choice(kind, KINDS, "kind", "Kind"))
+    if mine_only:
+        stmt = stmt.where(Membership.status == "active")
+    size = settings.DIRECTORY_PAGE_SIZE
+    stmt = stmt.order_by(col(Community.last_activity_at).desc(), col(Community.id).desc())
+    rows = session.exec(stmt.offset(max(0, int(page)) * size).limit(size)).all()
+    return [_card(c, m) for c, m in rows]
+
+
+def get_by_slug(session: Session, actor: User | None, slug: object) -> CommunityCard:
+    """One community's card, with the actor's own role in it."""
+    user = require_user(actor)
+    if not isinstance(slug, str) or not slug or len(slug) > 60:
+        raise NotFound("This community does not exist.")
+    community = session.exec(select(Community).where(Community.slug == slug)).first()
+    if community is None:
+        raise NotFound("This community does not exist.")
+    return _card(community, membership_of(session, community.id, user.id))
+
+
+def list_members(
+    session: Session, actor: User | None, community_id: int, status: str = "active"
+) -> list[MemberView]:
+    """Members (stewards first), or pending requests which only stewards may see."""
+    if status == "pending":
+        access_community_as_steward(session, actor, community_id)
+    else:
+        access_community(session, actor, community_id)
+    return member_views(session, community_id, status)
+
+
+def member_views(session: Session, community_id: int, status: str) -> list[MemberView]:
+    """Members (stewards first) without an access check: for callers that already checked."""
+    rows = session.exec(
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.community_id == community_id, Membership.status == status)
+        .order_by(col(Membership.role).desc(), col(Membership.created_at))
+        .limit(settings.MEMBERS_PAGE_SIZE)
+    ).all()
+    return [
+        MemberView(
+            user_id=u.id or 0,
+            display_name=u.display_name,
+            organisation=u.organisation,
+            role=m.role,
+            joined_at=m.created_at,
+            expertise=validation.split_tags(u.expertise)[:3],
+        )
+        for m, u in rows
+    ]
+
+
+def member_count(session: Session, community_id: int) -> int:
+    """The stored count (kept exact by _recount inside each membership change)."""
+    community = session.get(Community, community_id)
+    return community.member_count if community else 0
+
+
+def _unique_slug(session: Session, name: str) -> str:
+    base = _SLUG_RE.sub("-", name.lower()).strip("-")[:50] or "community"
+    slug, n = base, 2
+    while session.exec(select(Community.id).where(Community.slug == slug)).first() is not None:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+@dataclass(frozen=True)
+class CommunityInput:
+    """The editable fields, validated together so nothing is half-written."""
+
+    name: str
+    kind: str
+    domain: str
+    description: str
+    tags: str
+    visibility: str
+
+
+def clean_input(
+    name: object,
+    kind: object,
+    domain: object,
+    description: object,
+    tags: object,
+    visibility: object,
+) -> CommunityInput:
+    """Validate every field of the community form."""
+    return CommunityInput(
+        name=validation.text(
+            name,
+            "name",
+            "Name",
+            min_len=settings.COMMUNITY_NAME_MIN,
+            max_len=settings.COMMUNITY_NAME_MAX,
+        ),
+        kind=validation.choice(kind, KINDS, "kind", "Kind"),
+        domain=validation.text(
+            domain,
+            "domain",
+            "Domain statement",
+            min_len=settings.COMMUNITY_DOMAIN_MIN,
+            max_len=settings.COMMUNITY_DOMAIN_MAX,
+        ),
+        description=validation.text(
+            description, "description", "Description", max_len=settings.COMMUNITY_DESCRIPTION_MAX
+        ),
+        tags=validation.tags(
+            tags, "tags", max_tags=settings.COMMUNITY_MAX_TAGS, max_len=settings.TAG_MAX_LENGTH
+        ),
+        visibility=validation.choice(visibility, VISIBILITIES, "visibility", "Visibility"),
+    )
+
+
+def create_community(session: Session, actor: User | None, data: CommunityInput) -> Community:
+    """Mentors and admins create communities; the creator becomes the first steward."""
+    user = require_user(actor)
+    if user.role not in CREATOR_ROLES:
+        raise Forbidden("Only mentors and admins can create communities.")
+    name_taken = session.exec(
+        select(Community.id).where(func.lower(Community.name) == data.name.lower())
+    ).first()
+    if name_taken is not None:
+        raise Invalid("A community with this name already exists.", "name")
+    community = Community(
+        slug=_unique_slug(session, data.name),
+        name=data.name,
+        kind=data.kind,
+        domain=data.domain,
+        description=data.description,
+        tags=data.tags,
+        visibility=data.visibility,
+        member_count=1,
+        created_by=user.id,
+    )
+    session.add(community)
+    session.flush()
+    session.add(Membership(community_id=community.id, user_id=user.id, role="steward"))
+    activity.record(
+        session,
+        "community.created",
+        user.id,
+        community_id=community.id,
+        target_type="community",
+        target_id=community.id,
+        summary=f"{user.display_name} created {community.name}",
+    )
+    on_commit(session, Change("community.created", ("directory",), {"id": community.id}))
+    session.commit()
+    session.refresh(community)
+    return community
+
+
+def edit_community(
+    session: Session, actor: User | None, community_id: int, data: CommunityInput
+) -> Community:
+    """Stewards edit their community; the change is audited with before and after."""
+    community, user = access_community_as_steward(session, actor, community_id)
+    clash = session.exec(
+        select(Community.id).where(
+            func.lower(Community.name) == data.name.lower(), Community.id != community.id
+        )
+    ).first()
+    if clash is not None:
+        raise Invalid("A community with this name already exists.", "name")
+    fields = ("name", "kind", "domain", "description", "tags", "visibility")
+    before = {f: getattr(community, f) for f in fields}
+    for f in fields:
+        setattr(community, f, getattr(data, f))
+    after = {f: getattr(community, f) for f in fields}
+    changed = {f: after[f] for f in fields if before[f] != after[f]}
+    if not changed:
+        return community
+    session.add(community)
+    activity.record(
+        session,
+        "community.edited",
+        user.id,
+        community_id=community.id,
+        target_type="community",
+        target_id=community.id,
+        summary=f"{user.display_name} edited {community.name}",
+    )
+    activity.audit(
+        session,
+        user.id,
+        "community.edit",
+        "community",
+        community.id,
+        before=repr({f: before[f] for f in changed}),
+        after=repr(changed),
+    )
+    on_commit(session, Change("community.edited", (room_for(community.id),), {}))
+    session.commit()
+    session.refresh(community)
+    return community
+
+
+def _recount(session: Session, community: Community) -> None:
+    session.flush()
+    community.member_count = session.exec(
+        select(func.count()).where(
+            Membership.community_id == community.id, Membership.status == "active"
+        )
+    ).one()
+    community.last_activity_at = utcnow()
+    session.add(community)
+
+
+def join(session: Session, actor: User | None, community_id: int) -> str:
+    """Join an open community, or ask to join an approval-only one; returns the new status."""
+    user = require_user(actor)
+    community = access_community(session, user, community_id)
+    existing = membership_of(session, community.id, user.id)
+    if existing is not None:
+        if existing.status == "pending":
+            raise Invalid("Your request to join is waiting for a steward.")
+        raise Invalid("You are already a member of this community.")
+    status = "active" if community.visibility == "open" else "pending"
+    session.add(Membership(community_id=community.id, user_id=user.id, status=status))
+    kind = "community.joined" if status == "active" else "community.join_requested"
+    verb = "joined" if status == "active" else "asked to join"
+    if status == "active":
+        _recount(session, community)
+    activity.record(
+        session,
+        kind,
+        user.id,
+        community_id=community.id,
+        target_type="community",
+        target_id=community.id,
+        summary=f"{user.display_name} {verb} {community.name}",
+    )
+    on_commit(session, Change("community.members", (room_for(community.id),), {}))
+    session.commit()
+    return status
+
+
+def leave(session: Session, actor: User | None, community_id: int) -> None:
+    """Leave, or withdraw a pending request; the last steward must hand over first."""
+    user = require_user(actor)
+    community = access_community(session, user, community_id)
+    membership = membership_of(session, community.id, user.id)
+    if membership is None:
+        raise Invalid("You are not a member of this community.")
+    if membership.role == "steward" and membership.status == "active":
+        stewards = session.exec(
+            select(func.count()).where(
+                Membership.community_id == community.id,
+                Membership.role == "steward",
+                Membership.status == "active",
+            )
+        ).one()
+        if stewards <= 1:
+            raise Invalid("You are the only steward. Appoint another steward before leaving.")
+    was_active = membership.status == "active"
+    session.delete(membership)
+    if was_active:
+        _recount(session, community)
+    activity.record(
+        session,
+        "community.left",
+        user.id,
+        community_id=community.id,
+        target_type="community",
+        target_id=community.id,
+        summary=f"{user.display_name} left {community.name}",
+    )
+    on_commit(session, Change("community.members", (room_for(community.id),), {}))
+    session.commit()
+
+
+def decide_request(
+    session: Session, actor: User | None, community_id: int, user_id: int, approve: bool
+) -> None:
+    """A steward approves or declines a pending request to join."""
+    community, steward = access_community_as_steward(session, actor, community_id)
+    membership = membership_of(session, community.id, user_id)
+    if membership is None or membership.status != "pending":
+        raise NotFound("There is no pending request from this person.")
+    applicant = session.get(User, user_id)
+    name = applicant.display_name if applicant else "someone"
+    if approve:
+        membership.status = "active"
+        membership.created_at = utcnow()
+        session.add(membership)
+        _recount(session, community)
+    else:
+        session.delete(membership)
+    verb = "approved" if approve else "declined"
+    activity.record(
+        session,
+        f"community.request_{verb}",
+        steward.id,
+        community_id=community.id,
+        target_type="user",
+        target_id=user_id,
+        summary=f"{steward.display_name} {verb} {name} in {community.name}",
+    )
+    activity.audit(
+        session,
+        steward.id,
+        f"membership.{verb}",
+        "user",
+        user_id,
+        before="pending",
+        after="active" if approve else "removed",
+    )
+    on_commit(session, Change("community.members", (room_for(community.id),), {}))
+    session.commit()
+
+
+def set_member_role(
+    session: Session, actor: User | None, community_id: int, user_id: int, role: object
+) -> None:
+    """A steward appoints or steps down another steward; audited."""
+    community, steward = access_community_as_steward(session, actor, community_id)
+    role = validation.choice(role, ("member", "steward"), "role", "Role")
+    membership = membership_of(session, community.id, user_id)
+    if membership is None or membership.status != "active":
+        raise NotFound("This person is not a member of the community.")
+    if membership.role == role:
+        return
+    if role == "member":
+        stewards = session.exec(
+            select(func.count()).where(
+                Membership.community_id == community.id,
+                Membership.role == "steward",
+                Membership.status == "active",
+            )
+        ).one()
+        if stewards <= 1:
+            raise Invalid("A community needs at least one steward.")
+    before = membership.role
+    membership.role = role
+    session.add(membership)
+    activity.record(
+        session,
+        "community.role_changed",
+        steward.id,
+        community_id=community.id,
+        target_type="user",
+        target_id=user_id,
+        summary=f"{steward.display_name} made a member {role} of {community.name}",
+    )
+    activity.audit(
+        session, steward.id, "membership.role", "user", user_id, before=before, after=role
+    )
+    on_commit(session, Change("community.members", (room_for(community.id),), {}))
+    session.commit()

@@ -1,0 +1,65 @@
+"""An in-process hook: services announce committed changes; live.py subscribes.
+
+Changes are queued on the SQLAlchemy session and emitted only after COMMIT, so a
+rolled-back write never reaches a browser (Zulip's send_event_on_commit).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlmodel import Session
+
+
+@dataclass(frozen=True)
+class Change:
+    """What changed and which rooms may care; rooms re-read the database."""
+
+    kind: str
+    rooms: tuple[str, ...]
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Listener = Callable[[Change], None]
+_listeners: list[Listener] = []
+_PENDING = "cop_pending_changes"
+
+
+def subscribe(listener: Listener) -> None:
+    """Register a listener (idempotent)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def unsubscribe(listener: Listener) -> None:
+    """Remove a listener (used by tests)."""
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
+def emit(change: Change) -> None:
+    """Hand a change to every listener now; a failing listener never breaks the write."""
+    for listener in list(_listeners):
+        try:
+            listener(change)
+        except Exception:
+            import logging
+
+            logging.getLogger(__name__).exception("change listener failed")
+
+
+def on_commit(session: Session, change: Change) -> None:
+    """Queue a change to be emitted when this session's transaction commits."""
+    session.info.setdefault(_PENDING, []).append(change)
+
+
+@event.listens_for(Session, "after_commit")
+def _flush_pending(session: Session) -> None:
+    for change in session.info.pop(_PENDING, []):
+        emit(change)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)

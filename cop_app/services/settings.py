@@ -1,0 +1,38 @@
+"""Every limit of the product in one place, named and documented (Discourse-style)."""
+
+from datetime import timedelta
+
+# Passwords: length only, no composition rules (NIST 800-63B); common ones refused.
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 128
+
+# Sessions slide: each use pushes expiry to now + SESSION_LIFETIME.
+SESSION_LIFETIME = timedelta(days=14)
+# Writing last_seen on every event would turn reads into writes; refresh at most this often.
+SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
+
+# Sign-in throttling: after this many failures in the window, refuse until it passes.
+LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+LOGIN_MAX_FAILURES_PER_CLIENT = 20
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+# Sign-ups from one client in the window (throttles scripted account creation).
+SIGNUP_MAX_PER_CLIENT = 10
+SIGNUP_WINDOW = timedelta(hours=1)
+
+# Field lengths users see in messages.
+DISPLAY_NAME_MAX = 80
+BIO_MAX = 2000
+ORGANISATION_MAX = 120
+EXPERTISE_MAX_TAGS = 12
+TAG_MAX_LENGTH = 30
+COMMUNITY_NAME_MIN = 3
+COMMUNITY_NAME_MAX = 80
+COMMUNITY_DOMAIN_MIN = 10
+COMMUNITY_DOMAIN_MAX = 500
+COMMUNITY_DESCRIPTION_MAX = 5000
+COMMUNITY_MAX_TAGS = 8
+
+# List caps: a list var is re-sent whole on change, so every list is a page.
+DIRECTORY_PAGE_SIZE = 30
+MEMBERS_PAGE_SIZE = 50
+USERS_PAGE_SIZE = 50

@@ -1,0 +1,73 @@
+"""Input clean-up shared by every service: arguments arrive as any browser sent them."""
+
+import re
+from typing import Any
+
+from cop_app.services.errors import Invalid
+
+_TAG_RE = re.compile(r"[^a-z0-9+#.-]+")
+
+
+def text(value: Any, field: str, label: str, *, min_len: int = 0, max_len: int) -> str:
+    """A trimmed string within bounds, or Invalid naming the field."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise Invalid(f"{label} must be text.", field)
+    value = value.strip()
+    if min_len and len(value) < min_len:
+        if min_len == 1:
+            raise Invalid(f"{label} is required.", field)
+        raise Invalid(f"{label} must be at least {min_len} characters.", field)
+    if len(value) > max_len:
+        raise Invalid(f"{label} must be at most {max_len} characters.", field)
+    return value
+
+
+def integer(value: Any, field: str = "id", label: str = "Id") -> int:
+    """A positive integer id; booleans and floats are refused."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise Invalid(f"{label} is not valid.", field)
+    try:
+        number = int(value)
+    except ValueError:
+        raise Invalid(f"{label} is not valid.", field) from None
+    if number <= 0 or number > 2**62:
+        raise Invalid(f"{label} is not valid.", field)
+    return number
+
+
+def choice(value: Any, options: tuple[str, ...], field: str, label: str) -> str:
+    """One of a fixed set of strings."""
+    if not isinstance(value, str) or value not in options:
+        raise Invalid(f"{label} must be one of: {', '.join(options)}.", field)
+    return value
+
+
+def tags(value: Any, field: str, *, max_tags: int, max_len: int) -> str:
+    """Comma- or space-separated tags, normalised to unique lowercase slugs."""
+    if value is None:
+        value = ""
+    if isinstance(value, list | tuple):
+        value = " ".join(str(v) for v in value)
+    if not isinstance(value, str):
+        raise Invalid("Tags must be text.", field)
+    if len(value) > max_tags * (max_len + 2):
+        raise Invalid(f"At most {max_tags} tags.", field)
+    seen: list[str] = []
+    for raw in re.split(r"[,\s]+", value.lower()):
+        tag = _TAG_RE.sub("-", raw).strip("-")
+        if not tag:
+            continue
+        if len(tag) > max_len:
+            raise Invalid(f"Tag “{tag[:20]}…” is longer than {max_len} characters.", field)
+        if tag not in seen:
+            seen.append(tag)
+    if len(seen) > max_tags:
+        raise Invalid(f"At most {max_tags} tags.", field)
+    return " ".join(seen)
+
+
+def split_tags(stored: str) -> list[str]:
+    """The stored space-separated form as a list."""
+    return [t for t in stored.split(" ") if t]

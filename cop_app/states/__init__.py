@@ -1,0 +1,1 @@
+"""Reflex states: one per domain, thin; every handler re-checks the caller."""
