@@ -8,6 +8,8 @@ arrive together are coalesced into one refresh (bursts cost one write, not many)
 
 import asyncio
 import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 import reflex as rx
 from reflex.istate.manager.token import BaseStateToken
@@ -31,9 +33,15 @@ class CommunityRoom(rx.SharedState):
     members: list[communities.MemberView] = []
 
     def _refresh(self, session: Session, community_id: int) -> None:
-        self.community_id = community_id
-        self.member_count = communities.member_count(session, community_id)
-        self.members = communities.member_views(session, community_id, "active")
+        count = communities.member_count(session, community_id)
+        members = communities.member_views(session, community_id, "active")
+        # Assign only what changed: an unchanged var would still be re-sent to every viewer.
+        if self.community_id != community_id:
+            self.community_id = community_id
+        if self.member_count != count:
+            self.member_count = count
+        if self.members != members:
+            self.members = members
 
 
 _ROOMS: dict[str, type[rx.State]] = {"community": CommunityRoom}
@@ -46,14 +54,21 @@ def room_class(room: str) -> type[rx.State] | None:
     return _ROOMS.get(room.rsplit("-", 1)[0])
 
 
+def _app_modify_state(token: BaseStateToken) -> AbstractAsyncContextManager[rx.State]:
+    return RegistrationContext.get().app.modify_state(token)
+
+
+# How a room's state is opened for writing; tests point it at their own state manager.
+modify_state: Callable[[BaseStateToken], AbstractAsyncContextManager[rx.State]] = _app_modify_state
+
+
 async def publish(room: str) -> None:
     """Re-read one room from the database and push it to every linked client."""
     cls = room_class(room)
     if cls is None:
         return
     ident = int(room.rpartition("-")[2])
-    app = RegistrationContext.get().app
-    async with app.modify_state(BaseStateToken(ident=room, cls=cls)) as root:
+    async with modify_state(BaseStateToken(ident=room, cls=cls)) as root:
         state = await root.get_state(cls)
         with rx.session() as session:
             state._refresh(session, ident)
@@ -78,13 +93,20 @@ async def _flush() -> None:
 
 def _schedule() -> None:
     global _flush_task
-    if _flush_task is not None:
-        return
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
+        _pending.clear()
         return  # no event loop (CLI, seed): nobody is connected to hear it
+    if _flush_task is not None and not _flush_task.done() and _flush_task.get_loop() is loop:
+        return
     _flush_task = loop.create_task(_flush())
+
+
+async def drain() -> None:
+    """Wait until every queued room has been published (tests and benchmarks)."""
+    while _flush_task is not None and not _flush_task.done():
+        await asyncio.shield(_flush_task)
 
 
 def on_change(change: Change) -> None:

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# `make run`: install what is missing, bring the SQLite schema up to date, load the demo
+# data (idempotent), then serve the app: frontend :3000, backend :8000.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+. scripts/env.sh
+
+reflex db migrate                   # Alembic migrations under alembic/
+python -m cop_app.manage seed       # adds the demo data only where it is missing
+exec reflex run --frontend-port 3000 --backend-port 8000

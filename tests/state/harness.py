@@ -1,0 +1,143 @@
+"""Drive Reflex state handlers the way the server does: through Reflex's own event processor.
+
+Each `Browser` is one client token; `call` sends one event and returns every delta and
+front-end event the server emitted for it. Exceptions raised in a handler are recorded.
+"""
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from reflex.istate.manager.memory import StateManagerMemory
+from reflex.istate.manager.token import BaseStateToken
+from reflex.state import BaseState, StateUpdate
+from reflex_base.event import Event
+from reflex_base.event.processor.base_state_processor import BaseStateEventProcessor
+
+import cop_app.cop_app  # noqa: F401 - registers every state and page with Reflex
+from cop_app import live
+from cop_app.states.auth import AuthState
+
+
+@dataclass
+class Recorder:
+    """Stands in for the socket namespace: keeps what would be sent to each browser."""
+
+    updates: list[tuple[str, StateUpdate]] = field(default_factory=list)
+
+    async def emit_update(self, update: StateUpdate, token: str) -> None:
+        """Record one update for one token."""
+        self.updates.append((token, update))
+
+
+@dataclass
+class Server:
+    """A processor, a state manager and the failures handlers raised."""
+
+    processor: BaseStateEventProcessor
+    manager: StateManagerMemory
+    recorder: Recorder
+    errors: list[BaseException] = field(default_factory=list)
+
+
+@dataclass
+class Browser:
+    """One client token on one page."""
+
+    server: Server
+    path: str = "/"
+    query: dict[str, str] = field(default_factory=dict)
+    token: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def _router_data(self) -> dict[str, Any]:
+        qs = "&".join(f"{k}={v}" for k, v in self.query.items())
+        return {
+            "token": self.token,
+            "pathname": self.path,
+            "query": dict(self.query),
+            "asPath": self.path + (f"?{qs}" if qs else ""),
+            "headers": {"origin": "http://localhost:3000"},
+            "ip": "127.0.0.9",
+        }
+
+    async def call(self, state: type[BaseState], handler: str, **payload: Any) -> list[StateUpdate]:
+        """Send one event; return the updates this browser received for it."""
+        before = len(self.server.recorder.updates)
+        event = Event(
+            name=f"{state.get_full_name()}.{handler}",
+            payload=payload,
+            router_data=self._router_data(),
+        )
+        future = await self.server.processor.enqueue(self.token, event)
+        await asyncio.wait_for(future, timeout=30)
+        await live.drain()
+        return [u for t, u in self.server.recorder.updates[before:] if t == self.token]
+
+    async def sign_in_with_token(self, session_token: str) -> None:
+        """Put a session id into this browser's storage var, as the browser would hold it.
+
+        The first event of a token hydrates its state, so it is sent before the id is set.
+        """
+        await self.call(AuthState, "ping")
+        async with self.server.manager.modify_state(
+            BaseStateToken(ident=self.token, cls=AuthState)
+        ) as root:
+            auth = await root.get_state(AuthState)
+            auth.session_token = session_token
+
+    async def state(self, cls: type[BaseState]) -> BaseState:
+        """Read this browser's copy of a state (linked rooms resolve to the room)."""
+        async with self.server.manager.modify_state_with_links(
+            BaseStateToken(ident=self.token, cls=cls)
+        ) as root:
+            return await root.get_state(cls)
+
+
+@contextmanager
+def server_errors(server: Server) -> Iterator[list[BaseException]]:
+    """The exceptions raised by handlers while the block ran."""
+    start = len(server.errors)
+    collected: list[BaseException] = []
+    yield collected
+    collected.extend(server.errors[start:])
+
+
+async def start_server() -> Server:
+    """A started event processor over an in-memory state manager."""
+    recorder = Recorder()
+    manager = StateManagerMemory()
+    processor = BaseStateEventProcessor()
+    server = Server(processor=processor, manager=manager, recorder=recorder)
+
+    def on_error(exc: Exception) -> None:
+        server.errors.append(exc)
+
+    processor.backend_exception_handler = on_error
+    processor.configure(state_manager=manager, event_namespace=recorder)  # type: ignore[arg-type]
+    await processor.start()
+    # Rooms are published into this server's state manager instead of the running app's.
+    live.modify_state = manager.modify_state_with_links
+    return server
+
+
+def delta_text(updates: list[StateUpdate]) -> str:
+    """Everything the browser received, as one string to search for leaks."""
+    return " ".join(repr(u.delta) + repr(u.events) for u in updates)
+
+
+def merged_delta(updates: list[StateUpdate]) -> dict[str, dict[str, Any]]:
+    """The var values a browser holds after these updates (later ones win)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for update in updates:
+        for state_name, values in update.delta.items():
+            merged.setdefault(state_name, {}).update(values)
+    return merged
+
+
+def var(updates: list[StateUpdate], state: type[BaseState], name: str) -> Any:
+    """The last value of one var of one state in these updates."""
+    values = merged_delta(updates).get(state.get_full_name(), {})
+    return values.get(f"{name}_rx_state_", values.get(name))

@@ -1,0 +1,166 @@
+"""AuthState handlers: sign-in, sign-up, throttling, sign-out and the page guard."""
+
+import asyncio
+
+import reflex as rx
+from sqlmodel import func, select
+
+from cop_app.models import AuthSession, LoginAttempt, User
+from cop_app.seed import DEMO_PASSWORD
+from cop_app.services import accounts
+from cop_app.states.auth import AuthState, safe_next
+from tests.state.conftest import session_token_for
+from tests.state.harness import Browser, start_server, var
+
+
+def _count(model: type) -> int:
+    with rx.session() as session:
+        return session.exec(select(func.count()).select_from(model)).one()
+
+
+def test_sign_in_sets_session_and_redirects_to_next(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        browser = Browser(server, path="/signin", query={"next": "/communities"})
+        updates = await browser.call(
+            AuthState,
+            "sign_in",
+            form_data={"email": "Ravi.Iyer@example.org", "password": DEMO_PASSWORD},
+        )
+        assert var(updates, AuthState, "user_name") == "Ravi Iyer"
+        token = var(updates, AuthState, "session_token")
+        assert isinstance(token, str) and len(token) >= 22
+        redirects = [e.payload["path"] for u in updates for e in u.events if e.name == "_redirect"]
+        assert redirects[0] == "/communities"
+        with rx.session() as session:
+            user = accounts.user_for_token(session, token)
+            assert user is not None and user.email == "ravi.iyer@example.org"
+
+    asyncio.run(scenario())
+
+
+def test_wrong_password_gives_field_error_and_no_session(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        browser = Browser(server, path="/signin")
+        sessions_before = _count(AuthSession)
+        updates = await browser.call(
+            AuthState,
+            "sign_in",
+            form_data={"email": "ravi.iyer@example.org", "password": "wrong-password-here"},
+        )
+        assert var(updates, AuthState, "signin_errors") == {
+            "password": "Email or password is not right."
+        }
+        assert _count(AuthSession) == sessions_before
+        assert (await browser.state(AuthState)).session_token == ""
+
+    asyncio.run(scenario())
+
+
+def test_throttle_message_after_five_failures(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        browser = Browser(server, path="/signin")
+        form = {"email": "ravi.iyer@example.org", "password": "not-the-password"}
+        for _ in range(5):
+            await browser.call(AuthState, "sign_in", form_data=form)
+        form["password"] = DEMO_PASSWORD
+        updates = await browser.call(AuthState, "sign_in", form_data=form)
+        message = var(updates, AuthState, "signin_errors")["password"]
+        assert message.startswith("Too many failed sign-in attempts. Try again in")
+        assert (await browser.state(AuthState)).user_id == 0
+
+    asyncio.run(scenario())
+
+
+def test_sign_up_error_keeps_database_unchanged(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        browser = Browser(server, path="/signup")
+        users_before = _count(User)
+        updates = await browser.call(
+            AuthState,
+            "sign_up",
+            form_data={"email": "new@example.org", "display_name": "New", "password": "short"},
+        )
+        assert "password" in var(updates, AuthState, "signup_errors")
+        assert _count(User) == users_before
+        updates = await browser.call(
+            AuthState,
+            "sign_up",
+            form_data={
+                "email": "new@example.org",
+                "display_name": "New Person",
+                "password": "a-long-enough-phrase",
+            },
+        )
+        assert var(updates, AuthState, "user_name") == "New Person"
+        assert _count(User) == users_before + 1
+
+    asyncio.run(scenario())
+
+
+def test_sign_out_revokes_the_session(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        browser = Browser(server, path="/")
+        token = session_token_for("hannah.kowalski")
+        await browser.sign_in_with_token(token)
+        await browser.call(AuthState, "check_session")
+        assert (await browser.state(AuthState)).user_name == "Hannah Kowalski"
+        await browser.call(AuthState, "sign_out")
+        with rx.session() as session:
+            assert accounts.user_for_token(session, token) is None
+        assert (await browser.state(AuthState)).signed_in is False
+
+    asyncio.run(scenario())
+
+
+def test_require_login_redirects_visitors_with_next(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        browser = Browser(server, path="/communities")
+        updates = await browser.call(AuthState, "require_login")
+        paths = [e.payload["path"] for u in updates for e in u.events if e.name == "_redirect"]
+        assert "/signin?next=/communities" in paths
+
+    asyncio.run(scenario())
+
+
+def test_revoked_session_in_open_tab_is_signed_out(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        browser = Browser(server, path="/")
+        token = session_token_for("hannah.kowalski")
+        await browser.sign_in_with_token(token)
+        with rx.session() as session:
+            accounts.sign_out(session, token)
+        await browser.call(AuthState, "check_session")
+        auth = await browser.state(AuthState)
+        assert auth.user_id == 0 and auth.session_token == ""
+
+    asyncio.run(scenario())
+
+
+def test_safe_next_refuses_other_sites() -> None:
+    assert safe_next("/c/x") == "/c/x"
+    assert safe_next("//evil.example") == "/"
+    assert safe_next("https://evil.example") == "/"
+    assert safe_next("/\\evil") == "/"
+    assert safe_next(None) == "/"
+
+
+def test_failed_attempts_are_recorded(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        browser = Browser(server, path="/signin")
+        before = _count(LoginAttempt)
+        await browser.call(
+            AuthState,
+            "sign_in",
+            form_data={"email": "ravi.iyer@example.org", "password": "nope-nope"},
+        )
+        assert _count(LoginAttempt) == before + 1
+
+    asyncio.run(scenario())
