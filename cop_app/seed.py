@@ -331,6 +331,7 @@ def seed(session: Session) -> bool:
         user = User(
             email=email_of(local),
             display_name=name,
+            handle=local.replace(".", "-"),
             role=role,
             organisation=org,
             expertise=expertise,

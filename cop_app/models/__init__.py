@@ -3,6 +3,15 @@
 from cop_app.models.accounts import AuthSession, LoginAttempt, User
 from cop_app.models.activity import ActivityEvent, AuditEntry
 from cop_app.models.communities import Community, Membership
+from cop_app.models.discussions import (
+    Notification,
+    Post,
+    PostRevision,
+    Reaction,
+    Thread,
+    ThreadFollow,
+    ThreadRead,
+)
 
 __all__ = [
     "ActivityEvent",
@@ -11,5 +20,12 @@ __all__ = [
     "Community",
     "LoginAttempt",
     "Membership",
+    "Notification",
+    "Post",
+    "PostRevision",
+    "Reaction",
+    "Thread",
+    "ThreadFollow",
+    "ThreadRead",
     "User",
 ]

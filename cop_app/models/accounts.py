@@ -13,6 +13,7 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
     display_name: str = Field(max_length=80)
+    handle: str = Field(default="", max_length=40, index=True)
     password_hash: str = Field(max_length=255)
     role: str = Field(default="member", max_length=16, index=True)
     bio: str = Field(default="", max_length=2000)

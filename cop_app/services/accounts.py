@@ -4,6 +4,7 @@ import hashlib
 import math
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,6 +37,18 @@ def normalise_email(value: object) -> str:
     if not _EMAIL_RE.match(email):
         raise Invalid("Enter a valid email address, like name@example.org.", "email")
     return email
+
+
+def unique_handle(session: Session, display_name: str) -> str:
+    """An @handle from the display name (ascii and dashes), made unique with a number."""
+    ascii_name = unicodedata.normalize("NFKD", display_name).encode("ascii", "ignore").decode()
+    base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:30] or "member"
+    if len(base) < 3:
+        base = f"{base}-member"
+    handle, n = base, 2
+    while session.exec(select(User.id).where(User.handle == handle)).first() is not None:
+        handle, n = f"{base}-{n}", n + 1
+    return handle
 
 
 def token_hash(token: str) -> str:
@@ -111,7 +124,12 @@ def sign_up(
         raise RateLimited("Too many new accounts from this device. Try again later.", 3600)
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
         raise Invalid("An account with this email already exists. Sign in instead.", "email")
-    user = User(email=email, display_name=name, password_hash=passwords.hash_password(password))
+    user = User(
+        email=email,
+        display_name=name,
+        handle=unique_handle(session, name),
+        password_hash=passwords.hash_password(password),
+    )
     session.add(user)
     session.flush()
     session.add(LoginAttempt(email="signup", client_key=client_key, success=True))
@@ -312,6 +330,7 @@ def create_admin(session: Session, email: object, display_name: object, password
         user = User(
             email=email,
             display_name=name,
+            handle=unique_handle(session, name),
             role="admin",
             password_hash=passwords.hash_password(password),
         )

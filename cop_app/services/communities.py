@@ -97,9 +97,12 @@ def list_directory(
         isouter=True,
     )
     if text:
-        like = f"%{text}%"
+        like = validation.like_pattern(text)
         stmt = stmt.where(
-            or_(func.lower(Community.name).like(like), func.lower(Community.tags).like(like))
+            or_(
+                func.lower(Community.name).like(like, escape="\\"),
+                func.lower(Community.tags).like(like, escape="\\"),
+            )
         )
     if kind:
         stmt = stmt.where(Community.kind == validation.choice(kind, KINDS, "kind", "Kind"))

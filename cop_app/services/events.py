@@ -51,6 +51,8 @@ def emit(change: Change) -> None:
 
 def on_commit(session: Session, change: Change) -> None:
     """Queue a change to be emitted when this session's transaction commits."""
+    if not session.in_transaction():
+        session.begin()  # so a rollback before any SQL still fires and drops the change
     session.info.setdefault(_PENDING, []).append(change)
 
 
@@ -60,6 +62,6 @@ def _flush_pending(session: Session) -> None:
         emit(change)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, _previous_transaction: object) -> None:
     session.info.pop(_PENDING, None)

@@ -36,3 +36,24 @@ COMMUNITY_MAX_TAGS = 8
 DIRECTORY_PAGE_SIZE = 30
 MEMBERS_PAGE_SIZE = 50
 USERS_PAGE_SIZE = 50
+
+# Discussions (Discourse-like defaults). A "new member" is an account younger than this.
+NEW_MEMBER_PERIOD = timedelta(days=1)
+POST_MIN_INTERVAL = timedelta(seconds=5)
+NEW_MEMBER_POST_MIN_INTERVAL = timedelta(seconds=30)
+POSTS_PER_DAY = 200
+NEW_MEMBER_POSTS_PER_DAY = 30
+THREAD_MIN_INTERVAL = timedelta(seconds=15)
+THREADS_PER_DAY = 20
+NEW_MEMBER_THREADS_PER_DAY = 5
+THREAD_TITLE_MIN = 5
+THREAD_TITLE_MAX = 200
+POST_BODY_MAX = 50_000
+THREAD_MAX_TAGS = 5
+THREADS_PAGE_SIZE = 25
+POSTS_PAGE_SIZE = 30
+# A live room keeps only this many recent posts; older pages come from the database.
+ROOM_RECENT_POSTS = 20
+NOTIFICATIONS_PAGE_SIZE = 20
+MENTION_SUGGESTIONS = 8
+HOME_LIST_SIZE = 10

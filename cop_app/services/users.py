@@ -7,6 +7,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from cop_app.models import Community, Membership, User
+from cop_app.models.base import utcnow
 from cop_app.services import activity, settings, validation
 from cop_app.services.access import require_admin, require_user
 from cop_app.services.accounts import ROLES
@@ -82,12 +83,12 @@ def list_users(
         counts, counts.c.user_id == User.id, isouter=True
     )
     if text:
-        like = f"%{text}%"
+        like = validation.like_pattern(text)
         stmt = stmt.where(
             or_(
-                func.lower(User.display_name).like(like),
-                func.lower(User.email).like(like),
-                func.lower(User.organisation).like(like),
+                func.lower(User.display_name).like(like, escape="\\"),
+                func.lower(User.email).like(like, escape="\\"),
+                func.lower(User.organisation).like(like, escape="\\"),
             )
         )
     if role:
@@ -96,6 +97,7 @@ def list_users(
     rows = session.exec(
         stmt.order_by(col(User.display_name)).offset(max(0, int(page)) * size).limit(size)
     ).all()
+    now = utcnow()
     return [
         UserRow(
             id=u.id or 0,
@@ -105,7 +107,7 @@ def list_users(
             organisation=u.organisation,
             joined_at=u.created_at,
             communities=n,
-            suspended=u.suspended_until is not None,
+            suspended=u.suspended_until is not None and u.suspended_until > now,
         )
         for u, n in rows
     ]

@@ -15,6 +15,8 @@ def text(value: Any, field: str, label: str, *, min_len: int = 0, max_len: int) 
     if not isinstance(value, str):
         raise Invalid(f"{label} must be text.", field)
     value = value.strip()
+    if "\x00" in value:
+        raise Invalid(f"{label} contains a character that is not allowed.", field)
     if min_len and len(value) < min_len:
         if min_len == 1:
             raise Invalid(f"{label} is required.", field)
@@ -71,3 +73,9 @@ def tags(value: Any, field: str, *, max_tags: int, max_len: int) -> str:
 def split_tags(stored: str) -> list[str]:
     """The stored space-separated form as a list."""
     return [t for t in stored.split(" ") if t]
+
+
+def like_pattern(value: str) -> str:
+    """A LIKE pattern matching `value` literally anywhere (use with escape="\\")."""
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

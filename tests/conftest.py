@@ -1,0 +1,289 @@
+"""Shared test set-up: a throw-away data dir, one database per test and per backend, factories.
+
+Backends come from COP_TEST_BACKENDS (default "sqlite,postgresql"); every test that uses the
+`engine` or `session` fixture runs once per backend. PostgreSQL reads its URL from
+COP_TEST_PG_URL; when it is requested but missing or not answering, the tests FAIL (never skip).
+"""
+
+import atexit
+import importlib.util
+import itertools
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+
+# Before anything imports rxconfig: never touch the real data directory from a test run.
+if "COP_DATA_DIR" not in os.environ:
+    _DATA_DIR = tempfile.mkdtemp(prefix="cop-test-data-")
+    os.environ["COP_DATA_DIR"] = _DATA_DIR
+    atexit.register(shutil.rmtree, _DATA_DIR, ignore_errors=True)
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # plain `pytest` (not `python -m pytest`) finds cop_app too
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, text  # noqa: E402
+from sqlalchemy.engine import Engine, make_url  # noqa: E402
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError  # noqa: E402
+from sqlmodel import Session, SQLModel, create_engine, select  # noqa: E402
+
+import cop_app.db  # noqa: E402 - registers the SQLite pragmas listener on every Engine
+import cop_app.models  # noqa: E402, F401 - registers every table on SQLModel.metadata
+from cop_app.models import Community, Membership, User  # noqa: E402
+from cop_app.services import events, passwords  # noqa: E402
+
+KNOWN_BACKENDS = ("sqlite", "postgresql")
+BACKENDS = tuple(
+    name.strip().lower()
+    for name in os.environ.get("COP_TEST_BACKENDS", "sqlite,postgresql").split(",")
+    if name.strip()
+)
+
+# A password that passes the policy; its argon2 hash is computed once per test session.
+DEFAULT_PASSWORD = "lantern-harbour-tulip-42"
+DEFAULT_DOMAIN = "Sharing day-to-day practice and lessons learned with peers."
+
+_hash_cache: dict[str, str] = {}
+_serial = itertools.count(1)
+
+
+def password_hash_for(password: str) -> str:
+    """A real argon2 hash of `password`, computed once per test session and then reused."""
+    if password not in _hash_cache:
+        _hash_cache[password] = passwords.hash_password(password)
+    return _hash_cache[password]
+
+
+def make_user(
+    session: Session,
+    email: str | None = None,
+    role: str = "member",
+    password: str = DEFAULT_PASSWORD,
+    *,
+    display_name: str | None = None,
+    password_hash: str | None = None,
+    **fields: Any,
+) -> User:
+    """Insert a user directly (no service, no slow hashing) and return it committed."""
+    n = next(_serial)
+    user = User(
+        email=email if email is not None else f"person{n}@example.org",
+        display_name=display_name if display_name is not None else f"Person {n:04d}",
+        password_hash=password_hash or password_hash_for(password),
+        role=role,
+        **fields,
+    )
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def add_member(
+    session: Session,
+    community: Community,
+    user: User,
+    role: str = "member",
+    status: str = "active",
+) -> Membership:
+    """Insert a membership row and keep the community's member_count in step."""
+    membership = Membership(community_id=community.id, user_id=user.id, role=role, status=status)
+    session.add(membership)
+    session.flush()
+    community.member_count = session.exec(
+        select(func.count()).where(
+            Membership.community_id == community.id, Membership.status == "active"
+        )
+    ).one()
+    session.add(community)
+    session.commit()
+    session.refresh(membership)
+    session.refresh(community)
+    return membership
+
+
+def make_community(
+    session: Session,
+    creator: User | None = None,
+    name: str | None = None,
+    *,
+    kind: str = "cop",
+    visibility: str = "open",
+    tags: str = "",
+    domain: str = DEFAULT_DOMAIN,
+    description: str = "",
+    slug: str | None = None,
+    stewards: Iterable[User] = (),
+    members: Iterable[User] = (),
+    pending: Iterable[User] = (),
+    **fields: Any,
+) -> Community:
+    """Insert a community directly; `creator` (if any) and `stewards` become active stewards."""
+    n = next(_serial)
+    name = name if name is not None else f"Community {n:04d}"
+    community = Community(
+        slug=slug or f"community-{n:04d}",
+        name=name,
+        kind=kind,
+        domain=domain,
+        description=description,
+        tags=tags,
+        visibility=visibility,
+        created_by=creator.id if creator else None,
+        **fields,
+    )
+    session.add(community)
+    session.flush()
+    rows = [(u, "steward", "active") for u in ([creator] if creator else [])]
+    rows += [(u, "steward", "active") for u in stewards]
+    rows += [(u, "member", "active") for u in members]
+    rows += [(u, "member", "pending") for u in pending]
+    for user, role, status in rows:
+        session.add(
+            Membership(community_id=community.id, user_id=user.id, role=role, status=status)
+        )
+    community.member_count = sum(1 for _, _, status in rows if status == "active")
+    session.add(community)
+    session.commit()
+    session.refresh(community)
+    return community
+
+
+def row_counts(session: Session) -> dict[str, int]:
+    """How many rows each table holds (to prove that a refused action wrote nothing)."""
+    session.expire_all()
+    return {
+        table.name: session.exec(select(func.count()).select_from(table)).one()
+        for table in SQLModel.metadata.sorted_tables
+    }
+
+
+def _fail(message: str) -> NoReturn:
+    pytest.fail(message, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def pg_engine() -> Iterator[Engine]:
+    """One PostgreSQL engine per test run; the schema is rebuilt once, up front."""
+    url = os.environ.get("COP_TEST_PG_URL", "").strip()
+    if not url:
+        _fail(
+            "COP_TEST_BACKENDS includes 'postgresql' but COP_TEST_PG_URL is not set. Set it, "
+            "e.g. COP_TEST_PG_URL=postgresql://postgres@127.0.0.1:5432/cop_test, "
+            "or run only SQLite with COP_TEST_BACKENDS=sqlite."
+        )
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        _fail(f"COP_TEST_PG_URL is not a database URL: {exc}")
+    if parsed.drivername == "postgresql" and importlib.util.find_spec("psycopg") is None:
+        # SQLAlchemy 2.1 maps postgresql:// to psycopg 3; the venv ships psycopg2.
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        engine = create_engine(parsed, connect_args={"connect_timeout": 5})
+    except ImportError as exc:
+        _fail(f"No PostgreSQL driver for {shown}: {exc}")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0]
+        _fail(
+            f"PostgreSQL test database {shown} (COP_TEST_PG_URL) does not answer: {reason}. "
+            "Start the server / create the database, or run with COP_TEST_BACKENDS=sqlite."
+        )
+    SQLModel.metadata.drop_all(engine)
+    SQLModel.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    quote = engine.dialect.identifier_preparer.quote
+    names = ", ".join(quote(t.name) for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database with the full schema: a fresh SQLite file, or a truncated PostgreSQL."""
+    backend = request.param
+    if backend == "sqlite":
+        eng = create_engine(f"sqlite:///{tmp_path / 'cop-test.db'}")
+        SQLModel.metadata.create_all(eng)
+        yield eng
+        eng.dispose()
+    elif backend == "postgresql":
+        eng = request.getfixturevalue("pg_engine")
+        _truncate_all(eng)
+        yield eng
+    else:
+        _fail(
+            f"Unknown backend {backend!r} in COP_TEST_BACKENDS; "
+            f"use a comma-separated subset of {', '.join(KNOWN_BACKENDS)}."
+        )
+
+
+@pytest.fixture
+def backend(engine: Engine) -> str:
+    """The dialect name of the current backend ("sqlite" or "postgresql")."""
+    return engine.dialect.name
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A SQLModel session on the test database, closed after the test."""
+    with Session(engine) as s:
+        yield s
+
+
+@pytest.fixture
+def changes() -> Iterator[list[events.Change]]:
+    """Every Change emitted (i.e. committed) while the test runs, in order."""
+    collected: list[events.Change] = []
+
+    def listener(change: events.Change) -> None:
+        collected.append(change)
+
+    events.subscribe(listener)
+    yield collected
+    events.unsubscribe(listener)
+
+
+@pytest.fixture(name="make_user")
+def make_user_fixture() -> Callable[..., User]:
+    """`make_user(session, email=..., role=..., password=...)`: a committed User row."""
+    return make_user
+
+
+@pytest.fixture(name="make_community")
+def make_community_fixture() -> Callable[..., Community]:
+    """`make_community(session, creator, name, visibility=..., members=[...])`."""
+    return make_community
+
+
+@pytest.fixture(name="add_member")
+def add_member_fixture() -> Callable[..., Membership]:
+    """`add_member(session, community, user, role="member", status="active")`."""
+    return add_member
+
+
+@pytest.fixture(name="row_counts")
+def row_counts_fixture() -> Callable[[Session], dict[str, int]]:
+    """`row_counts(session)`: {table name: number of rows}."""
+    return row_counts
+
+
+@pytest.fixture
+def default_password() -> str:
+    """The password `make_user` gives everyone unless told otherwise."""
+    return DEFAULT_PASSWORD
