@@ -16,13 +16,22 @@ from reflex.istate.manager.token import BaseStateToken
 from reflex_base.registry import RegistrationContext
 from sqlmodel import Session
 
-from cop_app.services import communities
+from cop_app.models import Thread, User
+from cop_app.services import communities, discussions, settings
+from cop_app.services.discussions import NotificationView, PostView, ThreadRow
 from cop_app.services.events import Change, subscribe
 
 logger = logging.getLogger(__name__)
 
 # A short pause lets a burst of changes to one room collapse into one refresh.
 COALESCE_SECONDS = 0.02
+
+
+def _assign(state: rx.State, **values: object) -> None:
+    """Set only what changed: an unchanged var would still be re-sent to every viewer."""
+    for name, value in values.items():
+        if getattr(state, name) != value:
+            setattr(state, name, value)
 
 
 class CommunityRoom(rx.SharedState):
@@ -32,21 +41,136 @@ class CommunityRoom(rx.SharedState):
     member_count: int = 0
     members: list[communities.MemberView] = []
 
-    def _refresh(self, session: Session, community_id: int) -> None:
-        count = communities.member_count(session, community_id)
-        members = communities.member_views(session, community_id, "active")
-        # Assign only what changed: an unchanged var would still be re-sent to every viewer.
-        if self.community_id != community_id:
-            self.community_id = community_id
-        if self.member_count != count:
-            self.member_count = count
-        if self.members != members:
-            self.members = members
+    def _ident(self) -> int:
+        return self.community_id
+
+    def _refresh(self, session: Session, community_id: int, touched: set[int]) -> None:
+        _assign(
+            self,
+            community_id=community_id,
+            member_count=communities.member_count(session, community_id),
+            members=communities.member_views(session, community_id, "active"),
+        )
 
 
-_ROOMS: dict[str, type[rx.State]] = {"community": CommunityRoom}
-_pending: set[str] = set()
+class ThreadListRoom(rx.SharedState):
+    """A community's latest threads, shared by everyone with its Discussions tab open."""
+
+    community_id: int = 0
+    latest: list[ThreadRow] = []
+
+    def _ident(self) -> int:
+        return self.community_id
+
+    def _refresh(self, session: Session, community_id: int, touched: set[int]) -> None:
+        _assign(
+            self,
+            community_id=community_id,
+            latest=discussions.latest_rows(session, community_id),
+        )
+
+
+class ThreadRoom(rx.SharedState):
+    """One thread as all its readers share it: the header, the newest posts, and posts
+    changed lately that readers may have loaded from older pages (`patched`)."""
+
+    thread_id: int = 0
+    title: str = ""
+    post_count: int = 0
+    reply_count: int = 0
+    accepted_post_id: int = 0
+    locked: bool = False
+    pinned: bool = False
+    recent_from: int = 1
+    recent: list[PostView] = []
+    patched: dict[str, PostView] = {}
+
+    def _ident(self) -> int:
+        return self.thread_id
+
+    def _refresh(self, session: Session, thread_id: int, touched: set[int]) -> None:
+        thread = session.get(Thread, thread_id)
+        if thread is None:
+            return
+        recent = discussions.post_views(
+            session, None, thread, limit=settings.ROOM_RECENT_POSTS, newest=True
+        )
+        recent_from = recent[0].number if recent else thread.post_count + 1
+        patched = dict(self.patched) if self.thread_id == thread_id else {}
+        older = [pid for pid in touched if pid not in {p.id for p in recent}]
+        if older:
+            for view in discussions.post_views(session, None, thread, limit=0, ids=older):
+                patched[str(view.id)] = view
+        if thread.accepted_post_id and str(thread.accepted_post_id) not in patched:
+            for view in discussions.post_views(
+                session, None, thread, limit=1, ids=[thread.accepted_post_id]
+            ):
+                patched[str(view.id)] = view
+        # Keep the newest patches only: the dict is re-sent whole on every change.
+        if len(patched) > settings.ROOM_RECENT_POSTS * 2:
+            keep = sorted(patched, key=int)[-settings.ROOM_RECENT_POSTS * 2 :]
+            patched = {k: patched[k] for k in keep}
+        _assign(
+            self,
+            thread_id=thread_id,
+            title=thread.title,
+            post_count=thread.post_count,
+            reply_count=thread.reply_count,
+            accepted_post_id=thread.accepted_post_id or 0,
+            locked=thread.locked,
+            pinned=thread.pinned,
+            recent_from=recent_from,
+            recent=recent,
+            patched=patched,
+        )
+
+
+class UserRoom(rx.SharedState):
+    """One member's bell and home feed, shared by all their open tabs."""
+
+    user_id: int = 0
+    unread: int = 0
+    notifications: list[NotificationView] = []
+    home_latest: list[ThreadRow] = []
+
+    def _ident(self) -> int:
+        return self.user_id
+
+    def _refresh(self, session: Session, user_id: int, touched: set[int]) -> None:
+        unread, latest = discussions.unread_and_latest(session, user_id)
+        user = session.get(User, user_id)
+        _assign(
+            self,
+            user_id=user_id,
+            unread=unread,
+            notifications=latest,
+            home_latest=discussions.home_latest(session, user) if user else [],
+        )
+
+
+_ROOMS: dict[str, type[rx.State]] = {
+    "community": CommunityRoom,
+    "threads": ThreadListRoom,
+    "thread": ThreadRoom,
+    "user": UserRoom,
+}
+_pending: dict[str, set[int]] = {}
 _flush_task: asyncio.Task | None = None
+
+
+async def link_room(
+    state: rx.State, room_cls: type, room: str, ident: int, *, refresh: bool = False
+) -> rx.State:
+    """Link a browser to a room its handler just allowed it to see; fill an empty room
+    (or re-read it when asked: rooms that are not announced on every change).
+
+    Only handlers call this, after the service checked access: linking is the permission.
+    """
+    linked = await (await state.get_state(room_cls))._link_to(room)
+    if refresh or linked._ident() != ident:
+        with rx.session() as session:
+            linked._refresh(session, ident, set())
+    return linked
 
 
 def room_class(room: str) -> type[rx.State] | None:
@@ -62,27 +186,28 @@ def _app_modify_state(token: BaseStateToken) -> AbstractAsyncContextManager[rx.S
 modify_state: Callable[[BaseStateToken], AbstractAsyncContextManager[rx.State]] = _app_modify_state
 
 
-async def publish(room: str) -> None:
+async def publish(room: str, touched: set[int] | None = None) -> None:
     """Re-read one room from the database and push it to every linked client."""
     cls = room_class(room)
     if cls is None:
         return
     ident = int(room.rpartition("-")[2])
+    touched = touched or set()
     async with modify_state(BaseStateToken(ident=room, cls=cls)) as root:
         state = await root.get_state(cls)
         with rx.session() as session:
-            state._refresh(session, ident)
+            state._refresh(session, ident, touched)
 
 
 async def _flush() -> None:
     global _flush_task
     try:
         await asyncio.sleep(COALESCE_SECONDS)
-        rooms = list(_pending)
+        rooms = dict(_pending)
         _pending.clear()
-        for room in rooms:
+        for room, touched in rooms.items():
             try:
-                await publish(room)
+                await publish(room, touched)
             except Exception:
                 logger.exception("publishing room %s failed", room)
     finally:
@@ -111,9 +236,12 @@ async def drain() -> None:
 
 def on_change(change: Change) -> None:
     """Listener for services.events: queue the rooms that serve a browser."""
+    post_id = change.data.get("post_id")
     for room in change.rooms:
         if room_class(room) is not None:
-            _pending.add(room)
+            touched = _pending.setdefault(room, set())
+            if isinstance(post_id, int):
+                touched.add(post_id)
     if _pending:
         _schedule()
 

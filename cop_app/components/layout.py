@@ -6,8 +6,10 @@ from typing import Any
 import reflex as rx
 
 from cop_app.components import styles
+from cop_app.components.threads import bell
 from cop_app.components.ui import link_button, loading_block
 from cop_app.states.auth import AuthState
+from cop_app.states.discussions import BellState
 from cop_app.states.people import NavState
 
 
@@ -146,7 +148,7 @@ def top_bar() -> rx.Component:
         rx.color_mode.button(aria_label="Toggle light or dark theme", variant="ghost"),
         rx.cond(
             AuthState.signed_in,
-            _user_menu(),
+            rx.hstack(bell(), _user_menu(), spacing="3", align="center"),
             rx.hstack(
                 link_button("Sign in", variant="soft", href="/signin"),
                 link_button("Sign up", href="/signup"),
@@ -209,4 +211,4 @@ def member_page(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
     return page
 
 
-MEMBER_ON_LOAD = [AuthState.require_login, NavState.load]
+MEMBER_ON_LOAD = [AuthState.require_login, NavState.load, BellState.link]

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
+from cop_app.components.threads import community_threads
 from cop_app.components.ui import (
     empty_state,
     field,
@@ -246,6 +247,7 @@ def _community_body() -> rx.Component:
         ),
         rx.tabs.root(
             rx.tabs.list(
+                rx.tabs.trigger("Discussions", value="discussions"),
                 rx.tabs.trigger("About", value="about"),
                 rx.tabs.trigger("Members", value="members"),
                 rx.cond(
@@ -255,6 +257,10 @@ def _community_body() -> rx.Component:
                         value="requests",
                     ),
                 ),
+            ),
+            rx.tabs.content(
+                community_threads(card.slug, CommunityState.is_member),
+                value="discussions",
             ),
             rx.tabs.content(
                 rx.vstack(
@@ -302,7 +308,7 @@ def _community_body() -> rx.Component:
                 ),
                 value="requests",
             ),
-            default_value="about",
+            default_value="discussions",
             width="100%",
         ),
         spacing="4",

@@ -4,6 +4,7 @@ import reflex as rx
 
 from cop_app.components import styles
 from cop_app.components.layout import shell
+from cop_app.components.threads import thread_row
 from cop_app.components.ui import (
     empty_state,
     field,
@@ -12,7 +13,9 @@ from cop_app.components.ui import (
     loading_block,
     page_header,
 )
+from cop_app.live import UserRoom
 from cop_app.states.auth import AuthState
+from cop_app.states.discussions import HomeState
 from cop_app.states.people import NavState
 
 
@@ -91,10 +94,57 @@ def _community_tile(card: rx.Var) -> rx.Component:
     )
 
 
-def home() -> rx.Component:
-    """A member's home: their communities, or a way to find one."""
+def _thread_section(title: str, rows: rx.Var, empty: str, label: str) -> rx.Component:
     return rx.vstack(
-        page_header("Welcome, " + AuthState.user_name, "Your communities at a glance."),
+        rx.heading(title, size="4", as_="h2"),
+        rx.cond(
+            rows.length() > 0,
+            rx.vstack(
+                rx.foreach(rows, lambda r: thread_row(r, r.unread)),
+                spacing="0",
+                width="100%",
+                aria_label=label,
+            ),
+            rx.text(empty, color_scheme="gray", size="2"),
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def home() -> rx.Component:
+    """A member's home: what is new in their communities, what they follow, where they
+    could help, and their communities (or a way to find one)."""
+    return rx.vstack(
+        page_header("Welcome, " + AuthState.user_name, "What is happening in your communities."),
+        rx.cond(
+            NavState.mine.length() > 0,
+            rx.grid(
+                _thread_section(
+                    "Latest in your communities",
+                    UserRoom.home_latest,
+                    "No threads yet. Start one in a community you belong to.",
+                    "Latest threads",
+                ),
+                _thread_section(
+                    "Followed threads with new replies",
+                    HomeState.followed,
+                    "You are up to date with every thread you follow.",
+                    "Followed threads",
+                ),
+                _thread_section(
+                    "You could help here",
+                    HomeState.could_help,
+                    "No open questions match your expertise tags right now. Add "
+                    "tags in Settings to see more.",
+                    "Questions you could answer",
+                ),
+                columns=rx.breakpoints(initial="1", lg="2"),
+                spacing="5",
+                width="100%",
+            ),
+        ),
+        rx.heading("Your communities", size="4", as_="h2"),
         rx.cond(
             NavState.mine.length() > 0,
             rx.grid(

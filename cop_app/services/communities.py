@@ -125,6 +125,12 @@ def get_by_slug(session: Session, actor: User | None, slug: object) -> Community
     return _card(community, membership_of(session, community.id, user.id))
 
 
+def slug_of(session: Session, community_id: int) -> str:
+    """A community's slug (for links), or "" when it does not exist."""
+    community = session.get(Community, community_id)
+    return community.slug if community else ""
+
+
 def list_members(
     session: Session, actor: User | None, community_id: int, status: str = "active"
 ) -> list[MemberView]:

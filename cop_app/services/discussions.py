@@ -63,6 +63,7 @@ class ThreadRow:
     kind: str
     author_name: str
     tags: list[str]
+    post_count: int
     reply_count: int
     reaction_count: int
     answered: bool
@@ -256,7 +257,9 @@ def _notify(
     post: Post | None,
     text: str,
 ) -> None:
-    link = f"/t/{thread.id}" + (f"#post-{post.number}" if post else "")
+    community = session.get(Community, thread.community_id)
+    slug = community.slug if community else ""
+    link = f"/c/{slug}/t/{thread.id}" + (f"#post-{post.number}" if post else "")
     for uid in dict.fromkeys(recipients):
         if uid == actor.id:
             continue
@@ -295,10 +298,18 @@ def _mark_read(session: Session, thread_id: int, user_id: int, number: int) -> N
         session.add(row)
 
 
-def _announce_thread(session: Session, thread: Thread, kind: str) -> None:
+def _announce_thread(
+    session: Session, thread: Thread, kind: str, post_id: int | None = None
+) -> None:
+    """Readers of the thread and of its community's list hear of it; `post_id` names the
+    post to patch for readers who loaded it from an older page."""
     on_commit(
         session,
-        Change(kind, (thread_room(thread.id), list_room(thread.community_id)), {"id": thread.id}),
+        Change(
+            kind,
+            (thread_room(thread.id), list_room(thread.community_id)),
+            {"id": thread.id, "post_id": post_id},
+        ),
     )
 
 
@@ -553,7 +564,7 @@ def edit_post(
         target_id=post.id,
         summary=f"{access.user.display_name} edited a post in “{thread.title}”",
     )
-    _announce_thread(session, thread, "post.edited")
+    _announce_thread(session, thread, "post.edited", post.id)
     session.commit()
     session.refresh(post)
     return post
@@ -581,7 +592,7 @@ def delete_post(session: Session, actor: User | None, post_id: object) -> Post:
         target_id=post.id,
         summary=f"{access.user.display_name} removed a post in “{thread.title}”",
     )
-    _announce_thread(session, thread, "post.deleted")
+    _announce_thread(session, thread, "post.deleted", post.id)
     session.commit()
     session.refresh(post)
     return post
@@ -644,7 +655,7 @@ def toggle_reaction(session: Session, actor: User | None, post_id: object, kind:
             summary=f"{access.user.display_name} found a post {reaction} "
             f"in “{access.thread.title}”",
         )
-    _announce_thread(session, access.thread, "post.reacted")
+    _announce_thread(session, access.thread, "post.reacted", post.id)
     session.commit()
     return not existing
 
@@ -783,7 +794,8 @@ def mark_read(session: Session, actor: User | None, thread_id: object, number: o
 # ---------------------------------------------------------------- reads
 
 
-def _rows(session: Session, user: User, stmt) -> list[ThreadRow]:
+def _rows(session: Session, user: User | None, stmt) -> list[ThreadRow]:
+    """Thread rows with the reader's unread counts (none for a shared room's rows)."""
     rows = session.exec(stmt).all()
     ids = [t.id for t, *_ in rows]
     reads = (
@@ -794,7 +806,7 @@ def _rows(session: Session, user: User, stmt) -> list[ThreadRow]:
                 )
             ).all()
         )
-        if ids
+        if ids and user is not None
         else {}
     )
     return [
@@ -806,13 +818,14 @@ def _rows(session: Session, user: User, stmt) -> list[ThreadRow]:
             kind=t.kind,
             author_name=author,
             tags=validation.split_tags(t.tags),
+            post_count=t.post_count,
             reply_count=t.reply_count,
             reaction_count=t.reaction_count,
             answered=t.accepted_post_id is not None,
             pinned=t.pinned,
             locked=t.locked,
             last_activity_at=t.last_activity_at,
-            unread=max(0, t.post_count - reads.get(t.id, 0)),
+            unread=max(0, t.post_count - reads.get(t.id, 0)) if user is not None else 0,
         )
         for t, slug, cname, author in rows
     ]
@@ -1009,6 +1022,17 @@ def mention_candidates(
         .limit(settings.MENTION_SUGGESTIONS)
     ).all()
     return [{"handle": h, "name": n} for h, n in rows]
+
+
+def latest_rows(session: Session, community_id: int) -> list[ThreadRow]:
+    """The first page of a community's list by activity, as every reader shares it."""
+    stmt = (
+        _listing()
+        .where(Thread.community_id == community_id, col(Thread.hidden).is_(False))
+        .order_by(col(Thread.pinned).desc(), col(Thread.last_activity_at).desc())
+        .limit(settings.THREADS_PAGE_SIZE)
+    )
+    return _rows(session, None, stmt)
 
 
 def home_latest(session: Session, user: User) -> list[ThreadRow]:

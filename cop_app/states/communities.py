@@ -5,7 +5,7 @@ from typing import Any
 
 import reflex as rx
 
-from cop_app.live import CommunityRoom
+from cop_app.live import CommunityRoom, link_room
 from cop_app.services import communities, validation
 from cop_app.services.communities import CommunityCard, MemberView
 from cop_app.services.errors import DomainError, Invalid, NotFound
@@ -108,10 +108,7 @@ class CommunityState(rx.State):
             self.found, self.missing = False, err.message
             return
         self.card, self.found, self.missing = card, True, ""
-        room = await (await self.get_state(CommunityRoom))._link_to(communities.room_for(card.id))
-        if room.community_id != card.id:
-            with db() as session:
-                room._refresh(session, card.id)
+        await link_room(self, CommunityRoom, communities.room_for(card.id), card.id)
 
     @rx.event
     async def load_page(self) -> None:

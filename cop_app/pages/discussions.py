@@ -1,0 +1,363 @@
+"""A thread page (live through ThreadRoom) and the new-thread form with a live preview."""
+
+import reflex as rx
+
+from cop_app.components.layout import MEMBER_ON_LOAD, member_page
+from cop_app.components.threads import post_card, thread_badges
+from cop_app.components.ui import empty_state, link_button, loading_block, tag_list
+from cop_app.live import ThreadRoom
+from cop_app.states.discussions import NewThreadState, ThreadState
+
+
+def _patched(post: rx.Var) -> rx.Component:
+    """A post from a page the reader loaded, replaced by its live copy once it changed."""
+    key = post.id.to_string()
+    return rx.cond(
+        ThreadRoom.patched.contains(key), post_card(ThreadRoom.patched[key]), post_card(post)
+    )
+
+
+def _accepted_block() -> rx.Component:
+    key = ThreadRoom.accepted_post_id.to_string()
+    return rx.cond(
+        (ThreadRoom.accepted_post_id > 0) & ThreadRoom.patched.contains(key),
+        rx.box(
+            rx.text("Accepted answer", weight="bold", size="2", color_scheme="green"),
+            post_card(ThreadRoom.patched[key]),
+            border=f"1px solid {rx.color('green', 6)}",
+            border_radius="var(--radius-3)",
+            padding="0.5em",
+            width="100%",
+            aria_label="Accepted answer",
+        ),
+    )
+
+
+def _with_answer(post: rx.Var, card: rx.Component) -> rx.Component:
+    return rx.fragment(card, rx.cond(post.number == 1, _accepted_block()))
+
+
+def _composer() -> rx.Component:
+    errors = ThreadState.errors
+    return rx.cond(
+        ThreadState.thread.can_reply,
+        rx.card(
+            rx.vstack(
+                rx.cond(
+                    ThreadState.reply_to_id > 0,
+                    rx.hstack(
+                        rx.text("Replying to " + ThreadState.reply_to_label, size="2"),
+                        rx.button(
+                            "Reply to the thread instead",
+                            size="1",
+                            variant="ghost",
+                            on_click=ThreadState.cancel_reply_to,
+                        ),
+                        align="center",
+                    ),
+                ),
+                rx.el.label(
+                    rx.text("Your reply", weight="medium", size="2"), html_for="reply-body"
+                ),
+                rx.debounce_input(
+                    rx.text_area(
+                        id="reply-body",
+                        value=ThreadState.draft,
+                        on_change=ThreadState.set_draft,
+                        rows="5",
+                        width="100%",
+                        placeholder="Share what you know. Markdown works; @ mentions a member.",
+                        aria_invalid=rx.cond(errors.contains("body"), "true", "false"),
+                    ),
+                    debounce_timeout=300,
+                ),
+                rx.cond(
+                    ThreadState.suggestions.length() > 0,
+                    rx.flex(
+                        rx.foreach(
+                            ThreadState.suggestions,
+                            lambda s: rx.button(
+                                "@" + s["handle"] + " · " + s["name"],
+                                size="1",
+                                variant="soft",
+                                on_click=ThreadState.pick_mention(s["handle"]),
+                            ),
+                        ),
+                        gap="1",
+                        wrap="wrap",
+                        aria_label="Mention suggestions",
+                    ),
+                ),
+                rx.cond(
+                    errors.contains("body"),
+                    rx.text(errors["body"], color_scheme="red", size="2", role="alert"),
+                ),
+                rx.button(
+                    "Post reply", on_click=ThreadState.submit_reply, loading=ThreadState.posting
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            width="100%",
+        ),
+        rx.callout(
+            rx.cond(
+                ThreadState.thread.locked,
+                "This thread is locked: it accepts no new replies.",
+                "Join " + ThreadState.thread.community_name + " to take part in this discussion.",
+            ),
+            icon="info",
+            width="100%",
+        ),
+    )
+
+
+def _header() -> rx.Component:
+    t = ThreadState.thread
+    return rx.vstack(
+        rx.link("← " + t.community_name, href="/c/" + t.community_slug, size="2"),
+        rx.heading(ThreadRoom.title, size="7", as_="h1"),
+        rx.hstack(
+            thread_badges(
+                ThreadRoom.pinned, ThreadRoom.locked, t.kind, ThreadRoom.accepted_post_id > 0
+            ),
+            tag_list(t.tags),
+            rx.text(ThreadRoom.reply_count.to_string() + " replies", size="2", color_scheme="gray"),
+            spacing="2",
+            align="center",
+            wrap="wrap",
+        ),
+        rx.hstack(
+            rx.button(
+                rx.icon(rx.cond(t.following, "bell-off", "bell"), size=14),
+                rx.cond(t.following, "Unfollow", "Follow"),
+                size="1",
+                variant="soft",
+                on_click=ThreadState.set_following(~t.following),
+            ),
+            rx.cond(
+                t.can_moderate,
+                rx.hstack(
+                    rx.button(
+                        rx.cond(ThreadRoom.pinned, "Unpin", "Pin"),
+                        size="1",
+                        variant="outline",
+                        on_click=ThreadState.moderate("pinned", ~ThreadRoom.pinned),
+                    ),
+                    rx.button(
+                        rx.cond(ThreadRoom.locked, "Unlock", "Lock"),
+                        size="1",
+                        variant="outline",
+                        on_click=ThreadState.moderate("locked", ~ThreadRoom.locked),
+                    ),
+                    spacing="1",
+                ),
+            ),
+            spacing="2",
+        ),
+        spacing="2",
+        width="100%",
+    )
+
+
+def _new_replies_banner() -> rx.Component:
+    new = ThreadRoom.post_count - ThreadState.seen_upto
+    return rx.cond(
+        new > 0,
+        rx.box(
+            rx.button(
+                rx.icon("arrow-down", size=14),
+                new.to_string() + rx.cond(new == 1, " new reply", " new replies"),
+                on_click=ThreadState.mark_seen,
+                radius="full",
+                size="2",
+            ),
+            position="sticky",
+            bottom="1em",
+            display="flex",
+            justify_content="center",
+            width="100%",
+            z_index="10",
+        ),
+    )
+
+
+def _thread_body() -> rx.Component:
+    hidden = ThreadRoom.recent_from - 1 - ThreadState.loaded_upto
+    return rx.vstack(
+        _header(),
+        rx.vstack(
+            rx.foreach(
+                ThreadState.loaded,
+                lambda p: rx.cond(p.number < ThreadRoom.recent_from, _with_answer(p, _patched(p))),
+            ),
+            rx.cond(
+                hidden > 0,
+                rx.button(
+                    "Load more replies (" + hidden.to_string() + " not shown)",
+                    variant="soft",
+                    width="100%",
+                    on_click=ThreadState.load_more,
+                ),
+            ),
+            rx.foreach(ThreadRoom.recent, lambda p: _with_answer(p, post_card(p))),
+            rx.box(id="thread-end"),
+            spacing="2",
+            width="100%",
+            aria_label="Posts",
+        ),
+        _new_replies_banner(),
+        _composer(),
+        spacing="4",
+        width="100%",
+    )
+
+
+@member_page
+def thread_page() -> rx.Component:
+    """A thread: its posts (paged, the newest live), the accepted answer, the reply box."""
+    return rx.cond(
+        ThreadState.found,
+        _thread_body(),
+        rx.cond(
+            ThreadState.missing != "",
+            empty_state(
+                "message-square-off",
+                "Thread not available",
+                ThreadState.missing,
+                link_button("Browse communities", href="/communities"),
+            ),
+            loading_block(),
+        ),
+    )
+
+
+@member_page
+def new_thread() -> rx.Component:
+    """Start a discussion or ask a question, with a preview rendered by the server."""
+    errors = NewThreadState.errors
+    return rx.vstack(
+        rx.heading("New thread in " + NewThreadState.community_name, size="6", as_="h1"),
+        rx.cond(
+            errors.contains("form"),
+            rx.callout(errors["form"], color_scheme="red", role="alert", width="100%"),
+        ),
+        rx.vstack(
+            rx.el.label(rx.text("Type", weight="medium", size="2"), html_for="thread-kind"),
+            rx.radio_group.root(
+                rx.hstack(
+                    rx.radio_group.item(value="discussion", id="thread-kind"),
+                    rx.text("Discussion", size="2"),
+                    rx.radio_group.item(value="question", aria_label="Question"),
+                    rx.text("Question (can get an accepted answer)", size="2"),
+                    spacing="2",
+                    align="center",
+                    wrap="wrap",
+                ),
+                value=NewThreadState.kind,
+                on_change=NewThreadState.set_kind,
+                aria_label="Type",
+            ),
+            spacing="1",
+        ),
+        rx.vstack(
+            rx.el.label(rx.text("Title", weight="medium", size="2"), html_for="thread-title"),
+            rx.debounce_input(
+                rx.input(
+                    id="thread-title",
+                    value=NewThreadState.title,
+                    on_change=NewThreadState.set_title,
+                    width="100%",
+                    size="3",
+                    max_length=200,
+                ),
+                debounce_timeout=250,
+            ),
+            rx.cond(
+                errors.contains("title"),
+                rx.text(errors["title"], color_scheme="red", size="2", role="alert"),
+            ),
+            spacing="1",
+            width="100%",
+        ),
+        rx.grid(
+            rx.vstack(
+                rx.el.label(rx.text("Body", weight="medium", size="2"), html_for="thread-body"),
+                rx.debounce_input(
+                    rx.text_area(
+                        id="thread-body",
+                        value=NewThreadState.body,
+                        on_change=NewThreadState.set_body,
+                        rows="12",
+                        width="100%",
+                        placeholder="Markdown works: **bold**, lists, links, `code`.",
+                    ),
+                    debounce_timeout=300,
+                ),
+                rx.cond(
+                    errors.contains("body"),
+                    rx.text(errors["body"], color_scheme="red", size="2", role="alert"),
+                ),
+                spacing="1",
+                width="100%",
+            ),
+            rx.vstack(
+                rx.text("Preview", weight="medium", size="2"),
+                rx.card(
+                    rx.cond(
+                        NewThreadState.preview_html != "",
+                        rx.html(NewThreadState.preview_html, class_name="post-body"),
+                        rx.text("The preview appears as you write.", color_scheme="gray", size="2"),
+                    ),
+                    width="100%",
+                    min_height="10em",
+                    aria_label="Preview",
+                ),
+                spacing="1",
+                width="100%",
+            ),
+            columns=rx.breakpoints(initial="1", md="2"),
+            spacing="3",
+            width="100%",
+        ),
+        rx.vstack(
+            rx.el.label(rx.text("Tags", weight="medium", size="2"), html_for="thread-tags"),
+            rx.debounce_input(
+                rx.input(
+                    id="thread-tags",
+                    value=NewThreadState.tags,
+                    on_change=NewThreadState.set_tags,
+                    width="100%",
+                ),
+                debounce_timeout=250,
+            ),
+            rx.cond(
+                errors.contains("tags"),
+                rx.text(errors["tags"], color_scheme="red", size="2", role="alert"),
+            ),
+            rx.text("Up to 5, separated by spaces or commas.", size="1", color_scheme="gray"),
+            spacing="1",
+            width="100%",
+        ),
+        rx.button(
+            "Start thread", on_click=NewThreadState.submit, loading=NewThreadState.posting, size="3"
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def register(app: rx.App) -> None:
+    """Add this module's routes."""
+    app.add_page(
+        thread_page,
+        route="/c/[slug]/t/[id]",
+        title="Thread",
+        on_load=[*MEMBER_ON_LOAD, ThreadState.load_page],
+    )
+    app.add_page(
+        new_thread,
+        route="/c/[slug]/new",
+        title="New thread",
+        on_load=[*MEMBER_ON_LOAD, NewThreadState.start],
+    )
