@@ -1,0 +1,156 @@
+"""Discussion handlers: replies reach every reader's room, refusals keep the draft."""
+
+import asyncio
+
+import reflex as rx
+from sqlmodel import func, select
+
+from cop_app.live import ThreadRoom, UserRoom
+from cop_app.models import Post, Thread
+from cop_app.services import discussions
+from cop_app.states.discussions import BellState, NewThreadState, ThreadState
+from tests.state.conftest import session_token_for, user_id_of
+from tests.state.harness import Browser, Server, start_server, var
+
+SLUG = "engineering-craft"
+
+
+async def _browser(server: Server, local: str, path: str, **params: str) -> Browser:
+    browser = Browser(server, path=path, query=params)
+    await browser.sign_in_with_token(session_token_for(local))
+    return browser
+
+
+async def _new_thread(server: Server, local: str = "ravi.iyer", kind: str = "question") -> int:
+    author = await _browser(server, local, f"/c/{SLUG}/new", slug=SLUG)
+    await author.call(NewThreadState, "start")
+    await author.call(NewThreadState, "set_kind", value=kind)
+    await author.call(NewThreadState, "set_title", value="How do you review migrations?")
+    await author.call(NewThreadState, "set_body", value="We keep breaking prod. @hannah-kowalski?")
+    await author.call(NewThreadState, "submit")
+    with rx.session() as session:
+        return session.exec(select(func.max(Thread.id))).one()
+
+
+def _posts() -> int:
+    with rx.session() as session:
+        return session.exec(select(func.count()).select_from(Post)).one()
+
+
+def test_new_thread_preview_is_sanitized_and_the_thread_is_created(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        author = await _browser(server, "ravi.iyer", f"/c/{SLUG}/new", slug=SLUG)
+        await author.call(NewThreadState, "start")
+        updates = await author.call(
+            NewThreadState, "set_body", value="**hi** <script>alert(1)</script>"
+        )
+        preview = var(updates, NewThreadState, "preview_html")
+        assert "<strong>hi</strong>" in preview and "<script" not in preview
+        updates = await author.call(NewThreadState, "submit")
+        assert var(updates, NewThreadState, "errors") == {
+            "title": "Title must be at least 5 characters."
+        }
+        assert (await author.state(NewThreadState)).body.startswith("**hi**")
+
+    asyncio.run(scenario())
+
+
+def test_reply_reaches_other_readers_and_mention_reaches_the_bell(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        tid = await _new_thread(server)
+        path = f"/c/{SLUG}/t/{tid}"
+        reader = await _browser(server, "ravi.iyer", path, slug=SLUG, id=str(tid))
+        await reader.call(ThreadState, "load_page")
+        hannah = await _browser(server, "hannah.kowalski", path, slug=SLUG, id=str(tid))
+        await hannah.call(BellState, "link")
+        assert (await hannah.state(UserRoom)).unread == 1  # mentioned in the question
+        await hannah.call(ThreadState, "load_page")
+        await hannah.call(ThreadState, "set_draft", value="Expand, then contract. @ravi-iyer")
+        await hannah.call(ThreadState, "submit_reply")
+        assert (await hannah.state(ThreadState)).draft == ""
+        room = await reader.state(ThreadRoom)
+        assert room.post_count == 2
+        assert "Expand, then contract." in room.recent[-1].body_html
+        await reader.call(BellState, "link")
+        assert (await reader.state(UserRoom)).unread >= 1
+
+    asyncio.run(scenario())
+
+
+def test_refused_reply_keeps_the_draft(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        tid = await _new_thread(server)
+        path = f"/c/{SLUG}/t/{tid}"
+        outsider = await _browser(server, "grace.adeyemi", path, slug=SLUG, id=str(tid))
+        await outsider.call(ThreadState, "load_page")
+        await outsider.call(ThreadState, "set_draft", value="I am not a member")
+        before = _posts()
+        updates = await outsider.call(ThreadState, "submit_reply")
+        assert "Join" in var(updates, ThreadState, "errors")["body"]
+        assert (await outsider.state(ThreadState)).draft == "I am not a member"
+        member = await _browser(server, "hannah.kowalski", path, slug=SLUG, id=str(tid))
+        await member.call(ThreadState, "load_page")
+        await member.call(ThreadState, "set_draft", value="First reply")
+        await member.call(ThreadState, "submit_reply")
+        await member.call(ThreadState, "set_draft", value="Second reply, too fast")
+        updates = await member.call(ThreadState, "submit_reply")
+        assert "again in" in var(updates, ThreadState, "errors")["body"]
+        assert (await member.state(ThreadState)).draft == "Second reply, too fast"
+        assert _posts() == before + 1
+
+    asyncio.run(scenario())
+
+
+def test_locked_thread_refuses_replies_and_only_asker_accepts(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        tid = await _new_thread(server)
+        path = f"/c/{SLUG}/t/{tid}"
+        member = await _browser(server, "hannah.kowalski", path, slug=SLUG, id=str(tid))
+        await member.call(ThreadState, "load_page")
+        await member.call(ThreadState, "set_draft", value="An answer")
+        await member.call(ThreadState, "submit_reply")
+        with rx.session() as session:
+            answer = session.exec(select(Post).where(Post.thread_id == tid, Post.number == 2)).one()
+        await member.call(ThreadState, "accept", post_id=answer.id)
+        with rx.session() as session:
+            assert session.get(Thread, tid).accepted_post_id is None
+        asker = await _browser(server, "ravi.iyer", path, slug=SLUG, id=str(tid))
+        await asker.call(ThreadState, "load_page")
+        await asker.call(ThreadState, "accept", post_id=answer.id)
+        room = await member.state(ThreadRoom)
+        assert room.accepted_post_id == answer.id
+        await asker.call(ThreadState, "moderate", what="locked", value=True)  # Ravi stewards
+        await member.call(ThreadState, "set_draft", value="After the lock")
+        before = _posts()
+        updates = await member.call(ThreadState, "submit_reply")
+        assert "locked" in var(updates, ThreadState, "errors")["body"]
+        assert _posts() == before
+
+    asyncio.run(scenario())
+
+
+def test_reactions_toggle_per_member(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        tid = await _new_thread(server, kind="discussion")
+        with rx.session() as session:
+            first = session.exec(select(Post).where(Post.thread_id == tid)).one()
+        path = f"/c/{SLUG}/t/{tid}"
+        member = await _browser(server, "hannah.kowalski", path, slug=SLUG, id=str(tid))
+        await member.call(ThreadState, "load_page")
+        await member.call(ThreadState, "toggle_reaction", post_id=first.id, kind="helpful")
+        assert (await member.state(ThreadRoom)).recent[0].helpful == 1
+        await member.call(ThreadState, "toggle_reaction", post_id=first.id, kind="helpful")
+        assert (await member.state(ThreadRoom)).recent[0].helpful == 0
+        await member.call(ThreadState, "toggle_reaction", post_id=first.id, kind="bogus")
+        with rx.session() as session:
+            reactors = discussions.reactors(
+                session, session.get(discussions.User, user_id_of("ravi.iyer")), first.id
+            )
+        assert reactors == {"helpful": [], "insightful": [], "thanks": []}
+
+    asyncio.run(scenario())
