@@ -17,9 +17,10 @@ from reflex_base.registry import RegistrationContext
 from sqlmodel import Session
 
 from cop_app.models import Thread, User
-from cop_app.services import communities, discussions, settings
+from cop_app.services import communities, discussions, feed, settings
 from cop_app.services.discussions import NotificationView, PostView, ThreadRow
 from cop_app.services.events import Change, subscribe
+from cop_app.services.feed import EventView
 
 logger = logging.getLogger(__name__)
 
@@ -148,14 +149,39 @@ class UserRoom(rx.SharedState):
         )
 
 
+class ActivityRoom(rx.SharedState):
+    """A live activity feed (the whole site for admins, a steward's communities for them):
+    the newest events and the numbers beside them."""
+
+    scope_id: int = -1
+    events: list[EventView] = []
+    events_last_hour: int = 0
+    active_now: int = 0
+    open_flags: int = 0
+
+    def _ident(self) -> int:
+        return self.scope_id
+
+    def _refresh(self, session: Session, scope_user_id: int, touched: set[int]) -> None:
+        scope = feed.scope_for_room(session, scope_user_id)
+        numbers = feed.summary(session, scope)
+        _assign(
+            self,
+            scope_id=scope_user_id,
+            events=feed.latest_for_room(session, scope),
+            events_last_hour=numbers.events_last_hour,
+            active_now=numbers.active_now,
+            open_flags=numbers.open_flags,
+        )
+
+
 _ROOMS: dict[str, type[rx.State]] = {
+    "activity": ActivityRoom,
     "community": CommunityRoom,
     "threads": ThreadListRoom,
     "thread": ThreadRoom,
     "user": UserRoom,
 }
-_pending: dict[str, set[int]] = {}
-_flush_task: asyncio.Task | None = None
 
 
 async def link_room(
@@ -199,51 +225,57 @@ async def publish(room: str, touched: set[int] | None = None) -> None:
             state._refresh(session, ident, touched)
 
 
-async def _flush() -> None:
-    global _flush_task
-    try:
-        await asyncio.sleep(COALESCE_SECONDS)
-        rooms = dict(_pending)
-        _pending.clear()
-        for room, touched in rooms.items():
-            try:
-                await publish(room, touched)
-            except Exception:
-                logger.exception("publishing room %s failed", room)
-    finally:
-        _flush_task = None
-        if _pending:
-            _schedule()
+class _Batch:
+    """Rooms waiting to be published, flushed together after a pause: a burst of changes
+    to one room costs one refresh per pause, not one per change."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.pending: dict[str, set[int]] = {}
+        self.task: asyncio.Task | None = None
+
+    def add(self, room: str, post_id: object) -> None:
+        touched = self.pending.setdefault(room, set())
+        if isinstance(post_id, int):
+            touched.add(post_id)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.pending.clear()
+            return  # no event loop (CLI, seed): nobody is connected to hear it
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            self.task = loop.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(self.delay)
+        while self.pending:
+            rooms, self.pending = self.pending, {}
+            for room, touched in rooms.items():
+                try:
+                    await publish(room, touched)
+                except Exception:
+                    logger.exception("publishing room %s failed", room)
 
 
-def _schedule() -> None:
-    global _flush_task
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        _pending.clear()
-        return  # no event loop (CLI, seed): nobody is connected to hear it
-    if _flush_task is not None and not _flush_task.done() and _flush_task.get_loop() is loop:
-        return
-    _flush_task = loop.create_task(_flush())
+# Feeds take bursts (200 events in 10 s): a longer pause keeps their fan-out cheap.
+_BATCHES = {"activity": _Batch(0.25)}
+_DEFAULT_BATCH = _Batch(COALESCE_SECONDS)
 
 
 async def drain() -> None:
     """Wait until every queued room has been published (tests and benchmarks)."""
-    while _flush_task is not None and not _flush_task.done():
-        await asyncio.shield(_flush_task)
+    for batch in (_DEFAULT_BATCH, *_BATCHES.values()):
+        while batch.task is not None and not batch.task.done():
+            await asyncio.shield(batch.task)
 
 
 def on_change(change: Change) -> None:
     """Listener for services.events: queue the rooms that serve a browser."""
     post_id = change.data.get("post_id")
     for room in change.rooms:
-        if room_class(room) is not None:
-            touched = _pending.setdefault(room, set())
-            if isinstance(post_id, int):
-                touched.add(post_id)
-    if _pending:
-        _schedule()
+        kind = room.rsplit("-", 1)[0]
+        if kind in _ROOMS:
+            _BATCHES.get(kind, _DEFAULT_BATCH).add(room, post_id)
 
 
 def start() -> None:

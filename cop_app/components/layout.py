@@ -50,23 +50,31 @@ def nav_items() -> rx.Component:
             rx.vstack(rx.foreach(NavState.mine, _community_link), spacing="0", width="100%"),
         ),
         rx.cond(
-            AuthState.is_admin,
+            NavState.moderates,
             rx.vstack(
                 rx.text(
-                    "Admin",
+                    rx.cond(AuthState.is_admin, "Admin", "Stewarding"),
                     size="1",
                     weight="bold",
                     color_scheme="gray",
                     padding="1em 0.75em 0.25em",
                 ),
-                _nav_link("Users", "/admin/users", "shield"),
+                _nav_link("Activity", "/admin/activity", "activity"),
+                _nav_link("Moderation", "/admin/moderation", "shield"),
+                rx.cond(
+                    AuthState.is_admin,
+                    rx.fragment(
+                        _nav_link("Users", "/admin/users", "users-round"),
+                        _nav_link("Audit log", "/admin/audit", "scroll-text"),
+                    ),
+                ),
                 spacing="1",
                 width="100%",
             ),
         ),
         spacing="1",
         width="100%",
-        as_="nav",
+        role="navigation",
         aria_label="Main",
     )
 
@@ -165,7 +173,7 @@ def top_bar() -> rx.Component:
         top="0",
         z_index="30",
         width="100%",
-        as_="header",
+        role="banner",
     )
 
 
@@ -176,7 +184,7 @@ def shell(content: rx.Component, signed_in: bool) -> rx.Component:
         padding=["1em", "1.5em", "2em"],
         flex="1",
         min_width="0",
-        as_="main",
+        role="main",
     )
     if not signed_in:
         return rx.box(top_bar(), main, min_height="100vh")

@@ -12,12 +12,14 @@ from cop_app.models.discussions import (
     ThreadFollow,
     ThreadRead,
 )
+from cop_app.models.moderation import Flag
 
 __all__ = [
     "ActivityEvent",
     "AuditEntry",
     "AuthSession",
     "Community",
+    "Flag",
     "LoginAttempt",
     "Membership",
     "Notification",

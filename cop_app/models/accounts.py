@@ -21,6 +21,7 @@ class User(SQLModel, table=True):
     expertise: str = Field(default="", max_length=500)
     is_active: bool = Field(default=True)
     suspended_until: datetime | None = Field(default=None)
+    suspension_reason: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
 
 

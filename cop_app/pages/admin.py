@@ -1,11 +1,14 @@
-"""Admin pages: user management."""
+"""Admin and steward pages: the live activity feed, moderation, users and the audit log."""
 
 import reflex as rx
 
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
+from cop_app.components.moderation import suspend_dialog
+from cop_app.components.threads import when
 from cop_app.components.ui import empty_state, page_header
 from cop_app.states.admin import AdminUsersState
 from cop_app.states.auth import AuthState
+from cop_app.states.moderation import SuspendState
 
 
 def _role_select(row: rx.Var) -> rx.Component:
@@ -28,7 +31,32 @@ def _row(row: rx.Var) -> rx.Component:
         rx.table.cell(row.email, display=["none", "none", "table-cell"]),
         rx.table.cell(row.organisation, display=["none", "table-cell"]),
         rx.table.cell(row.communities.to_string()),
+        rx.table.cell(row.posts.to_string(), display=["none", "table-cell"]),
+        rx.table.cell(
+            rx.cond(row.last_active, when(row.last_active), rx.text("never", size="1")),
+            display=["none", "none", "table-cell"],
+        ),
         rx.table.cell(_role_select(row)),
+        rx.table.cell(
+            rx.cond(
+                row.suspended,
+                rx.button(
+                    "Reactivate",
+                    size="1",
+                    variant="soft",
+                    aria_label="Reactivate " + row.display_name,
+                    on_click=AdminUsersState.reactivate(row.id),
+                ),
+                rx.button(
+                    "Suspend",
+                    size="1",
+                    variant="soft",
+                    color_scheme="red",
+                    aria_label="Suspend " + row.display_name,
+                    on_click=SuspendState.ask(row.id, row.display_name),
+                ),
+            )
+        ),
     )
 
 
@@ -79,7 +107,12 @@ def users() -> rx.Component:
                                 "Organisation", display=["none", "table-cell"]
                             ),
                             rx.table.column_header_cell("Communities"),
+                            rx.table.column_header_cell("Posts", display=["none", "table-cell"]),
+                            rx.table.column_header_cell(
+                                "Last active", display=["none", "none", "table-cell"]
+                            ),
                             rx.table.column_header_cell("Role"),
+                            rx.table.column_header_cell("Status"),
                         )
                     ),
                     rx.table.body(rx.foreach(AdminUsersState.rows, _row)),
@@ -87,6 +120,7 @@ def users() -> rx.Component:
                 ),
                 empty_state("search", "No one matches", "Try another name or clear the filter."),
             ),
+            suspend_dialog(),
             spacing="4",
             width="100%",
         ),

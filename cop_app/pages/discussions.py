@@ -3,6 +3,7 @@
 import reflex as rx
 
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
+from cop_app.components.moderation import flag_dialog
 from cop_app.components.threads import post_card, thread_badges
 from cop_app.components.ui import empty_state, link_button, loading_block, tag_list
 from cop_app.live import ThreadRoom
@@ -208,6 +209,7 @@ def _thread_body() -> rx.Component:
         ),
         _new_replies_banner(),
         _composer(),
+        flag_dialog(),
         spacing="4",
         width="100%",
     )

@@ -1,11 +1,14 @@
 """Recording what happens: one ActivityEvent per action, announced after commit."""
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from cop_app.models import ActivityEvent, AuditEntry
+from cop_app.models import ActivityEvent, AuditEntry, Membership
 from cop_app.services.events import Change, on_commit
 
-ADMIN_ROOM = "admin-activity"
+
+def feed_room(scope_user_id: int = 0) -> str:
+    """The live feed room: 0 is the admins' whole-site feed, a user id a steward's feed."""
+    return f"activity-{scope_user_id}"
 
 
 def record(
@@ -28,7 +31,17 @@ def record(
         summary=summary[:300],
     )
     session.add(event)
-    on_commit(session, Change("activity", (ADMIN_ROOM,), {"kind": kind}))
+    rooms = [feed_room(0)]
+    if community_id is not None:
+        stewards = session.exec(
+            select(Membership.user_id).where(
+                Membership.community_id == community_id,
+                Membership.role == "steward",
+                Membership.status == "active",
+            )
+        ).all()
+        rooms += [feed_room(uid) for uid in stewards]
+    on_commit(session, Change("activity", tuple(rooms), {"kind": kind}))
     return event
 
 

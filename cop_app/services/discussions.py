@@ -86,6 +86,7 @@ class PostView:
     created_at: datetime
     edited: bool
     removed: bool
+    hidden: bool
     parent_number: int
     helpful: int
     insightful: int
@@ -445,7 +446,12 @@ def post_reply(
     _check_rate(session, user, thread=False)
     mentioned = _community_handles(session, thread.community_id, markdown.mentioned_handles(text))
     # Numbering under a row lock where the database has one (PostgreSQL); SQLite serialises writes.
-    locked = session.exec(select(Thread).where(Thread.id == thread.id).with_for_update()).one()
+    locked = session.exec(
+        select(Thread)
+        .where(Thread.id == thread.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
     now = utcnow()
     locked.post_count += 1
     locked.reply_count += 1
@@ -463,9 +469,17 @@ def post_reply(
     )
     session.add_all([locked, post])
     session.flush()
-    followers = session.exec(
-        select(ThreadFollow.user_id).where(ThreadFollow.thread_id == thread.id)
-    ).all()
+    followers_q = select(ThreadFollow.user_id).where(ThreadFollow.thread_id == thread.id)
+    if access.community.visibility != "open":
+        # Only people who may still read it hear of it (the text names the thread).
+        followers_q = followers_q.where(
+            col(ThreadFollow.user_id).in_(
+                select(Membership.user_id).where(
+                    Membership.community_id == thread.community_id, Membership.status == "active"
+                )
+            )
+        )
+    followers = session.exec(followers_q).all()
     mentioned_ids = [u.id for u in mentioned.values()]
     _notify(
         session,
@@ -600,7 +614,9 @@ def delete_post(session: Session, actor: User | None, post_id: object) -> Post:
 
 def post_revisions(session: Session, actor: User | None, post_id: object) -> list[dict[str, str]]:
     """Earlier versions of a post, newest first (what an "edited" marker opens)."""
-    post, _ = access_post(session, actor, post_id)
+    post, access = access_post(session, actor, post_id)
+    if post.deleted_at is not None and not access.steward:
+        return []
     rows = session.exec(
         select(PostRevision)
         .where(PostRevision.post_id == post.id)
@@ -737,11 +753,12 @@ def moderate_thread(
         raise Forbidden("Only this community's stewards can pin or lock threads.")
     thread = access.thread
     changes: list[str] = []
-    for name, value in (("pinned", pinned), ("locked", locked)):
+    wanted = {"pinned": pinned, "locked": locked}
+    if any(v is not None and not isinstance(v, bool) for v in wanted.values()):
+        raise Invalid("Choose on or off.")
+    for name, value in wanted.items():
         if value is None:
             continue
-        if not isinstance(value, bool):
-            raise Invalid("Choose on or off.")
         if getattr(thread, name) != value:
             setattr(thread, name, value)
             changes.append(f"{name}={value}")
@@ -962,6 +979,7 @@ def post_views(
                 created_at=p.created_at,
                 edited=p.edited_at is not None,
                 removed=removed,
+                hidden=p.hidden,
                 parent_number=parents.get(p.parent_id, 0) if p.parent_id else 0,
                 helpful=p.helpful,
                 insightful=p.insightful,
@@ -1009,14 +1027,17 @@ def mention_candidates(
     if membership is None or membership.status != "active":
         raise Forbidden("Join the community to mention its members.")
     text = validation.text(prefix, "prefix", "Name", max_len=40).lower().lstrip("@")
-    like = f"{text}%"
+    like = validation.like_pattern(text)[1:]  # a prefix: no leading wildcard
     rows = session.exec(
         select(User.handle, User.display_name)
         .join(Membership, Membership.user_id == User.id)
         .where(
             Membership.community_id == cid,
             Membership.status == "active",
-            or_(func.lower(User.handle).like(like), func.lower(User.display_name).like(like)),
+            or_(
+                func.lower(User.handle).like(like, escape="\\"),
+                func.lower(User.display_name).like(like, escape="\\"),
+            ),
         )
         .order_by(User.display_name)
         .limit(settings.MENTION_SUGGESTIONS)
@@ -1065,6 +1086,14 @@ def followed_unread(session: Session, actor: User | None) -> list[ThreadRow]:
         .where(
             Thread.post_count > func.coalesce(ThreadRead.last_read_number, 0),
             col(Thread.hidden).is_(False),
+            or_(
+                Community.visibility == "open",
+                col(Thread.community_id).in_(
+                    select(Membership.community_id).where(
+                        Membership.user_id == user.id, Membership.status == "active"
+                    )
+                ),
+            ),
         )
         .order_by(col(Thread.last_activity_at).desc())
         .limit(settings.HOME_LIST_SIZE)
@@ -1081,7 +1110,7 @@ def could_help(session: Session, actor: User | None) -> list[ThreadRow]:
     mine = select(Membership.community_id).where(
         Membership.user_id == user.id, Membership.status == "active"
     )
-    padded = func.concat(" ", Thread.tags, " ")
+    padded = " " + col(Thread.tags) + " "
     stmt = (
         _listing()
         .where(

@@ -4,6 +4,7 @@ Two layers on purpose: markdown-it never emits the author's HTML, and nh3 (ammon
 drops anything outside the allow-list, including javascript: links and event handlers.
 """
 
+import html
 import re
 
 import nh3
@@ -58,18 +59,21 @@ def mentioned_handles(source: str) -> list[str]:
 
 def render(source: str, known_handles: set[str] | None = None) -> str:
     """Sanitized HTML for a Markdown text; known @handles become profile-styled spans."""
-    html = _md.render(source)
+    rendered = _md.render(source)
     if known_handles:
-        html = _MENTION_RE.sub(
-            lambda m: (
-                f'<span class="mention">@{m.group(1)}</span>'
-                if m.group(1).lower() in known_handles
-                else m.group(0)
-            ),
-            html,
+
+        def mention(m: re.Match[str]) -> str:
+            if m.group(1).lower() in known_handles:
+                return f'<span class="mention">@{m.group(1)}</span>'
+            return m.group(0)
+
+        # Only text between tags: a handle inside a link's address must stay as it is.
+        rendered = "".join(
+            part if part.startswith("<") else _MENTION_RE.sub(mention, part)
+            for part in re.split(r"(<[^>]*>)", rendered)
         )
     return nh3.clean(
-        html,
+        rendered,
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
@@ -79,7 +83,7 @@ def render(source: str, known_handles: set[str] | None = None) -> str:
 
 def excerpt(source: str, length: int = 180) -> str:
     """Plain text for lists and notifications: Markdown marks stripped, cut at a word."""
-    text = nh3.clean(_md.render(source), tags=set())
+    text = html.unescape(nh3.clean(_md.render(source), tags=set()))
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) <= length:
         return text

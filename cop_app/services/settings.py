@@ -9,7 +9,7 @@ PASSWORD_MAX_LENGTH = 128
 # Sessions slide: each use pushes expiry to now + SESSION_LIFETIME.
 SESSION_LIFETIME = timedelta(days=14)
 # Writing last_seen on every event would turn reads into writes; refresh at most this often.
-SESSION_TOUCH_INTERVAL = timedelta(minutes=5)
+SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
 
 # Sign-in throttling: after this many failures in the window, refuse until it passes.
 LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
@@ -57,3 +57,16 @@ ROOM_RECENT_POSTS = 20
 NOTIFICATIONS_PAGE_SIZE = 20
 MENTION_SUGGESTIONS = 8
 HOME_LIST_SIZE = 10
+
+# Moderation.
+FLAG_REASONS = ("spam", "off-topic", "harmful", "other")
+FLAGS_PER_DAY = 20
+# An item flagged by this many distinct members is hidden until a moderator reviews it.
+FLAG_AUTO_HIDE_COUNT = 3
+MODERATION_PAGE_SIZE = 30
+# The live activity feed keeps this many events in its room; older ones page from the DB.
+ACTIVITY_ROOM_SIZE = 200
+ACTIVITY_PAGE_SIZE = 50
+AUDIT_PAGE_SIZE = 50
+# "Active now" means a session was used within this window.
+ACTIVE_NOW_WINDOW = timedelta(minutes=5)

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from cop_app.models import Community, Membership, User
+from cop_app.models import AuthSession, Community, Membership, Post, User
 from cop_app.models.base import utcnow
 from cop_app.services import activity, settings, validation
 from cop_app.services.access import require_admin, require_user
@@ -39,6 +39,8 @@ class UserRow:
     organisation: str
     joined_at: datetime
     communities: int
+    posts: int
+    last_active: datetime | None
     suspended: bool
 
 
@@ -79,8 +81,17 @@ def list_users(
         .group_by(Membership.user_id)
         .subquery()
     )
-    stmt = select(User, func.coalesce(counts.c.n, 0)).join(
-        counts, counts.c.user_id == User.id, isouter=True
+    posts = select(Post.author_id, func.count().label("n")).group_by(Post.author_id).subquery()
+    seen = (
+        select(AuthSession.user_id, func.max(AuthSession.last_seen_at).label("at"))
+        .group_by(AuthSession.user_id)
+        .subquery()
+    )
+    stmt = (
+        select(User, func.coalesce(counts.c.n, 0), func.coalesce(posts.c.n, 0), seen.c.at)
+        .join(counts, counts.c.user_id == User.id, isouter=True)
+        .join(posts, posts.c.author_id == User.id, isouter=True)
+        .join(seen, seen.c.user_id == User.id, isouter=True)
     )
     if text:
         like = validation.like_pattern(text)
@@ -107,9 +118,11 @@ def list_users(
             organisation=u.organisation,
             joined_at=u.created_at,
             communities=n,
+            posts=p,
+            last_active=at,
             suspended=u.suspended_until is not None and u.suspended_until > now,
         )
-        for u, n in rows
+        for u, n, p, at in rows
     ]
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import reflex as rx
 
-from cop_app.services import users
+from cop_app.services import moderation, users
 from cop_app.services.errors import DomainError
 from cop_app.services.users import UserRow
 from cop_app.states.auth import current_user
@@ -45,6 +45,19 @@ class AdminUsersState(rx.State):
         """Filter by site role; 'all' clears it."""
         self.role = value if value in ("member", "mentor", "admin") else ""
         await self._reload()
+
+    @rx.event
+    async def reactivate(self, user_id: Any) -> Any:
+        """Lift a suspension (audited)."""
+        actor = await current_user(self)
+        try:
+            with db() as session:
+                user = moderation.reactivate(session, actor, user_id)
+                message = f"{user.display_name} is active again."
+        except DomainError as err:
+            return error_toast(err)
+        await self._reload()
+        return rx.toast.success(message)
 
     @rx.event
     async def change_role(self, user_id: Any, role: Any) -> Any:

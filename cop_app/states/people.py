@@ -17,16 +17,18 @@ class NavState(rx.State):
     """The left navigation: the member's own communities (a capped list)."""
 
     mine: list[CommunityCard] = []
+    moderates: bool = False
 
     @rx.event
     async def load(self) -> None:
         """Refresh on every signed-in page load."""
         actor = await current_user(self)
         if actor is None:
-            self.mine = []
+            self.mine, self.moderates = [], False
             return
         with db() as session:
             self.mine = communities.list_directory(session, actor, mine_only=True)
+        self.moderates = actor.role == "admin" or any(c.my_role == "steward" for c in self.mine)
 
 
 class ProfileState(rx.State):

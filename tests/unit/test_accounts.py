@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from cop_app.models import ActivityEvent, AuthSession, LoginAttempt, User
 from cop_app.models.base import utcnow
 from cop_app.services import accounts, passwords, settings
-from cop_app.services.activity import ADMIN_ROOM
+from cop_app.services.activity import feed_room
 from cop_app.services.errors import Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.events import Change
 
@@ -62,7 +62,7 @@ def add_failures(
 
 def admin_heard(changes: list[Change], kind: str) -> bool:
     """The admin activity room was told (after commit) about an event of this kind."""
-    return Change("activity", (ADMIN_ROOM,), {"kind": kind}) in changes
+    return Change("activity", (feed_room(0),), {"kind": kind}) in changes
 
 
 def activity_kinds(session: Session) -> list[str]:

@@ -5,7 +5,6 @@ from sqlmodel import Session, select
 
 from cop_app.models import ActivityEvent, AuditEntry
 from cop_app.services import activity
-from cop_app.services.events import Change
 
 
 def _count(engine: Engine, model: type) -> int:
@@ -43,7 +42,10 @@ def test_record_joins_the_callers_transaction(
         "Someone joined",
     )
     assert row.created_at is not None
-    assert changes == [Change("activity", (activity.ADMIN_ROOM,), {"kind": "community.joined"})]
+    # The admins' feed hears of it, and so does each steward's feed of that community.
+    assert len(changes) == 1 and changes[0].data == {"kind": "community.joined"}
+    assert changes[0].rooms[0] == activity.feed_room(0)
+    assert all(room.startswith("activity-") for room in changes[0].rooms)
 
 
 def test_record_truncates_the_summary_and_allows_no_actor(session: Session, changes) -> None:

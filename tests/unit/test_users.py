@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from cop_app.models import ActivityEvent, AuditEntry, User
 from cop_app.models.base import utcnow
 from cop_app.services import settings, users
-from cop_app.services.activity import ADMIN_ROOM
+from cop_app.services.activity import feed_room
 from cop_app.services.errors import Forbidden, Invalid, NotFound
 from cop_app.services.events import Change
 
@@ -236,7 +236,7 @@ def test_set_role_is_audited(session: Session, make_user, changes) -> None:
     )
     assert (entry.before, entry.after, entry.reason) == ("member", "mentor", "Runs the data clinic")
     assert kinds(session) == ["user.role_changed"]
-    assert Change("activity", (ADMIN_ROOM,), {"kind": "user.role_changed"}) in changes
+    assert Change("activity", (feed_room(0),), {"kind": "user.role_changed"}) in changes
 
 
 def test_set_role_accepts_an_id_as_text_and_promotes_to_admin(session: Session, make_user) -> None:

@@ -1,0 +1,1422 @@
+"""discussions.*: threads, replies, mentions, follows, reactions, answers, moderation, reads,
+notifications; and the demo discussions the seed loads."""
+
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from cop_app.models import (
+    ActivityEvent,
+    AuditEntry,
+    Community,
+    Membership,
+    Notification,
+    Post,
+    PostRevision,
+    Reaction,
+    Thread,
+    ThreadFollow,
+    ThreadRead,
+    User,
+)
+from cop_app.models.base import utcnow
+from cop_app.services import discussions, events, settings
+from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
+from cop_app.services.events import Change
+
+OLD = timedelta(days=30)
+REAL_POST_MIN_INTERVAL = settings.POST_MIN_INTERVAL
+REAL_NEW_MEMBER_POST_MIN_INTERVAL = settings.NEW_MEMBER_POST_MIN_INTERVAL
+REAL_THREAD_MIN_INTERVAL = settings.THREAD_MIN_INTERVAL
+
+TITLE = "Flaky integration tests: quarantine or fix first?"
+BODY = "Our suite fails one run in ten. Do we quarantine the flaky tests or stop and fix them?"
+
+
+@pytest.fixture(autouse=True)
+def relaxed_intervals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Most tests post several times in a row; the rate-limit tests restore the real values."""
+    monkeypatch.setattr(settings, "POST_MIN_INTERVAL", timedelta(0))
+    monkeypatch.setattr(settings, "NEW_MEMBER_POST_MIN_INTERVAL", timedelta(0))
+    monkeypatch.setattr(settings, "THREAD_MIN_INTERVAL", timedelta(0))
+
+
+@dataclass
+class World:
+    session: Session
+    engine: Engine
+    row_counts: Callable[[Session], dict[str, int]]
+    admin: User
+    steward: User  # steward of both communities
+    asker: User  # member of both
+    member: User  # member of both
+    other: User  # member of the open community only
+    outsider: User  # signed in, member of neither
+    pending: User  # waiting for approval in the closed community
+    open: Community
+    closed: Community
+
+
+@pytest.fixture
+def w(session: Session, engine: Engine, row_counts) -> World:
+    """Two communities and their people, written in one transaction (fast on PostgreSQL)."""
+
+    def person(name: str, handle: str, role: str = "member", expertise: str = "") -> User:
+        return User(
+            email=f"{handle}@example.org",
+            display_name=name,
+            handle=handle,
+            role=role,
+            expertise=expertise,
+            password_hash="!not-used-by-these-tests",
+            created_at=utcnow() - OLD,
+        )
+
+    admin = person("Amara Okafor", "amara-okafor", role="admin")
+    steward = person("Dr Helen Carter", "helen-carter", role="mentor")
+    asker = person("Ada Lovelace", "ada-l", expertise="python testing")
+    member = person("Ravi Iyer", "ravi-iyer", expertise="laparoscopy code-review")
+    other = person("Grace Adeyemi", "grace-adeyemi")
+    outsider = person("Olga Outsider", "olga-o", expertise="testing laparoscopy")
+    pending = person("Pat Pending", "pat-p")
+    session.add_all([admin, steward, asker, member, other, outsider, pending])
+    session.flush()
+    open_ = Community(
+        slug="engineering-craft",
+        name="Engineering Craft Guild",
+        domain="Engineers improving how we review, test and ship software.",
+        visibility="open",
+        created_by=steward.id,
+        member_count=4,
+    )
+    closed = Community(
+        slug="surgical-technique-exchange",
+        name="Surgical Technique Exchange",
+        domain="Surgeons and theatre nurses refining operative technique together.",
+        visibility="approval",
+        created_by=steward.id,
+        member_count=3,
+    )
+    session.add_all([open_, closed])
+    session.flush()
+    rows = [(open_, steward, "steward", "active"), (closed, steward, "steward", "active")]
+    rows += [(open_, u, "member", "active") for u in (asker, member, other)]
+    rows += [(closed, u, "member", "active") for u in (asker, member)]
+    rows += [(closed, pending, "member", "pending")]
+    session.add_all(
+        Membership(community_id=c.id, user_id=u.id, role=role, status=status)
+        for c, u, role, status in rows
+    )
+    session.commit()
+    return World(
+        session,
+        engine,
+        row_counts,
+        admin,
+        steward,
+        asker,
+        member,
+        other,
+        outsider,
+        pending,
+        open_,
+        closed,
+    )
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def start(
+    w: World,
+    actor: User | None = None,
+    community: Community | None = None,
+    *,
+    kind: str = "question",
+    title: str = TITLE,
+    body: str = BODY,
+    tags: str = "testing ci",
+) -> Thread:
+    data = discussions.clean_thread_input(kind, title, body, tags)
+    return discussions.create_thread(w.session, actor or w.asker, (community or w.open).id, data)
+
+
+def reply(w: World, actor: User, thread: Thread, body: str = "Agreed.", parent: Any = None) -> Post:
+    return discussions.post_reply(w.session, actor, thread.id, body, parent)
+
+
+def refused(w: World, error: type[DomainError], fn: Callable[..., Any], *args: Any, **kw: Any):
+    """Call a service verb that must refuse, and prove it wrote nothing."""
+    before = w.row_counts(w.session)
+    with pytest.raises(error) as info:
+        fn(w.session, *args, **kw)
+    assert w.row_counts(w.session) == before  # nothing written (not even flushed)
+    w.session.rollback()
+    return info.value
+
+
+def notes(w: World, user: User | None = None) -> list[tuple[int, str]]:
+    w.session.expire_all()
+    stmt = select(Notification).order_by(col(Notification.id))
+    if user is not None:
+        stmt = stmt.where(Notification.user_id == user.id)
+    return [(n.user_id, n.kind) for n in w.session.exec(stmt).all()]
+
+
+def activity_kinds(w: World) -> list[str]:
+    w.session.expire_all()
+    return [
+        e.kind for e in w.session.exec(select(ActivityEvent).order_by(col(ActivityEvent.id))).all()
+    ]
+
+
+def fresh(w: World, model: type, row_id: int) -> Any:
+    w.session.expire_all()
+    return w.session.get(model, row_id)
+
+
+def insert_thread(
+    w: World,
+    community: Community,
+    author: User,
+    title: str,
+    *,
+    kind: str = "discussion",
+    tags: str = "",
+    age: timedelta = timedelta(days=1),
+    active_age: timedelta | None = None,
+    replies: int = 0,
+    reactions: int = 0,
+    pinned: bool = False,
+    hidden: bool = False,
+    posts: int = 1,
+) -> Thread:
+    """A thread written straight to the database (for list orderings and paging)."""
+    at = utcnow() - age
+    thread = Thread(
+        community_id=community.id,
+        author_id=author.id,
+        kind=kind,
+        title=title,
+        tags=tags,
+        post_count=max(posts, 1 + replies),
+        reply_count=replies,
+        reaction_count=reactions,
+        pinned=pinned,
+        hidden=hidden,
+        created_at=at,
+        last_activity_at=utcnow() - (active_age if active_age is not None else age),
+    )
+    w.session.add(thread)
+    w.session.flush()
+    for number in range(1, thread.post_count + 1):
+        w.session.add(
+            Post(
+                thread_id=thread.id,
+                number=number,
+                author_id=author.id,
+                body=f"{title} #{number}",
+                body_html=f"<p>{title} #{number}</p>",
+                created_at=at + timedelta(minutes=number),
+            )
+        )
+    w.session.commit()
+    w.session.refresh(thread)
+    return thread
+
+
+# --- thread input -----------------------------------------------------------------------------
+
+
+def test_clean_thread_input_trims_and_normalises_tags() -> None:
+    data = discussions.clean_thread_input(
+        "question", f"  {TITLE}  ", f"\n{BODY}\n", "Testing, CI testing  #flaky"
+    )
+    assert data == discussions.ThreadInput("question", TITLE, BODY, "testing ci #flaky")
+
+
+@pytest.mark.parametrize("title", ["abcd", "  abcd  ", "", None, "x" * 201, 42])
+def test_clean_thread_input_refuses_a_bad_title(title: object) -> None:
+    with pytest.raises(Invalid) as info:
+        discussions.clean_thread_input("discussion", title, BODY, "")
+    assert info.value.field == "title"
+
+
+@pytest.mark.parametrize("title", ["abcde", "x" * 200])
+def test_clean_thread_input_accepts_title_bounds(title: str) -> None:
+    assert discussions.clean_thread_input("discussion", title, BODY, "").title == title
+
+
+@pytest.mark.parametrize("body", ["", "   \n ", None, "x" * 50_001, "a\x00b", ["x"]])
+def test_clean_thread_input_refuses_a_bad_body(body: object) -> None:
+    with pytest.raises(Invalid) as info:
+        discussions.clean_thread_input("discussion", TITLE, body, "")
+    assert info.value.field == "body"
+
+
+def test_clean_thread_input_accepts_the_longest_body() -> None:
+    assert len(discussions.clean_thread_input("discussion", TITLE, "x" * 50_000, "").body) == 50_000
+
+
+@pytest.mark.parametrize("kind", ["poll", "Question", "", None, 1])
+def test_clean_thread_input_refuses_a_bad_kind(kind: object) -> None:
+    with pytest.raises(Invalid) as info:
+        discussions.clean_thread_input(kind, TITLE, BODY, "")
+    assert info.value.field == "kind"
+
+
+def test_clean_thread_input_refuses_too_many_tags() -> None:
+    with pytest.raises(Invalid) as info:
+        discussions.clean_thread_input("discussion", TITLE, BODY, "a b c d e f")
+    assert info.value.field == "tags"
+
+
+def test_room_names() -> None:
+    assert discussions.thread_room(7) == "thread-7"
+    assert discussions.list_room(3) == "threads-3"
+    assert discussions.user_room(9) == "user-9"
+
+
+# --- create_thread ----------------------------------------------------------------------------
+
+
+def test_create_thread_writes_thread_opening_post_follow_and_event(w: World) -> None:
+    before = w.open.last_activity_at
+    thread = start(w, tags="Testing, CI testing")
+    assert (thread.kind, thread.title, thread.tags) == ("question", TITLE, "testing ci")
+    assert (thread.post_count, thread.reply_count, thread.reaction_count) == (1, 0, 0)
+    assert thread.author_id == w.asker.id
+    assert thread.accepted_post_id is None and thread.first_reply_at is None
+    posts = w.session.exec(select(Post).where(Post.thread_id == thread.id)).all()
+    assert [(p.number, p.author_id, p.body) for p in posts] == [(1, w.asker.id, BODY)]
+    assert posts[0].body_html.startswith("<p>Our suite fails")
+    follows = w.session.exec(
+        select(ThreadFollow.user_id).where(ThreadFollow.thread_id == thread.id)
+    )
+    assert follows.all() == [w.asker.id]
+    read = w.session.exec(select(ThreadRead).where(ThreadRead.thread_id == thread.id)).one()
+    assert (read.user_id, read.last_read_number) == (w.asker.id, 1)
+    event = w.session.exec(
+        select(ActivityEvent).where(ActivityEvent.kind == "thread.created")
+    ).one()
+    assert (event.actor_id, event.community_id, event.target_type, event.target_id) == (
+        w.asker.id,
+        w.open.id,
+        "thread",
+        thread.id,
+    )
+    assert "asked" in event.summary and TITLE in event.summary
+    assert fresh(w, Community, w.open.id).last_activity_at > before
+    assert notes(w) == []
+
+
+def test_create_thread_announces_to_rooms_only_after_commit(w: World, changes) -> None:
+    committed: list[int] = []
+
+    def listener(_change: Change) -> None:  # what another connection sees at emit time
+        with Session(w.engine) as other:
+            committed.append(other.exec(select(func.count()).select_from(Thread)).one())
+
+    events.subscribe(listener)
+    try:
+        thread = start(w)
+    finally:
+        events.unsubscribe(listener)
+    assert committed and set(committed) == {1}
+    created = [c for c in changes if c.kind == "thread.created"]
+    assert len(created) == 1
+    assert set(created[0].rooms) == {f"thread-{thread.id}", f"threads-{w.open.id}"}
+    home = [c for c in changes if c.kind == "home.threads"]
+    assert len(home) == 1
+    members = [w.steward, w.asker, w.member, w.other]
+    assert set(home[0].rooms) == {f"user-{u.id}" for u in members}
+
+
+def test_create_thread_by_a_non_member_is_forbidden(w: World, changes) -> None:
+    data = discussions.clean_thread_input("question", TITLE, BODY, "")
+    refused(w, Forbidden, discussions.create_thread, w.outsider, w.open.id, data)
+    refused(w, Forbidden, discussions.create_thread, w.other, w.closed.id, data)
+    refused(w, Forbidden, discussions.create_thread, w.admin, w.closed.id, data)
+    assert changes == []
+
+
+def test_create_thread_by_a_pending_member_of_an_approval_community_is_forbidden(w: World) -> None:
+    data = discussions.clean_thread_input("question", TITLE, BODY, "")
+    err = refused(w, Forbidden, discussions.create_thread, w.pending, w.closed.id, data)
+    assert "Surgical Technique Exchange" in err.message
+
+
+def test_create_thread_refuses_signed_out_suspended_and_unknown_community(w: World) -> None:
+    data = discussions.clean_thread_input("question", TITLE, BODY, "")
+    refused(w, Forbidden, discussions.create_thread, None, w.open.id, data)
+    refused(w, NotFound, discussions.create_thread, w.asker, 999_999, data)
+    refused(w, Invalid, discussions.create_thread, w.asker, "abc", data)
+    w.asker.suspended_until = utcnow() + timedelta(days=1)
+    w.session.add(w.asker)
+    w.session.commit()
+    refused(w, Forbidden, discussions.create_thread, w.asker, w.open.id, data)
+
+
+def test_create_thread_in_an_approval_community_by_a_member(w: World) -> None:
+    thread = start(w, w.member, w.closed, title="Port placement for obese patients in lap chole")
+    assert thread.community_id == w.closed.id
+
+
+def test_create_thread_mentions_notify_members_only(w: World) -> None:
+    thread = start(
+        w,
+        w.asker,
+        w.closed,
+        body="@ravi-iyer and @grace-adeyemi and @nobody-here, what do you think? Also @ada-l.",
+    )
+    assert notes(w) == [(w.member.id, "mention")]  # grace is not in this community; ada is me
+    html = w.session.exec(select(Post.body_html).where(Post.thread_id == thread.id)).one()
+    assert '<span class="mention">@ravi-iyer</span>' in html
+    assert '<span class="mention">@grace-adeyemi</span>' not in html
+    assert "@nobody-here" in html
+    assert "post.mentioned" in activity_kinds(w)
+
+
+def test_thread_rate_limits(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "THREAD_MIN_INTERVAL", REAL_THREAD_MIN_INTERVAL)
+    start(w)
+    data = discussions.clean_thread_input("discussion", "Second thread", BODY, "")
+    err = refused(w, RateLimited, discussions.create_thread, w.asker, w.open.id, data)
+    assert re.search(r"again in \d+ seconds", err.message)
+    assert 0 < err.retry_after <= REAL_THREAD_MIN_INTERVAL.total_seconds()
+    monkeypatch.setattr(settings, "THREAD_MIN_INTERVAL", timedelta(0))
+    monkeypatch.setattr(settings, "THREADS_PER_DAY", 1)
+    err = refused(w, RateLimited, discussions.create_thread, w.asker, w.open.id, data)
+    assert "today's limit of 1" in err.message
+    # someone else is not affected
+    discussions.create_thread(w.session, w.member, w.open.id, data)
+
+
+# --- post_reply -------------------------------------------------------------------------------
+
+
+def test_replies_are_numbered_and_counted(w: World) -> None:
+    thread = start(w)
+    created = thread.created_at
+    first = reply(w, w.member, thread, "Fix first: quarantine hides real bugs.")
+    second = reply(w, w.other, thread, "Quarantine with an owner and a deadline.")
+    third = reply(w, w.member, thread, "And track the flake rate.")
+    assert [first.number, second.number, third.number] == [2, 3, 4]
+    t = fresh(w, Thread, thread.id)
+    assert (t.post_count, t.reply_count) == (4, 3)
+    assert t.first_reply_at == first.created_at
+    assert t.last_activity_at == third.created_at
+    assert t.last_activity_at > created
+    followers = w.session.exec(
+        select(ThreadFollow.user_id).where(ThreadFollow.thread_id == thread.id)
+    ).all()
+    assert sorted(followers) == sorted([w.asker.id, w.member.id, w.other.id])
+    read = w.session.exec(
+        select(ThreadRead.last_read_number).where(
+            ThreadRead.thread_id == thread.id, ThreadRead.user_id == w.member.id
+        )
+    ).one()
+    assert read == 4
+    assert activity_kinds(w).count("post.created") == 3
+
+
+def test_reply_to_a_post_records_its_parent(w: World) -> None:
+    thread = start(w)
+    first = reply(w, w.member, thread, "Fix first.")
+    answer = reply(w, w.asker, thread, "Why?", parent=first.id)
+    assert answer.parent_id == first.id
+    views = discussions.read_posts(w.session, w.asker, thread.id)
+    assert [(v.number, v.parent_number) for v in views] == [(1, 0), (2, 0), (3, 2)]
+
+
+def test_reply_to_a_post_of_another_thread_is_invalid(w: World) -> None:
+    thread = start(w)
+    elsewhere = start(w, w.member, title="Another thread here")
+    other_post = reply(w, w.other, elsewhere, "Unrelated.")
+    err = refused(w, Invalid, discussions.post_reply, w.member, thread.id, "Hi", other_post.id)
+    assert err.field == "parent_id"
+    refused(w, Invalid, discussions.post_reply, w.member, thread.id, "Hi", 999_999)
+    refused(w, Invalid, discussions.post_reply, w.member, thread.id, "Hi", "nope")
+
+
+def test_reply_with_a_bad_body_is_invalid(w: World) -> None:
+    thread = start(w)
+    for body in ("", "   ", None, "x" * 50_001, 12):
+        err = refused(w, Invalid, discussions.post_reply, w.member, thread.id, body)
+        assert err.field == "body"
+
+
+def test_reply_to_a_locked_thread_is_forbidden(w: World, changes) -> None:
+    thread = start(w)
+    discussions.moderate_thread(w.session, w.steward, thread.id, locked=True)
+    changes.clear()
+    err = refused(w, Forbidden, discussions.post_reply, w.member, thread.id, "Late reply")
+    assert "locked" in err.message
+    refused(w, Forbidden, discussions.post_reply, w.steward, thread.id, "Steward reply")
+    assert changes == []
+
+
+def test_reply_by_non_members_is_forbidden(w: World) -> None:
+    thread = start(w)
+    closed = start(w, w.member, w.closed, title="Theatre list overruns")
+    refused(w, Forbidden, discussions.post_reply, w.outsider, thread.id, "I can read this")
+    refused(w, Forbidden, discussions.post_reply, w.admin, thread.id, "Admin, not member")
+    refused(w, Forbidden, discussions.post_reply, w.pending, closed.id, "Not yet in")
+    refused(w, Forbidden, discussions.post_reply, w.other, closed.id, "Not in")
+    refused(w, Forbidden, discussions.post_reply, None, thread.id, "Signed out")
+    refused(w, NotFound, discussions.post_reply, w.member, 999_999, "Nowhere")
+
+
+def test_open_community_threads_are_readable_by_any_signed_in_user(w: World) -> None:
+    thread = start(w)
+    reply(w, w.member, thread, "Fix first.")
+    access = discussions.access_thread(w.session, w.outsider, thread.id)
+    assert (access.member, access.steward) == (False, False)
+    rows = discussions.list_threads(w.session, w.outsider, w.open.id)
+    assert [r.id for r in rows] == [thread.id]
+    posts = discussions.read_posts(w.session, w.outsider, thread.id)
+    assert [p.number for p in posts] == [1, 2]
+    view = discussions.get_thread(w.session, w.outsider, thread.id)
+    assert (view.is_member, view.can_reply, view.can_accept, view.can_moderate) == (
+        False,
+        False,
+        False,
+        False,
+    )
+    refused(w, Forbidden, discussions.access_thread, None, thread.id)
+    refused(w, Forbidden, discussions.list_threads, None, w.open.id)
+
+
+def test_approval_community_threads_are_for_members_only(w: World) -> None:
+    thread = start(w, w.member, w.closed, title="Port placement for obese patients")
+    for reader in (w.outsider, w.pending, w.other):
+        refused(w, Forbidden, discussions.access_thread, reader, thread.id)
+        refused(w, Forbidden, discussions.get_thread, reader, thread.id)
+        refused(w, Forbidden, discussions.read_posts, reader, thread.id)
+        refused(w, Forbidden, discussions.list_threads, reader, w.closed.id)
+    assert [r.id for r in discussions.list_threads(w.session, w.asker, w.closed.id)] == [thread.id]
+    # site admins read everything (and steward it)
+    assert discussions.access_thread(w.session, w.admin, thread.id).steward is True
+
+
+def test_reply_rate_limit_interval(w: World, monkeypatch: pytest.MonkeyPatch, changes) -> None:
+    monkeypatch.setattr(settings, "POST_MIN_INTERVAL", REAL_POST_MIN_INTERVAL)
+    thread = start(w)
+    reply(w, w.member, thread, "First thought.")
+    changes.clear()
+    err = refused(w, RateLimited, discussions.post_reply, w.member, thread.id, "Second thought.")
+    match = re.search(r"again in (\d+) seconds", err.message)
+    assert match is not None
+    assert 1 <= int(match.group(1)) <= REAL_POST_MIN_INTERVAL.total_seconds()
+    assert err.retry_after == int(match.group(1))
+    assert err.field == "body"
+    assert changes == []
+    # older than the interval: allowed again
+    w.session.exec(select(Post).where(Post.author_id == w.member.id)).one().created_at -= timedelta(
+        seconds=10
+    )
+    w.session.commit()
+    assert reply(w, w.member, thread, "Second thought.").number == 3
+
+
+def test_new_members_wait_longer_between_replies(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "POST_MIN_INTERVAL", REAL_POST_MIN_INTERVAL)
+    monkeypatch.setattr(settings, "NEW_MEMBER_POST_MIN_INTERVAL", REAL_NEW_MEMBER_POST_MIN_INTERVAL)
+    thread = start(w)
+    w.other.created_at = utcnow() - timedelta(hours=2)
+    w.session.add(w.other)
+    w.session.commit()
+    post = reply(w, w.other, thread, "Hello, new here.")
+    post.created_at -= timedelta(seconds=10)  # past the normal interval, not the new-member one
+    w.session.add(post)
+    w.session.commit()
+    err = refused(w, RateLimited, discussions.post_reply, w.other, thread.id, "Me again.")
+    seconds = int(re.search(r"again in (\d+) seconds", err.message).group(1))
+    assert 10 < seconds <= 21
+    # an established member in the same position may post
+    settled = reply(w, w.member, thread, "Welcome!")
+    settled.created_at -= timedelta(seconds=10)
+    w.session.add(settled)
+    w.session.commit()
+    reply(w, w.member, thread, "Welcome again.")
+
+
+def test_reply_daily_cap(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "POSTS_PER_DAY", 3)
+    thread = start(w)
+    for n in range(3):
+        reply(w, w.member, thread, f"Reply {n}")
+    err = refused(w, RateLimited, discussions.post_reply, w.member, thread.id, "One too many")
+    assert "today's limit of 3" in err.message
+    assert err.retry_after == 86400
+    # the asker's opening post is not a reply: they still may reply
+    reply(w, w.asker, thread, "Thanks all")
+    # a day later the old replies no longer count
+    for p in w.session.exec(select(Post).where(Post.author_id == w.member.id)).all():
+        p.created_at -= timedelta(days=1, minutes=1)
+        w.session.add(p)
+    w.session.commit()
+    reply(w, w.member, thread, "Back again")
+
+
+def test_new_members_have_a_lower_daily_cap(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "NEW_MEMBER_POSTS_PER_DAY", 2)
+    thread = start(w)
+    w.other.created_at = utcnow() - timedelta(hours=1)
+    w.session.add(w.other)
+    w.session.commit()
+    reply(w, w.other, thread, "One")
+    reply(w, w.other, thread, "Two")
+    err = refused(w, RateLimited, discussions.post_reply, w.other, thread.id, "Three")
+    assert "today's limit of 2" in err.message
+
+
+def test_reply_numbering_uses_the_locked_row_not_a_stale_copy(w: World) -> None:
+    """Two replies racing: the second writer must number after the first, not collide.
+
+    The writer's session already holds the thread (as it does between access_thread and the
+    row lock inside post_reply) when another connection commits a reply."""
+    thread = start(w)
+    assert w.session.get(Thread, thread.id).post_count == 1  # loaded in this session
+    with Session(w.engine) as racer:
+        discussions.post_reply(racer, racer.get(User, w.member.id), thread.id, "I was first")
+    post = reply(w, w.other, thread, "I was second")
+    assert post.number == 3
+    t = fresh(w, Thread, thread.id)
+    assert (t.post_count, t.reply_count) == (3, 2)
+
+
+# --- mentions and notifications ---------------------------------------------------------------
+
+
+def test_reply_mentions_notify_community_members_only(w: World, make_user, changes) -> None:
+    stranger = make_user(w.session, handle="stan-ger", created_at=utcnow() - OLD)
+    thread = start(w, w.asker, w.closed, title="Port placement for obese patients in lap chole")
+    changes.clear()
+    post = reply(
+        w,
+        w.member,
+        thread,
+        "@helen-carter did this last week; @grace-adeyemi @stan-ger @ghost may know too.",
+    )
+    got = notes(w)
+    assert (w.steward.id, "mention") in got
+    assert all(uid not in (w.other.id, stranger.id) for uid, _ in got)
+    mention = w.session.exec(
+        select(Notification).where(
+            Notification.user_id == w.steward.id, Notification.kind == "mention"
+        )
+    ).one()
+    assert mention.actor_id == w.member.id
+    assert (mention.thread_id, mention.post_id) == (thread.id, post.id)
+    assert mention.link == f"/c/surgical-technique-exchange/t/{thread.id}#post-2"
+    assert "Ravi Iyer mentioned you" in mention.text
+    assert '<span class="mention">@helen-carter</span>' in post.body_html
+    assert 'class="mention">@grace-adeyemi' not in post.body_html
+    assert "post.mentioned" in activity_kinds(w)
+    rooms = {r for c in changes if c.kind == "notification" for r in c.rooms}
+    assert f"user-{w.steward.id}" in rooms
+
+
+def test_followers_hear_of_replies_but_never_the_actor(w: World) -> None:
+    thread = start(w)
+    reply(w, w.member, thread, "Fix first.")
+    assert notes(w) == [(w.asker.id, "reply")]
+    reply(w, w.asker, thread, "Thanks, why?")
+    assert notes(w)[1:] == [(w.member.id, "reply")]
+    reply(w, w.other, thread, "Quarantine with a deadline.")
+    assert sorted(notes(w)[2:]) == sorted([(w.asker.id, "reply"), (w.member.id, "reply")])
+    note = w.session.exec(select(Notification).order_by(col(Notification.id).desc())).first()
+    assert "Grace Adeyemi replied" in note.text
+
+
+def test_a_mentioned_follower_gets_only_the_mention(w: World) -> None:
+    thread = start(w)
+    reply(w, w.member, thread, "Pinging @ada-l and @grace-adeyemi")
+    assert sorted(notes(w)) == sorted([(w.asker.id, "mention"), (w.other.id, "mention")])
+
+
+def test_self_mention_does_not_notify(w: World) -> None:
+    thread = start(w)
+    reply(w, w.member, thread, "Note to self @ravi-iyer")
+    assert notes(w, w.member) == []
+
+
+def test_followers_who_left_an_approval_community_are_not_told(w: World) -> None:
+    """A reply notification carries the thread title; someone who can no longer read the
+    thread must not receive it (nor see it among followed threads)."""
+    thread = start(w, w.asker, w.closed, title="Near miss: retained swab count")
+    reply(w, w.member, thread, "We changed our count sheet after a similar case.")
+    membership = w.session.exec(
+        select(Membership).where(
+            Membership.community_id == w.closed.id, Membership.user_id == w.member.id
+        )
+    ).one()
+    w.session.delete(membership)
+    w.session.commit()
+    reply(w, w.asker, thread, "Could you share the sheet?")
+    assert notes(w, w.member) == []
+    assert discussions.followed_unread(w.session, w.member) == []
+
+
+# --- edit_post and revisions ------------------------------------------------------------------
+
+
+def test_edit_own_post_keeps_a_revision(w: World, changes) -> None:
+    thread = start(w)
+    post = reply(w, w.member, thread, "Quarantine them.")
+    changes.clear()
+    edited = discussions.edit_post(w.session, w.member, post.id, "Fix them first, @ada-l.")
+    assert edited.body == "Fix them first, @ada-l."
+    assert '<span class="mention">@ada-l</span>' in edited.body_html
+    assert edited.edited_at is not None
+    revision = w.session.exec(select(PostRevision)).one()
+    assert (revision.post_id, revision.editor_id, revision.body, revision.title) == (
+        post.id,
+        w.member.id,
+        "Quarantine them.",
+        "",
+    )
+    discussions.edit_post(w.session, w.member, post.id, "Fix them first.")
+    history = discussions.post_revisions(w.session, w.outsider, post.id)
+    assert [h["body_html"] for h in history] == [
+        "<p>Fix them first, @ada-l.</p>\n",
+        "<p>Quarantine them.</p>\n",
+    ]
+    assert all(h["title"] == "" and h["when"] for h in history)
+    assert "post.edited" in activity_kinds(w)
+    assert any(c.kind == "post.edited" and f"thread-{thread.id}" in c.rooms for c in changes)
+    view = discussions.read_posts(w.session, w.asker, thread.id)[1]
+    assert view.edited is True
+
+
+def test_edit_the_opening_post_can_change_the_title(w: World) -> None:
+    thread = start(w)
+    opening = w.session.exec(select(Post).where(Post.thread_id == thread.id)).one()
+    discussions.edit_post(w.session, w.asker, opening.id, BODY, title="Flaky tests: fix first?")
+    assert fresh(w, Thread, thread.id).title == "Flaky tests: fix first?"
+    revision = w.session.exec(select(PostRevision)).one()
+    assert (revision.title, revision.body) == (TITLE, BODY)
+    err = refused(w, Invalid, discussions.edit_post, w.asker, opening.id, BODY, title="abcd")
+    assert err.field == "title"
+    assert fresh(w, Thread, thread.id).title == "Flaky tests: fix first?"
+
+
+def test_title_is_ignored_when_editing_a_reply(w: World) -> None:
+    thread = start(w)
+    post = reply(w, w.member, thread, "Quarantine.")
+    discussions.edit_post(w.session, w.member, post.id, "Fix.", title="Hijacked title")
+    assert fresh(w, Thread, thread.id).title == TITLE
+
+
+def test_edit_with_no_change_writes_nothing(w: World) -> None:
+    thread = start(w)
+    post = reply(w, w.member, thread, "Quarantine.")
+    before = w.row_counts(w.session)
+    discussions.edit_post(w.session, w.member, post.id, "  Quarantine.  ")
+    assert w.row_counts(w.session) == before
+    assert fresh(w, Post, post.id).edited_at is None
+
+
+def test_edit_refusals(w: World) -> None:
+    thread = start(w)
+    post = reply(w, w.member, thread, "Quarantine.")
+    refused(w, Forbidden, discussions.edit_post, w.other, post.id, "Not mine")
+    refused(w, Forbidden, discussions.edit_post, w.steward, post.id, "Steward, not author")
+    err = refused(w, Invalid, discussions.edit_post, w.member, post.id, "  ")
+    assert err.field == "body"
+    refused(w, NotFound, discussions.edit_post, w.member, 999_999, "Nowhere")
+    discussions.delete_post(w.session, w.member, post.id)
+    refused(w, Invalid, discussions.edit_post, w.member, post.id, "Resurrect")
+
+
+def test_revisions_of_a_removed_post_are_not_shown_to_readers(w: World) -> None:
+    thread = start(w)
+    post = reply(w, w.member, thread, "Patient details I should not have posted.")
+    discussions.edit_post(w.session, w.member, post.id, "Redacted.")
+    discussions.delete_post(w.session, w.member, post.id)
+    try:
+        history = discussions.post_revisions(w.session, w.other, post.id)
+    except (NotFound, Forbidden):
+        return
+    assert all("Patient details" not in h["body_html"] for h in history)
+
+
+# --- delete_post ------------------------------------------------------------------------------
+
+
+def test_delete_post_is_a_soft_delete(w: World, changes) -> None:
+    thread = start(w)
+    post = reply(w, w.member, thread, "Regrettable reply.")
+    changes.clear()
+    removed = discussions.delete_post(w.session, w.member, post.id)
+    assert removed.deleted_at is not None
+    assert fresh(w, Post, post.id).body == "Regrettable reply."  # kept for moderators
+    views = discussions.read_posts(w.session, w.asker, thread.id)
+    assert (views[1].removed, views[1].body_html) == (True, "")
+    assert (views[0].removed, views[0].body_html != "") == (False, True)
+    t = fresh(w, Thread, thread.id)
+    assert (t.post_count, t.reply_count) == (2, 1)  # it keeps its place
+    assert "post.deleted" in activity_kinds(w)
+    assert any(c.kind == "post.deleted" for c in changes)
+    refused(w, Invalid, discussions.delete_post, w.member, post.id)
+
+
+def test_delete_someone_elses_post_is_forbidden(w: World) -> None:
+    thread = start(w)
+    post = reply(w, w.member, thread, "Mine.")
+    refused(w, Forbidden, discussions.delete_post, w.asker, post.id)
+    refused(w, Forbidden, discussions.delete_post, w.outsider, post.id)
+    refused(w, NotFound, discussions.delete_post, w.member, 999_999)
+
+
+def test_deleting_the_accepted_answer_clears_it(w: World) -> None:
+    thread = start(w)
+    post = reply(w, w.member, thread, "The answer.")
+    discussions.accept_answer(w.session, w.asker, thread.id, post.id)
+    discussions.delete_post(w.session, w.member, post.id)
+    assert fresh(w, Thread, thread.id).accepted_post_id is None
+    assert discussions.accepted_post(w.session, w.asker, thread.id) == []
+
+
+# --- reactions --------------------------------------------------------------------------------
+
+
+def test_toggle_reaction_on_and_off(w: World, changes) -> None:
+    thread = start(w)
+    post = reply(w, w.member, thread, "Useful answer.")
+    changes.clear()
+    assert discussions.toggle_reaction(w.session, w.asker, post.id, "helpful") is True
+    assert discussions.toggle_reaction(w.session, w.asker, post.id, "thanks") is True
+    assert discussions.toggle_reaction(w.session, w.other, post.id, "helpful") is True
+    p, t = fresh(w, Post, post.id), fresh(w, Thread, thread.id)
+    assert (p.helpful, p.insightful, p.thanks, t.reaction_count) == (2, 0, 1, 3)
+    assert discussions.reactors(w.session, w.outsider, post.id) == {
+        "helpful": ["Ada Lovelace", "Grace Adeyemi"],
+        "insightful": [],
+        "thanks": ["Ada Lovelace"],
+    }
+    view = discussions.read_posts(w.session, w.asker, thread.id)[1]
+    assert sorted(view.reacted) == ["helpful", "thanks"]
+    assert (view.helpful, view.thanks) == (2, 1)
+    assert any(c.kind == "post.reacted" and f"thread-{thread.id}" in c.rooms for c in changes)
+    assert activity_kinds(w).count("post.reacted") == 3
+
+    assert discussions.toggle_reaction(w.session, w.asker, post.id, "helpful") is False
+    assert discussions.toggle_reaction(w.session, w.asker, post.id, "thanks") is False
+    assert discussions.toggle_reaction(w.session, w.other, post.id, "helpful") is False
+    p, t = fresh(w, Post, post.id), fresh(w, Thread, thread.id)
+    assert (p.helpful, p.insightful, p.thanks, t.reaction_count) == (0, 0, 0, 0)
+    assert w.session.exec(select(func.count()).select_from(Reaction)).one() == 0
+    assert activity_kinds(w).count("post.reacted") == 3  # taking back is not news
+
+
+def test_one_reaction_of_each_kind_per_member(w: World) -> None:
+    thread = start(w)
+    post = reply(w, w.member, thread, "Useful.")
+    for _ in range(3):
+        discussions.toggle_reaction(w.session, w.asker, post.id, "insightful")
+    assert fresh(w, Post, post.id).insightful == 1
+    rows = w.session.exec(select(Reaction).where(Reaction.post_id == post.id)).all()
+    assert [(r.user_id, r.kind) for r in rows] == [(w.asker.id, "insightful")]
+
+
+def test_reaction_refusals(w: World) -> None:
+    thread = start(w)
+    post = reply(w, w.member, thread, "Useful.")
+    for kind in ("like", "", None, "HELPFUL"):
+        err = refused(w, Invalid, discussions.toggle_reaction, w.asker, post.id, kind)
+        assert err.field == "kind"
+    refused(w, Forbidden, discussions.toggle_reaction, w.outsider, post.id, "helpful")
+    refused(w, Forbidden, discussions.toggle_reaction, None, post.id, "helpful")
+    refused(w, NotFound, discussions.toggle_reaction, w.asker, 999_999, "helpful")
+    discussions.delete_post(w.session, w.member, post.id)
+    refused(w, Invalid, discussions.toggle_reaction, w.asker, post.id, "helpful")
+    closed = start(w, w.member, w.closed, title="Theatre checklists")
+    opening = w.session.exec(select(Post).where(Post.thread_id == closed.id)).one()
+    refused(w, Forbidden, discussions.toggle_reaction, w.other, opening.id, "thanks")
+
+
+# --- accepted answers -------------------------------------------------------------------------
+
+
+def test_accept_change_and_clear_an_answer(w: World, changes) -> None:
+    thread = start(w)
+    first = reply(w, w.member, thread, "Fix first.")
+    second = reply(w, w.other, thread, "Quarantine with an owner.")
+    changes.clear()
+    accepted = discussions.accept_answer(w.session, w.asker, thread.id, first.id)
+    assert accepted.accepted_post_id == first.id
+    assert notes(w, w.member)[-1] == (w.member.id, "accepted")
+    note = w.session.exec(select(Notification).where(Notification.kind == "accepted")).one()
+    assert note.link == f"/c/engineering-craft/t/{thread.id}#post-2"
+    assert "was accepted" in note.text
+    assert any(c.kind == "thread.accepted" and f"thread-{thread.id}" in c.rooms for c in changes)
+    assert [v.id for v in discussions.accepted_post(w.session, w.outsider, thread.id)] == [first.id]
+    views = discussions.read_posts(w.session, w.asker, thread.id)
+    assert [v.accepted for v in views] == [False, True, False]
+    rows = discussions.list_threads(w.session, w.asker, w.open.id)
+    assert rows[0].answered is True
+
+    discussions.accept_answer(w.session, w.asker, thread.id, second.id)
+    assert fresh(w, Thread, thread.id).accepted_post_id == second.id
+    assert (w.other.id, "accepted") in notes(w, w.other)
+
+    discussions.accept_answer(w.session, w.asker, thread.id, None)
+    assert fresh(w, Thread, thread.id).accepted_post_id is None
+    assert discussions.accepted_post(w.session, w.asker, thread.id) == []
+    assert activity_kinds(w).count("thread.answer_accepted") == 3
+
+
+def test_a_steward_may_accept_and_the_asker_own_reply_is_not_notified(w: World) -> None:
+    thread = start(w)
+    own = reply(w, w.asker, thread, "Answering myself: we fixed the clock skew.")
+    discussions.accept_answer(w.session, w.asker, thread.id, own.id)
+    assert [n for n in notes(w) if n[1] == "accepted"] == []
+    theirs = reply(w, w.member, thread, "Also pin the container clock.")
+    discussions.accept_answer(w.session, w.steward, thread.id, theirs.id)
+    assert fresh(w, Thread, thread.id).accepted_post_id == theirs.id
+    discussions.accept_answer(w.session, w.admin, thread.id, "")
+    assert fresh(w, Thread, thread.id).accepted_post_id is None
+
+
+def test_accept_answer_refusals(w: World) -> None:
+    thread = start(w)
+    answer = reply(w, w.member, thread, "Fix first.")
+    opening = w.session.exec(select(Post).where(Post.thread_id == thread.id, Post.number == 1))
+    opening_id = opening.one().id
+    elsewhere = start(w, w.member, title="Another question")
+    foreign = reply(w, w.other, elsewhere, "Elsewhere.")
+    discussion = start(w, w.member, kind="discussion", title="A discussion")
+    talk = reply(w, w.asker, discussion, "Talk.")
+
+    refused(w, Forbidden, discussions.accept_answer, w.other, thread.id, answer.id)
+    refused(w, Forbidden, discussions.accept_answer, w.member, thread.id, answer.id)
+    refused(w, Forbidden, discussions.accept_answer, w.outsider, thread.id, answer.id)
+    refused(w, Invalid, discussions.accept_answer, w.asker, thread.id, opening_id)
+    refused(w, Invalid, discussions.accept_answer, w.asker, thread.id, foreign.id)
+    refused(w, Invalid, discussions.accept_answer, w.asker, thread.id, 999_999)
+    refused(w, Invalid, discussions.accept_answer, w.member, discussion.id, talk.id)
+    discussions.delete_post(w.session, w.member, answer.id)
+    refused(w, Invalid, discussions.accept_answer, w.asker, thread.id, answer.id)
+    assert fresh(w, Thread, thread.id).accepted_post_id is None
+
+
+# --- moderation -------------------------------------------------------------------------------
+
+
+def test_stewards_pin_and_lock_with_an_audit_entry(w: World, changes) -> None:
+    thread = start(w)
+    changes.clear()
+    result = discussions.moderate_thread(w.session, w.steward, thread.id, pinned=True, locked=True)
+    assert (result.pinned, result.locked) == (True, True)
+    entry = w.session.exec(select(AuditEntry)).one()
+    assert (entry.actor_id, entry.action, entry.target_type, entry.target_id) == (
+        w.steward.id,
+        "thread.moderate",
+        "thread",
+        thread.id,
+    )
+    assert entry.after == "pinned=True, locked=True"
+    assert "thread.moderated" in activity_kinds(w)
+    assert any(c.kind == "thread.moderated" and f"threads-{w.open.id}" in c.rooms for c in changes)
+    # no change, no new audit entry
+    discussions.moderate_thread(w.session, w.steward, thread.id, pinned=True)
+    assert w.session.exec(select(func.count()).select_from(AuditEntry)).one() == 1
+    discussions.moderate_thread(w.session, w.admin, thread.id, locked=False)
+    assert fresh(w, Thread, thread.id).locked is False
+
+
+def test_moderation_refusals(w: World) -> None:
+    thread = start(w)
+    refused(w, Forbidden, discussions.moderate_thread, w.asker, thread.id, pinned=True)
+    refused(w, Forbidden, discussions.moderate_thread, w.member, thread.id, locked=True)
+    refused(w, Forbidden, discussions.moderate_thread, w.outsider, thread.id, locked=True)
+    refused(w, Invalid, discussions.moderate_thread, w.steward, thread.id, pinned="yes")
+    assert fresh(w, Thread, thread.id).pinned is False
+
+
+def test_pinned_threads_come_first_in_latest(w: World) -> None:
+    old = insert_thread(w, w.open, w.member, "Old but pinned", age=timedelta(days=9))
+    new = insert_thread(w, w.open, w.member, "Fresh discussion", age=timedelta(hours=1))
+    rows = discussions.list_threads(w.session, w.asker, w.open.id, "latest")
+    assert [r.id for r in rows] == [new.id, old.id]
+    discussions.moderate_thread(w.session, w.steward, old.id, pinned=True)
+    rows = discussions.list_threads(w.session, w.asker, w.open.id, "latest")
+    assert [r.id for r in rows] == [old.id, new.id]
+    assert rows[0].pinned is True
+
+
+def test_latest_rows_is_the_shared_first_page(w: World) -> None:
+    old = insert_thread(w, w.open, w.member, "Old but pinned", age=timedelta(days=9), pinned=True)
+    new = insert_thread(w, w.open, w.other, "Fresh discussion", age=timedelta(hours=1), replies=2)
+    insert_thread(w, w.open, w.other, "Hidden", age=timedelta(minutes=5), hidden=True)
+    insert_thread(w, w.closed, w.member, "Other community", age=timedelta(minutes=1))
+    rows = discussions.latest_rows(w.session, w.open.id)
+    assert [r.id for r in rows] == [old.id, new.id]
+    assert [r.unread for r in rows] == [0, 0]  # shared by every reader: no per-reader counts
+    assert [(r.post_count, r.reply_count) for r in rows] == [(1, 0), (3, 2)]
+
+
+# --- following and reading --------------------------------------------------------------------
+
+
+def test_follow_unfollow_and_unread(w: World) -> None:
+    thread = start(w)
+    assert discussions.set_following(w.session, w.other, thread.id, True) is True
+    assert discussions.set_following(w.session, w.other, thread.id, True) is True  # idempotent
+    assert discussions.get_thread(w.session, w.other, thread.id).following is True
+    rows = discussions.followed_unread(w.session, w.other)
+    assert [(r.id, r.unread) for r in rows] == [(thread.id, 1)]
+    reply(w, w.member, thread, "Fix first.")
+    reply(w, w.asker, thread, "Why?")
+    assert [(r.id, r.unread) for r in discussions.followed_unread(w.session, w.other)] == [
+        (thread.id, 3)
+    ]
+    assert discussions.followed_unread(w.session, w.asker) == []  # read up to their own reply
+    discussions.mark_read(w.session, w.other, thread.id, 2)
+    assert discussions.followed_unread(w.session, w.other)[0].unread == 1
+    discussions.mark_read(w.session, w.other, thread.id, 1)  # never goes back
+    assert discussions.followed_unread(w.session, w.other)[0].unread == 1
+    discussions.mark_read(w.session, w.other, thread.id, 99)  # capped at the last post
+    assert discussions.followed_unread(w.session, w.other) == []
+    read = w.session.exec(
+        select(ThreadRead.last_read_number).where(
+            ThreadRead.thread_id == thread.id, ThreadRead.user_id == w.other.id
+        )
+    ).one()
+    assert read == 3
+    assert discussions.set_following(w.session, w.other, thread.id, False) is False
+    assert discussions.get_thread(w.session, w.other, thread.id).following is False
+    reply(w, w.member, thread, "More.")
+    assert discussions.followed_unread(w.session, w.other) == []
+    assert notes(w, w.other) == [(w.other.id, "reply")] * 2  # only while following
+
+
+def test_follow_and_read_refusals(w: World) -> None:
+    thread = start(w, w.member, w.closed, title="Theatre checklists")
+    refused(w, Invalid, discussions.set_following, w.asker, thread.id, "yes")
+    refused(w, Forbidden, discussions.set_following, w.outsider, thread.id, True)
+    refused(w, Forbidden, discussions.mark_read, w.outsider, thread.id, 1)
+    refused(w, Invalid, discussions.mark_read, w.asker, thread.id, 0)
+    refused(w, Invalid, discussions.mark_read, w.asker, thread.id, "x")
+    refused(w, Forbidden, discussions.followed_unread, None)
+
+
+def test_unread_per_row_in_lists(w: World) -> None:
+    thread = start(w)
+    reply(w, w.member, thread, "One.")
+    reply(w, w.other, thread, "Two.")
+    rows = {r.id: r.unread for r in discussions.list_threads(w.session, w.asker, w.open.id)}
+    assert rows == {thread.id: 2}
+    rows = {r.id: r.unread for r in discussions.list_threads(w.session, w.outsider, w.open.id)}
+    assert rows == {thread.id: 3}  # never opened: everything is unread
+    discussions.read_posts(w.session, w.asker, thread.id)
+    assert discussions.list_threads(w.session, w.asker, w.open.id)[0].unread == 0
+
+
+def test_read_posts_pages_and_moves_the_read_mark(w: World) -> None:
+    size = settings.POSTS_PAGE_SIZE
+    thread = insert_thread(w, w.open, w.member, "Long thread", posts=size + 5)
+    first = discussions.read_posts(w.session, w.asker, thread.id)
+    assert [p.number for p in first] == list(range(1, size + 1))
+    assert discussions.list_threads(w.session, w.asker, w.open.id)[0].unread == 5
+    second = discussions.read_posts(w.session, w.asker, thread.id, size)
+    assert [p.number for p in second] == list(range(size + 1, size + 6))
+    assert discussions.list_threads(w.session, w.asker, w.open.id)[0].unread == 0
+    assert discussions.read_posts(w.session, w.asker, thread.id, size + 5) == []
+    refused(w, Invalid, discussions.read_posts, w.asker, thread.id, "later")
+    assert first[0].author_handle == "ravi-iyer"
+    assert first[0].author_name == "Ravi Iyer"
+    assert first[0].mine is False
+    assert discussions.read_posts(w.session, w.member, thread.id)[0].mine is True
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+
+def test_list_threads_sorts(w: World) -> None:
+    a = insert_thread(
+        w,
+        w.open,
+        w.member,
+        "Answered question",
+        kind="question",
+        age=timedelta(days=5),
+        active_age=timedelta(hours=1),
+        replies=2,
+        reactions=4,
+    )
+    a.accepted_post_id = w.session.exec(
+        select(Post.id).where(Post.thread_id == a.id, Post.number == 2)
+    ).one()
+    w.session.add(a)
+    w.session.commit()
+    b = insert_thread(
+        w, w.open, w.member, "Open question", kind="question", age=timedelta(days=2), reactions=1
+    )
+    c = insert_thread(w, w.open, w.other, "A discussion", age=timedelta(days=1), reactions=9)
+    d = insert_thread(
+        w,
+        w.open,
+        w.other,
+        "Replied question",
+        kind="question",
+        age=timedelta(days=3),
+        active_age=timedelta(hours=12),
+        replies=1,
+    )
+    e = insert_thread(
+        w, w.open, w.other, "Older open question", kind="question", age=timedelta(days=4)
+    )
+
+    def ids(sort: str) -> list[int]:
+        return [r.id for r in discussions.list_threads(w.session, w.asker, w.open.id, sort)]
+
+    assert ids("latest") == [a.id, d.id, c.id, b.id, e.id]
+    assert ids("newest") == [c.id, b.id, d.id, e.id, a.id]
+    assert ids("top") == [c.id, a.id, b.id, e.id, d.id]
+    assert ids("unanswered") == [b.id, e.id]
+    row = next(r for r in discussions.list_threads(w.session, w.asker, w.open.id) if r.id == a.id)
+    assert (row.title, row.kind, row.author_name, row.reply_count, row.reaction_count) == (
+        "Answered question",
+        "question",
+        "Ravi Iyer",
+        2,
+        4,
+    )
+    assert (row.answered, row.community_slug, row.community_name) == (
+        True,
+        "engineering-craft",
+        "Engineering Craft Guild",
+    )
+
+
+def test_list_threads_refuses_an_unknown_sort(w: World) -> None:
+    for sort in ("popular", "", None, "LATEST"):
+        err = refused(w, Invalid, discussions.list_threads, w.asker, w.open.id, sort)
+        assert err.field == "sort"
+
+
+def test_list_threads_pages(w: World) -> None:
+    size = settings.THREADS_PAGE_SIZE
+    for n in range(size + 2):
+        w.session.add(
+            Thread(
+                community_id=w.open.id,
+                author_id=w.member.id,
+                title=f"Thread {n:02d}",
+                created_at=utcnow() - timedelta(hours=n),
+                last_activity_at=utcnow() - timedelta(hours=n),
+            )
+        )
+    w.session.commit()
+    first = discussions.list_threads(w.session, w.asker, w.open.id, "newest", 1)
+    second = discussions.list_threads(w.session, w.asker, w.open.id, "newest", 2)
+    assert len(first) == size
+    assert [r.title for r in second] == [f"Thread {size:02d}", f"Thread {size + 1:02d}"]
+    assert discussions.list_threads(w.session, w.asker, w.open.id, "newest", 3) == []
+    assert [r.id for r in discussions.list_threads(w.session, w.asker, w.open.id, "newest", 0)] == [
+        r.id for r in first
+    ]
+    refused(w, Invalid, discussions.list_threads, w.asker, w.open.id, "newest", -1)
+    refused(w, Invalid, discussions.list_threads, w.asker, w.open.id, "newest", "two")
+    refused(w, NotFound, discussions.list_threads, w.asker, 999_999)
+
+
+# --- get_thread -------------------------------------------------------------------------------
+
+
+def test_get_thread_permission_flags(w: World) -> None:
+    thread = start(w)
+
+    def flags(user: User) -> tuple[bool, bool, bool, bool]:
+        v = discussions.get_thread(w.session, user, thread.id)
+        return (v.is_member, v.can_reply, v.can_accept, v.can_moderate)
+
+    assert flags(w.asker) == (True, True, True, False)
+    assert flags(w.member) == (True, True, False, False)
+    assert flags(w.steward) == (True, True, True, True)
+    assert flags(w.admin) == (False, False, True, True)
+    assert flags(w.outsider) == (False, False, False, False)
+    view = discussions.get_thread(w.session, w.asker, thread.id)
+    assert (view.title, view.kind, view.tags, view.author_name, view.post_count) == (
+        TITLE,
+        "question",
+        ["testing", "ci"],
+        "Ada Lovelace",
+        1,
+    )
+    assert (view.community_slug, view.accepted_post_id, view.following) == (
+        "engineering-craft",
+        0,
+        True,
+    )
+    discussions.moderate_thread(w.session, w.steward, thread.id, locked=True)
+    assert flags(w.asker) == (True, False, True, False)
+    assert flags(w.steward) == (True, False, True, True)
+    talk = start(w, w.member, kind="discussion", title="Just talking")
+    assert discussions.get_thread(w.session, w.member, talk.id).can_accept is False
+    assert discussions.get_thread(w.session, w.steward, talk.id).can_accept is False
+    refused(w, NotFound, discussions.get_thread, w.asker, 999_999)
+    refused(w, Invalid, discussions.get_thread, w.asker, "abc")
+
+
+# --- hidden threads and posts -----------------------------------------------------------------
+
+
+def test_hidden_threads_are_invisible_to_members_visible_to_stewards(w: World) -> None:
+    thread = start(w)
+    visible = start(w, w.member, title="A visible thread")
+    w.session.get(Thread, thread.id).hidden = True
+    w.session.commit()
+    for reader in (w.asker, w.member, w.outsider):
+        refused(w, NotFound, discussions.get_thread, reader, thread.id)
+        refused(w, NotFound, discussions.read_posts, reader, thread.id)
+    refused(w, NotFound, discussions.post_reply, w.member, thread.id, "Hello?")
+    assert [r.id for r in discussions.list_threads(w.session, w.asker, w.open.id)] == [visible.id]
+    assert [r.id for r in discussions.home_latest(w.session, w.member)] == [visible.id]
+    assert discussions.followed_unread(w.session, w.asker) == []
+    assert discussions.get_thread(w.session, w.steward, thread.id).can_moderate is True
+    assert [p.number for p in discussions.read_posts(w.session, w.steward, thread.id)] == [1]
+    assert discussions.get_thread(w.session, w.admin, thread.id).id == thread.id
+
+
+def test_hidden_posts_are_blank_for_everyone_and_unreachable_for_members(w: World) -> None:
+    thread = start(w)
+    post = reply(w, w.member, thread, "Hidden by a moderator.")
+    w.session.get(Post, post.id).hidden = True
+    w.session.commit()
+    views = discussions.read_posts(w.session, w.asker, thread.id)
+    assert (views[1].removed, views[1].body_html) == (True, "")
+    refused(w, NotFound, discussions.toggle_reaction, w.asker, post.id, "helpful")
+    refused(w, NotFound, discussions.reactors, w.asker, post.id)
+    refused(w, Invalid, discussions.accept_answer, w.steward, thread.id, post.id)
+    assert discussions.reactors(w.session, w.steward, post.id)["helpful"] == []
+
+
+# --- mention candidates -----------------------------------------------------------------------
+
+
+def test_mention_candidates_prefix_on_handle_or_name(w: World) -> None:
+    def handles(prefix: object, user: User | None = None, community: Community | None = None):
+        rows = discussions.mention_candidates(
+            w.session, user or w.asker, (community or w.open).id, prefix
+        )
+        return [r["handle"] for r in rows]
+
+    assert handles("ra") == ["ravi-iyer"]
+    assert handles("@RA") == ["ravi-iyer"]
+    assert handles("grace") == ["grace-adeyemi"]  # display name
+    assert handles("dr") == ["helen-carter"]  # "Dr Helen Carter"
+    assert handles("iyer") == []  # a prefix, not anywhere
+    assert handles("olga") == []  # not a member
+    assert handles("pat", community=w.closed) == []  # pending is not a member yet
+    assert handles("") == ["ada-l", "helen-carter", "grace-adeyemi", "ravi-iyer"]  # by name
+    row = discussions.mention_candidates(w.session, w.asker, w.open.id, "ravi")[0]
+    assert row == {"handle": "ravi-iyer", "name": "Ravi Iyer"}
+    refused(w, Forbidden, discussions.mention_candidates, w.outsider, w.open.id, "ra")
+    refused(w, Forbidden, discussions.mention_candidates, w.pending, w.closed.id, "ra")
+    refused(w, Invalid, discussions.mention_candidates, w.asker, w.open.id, "x" * 41)
+
+
+def test_mention_candidates_are_capped(w: World, make_user, add_member) -> None:
+    for n in range(settings.MENTION_SUGGESTIONS + 3):
+        add_member(w.session, w.open, make_user(w.session, handle=f"mx-{n:02d}"))
+    rows = discussions.mention_candidates(w.session, w.asker, w.open.id, "mx")
+    assert len(rows) == settings.MENTION_SUGGESTIONS
+
+
+def test_mention_candidates_treat_like_wildcards_literally(w: World) -> None:
+    assert discussions.mention_candidates(w.session, w.asker, w.open.id, "%") == []
+    assert discussions.mention_candidates(w.session, w.asker, w.open.id, "_a") == []
+
+
+# --- home page --------------------------------------------------------------------------------
+
+
+def test_home_latest_lists_only_the_members_communities(w: World) -> None:
+    in_open = insert_thread(w, w.open, w.member, "Open guild thread", age=timedelta(hours=3))
+    in_closed = insert_thread(w, w.closed, w.member, "Theatre thread", age=timedelta(hours=1))
+    assert [r.id for r in discussions.home_latest(w.session, w.asker)] == [in_closed.id, in_open.id]
+    assert [r.id for r in discussions.home_latest(w.session, w.other)] == [in_open.id]
+    assert discussions.home_latest(w.session, w.outsider) == []
+    assert discussions.home_latest(w.session, w.pending) == []
+
+
+def test_home_latest_is_capped(w: World) -> None:
+    for n in range(settings.HOME_LIST_SIZE + 2):
+        insert_thread(w, w.open, w.member, f"Thread {n}", age=timedelta(hours=n))
+    rows = discussions.home_latest(w.session, w.asker)
+    assert [r.title for r in rows] == [f"Thread {n}" for n in range(settings.HOME_LIST_SIZE)]
+
+
+def test_could_help_lists_unanswered_questions_matching_expertise(w: World) -> None:
+    # member's expertise: laparoscopy code-review
+    match = insert_thread(
+        w, w.closed, w.asker, "Port placement", kind="question", tags="surgery laparoscopy"
+    )
+    partial = insert_thread(
+        w, w.open, w.other, "Review etiquette", kind="question", tags="code-review-etiquette"
+    )
+    talk = insert_thread(w, w.open, w.other, "Review chat", tags="code-review")
+    own = insert_thread(w, w.open, w.member, "My own", kind="question", tags="code-review")
+    answered = insert_thread(
+        w, w.open, w.other, "Answered", kind="question", tags="code-review", replies=1
+    )
+    answered.accepted_post_id = w.session.exec(
+        select(Post.id).where(Post.thread_id == answered.id, Post.number == 2)
+    ).one()
+    w.session.add(answered)
+    replied = insert_thread(
+        w, w.open, w.other, "Replied, not accepted", kind="question", tags="code-review", replies=1
+    )
+    hidden = insert_thread(
+        w, w.open, w.other, "Hidden", kind="question", tags="code-review", hidden=True
+    )
+    w.session.commit()
+    ids = [r.id for r in discussions.could_help(w.session, w.member)]
+    assert ids == [match.id, replied.id]  # fewest replies first
+    for excluded in (partial, talk, own, answered, hidden):
+        assert excluded.id not in ids
+    # outsider has matching expertise but belongs to no community
+    assert discussions.could_help(w.session, w.outsider) == []
+    assert discussions.could_help(w.session, w.other) == []  # no expertise
+    refused(w, Forbidden, discussions.could_help, None)
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+
+def test_notifications_unread_count_latest_first_and_mark_read(w: World, changes) -> None:
+    thread = start(w)
+    reply(w, w.member, thread, "One.")
+    reply(w, w.other, thread, "Two, @ada-l.")
+    count, rows = discussions.notifications(w.session, w.asker)
+    assert count == 2
+    assert [r.text for r in rows] == [
+        f"Grace Adeyemi mentioned you in “{TITLE}”",
+        f"Ravi Iyer replied in “{TITLE}”",
+    ]
+    assert all(r.unread for r in rows)
+    assert rows[0].link == f"/c/engineering-craft/t/{thread.id}#post-3"
+    member_before = discussions.notifications(w.session, w.member)[0]
+    changes.clear()
+    discussions.mark_notifications_read(w.session, w.asker)
+    count, rows = discussions.notifications(w.session, w.asker)
+    assert count == 0
+    assert not any(r.unread for r in rows)
+    assert discussions.notifications(w.session, w.member)[0] == member_before
+    assert [c.rooms for c in changes] == [(f"user-{w.asker.id}",)]
+    assert discussions.unread_and_latest(w.session, w.asker.id)[0] == 0
+    refused(w, Forbidden, discussions.notifications, None)
+    refused(w, Forbidden, discussions.mark_notifications_read, None)
+
+
+def test_notifications_list_is_capped(w: World) -> None:
+    size = settings.NOTIFICATIONS_PAGE_SIZE
+    for n in range(size + 3):
+        w.session.add(Notification(user_id=w.asker.id, kind="reply", text=f"N{n}"))
+    w.session.commit()
+    count, rows = discussions.unread_and_latest(w.session, w.asker.id)
+    assert count == size + 3
+    assert len(rows) == size
+    assert rows[0].text == f"N{size + 2}"
+
+
+# --- demo data --------------------------------------------------------------------------------
+
+
+def test_seed_loads_consistent_discussions_in_every_community(session: Session) -> None:
+    from cop_app.seed import COMMUNITIES, seed
+
+    assert seed(session) is True
+    assert seed(session) is False  # idempotent: only into an empty database
+    threads = session.exec(select(Thread)).all()
+    posts = session.exec(select(Post)).all()
+    reactions = session.exec(select(Reaction)).all()
+    by_thread: dict[int, list[Post]] = {}
+    for p in posts:
+        by_thread.setdefault(p.thread_id, []).append(p)
+    post_of = {p.id: p for p in posts}
+    for t in threads:
+        mine = sorted(by_thread[t.id], key=lambda p: p.number)
+        assert [p.number for p in mine] == list(range(1, len(mine) + 1)), t.title
+        assert mine[0].author_id == t.author_id
+        assert t.post_count == len(mine), t.title
+        assert t.reply_count == len(mine) - 1, t.title
+        assert t.first_reply_at == (mine[1].created_at if len(mine) > 1 else None), t.title
+        assert t.last_activity_at == mine[-1].created_at, t.title
+        assert t.created_at == mine[0].created_at, t.title
+        assert all(a.created_at <= b.created_at for a, b in itertools.pairwise(mine))
+        assert t.reaction_count == sum(p.helpful + p.insightful + p.thanks for p in mine), t.title
+        if t.accepted_post_id is not None:
+            assert t.kind == "question"
+            answer = post_of[t.accepted_post_id]
+            assert answer.thread_id == t.id and answer.number > 1
+        assert mine[-1].created_at <= utcnow()
+    for p in posts:
+        kinds = [r.kind for r in reactions if r.post_id == p.id]
+        assert (p.helpful, p.insightful, p.thanks) == (
+            kinds.count("helpful"),
+            kinds.count("insightful"),
+            kinds.count("thanks"),
+        )
+        assert p.body_html and "<script" not in p.body_html
+    members = {
+        (m.community_id, m.user_id)
+        for m in session.exec(select(Membership).where(Membership.status == "active")).all()
+    }
+    thread_of = {t.id: t for t in threads}
+    for r in reactions:
+        assert (thread_of[post_of[r.post_id].thread_id].community_id, r.user_id) in members
+    for p in posts:
+        assert (thread_of[p.thread_id].community_id, p.author_id) in members
+    reads = session.exec(select(ThreadRead)).all()
+    for r in reads:
+        assert 0 <= r.last_read_number <= thread_of[r.thread_id].post_count
+    for n in session.exec(select(Notification)).all():
+        assert n.thread_id in thread_of
+        assert (thread_of[n.thread_id].community_id, n.user_id) in members
+
+    communities = session.exec(select(Community)).all()
+    assert {c.slug for c in communities} == {c[0] for c in COMMUNITIES}
+    for c in communities:
+        mine = [t for t in threads if t.community_id == c.id]
+        assert len(mine) >= 4, c.slug
+        assert any(t.accepted_post_id for t in mine), c.slug
+        assert any(
+            t.kind == "question" and t.accepted_post_id is None and t.reply_count == 0 for t in mine
+        ), c.slug
+        assert any(t.kind == "discussion" and t.reply_count >= 2 for t in mine), c.slug
+        assert c.last_activity_at >= max(t.last_activity_at for t in mine), c.slug
+    assert any('class="mention"' in p.body_html for p in posts)
+    assert session.exec(select(func.count()).select_from(Notification)).one() > 0
+    assert session.exec(select(func.count()).select_from(ThreadFollow)).one() > 0
+    kinds = set(session.exec(select(ActivityEvent.kind)).all())
+    assert {"thread.created", "post.created"} <= kinds
+
+    # what the demo shows through the services
+    users = {u.handle: u for u in session.exec(select(User)).all()}
+    assert all(u.handle for u in users.values())
+    open_questions = [t for t in threads if t.kind == "question" and t.accepted_post_id is None]
+    helpers = {
+        (t.id, m.user_id)
+        for t in open_questions
+        for m in session.exec(select(Membership).where(Membership.status == "active")).all()
+        if m.community_id == t.community_id
+        and m.user_id != t.author_id
+        and set(t.tags.split()) & set(session.get(User, m.user_id).expertise.split())
+    }
+    # every community shows "you could help here" to someone
+    assert {thread_of[tid].community_id for tid, _ in helpers} == {c.id for c in communities}
+    assert any(discussions.followed_unread(session, u) for u in users.values())
+    assert any(discussions.notifications(session, u)[0] for u in users.values())
