@@ -139,6 +139,16 @@ def community_threads(slug: Any, can_post: Any) -> rx.Component:
             rows.length() > 0,
             rx.vstack(
                 rx.foreach(rows, lambda r: thread_row(r, _list_unread(r))),
+                rx.foreach(ThreadListState.more, lambda r: thread_row(r, _list_unread(r))),
+                rx.cond(
+                    ThreadListState.has_more,
+                    rx.button(
+                        "More threads",
+                        variant="soft",
+                        width="100%",
+                        on_click=ThreadListState.load_more,
+                    ),
+                ),
                 spacing="0",
                 width="100%",
                 aria_label="Threads",
@@ -308,6 +318,36 @@ def post_card(post: Any) -> rx.Component:
             ~post.removed,
             rx.flex(
                 *[_reaction_button(post, k, label, icon) for k, label, icon in REACTION_LABELS],
+                rx.cond(
+                    post.helpful + post.insightful + post.thanks > 0,
+                    rx.popover.root(
+                        rx.popover.trigger(
+                            rx.button(
+                                "Who reacted",
+                                size="1",
+                                variant="ghost",
+                                color_scheme="gray",
+                                on_click=ThreadState.show_reactors(post.id),
+                            )
+                        ),
+                        rx.popover.content(
+                            rx.vstack(
+                                *[
+                                    rx.cond(
+                                        ThreadState.reactor_names[k].length() > 0,
+                                        rx.text(
+                                            label + ": " + ThreadState.reactor_names[k].join(", "),
+                                            size="2",
+                                        ),
+                                    )
+                                    for k, label, _ in REACTION_LABELS
+                                ],
+                                spacing="1",
+                                max_width="20em",
+                            )
+                        ),
+                    ),
+                ),
                 rx.spacer(),
                 rx.cond(
                     thread.can_reply,

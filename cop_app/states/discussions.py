@@ -8,7 +8,7 @@ from typing import Any
 import reflex as rx
 
 from cop_app.live import ThreadListRoom, ThreadRoom, UserRoom, link_room
-from cop_app.services import communities, discussions, markdown
+from cop_app.services import communities, discussions, markdown, settings
 from cop_app.services.discussions import PostView, ThreadRow, ThreadView
 from cop_app.services.errors import DomainError, Invalid
 from cop_app.states.auth import current_user
@@ -48,6 +48,9 @@ class ThreadListState(rx.State):
     community_id: int = 0
     sort: str = "latest"
     rows: list[ThreadRow] = []
+    more: list[ThreadRow] = []
+    page: int = 1
+    has_more: bool = False
     read_marks: dict[str, int] = {}
     error: str = ""
 
@@ -70,6 +73,8 @@ class ThreadListState(rx.State):
             self.rows, self.read_marks, self.error = [], {}, err.message
             return
         self.rows = [] if self.sort == "latest" else rows
+        self.more, self.page = [], 1
+        self.has_more = len(rows) >= settings.THREADS_PAGE_SIZE
         # The shared room has no per-reader marks: keep this reader's marks beside it.
         self.read_marks = {str(r.id): r.post_count - r.unread for r in rows}
         if self.sort == "latest":
@@ -80,6 +85,23 @@ class ThreadListState(rx.State):
         """on_load of a community page (the Discussions tab)."""
         self.sort = "latest"
         await self._reload()
+
+    @rx.event
+    async def load_more(self) -> Any:
+        """The next page of this sort, from the database."""
+        actor = await current_user(self)
+        try:
+            with db() as session:
+                rows = discussions.list_threads(
+                    session, actor, self.community_id, self.sort, self.page + 1
+                )
+        except DomainError as err:
+            return error_toast(err)
+        self.page += 1
+        self.more = self.more + rows
+        self.has_more = len(rows) >= settings.THREADS_PAGE_SIZE
+        self.read_marks = {**self.read_marks, **{str(r.id): r.post_count - r.unread for r in rows}}
+        return None
 
     @rx.event
     async def set_sort(self, value: Any) -> None:
@@ -108,7 +130,7 @@ class ThreadState(rx.State):
     edit_text: str = ""
     edit_title: str = ""
     revisions: list[dict[str, str]] = []
-    reactor_names: dict[str, list[str]] = {}
+    reactor_names: dict[str, list[str]] = {key: [] for key in discussions.REACTIONS}
     suggestions: list[dict[str, str]] = []
 
     def _thread_id(self) -> Any:
@@ -128,7 +150,8 @@ class ThreadState(rx.State):
         self.loaded_upto = posts[-1].number if posts else 0
         self.seen_upto = view.post_count
         self.my_reactions = [f"{p.id}:{k}" for p in posts for k in p.reacted]
-        self.errors, self.editing_id, self.revisions, self.reactor_names = {}, 0, [], {}
+        self.errors, self.editing_id, self.revisions = {}, 0, []
+        self.reactor_names = {key: [] for key in discussions.REACTIONS}
         await link_room(self, ThreadRoom, discussions.thread_room(view.id), view.id)
 
     @rx.event
