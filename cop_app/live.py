@@ -8,6 +8,7 @@ arrive together are coalesced into one refresh (bursts cost one write, not many)
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
@@ -26,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 # A short pause lets a burst of changes to one room collapse into one refresh.
 COALESCE_SECONDS = 0.02
+# Rooms outlive processes when Redis holds them: one older than this is re-read on link, so
+# writes made outside the app (a seed, a restore) show up without waiting for a change.
+ROOM_MAX_AGE_SECONDS = 600
 
 
 def _assign(state: rx.State, **values: object) -> None:
@@ -41,6 +45,8 @@ class CommunityRoom(rx.SharedState):
     community_id: int = 0
     member_count: int = 0
     members: list[communities.MemberView] = []
+
+    _loaded_at: float = 0.0
 
     def _ident(self) -> int:
         return self.community_id
@@ -59,6 +65,8 @@ class ThreadListRoom(rx.SharedState):
 
     community_id: int = 0
     latest: list[ThreadRow] = []
+
+    _loaded_at: float = 0.0
 
     def _ident(self) -> int:
         return self.community_id
@@ -85,6 +93,8 @@ class ThreadRoom(rx.SharedState):
     recent_from: int = 1
     recent: list[PostView] = []
     patched: dict[str, PostView] = {}
+
+    _loaded_at: float = 0.0
 
     def _ident(self) -> int:
         return self.thread_id
@@ -134,6 +144,8 @@ class UserRoom(rx.SharedState):
     notifications: list[NotificationView] = []
     home_latest: list[ThreadRow] = []
 
+    _loaded_at: float = 0.0
+
     def _ident(self) -> int:
         return self.user_id
 
@@ -158,6 +170,8 @@ class ActivityRoom(rx.SharedState):
     events_last_hour: int = 0
     active_now: int = 0
     open_flags: int = 0
+
+    _loaded_at: float = 0.0
 
     def _ident(self) -> int:
         return self.scope_id
@@ -193,9 +207,11 @@ async def link_room(
     Only handlers call this, after the service checked access: linking is the permission.
     """
     linked = await (await state.get_state(room_cls))._link_to(room)
-    if refresh or linked._ident() != ident:
+    stale = time.time() - linked._loaded_at > ROOM_MAX_AGE_SECONDS
+    if refresh or stale or linked._ident() != ident:
         with rx.session() as session:
             linked._refresh(session, ident, set())
+        linked._loaded_at = time.time()
     return linked
 
 
@@ -223,6 +239,7 @@ async def publish(room: str, touched: set[int] | None = None) -> None:
         state = await root.get_state(cls)
         with rx.session() as session:
             state._refresh(session, ident, touched)
+        state._loaded_at = time.time()
 
 
 class _Batch:

@@ -11,7 +11,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis.asyncio import Redis
 from reflex.istate.manager.memory import StateManagerMemory
+from reflex.istate.manager.redis import StateManagerRedis
 from reflex.istate.manager.token import BaseStateToken
 from reflex.state import BaseState, StateUpdate
 from reflex_base.event import Event
@@ -105,10 +107,13 @@ def server_errors(server: Server) -> Iterator[list[BaseException]]:
     collected.extend(server.errors[start:])
 
 
-async def start_server() -> Server:
-    """A started event processor over an in-memory state manager."""
+async def start_server(redis_url: str | None = None) -> Server:
+    """A started event processor over an in-memory state manager, or over Redis (as one of
+    several workers sharing it)."""
     recorder = Recorder()
-    manager = StateManagerMemory()
+    manager: StateManagerMemory | StateManagerRedis = (
+        StateManagerRedis(redis=Redis.from_url(redis_url)) if redis_url else StateManagerMemory()
+    )
     processor = BaseStateEventProcessor()
     server = Server(processor=processor, manager=manager, recorder=recorder)
 
