@@ -49,6 +49,7 @@ def nav_items() -> rx.Component:
             NavState.mine.length() > 0,
             rx.vstack(rx.foreach(NavState.mine, _community_link), spacing="0", width="100%"),
         ),
+        _nav_link("Mentorship", "/mentorship", "sprout"),
         rx.cond(
             NavState.moderates,
             rx.vstack(
@@ -112,7 +113,7 @@ def _mobile_nav() -> rx.Component:
                 rx.drawer.content(
                     rx.vstack(
                         rx.hstack(
-                            rx.heading(styles.PRODUCT_NAME, size="4"),
+                            rx.drawer.title(styles.PRODUCT_NAME, size="4"),
                             rx.spacer(),
                             rx.drawer.close(
                                 rx.icon_button(
@@ -144,7 +145,7 @@ def top_bar() -> rx.Component:
         rx.link(
             rx.hstack(
                 rx.icon("sprout", color=rx.color(styles.ACCENT, 9)),
-                rx.heading(styles.PRODUCT_NAME, size="5"),
+                rx.text(styles.PRODUCT_NAME, size="5", weight="bold"),
                 spacing="2",
                 align="center",
             ),

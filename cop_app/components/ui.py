@@ -18,7 +18,7 @@ def page_header(title: Any, subtitle: Any = "", *actions: rx.Component) -> rx.Co
         width="100%",
         align="end",
         wrap="wrap",
-        gap="3",
+        spacing="3",
         padding_bottom="1em",
     )
 
@@ -102,9 +102,14 @@ def tag_list(tags: Any) -> rx.Component:
     """Tags as small badges."""
     return rx.flex(
         rx.foreach(tags, lambda t: rx.badge(t, variant="soft", radius="full")),
-        gap="1",
+        spacing="1",
         wrap="wrap",
     )
+
+
+def count_of(number: Any, singular: str, plural: str) -> Any:
+    """ "1 member", "2 members": a count with its noun, in the browser."""
+    return number.to_string() + rx.cond(number == 1, " " + singular, " " + plural)
 
 
 def loading_block() -> rx.Component:

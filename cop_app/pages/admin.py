@@ -30,7 +30,7 @@ def _row(row: rx.Var) -> rx.Component:
         rx.table.cell(rx.link(row.display_name, href="/u/" + row.id.to_string())),
         rx.table.cell(row.email, display=["none", "none", "table-cell"]),
         rx.table.cell(row.organisation, display=["none", "table-cell"]),
-        rx.table.cell(row.communities.to_string()),
+        rx.table.cell(row.communities.to_string(), display=["none", "table-cell"]),
         rx.table.cell(row.posts.to_string(), display=["none", "table-cell"]),
         rx.table.cell(
             rx.cond(row.last_active, when(row.last_active), rx.text("never", size="1")),
@@ -39,21 +39,25 @@ def _row(row: rx.Var) -> rx.Component:
         rx.table.cell(_role_select(row)),
         rx.table.cell(
             rx.cond(
-                row.suspended,
-                rx.button(
-                    "Reactivate",
-                    size="1",
-                    variant="soft",
-                    aria_label="Reactivate " + row.display_name,
-                    on_click=AdminUsersState.reactivate(row.id),
-                ),
-                rx.button(
-                    "Suspend",
-                    size="1",
-                    variant="soft",
-                    color_scheme="red",
-                    aria_label="Suspend " + row.display_name,
-                    on_click=SuspendState.ask(row.id, row.display_name),
+                row.id == AuthState.user_id,
+                rx.text("You", size="1", color_scheme="gray"),
+                rx.cond(
+                    row.suspended,
+                    rx.button(
+                        "Reactivate",
+                        size="1",
+                        variant="soft",
+                        aria_label="Reactivate " + row.display_name,
+                        on_click=AdminUsersState.reactivate(row.id),
+                    ),
+                    rx.button(
+                        "Suspend",
+                        size="1",
+                        variant="soft",
+                        color_scheme="red",
+                        aria_label="Suspend " + row.display_name,
+                        on_click=SuspendState.ask(row.id, row.display_name),
+                    ),
                 ),
             )
         ),
@@ -91,7 +95,7 @@ def users() -> rx.Component:
                     on_change=AdminUsersState.set_role_filter,
                     size="3",
                 ),
-                gap="2",
+                spacing="2",
                 width="100%",
             ),
             rx.cond(
@@ -106,7 +110,9 @@ def users() -> rx.Component:
                             rx.table.column_header_cell(
                                 "Organisation", display=["none", "table-cell"]
                             ),
-                            rx.table.column_header_cell("Communities"),
+                            rx.table.column_header_cell(
+                                "Communities", display=["none", "table-cell"]
+                            ),
                             rx.table.column_header_cell("Posts", display=["none", "table-cell"]),
                             rx.table.column_header_cell(
                                 "Last active", display=["none", "none", "table-cell"]
@@ -117,6 +123,7 @@ def users() -> rx.Component:
                     ),
                     rx.table.body(rx.foreach(AdminUsersState.rows, _row)),
                     width="100%",
+                    size="1",
                 ),
                 empty_state("search", "No one matches", "Try another name or clear the filter."),
             ),

@@ -5,6 +5,7 @@ import reflex as rx
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
 from cop_app.components.threads import community_threads
 from cop_app.components.ui import (
+    count_of,
     empty_state,
     field,
     form_error,
@@ -37,7 +38,7 @@ def _card(card: rx.Var) -> rx.Component:
             tag_list(card.tags),
             rx.hstack(
                 rx.icon("users", size=14),
-                rx.text(card.member_count.to_string() + " members", size="2"),
+                rx.text(count_of(card.member_count, "member", "members"), size="2"),
                 rx.cond(
                     card.visibility == "approval", rx.badge("Approval to join", variant="outline")
                 ),
@@ -94,7 +95,7 @@ def directory() -> rx.Component:
                 on_change=DirectoryState.set_kind,
                 size="3",
             ),
-            gap="2",
+            spacing="2",
             width="100%",
             wrap="wrap",
         ),
@@ -102,13 +103,17 @@ def directory() -> rx.Component:
         rx.cond(
             DirectoryState.cards.length() > 0,
             rx.vstack(rx.foreach(DirectoryState.cards, _card), spacing="3", width="100%"),
-            empty_state(
-                "search",
-                "No communities match",
-                rx.cond(
-                    AuthState.can_create_community,
-                    "Try another word, or start the community yourself.",
-                    "Try another word or clear the filter.",
+            rx.cond(
+                DirectoryState.loading,
+                loading_block(),
+                empty_state(
+                    "search",
+                    "No communities match",
+                    rx.cond(
+                        AuthState.can_create_community,
+                        "Try another word, or start the community yourself.",
+                        "Try another word or clear the filter.",
+                    ),
                 ),
             ),
         ),
@@ -215,10 +220,11 @@ def _community_body() -> rx.Component:
                 rx.hstack(
                     rx.icon("users", size=16),
                     rx.text(
-                        CommunityRoom.member_count.to_string(),
-                        " members",
+                        count_of(CommunityRoom.member_count, "member", "members"),
                         aria_label="Member count",
                         id="member-count",
+                        role="status",
+                        aria_live="polite",
                     ),
                     align="center",
                     spacing="1",
@@ -240,7 +246,7 @@ def _community_body() -> rx.Component:
                 ),
                 spacing="2",
             ),
-            gap="3",
+            spacing="3",
             wrap="wrap",
             width="100%",
             align="start",

@@ -84,7 +84,7 @@ def _composer() -> rx.Component:
                                 on_click=ThreadState.pick_mention(s["handle"]),
                             ),
                         ),
-                        gap="1",
+                        spacing="1",
                         wrap="wrap",
                         aria_label="Mention suggestions",
                     ),

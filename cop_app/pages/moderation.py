@@ -94,7 +94,7 @@ def activity_feed() -> rx.Component:
                 _stat("Events in the last hour", ActivityRoom.events_last_hour),
                 _stat("Active members now", ActivityRoom.active_now),
                 _stat("Open flags", ActivityRoom.open_flags),
-                gap="2",
+                spacing="2",
                 wrap="wrap",
                 width="100%",
             ),
@@ -124,7 +124,7 @@ def activity_feed() -> rx.Component:
                         rx.icon("pause", size=14), "Pause", variant="soft", on_click=FeedState.pause
                     ),
                 ),
-                gap="2",
+                spacing="2",
                 wrap="wrap",
                 width="100%",
                 align="center",
@@ -176,7 +176,7 @@ def _queue_item(item: rx.Var) -> rx.Component:
             rx.text("By " + item.author_name, size="1"),
             rx.flex(
                 rx.foreach(item.reasons, lambda r: rx.badge(r, variant="outline")),
-                gap="1",
+                spacing="1",
                 wrap="wrap",
             ),
             rx.flex(
@@ -223,7 +223,7 @@ def _queue_item(item: rx.Var) -> rx.Component:
                         on_click=SuspendState.ask(item.author_id, item.author_name),
                     ),
                 ),
-                gap="2",
+                spacing="2",
                 wrap="wrap",
             ),
             spacing="2",

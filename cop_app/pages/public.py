@@ -6,6 +6,7 @@ from cop_app.components import styles
 from cop_app.components.layout import shell
 from cop_app.components.threads import thread_row
 from cop_app.components.ui import (
+    count_of,
     empty_state,
     field,
     form_error,
@@ -35,7 +36,11 @@ def _pillar(icon: str, title: str, text: str) -> rx.Component:
 def landing() -> rx.Component:
     """What the product is and who it serves, with the way in."""
     return rx.vstack(
-        rx.heading("Learn together. Practise better.", size="9", as_="h1"),
+        rx.heading(
+            "Learn together. Practise better.",
+            size=rx.breakpoints(initial="7", sm="8", md="9"),
+            as_="h1",
+        ),
         rx.text(
             f"{styles.PRODUCT_NAME} is home for communities of practice: surgeons and nurses "
             "sharing techniques, science teachers trading lesson designs, software teams "
@@ -66,7 +71,7 @@ def landing() -> rx.Component:
                 "A growing practice",
                 "Mentors move newcomers from interested to practising, visibly.",
             ),
-            gap="3",
+            spacing="3",
             wrap="wrap",
             width="100%",
             padding_top="2em",
@@ -83,7 +88,7 @@ def _community_tile(card: rx.Var) -> rx.Component:
             rx.vstack(
                 rx.heading(card.name, size="4", as_="h3"),
                 rx.text(card.domain, color_scheme="gray", size="2", trim="both"),
-                rx.text(card.member_count.to_string() + " members", size="1"),
+                rx.text(count_of(card.member_count, "member", "members"), size="1"),
                 spacing="2",
             ),
             width="100%",

@@ -35,7 +35,7 @@ class DirectoryState(rx.State):
     cards: list[CommunityCard] = []
     query: str = ""
     kind: str = ""
-    loading: bool = False
+    loading: bool = True
     error: str = ""
 
     async def _reload(self) -> None:

@@ -1,0 +1,121 @@
+"""The admin's live feed and moderation in real browsers: events arrive live, pause counts,
+a burst of 200 arrives complete, and a suspended member's open tab can no longer post."""
+
+import asyncio
+import re
+import uuid
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from bench.loadtool import Client, event_name, storage_key
+from cop_app.states.auth import AuthState
+from cop_app.states.communities import CommunityState
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = "amara.okafor@example.org"
+COMMUNITY = "/c/engineering-craft"
+
+
+def feed_rows(page: Page):
+    """The list of events on the activity page."""
+    return page.get_by_label("Activity events")
+
+
+def new_thread(page: Page, open_page: Callable[[Page, str], Page], title: str) -> None:
+    """Start a discussion through the form."""
+    open_page(page, COMMUNITY + "/new")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Body").fill("A short body for the feed.")
+    expect(page.get_by_label("Preview")).not_to_contain_text("The preview appears")
+    page.get_by_role("button", name="Start thread").click()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+
+
+def test_feed_shows_a_new_event_live_and_pause_counts_it(
+    signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page]
+) -> None:
+    """The admin watches; a member posts in another browser; the line appears, and while
+    paused the feed counts new events instead of moving."""
+    admin, member = signed_in(ADMIN), signed_in("yuki.tanaka@example.org")
+    open_page(admin, "/admin/activity")
+    expect(feed_rows(admin)).to_be_visible()
+
+    first = f"Indexing strategy for audit tables {uuid.uuid4().hex[:6]}"
+    new_thread(member, open_page, first)
+    expect(feed_rows(admin).get_by_text(first)).to_be_visible(timeout=2_000)
+
+    admin.get_by_role("button", name="Pause").click()
+    toggle_membership(member, open_page)  # one more event, with no posting interval to wait
+    expect(admin.get_by_label("New events while paused")).to_contain_text(
+        re.compile(r"[1-9]\d* new events"), timeout=2_000
+    )
+    admin.get_by_role("button", name="Resume").click()
+    expect(admin.get_by_label("New events while paused")).to_have_count(0)
+    expect(feed_rows(admin).get_by_text("Yuki Tanaka left Health Data")).to_be_visible()
+
+
+def toggle_membership(page: Page, open_page: Callable[[Page, str], Page]) -> None:
+    """Leave the open Community of Interest (Yuki is a member of it)."""
+    open_page(page, "/c/health-data-interest")
+    page.get_by_role("button", name="Leave community").click()
+    page.get_by_role("button", name="Leave", exact=True).click()
+    expect(page.get_by_role("button", name="Join community")).to_be_visible()
+
+
+async def _burst(backend: str, token: str, count: int) -> None:
+    """Join and leave an open community over the real event channel, as fast as it answers."""
+    client = Client(
+        page_path="/c/health-data-interest",
+        route_params={"slug": "health-data-interest"},
+        client_storage={storage_key(AuthState, "session_token"): token},
+    )
+    await client.connect(backend)
+    await client.hydrate()
+    try:
+        for i in range(count):
+            verb = "leave" if i % 2 else "join"
+            await client.send(event_name(CommunityState, verb), {}, timeout=10)
+    finally:
+        await client.close()
+
+
+def test_a_burst_of_200_events_arrives_complete(
+    signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page], backend_url: str
+) -> None:
+    """200 join/leave events in a few seconds: every one reaches the open feed."""
+    admin, member = signed_in(ADMIN), signed_in("mateo.garcia@example.org")
+    open_page(admin, "/admin/activity")
+    open_page(member, "/")
+    token = member.evaluate("() => window.localStorage.getItem('cop_session')")
+    assert token, "the member's browser holds its session id"
+    asyncio.run(_burst(backend_url, token, 200))
+    rows = feed_rows(admin).get_by_text(re.compile(r"^Mateo García (joined|left) Health Data"))
+    expect(rows).to_have_count(200, timeout=5_000)
+
+
+def test_suspended_members_open_tab_cannot_post(
+    signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page]
+) -> None:
+    """Suspension takes effect at once, even in a tab that is already open."""
+    admin, member = signed_in(ADMIN), signed_in("aisha.bello@example.org")
+    open_page(member, COMMUNITY)
+    member.get_by_label("Threads").get_by_role("link").first.click()
+    expect(member.get_by_label("Your reply")).to_be_visible()
+
+    open_page(admin, "/admin/users")
+    admin.get_by_label("Search users").fill("Aisha")
+    admin.get_by_role("button", name="Suspend Aisha Bello").click()
+    admin.get_by_label("Reason").fill("Repeated off-topic posting")
+    admin.get_by_role("button", name="Suspend", exact=True).click()
+    expect(admin.get_by_role("button", name="Reactivate Aisha Bello")).to_be_visible()
+
+    member.get_by_label("Your reply").fill("Posting from a tab that was open before")
+    member.get_by_role("button", name="Post reply").click()
+    expect(member.get_by_role("alert")).to_contain_text("Sign in")
+    expect(member.get_by_label("Your reply")).to_have_value(
+        "Posting from a tab that was open before"
+    )
+    admin.get_by_role("button", name="Reactivate Aisha Bello").click()

@@ -1,0 +1,137 @@
+"""Discussions in two real browsers: live replies and answers, inert XSS, kept drafts."""
+
+import re
+import uuid
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+ASKER = "ravi.iyer@example.org"  # steward and mentor of the Engineering Craft Guild
+MEMBER = "hannah.kowalski@example.org"
+COMMUNITY = "/c/engineering-craft"
+
+
+def start_thread(
+    page: Page,
+    open_page: Callable[[Page, str], Page],
+    *,
+    title: str,
+    body: str,
+    question: bool = False,
+) -> str:
+    """Start a thread through the form; returns its path."""
+    open_page(page, COMMUNITY + "/new")
+    if question:
+        page.get_by_role("radio", name="Question").click()
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Body").fill(body)
+    expect(page.get_by_label("Preview")).not_to_contain_text("The preview appears")
+    page.get_by_role("button", name="Start thread").click()
+    expect(page).to_have_url(re.compile(r"/c/engineering-craft/t/\d+"))
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    return re.sub(r"^https?://[^/]+", "", page.url)
+
+
+def reply(page: Page, text: str) -> None:
+    """Write and post a reply as a person would."""
+    page.get_by_label("Your reply").fill(text)
+    page.get_by_role("button", name="Post reply").click()
+
+
+def test_reply_and_accepted_answer_appear_live(
+    signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page]
+) -> None:
+    """A question asked in one browser gets a reply from another; both see it live."""
+    asker, member = signed_in(ASKER), signed_in(MEMBER)
+    title = f"Which migration review checklist do you use? {uuid.uuid4().hex[:6]}"
+    path = start_thread(
+        asker,
+        open_page,
+        title=title,
+        body="We keep breaking production with schema changes.",
+        question=True,
+    )
+
+    open_page(member, path)
+    reply(member, "Expand, then contract: never drop a column in the same deploy.")
+
+    # The asker's page did not reload: the reply arrives through the thread's room.
+    posts = asker.get_by_label("Posts")
+    expect(posts.get_by_text("Expand, then contract")).to_be_visible(timeout=2_000)
+    asker.get_by_role("button", name="Accept #2 as answer").click()
+
+    # The accepted answer shows right under the question, in the member's browser too.
+    expect(
+        member.get_by_label("Accepted answer").get_by_text("Expand, then contract")
+    ).to_be_visible(timeout=2_000)
+    expect(member.get_by_text("Answered")).to_be_visible()
+
+
+def test_a_mention_rings_the_bell_live(
+    signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page]
+) -> None:
+    """Mentioning a member updates their bell without a reload."""
+    asker, member = signed_in(ASKER), signed_in(MEMBER)
+    open_page(asker, "/")
+    bell = asker.get_by_role("button", name=re.compile(r"Notifications \(\d+ unread\)"))
+    before = int(re.search(r"\((\d+)", bell.get_attribute("aria-label") or "(0").group(1))
+    start_thread(
+        member,
+        open_page,
+        title=f"Pairing on flaky tests {uuid.uuid4().hex[:6]}",
+        body="@ravi-iyer could we pair on the quarantine list this week?",
+    )
+    expect(asker.get_by_role("button", name=f"Notifications ({before + 1} unread)")).to_be_visible(
+        timeout=2_000
+    )
+
+
+def test_xss_payload_stays_inert(
+    signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page]
+) -> None:
+    """Script tags, event handlers, javascript: links and iframes render as harmless text."""
+    author, reader = signed_in("lucas.moreau@example.org"), signed_in(ASKER)
+    payload = (
+        "<script>window.__xss = 'script'</script>\n\n"
+        "<img src=x onerror=\"window.__xss = 'img'\">\n\n"
+        "[click me](javascript:window.__xss='link')\n\n"
+        "<iframe src=\"javascript:window.__xss='iframe'\"></iframe>\n\n"
+        "[a real link](https://example.org/guide)"
+    )
+    path = start_thread(
+        author, open_page, title=f"Sanitizer check {uuid.uuid4().hex[:6]}", body=payload
+    )
+    open_page(reader, path)
+    for page in (author, reader):
+        body = page.get_by_label("Posts")
+        expect(body.get_by_role("link", name="a real link")).to_have_attribute(
+            "rel", re.compile("nofollow")
+        )
+        assert page.evaluate("() => window.__xss") is None
+        assert body.locator("script, iframe, img").count() == 0
+        hrefs = body.get_by_role("link").evaluate_all("els => els.map(e => e.href)")
+        assert not any(h.startswith("javascript:") for h in hrefs)
+        expect(body.get_by_text("<script>window.__xss = 'script'</script>")).to_be_visible()
+
+
+def test_rate_limited_reply_keeps_its_text(
+    signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page]
+) -> None:
+    """A second reply within five seconds is refused with when to retry; the text stays."""
+    author, member = signed_in(ASKER), signed_in("lena.fischer@example.org")
+    path = start_thread(
+        author,
+        open_page,
+        title=f"Code review norms {uuid.uuid4().hex[:6]}",
+        body="What do you block a merge for?",
+    )
+    open_page(member, path)
+    reply(member, "Missing tests for changed behaviour.")
+    expect(member.get_by_label("Posts").get_by_text("Missing tests")).to_be_visible()
+    second = "Also: no migration without a rollback plan."
+    reply(member, second)
+    expect(member.get_by_role("alert")).to_contain_text(re.compile(r"again in \d+ seconds"))
+    expect(member.get_by_label("Your reply")).to_have_value(second)
