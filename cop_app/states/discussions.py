@@ -2,6 +2,7 @@
 and the bell. The live parts are rooms (live.py); these states hold what is per reader."""
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -310,7 +311,7 @@ class ThreadState(rx.State):
                 accepted = thread.accepted_post_id or 0
         except DomainError as err:
             return error_toast(err)
-        self.thread.accepted_post_id = accepted
+        self.thread = replace(self.thread, accepted_post_id=accepted)
         return rx.toast.success("Accepted answer updated." if accepted else "Answer unmarked.")
 
     @rx.event
@@ -364,7 +365,7 @@ class ThreadState(rx.State):
             return None
         self.editing_id = 0
         if number == 1 and self.edit_title:
-            self.thread.title = self.edit_title
+            self.thread = replace(self.thread, title=self.edit_title)
         self.loaded = [await self._fresh(p) if p.number == number else p for p in self.loaded]
         return rx.toast.success("Saved.")
 
@@ -405,11 +406,10 @@ class ThreadState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                self.thread.following = discussions.set_following(
-                    session, actor, self.thread.id, follow
-                )
+                following = discussions.set_following(session, actor, self.thread.id, follow)
         except DomainError as err:
             return error_toast(err)
+        self.thread = replace(self.thread, following=following)
         return None
 
     @rx.event
@@ -423,10 +423,15 @@ class ThreadState(rx.State):
                 thread = discussions.moderate_thread(
                     session, actor, self.thread.id, **{what: value}
                 )
-                self.thread.pinned, self.thread.locked = thread.pinned, thread.locked
-                self.thread.can_reply = self.thread.is_member and not thread.locked
+                pinned, locked = thread.pinned, thread.locked
         except DomainError as err:
             return error_toast(err)
+        self.thread = replace(
+            self.thread,
+            pinned=pinned,
+            locked=locked,
+            can_reply=self.thread.is_member and not locked,
+        )
         return rx.toast.success("Thread updated.")
 
 
