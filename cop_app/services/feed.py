@@ -7,7 +7,7 @@ appear in the feed with no change here; `group_of` only sorts them into filter g
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, not_, or_
 from sqlmodel import Session, col, select
 
 from cop_app.models import ActivityEvent, AuditEntry, AuthSession, Community, User
@@ -139,7 +139,11 @@ def history(
     if group not in ("", None):
         kind = validation.choice(group, GROUPS, "group", "Kind")
         prefixes = [p for p, g in _GROUP_OF_PREFIX.items() if g == kind]
-        stmt = stmt.where(or_(*[col(ActivityEvent.kind).startswith(p + ".") for p in prefixes]))
+        matches = [col(ActivityEvent.kind).startswith(p + ".") for p in prefixes]
+        if kind == "community":  # group_of files unknown prefixes here too
+            known = [col(ActivityEvent.kind).startswith(p + ".") for p in _GROUP_OF_PREFIX]
+            matches.append(not_(or_(*known)))
+        stmt = stmt.where(or_(*matches))
     stmt = stmt.order_by(col(ActivityEvent.id).desc()).limit(settings.ACTIVITY_PAGE_SIZE)
     return _views(session, stmt)
 
@@ -219,7 +223,7 @@ def audit_log(
     stmt = select(AuditEntry, User.display_name).join(User, User.id == AuditEntry.actor_id)
     if action not in ("", None):
         text = validation.text(action, "action", "Action", max_len=40)
-        stmt = stmt.where(col(AuditEntry.action).startswith(text))
+        stmt = stmt.where(col(AuditEntry.action).startswith(text, autoescape=True))
     if before_id not in (0, "0", None, ""):
         stmt = stmt.where(AuditEntry.id < validation.integer(before_id, "before", "Position"))
     rows = session.exec(

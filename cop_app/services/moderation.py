@@ -6,7 +6,7 @@ queued, hidden and restored by this same code.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -20,7 +20,7 @@ from cop_app.services.discussions import _announce_thread, access_post, access_t
 from cop_app.services.errors import Forbidden, Invalid, NotFound, RateLimited
 
 # Far enough to read as "until further notice" while keeping one column and one comparison.
-INDEFINITE = datetime(9999, 12, 31)
+INDEFINITE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 @dataclass
@@ -321,6 +321,8 @@ def review(
     kind = validation.choice(target_type, tuple(TARGETS), "target_type", "Content kind")
     tid = validation.integer(target_id, "target_id", "Item")
     why = validation.text(reason, "reason", "Reason", max_len=500)
+    if stewarded_ids(session, require_user(actor)) == []:  # refuse before revealing anything
+        raise Forbidden("Only admins and stewards can moderate.")
     target = TARGETS[kind]
     info = target.describe(session, tid)
     if info is None:
@@ -396,7 +398,9 @@ def suspend(
             raise Forbidden("Stewards cannot suspend an admin; ask another admin.")
         shared = session.exec(
             select(Membership.id).where(
-                Membership.user_id == uid, col(Membership.community_id).in_(scope)
+                Membership.user_id == uid,
+                Membership.status == "active",
+                col(Membership.community_id).in_(scope),
             )
         ).first()
         if shared is None:
