@@ -5,12 +5,20 @@ import reflex as rx
 import cop_app.db
 import cop_app.models  # noqa: F401 - Alembic reads every table from SQLModel.metadata
 from cop_app import live
-from cop_app.pages import admin, communities, discussions, moderation, people, public
+from cop_app.pages import (
+    admin,
+    communities,
+    discussions,
+    mentorship,
+    moderation,
+    people,
+    public,
+)
 
 app = rx.App(
     stylesheets=["/content.css"],
     toaster=rx.toast.provider(position="bottom-right", close_button=True),
 )
-for module in (public, communities, discussions, people, admin, moderation):
+for module in (public, communities, discussions, mentorship, people, admin, moderation):
     module.register(app)
 live.start()

@@ -18,10 +18,11 @@ from reflex_base.registry import RegistrationContext
 from sqlmodel import Session
 
 from cop_app.models import Thread, User
-from cop_app.services import communities, discussions, feed, settings
+from cop_app.services import communities, discussions, feed, mentorship, settings
 from cop_app.services.discussions import NotificationView, PostView, ThreadRow
 from cop_app.services.events import Change, subscribe
 from cop_app.services.feed import EventView
+from cop_app.services.mentorship import CardView, SessionNoteView
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +190,49 @@ class ActivityRoom(rx.SharedState):
         )
 
 
+class BoardRoom(rx.SharedState):
+    """One mentee board as the pair shares it: the state, the three columns, the log."""
+
+    mentorship_id: int = 0
+    state: str = ""
+    state_label: str = ""
+    todo: list[CardView] = []
+    doing: list[CardView] = []
+    done: list[CardView] = []
+    cards_total: int = 0
+    notes: list[SessionNoteView] = []
+    transitions_mentor: list[str] = []
+    transitions_mentee: list[str] = []
+    reflection_mentor: str = ""
+    reflection_mentee: str = ""
+    _loaded_at: float = 0.0
+
+    def _ident(self) -> int:
+        return self.mentorship_id
+
+    def _refresh(self, session: Session, mentorship_id: int, touched: set[int]) -> None:
+        view = mentorship.board_snapshot(session, mentorship_id)
+        if view is None:
+            return
+        _assign(
+            self,
+            mentorship_id=mentorship_id,
+            state=view.state,
+            state_label=view.state_label,
+            todo=view.todo,
+            doing=view.doing,
+            done=view.done,
+            cards_total=view.cards_total,
+            notes=view.notes,
+            transitions_mentor=mentorship.allowed_transitions(view.state, "mentor"),
+            transitions_mentee=mentorship.allowed_transitions(view.state, "mentee"),
+            reflection_mentor=view.reflection_mentor,
+            reflection_mentee=view.reflection_mentee,
+        )
+
+
 _ROOMS: dict[str, type[rx.State]] = {
+    "board": BoardRoom,
     "activity": ActivityRoom,
     "community": CommunityRoom,
     "threads": ThreadListRoom,

@@ -12,20 +12,32 @@ from cop_app.models.discussions import (
     ThreadFollow,
     ThreadRead,
 )
+from cop_app.models.mentorship import (
+    BoardCard,
+    MentorCommunity,
+    MentorProfile,
+    Mentorship,
+    SessionNote,
+)
 from cop_app.models.moderation import Flag
 
 __all__ = [
     "ActivityEvent",
     "AuditEntry",
     "AuthSession",
+    "BoardCard",
     "Community",
     "Flag",
     "LoginAttempt",
     "Membership",
+    "MentorCommunity",
+    "MentorProfile",
+    "Mentorship",
     "Notification",
     "Post",
     "PostRevision",
     "Reaction",
+    "SessionNote",
     "Thread",
     "ThreadFollow",
     "ThreadRead",

@@ -31,6 +31,10 @@ def record(
         summary=summary[:300],
     )
     session.add(event)
+    # Practice-linked mentee goals are met by real participation: let them look at it.
+    from cop_app.services import mentorship  # imported here: mentorship imports this module
+
+    mentorship.check_requirements(session, event)
     rooms = [feed_room(0)]
     if community_id is not None:
         stewards = session.exec(

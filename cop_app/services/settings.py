@@ -70,3 +70,41 @@ ACTIVITY_PAGE_SIZE = 50
 AUDIT_PAGE_SIZE = 50
 # "Active now" means a session was used within this window.
 ACTIVE_NOW_WINDOW = timedelta(minutes=5)
+
+# Mentorship. A mentor offers `capacity` places; active and paused mentorships take one each.
+MENTOR_CAPACITY_DEFAULT = 3
+MENTOR_CAPACITY_MAX = 10
+MENTOR_AVAILABILITY_MAX = 300
+MENTOR_MAX_COMMUNITIES = 10
+MENTORSHIP_GOALS_MIN = 10
+MENTORSHIP_GOALS_MAX = 2000
+MENTORSHIP_SKILLS_MAX_TAGS = 8
+# Spam limit: requests still waiting for an answer, per member.
+MENTORSHIP_OPEN_REQUESTS_MAX = 3
+MENTORSHIP_MESSAGE_MAX = 1000
+MENTORSHIP_DECLINE_REASON_MAX = 500
+MENTORSHIP_REFLECTION_MIN = 10
+MENTORSHIP_REFLECTION_MAX = 1000
+MENTOR_SUGGESTIONS = 10
+MENTORSHIP_LIST_SIZE = 100
+# Matching: every point of a suggestion's score comes from one of these, with a reason.
+MATCH_WEIGHT_SHARED_SKILL = 10  # per wanted skill in the mentor's expertise
+MATCH_WEIGHT_COMMUNITY_TOPIC = 3  # per community tag in the mentor's expertise (not counted above)
+MATCH_WEIGHT_MENTORS_HERE = 8  # the mentor offers to mentor in this community
+MATCH_WEIGHT_MEMBER_HERE = 3  # a member of it, without offering to mentor there
+MATCH_WEIGHT_FREE_PLACE = 2  # per free place
+MATCH_WEIGHT_OTHER_DEPARTMENT = 5  # "breaking silos": a different organisation
+# Boards.
+BOARD_CARD_TITLE_MIN = 3
+BOARD_CARD_TITLE_MAX = 120
+BOARD_CARD_DESCRIPTION_MAX = 2000
+BOARD_CARDS_MAX = 200
+SESSION_NOTES_MAX = 5000
+SESSION_NEXT_STEPS_MAX = 2000
+SESSION_NOTES_PAGE_SIZE = 50
+# A pair with no card change and no session for this long "needs a check-in".
+CHECKIN_AFTER_DAYS = 14
+
+# Participation stages (reader -> asker -> contributor -> practitioner -> mentor).
+STAGE_CONTRIBUTOR_MIN_REACTIONS = 1  # a reply with at least this many reactions
+STAGE_PRACTITIONER_ACCEPTED_ANSWERS = 2

@@ -1,0 +1,732 @@
+"""Mentorship: find a mentor, answer requests, the mentor's dashboard, and a mentee board."""
+
+import reflex as rx
+
+from cop_app.components.layout import MEMBER_ON_LOAD, member_page
+from cop_app.components.threads import when
+from cop_app.components.ui import (
+    empty_state,
+    field,
+    form_error,
+    loading_block,
+    page_header,
+    tag_list,
+)
+from cop_app.live import BoardRoom
+from cop_app.services.mentorship import COLUMN_LABELS, COLUMNS
+from cop_app.states.mentorship import BoardState, MentorshipState
+
+NEXT = {"todo": "doing", "doing": "done"}
+PREVIOUS = {"doing": "todo", "done": "doing"}
+
+
+def _progress(row: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.progress(
+            value=rx.cond(row.cards_total > 0, row.cards_done * 100 / row.cards_total, 0),
+            width="6em",
+            aria_label="Board progress",
+        ),
+        rx.text(row.cards_done.to_string() + " / " + row.cards_total.to_string(), size="1"),
+        align="center",
+        spacing="2",
+    )
+
+
+def _state_badge(state: rx.Var, label: rx.Var) -> rx.Component:
+    scheme = rx.match(
+        state,
+        ("active", "green"),
+        ("requested", "amber"),
+        ("paused", "gray"),
+        ("completed", "blue"),
+        "red",
+    )
+    return rx.badge(label, color_scheme=scheme, variant="soft")
+
+
+def _mentee_row(row: rx.Var) -> rx.Component:
+    """One line of the mentor's dashboard."""
+    return rx.table.row(
+        rx.table.cell(
+            rx.vstack(
+                rx.text(row.mentee_name, weight="medium"),
+                rx.text(row.community_name, size="1", color_scheme="gray"),
+                spacing="0",
+            )
+        ),
+        rx.table.cell(_state_badge(row.state, row.state_label)),
+        rx.table.cell(_progress(row)),
+        rx.table.cell(
+            rx.cond(
+                row.last_session_on,
+                rx.text(row.last_session_on, size="1"),
+                rx.text("none yet", size="1", color_scheme="gray"),
+            ),
+            display=["none", "none", "table-cell"],
+        ),
+        rx.table.cell(when(row.last_activity_at), display=["none", "table-cell"]),
+        rx.table.cell(
+            rx.cond(
+                row.needs_checkin,
+                rx.badge("Needs check-in", color_scheme="red"),
+                rx.badge("On track", color_scheme="green", variant="soft"),
+            )
+        ),
+        rx.table.cell(rx.text(row.next_goal, size="1"), display=["none", "none", "table-cell"]),
+        rx.table.cell(
+            rx.cond(
+                row.state == "requested",
+                rx.hstack(
+                    rx.button(
+                        "Accept",
+                        size="1",
+                        aria_label="Accept " + row.mentee_name,
+                        on_click=MentorshipState.respond(row.id, True, "Welcome aboard!"),
+                    ),
+                    rx.popover.root(
+                        rx.popover.trigger(
+                            rx.button(
+                                "Decline",
+                                size="1",
+                                variant="soft",
+                                color_scheme="red",
+                                aria_label="Decline " + row.mentee_name,
+                                on_click=MentorshipState.set_declining(row.id),
+                            )
+                        ),
+                        rx.popover.content(
+                            rx.form(
+                                rx.vstack(
+                                    rx.el.label("Reason shown to them", html_for="decline-reason"),
+                                    rx.input(id="decline-reason", name="reason", required=True),
+                                    rx.button("Send", type="submit", size="1"),
+                                ),
+                                on_submit=MentorshipState.decline,
+                            )
+                        ),
+                    ),
+                    spacing="1",
+                ),
+                rx.button(
+                    rx.link(
+                        "Open board",
+                        href="/mentorship/boards/" + row.id.to_string(),
+                        underline="none",
+                    ),
+                    as_child=True,
+                    size="1",
+                    variant="soft",
+                ),
+            )
+        ),
+    )
+
+
+def _my_row(row: rx.Var) -> rx.Component:
+    """A mentee's own mentorship or request."""
+    return rx.card(
+        rx.flex(
+            rx.vstack(
+                rx.hstack(
+                    rx.text("Mentor: " + row.mentor_name, weight="medium"),
+                    _state_badge(row.state, row.state_label),
+                    spacing="2",
+                ),
+                rx.text(row.community_name, size="1", color_scheme="gray"),
+                rx.cond(row.next_goal != "", rx.text("Next goal: " + row.next_goal, size="2")),
+                spacing="1",
+            ),
+            rx.spacer(),
+            rx.cond(
+                row.state == "requested",
+                rx.button(
+                    "Withdraw", size="1", variant="soft", on_click=MentorshipState.withdraw(row.id)
+                ),
+                rx.cond(
+                    (row.state == "active") | (row.state == "paused") | (row.state == "completed"),
+                    rx.button(
+                        rx.link(
+                            "Open board",
+                            href="/mentorship/boards/" + row.id.to_string(),
+                            underline="none",
+                        ),
+                        as_child=True,
+                        size="2",
+                    ),
+                ),
+            ),
+            spacing="3",
+            wrap="wrap",
+            align="center",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _suggestion(s: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text(s.display_name, weight="bold"),
+                rx.text(s.organisation, size="1", color_scheme="gray"),
+                rx.spacer(),
+                rx.badge("Score " + s.score.to_string(), variant="solid"),
+                width="100%",
+                wrap="wrap",
+                align="center",
+            ),
+            rx.unordered_list(
+                rx.foreach(s.reasons, lambda r: rx.list_item(r, size="2")),
+                aria_label="Why " + s.display_name,
+            ),
+            tag_list(s.expertise),
+            rx.cond(s.availability != "", rx.text(s.availability, size="1", color_scheme="gray")),
+            rx.button(
+                "Ask " + s.display_name,
+                on_click=MentorshipState.request(s.mentor_id),
+                disabled=~s.available,
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _find_mentor() -> rx.Component:
+    errors = MentorshipState.errors
+    return rx.card(
+        rx.vstack(
+            rx.heading("Find a mentor", size="4", as_="h2"),
+            rx.text(
+                "Say what you want to get better at. Suggestions are ranked by shared "
+                "expertise, community, free places and a bonus for crossing departments.",
+                size="2",
+                color_scheme="gray",
+            ),
+            form_error(errors),
+            rx.el.label(
+                rx.text("Community", weight="medium", size="2"), html_for="mentor-community"
+            ),
+            rx.select.root(
+                rx.select.trigger(id="mentor-community", aria_label="Community"),
+                rx.select.content(
+                    rx.foreach(
+                        MentorshipState.my_communities,
+                        lambda c: rx.select.item(c["name"], value=c["id"]),
+                    )
+                ),
+                value=MentorshipState.community_id,
+                on_change=MentorshipState.set_community,
+            ),
+            rx.el.label(rx.text("Your goals", weight="medium", size="2"), html_for="mentor-goals"),
+            rx.debounce_input(
+                rx.text_area(
+                    id="mentor-goals",
+                    value=MentorshipState.goals,
+                    on_change=MentorshipState.set_goals,
+                    rows="3",
+                    width="100%",
+                ),
+                debounce_timeout=250,
+            ),
+            rx.cond(
+                errors.contains("goals"),
+                rx.text(errors["goals"], color_scheme="red", size="2", role="alert"),
+            ),
+            rx.el.label(
+                rx.text("Skills you want", weight="medium", size="2"), html_for="mentor-skills"
+            ),
+            rx.debounce_input(
+                rx.input(
+                    id="mentor-skills",
+                    value=MentorshipState.skills,
+                    on_change=MentorshipState.set_skills,
+                    width="100%",
+                    placeholder="e.g. testing code-review",
+                ),
+                debounce_timeout=250,
+            ),
+            rx.cond(
+                errors.contains("skills"),
+                rx.text(errors["skills"], color_scheme="red", size="2", role="alert"),
+            ),
+            rx.button("Suggest mentors", on_click=MentorshipState.find_mentors),
+            rx.cond(
+                MentorshipState.suggestions.length() > 0,
+                rx.vstack(
+                    rx.foreach(MentorshipState.suggestions, _suggestion),
+                    spacing="2",
+                    width="100%",
+                    aria_label="Suggested mentors",
+                ),
+                rx.cond(
+                    MentorshipState.searched,
+                    rx.text(
+                        "No mentor has a free place for this right now. Try other "
+                        "skills or another community.",
+                        size="2",
+                        color_scheme="gray",
+                    ),
+                ),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
+def _mentor_profile() -> rx.Component:
+    p = MentorshipState.profile
+    return rx.card(
+        rx.form(
+            rx.vstack(
+                rx.heading("Your mentor offer", size="4", as_="h2"),
+                form_error(MentorshipState.errors),
+                field(
+                    "Capacity (active mentees)",
+                    "capacity",
+                    MentorshipState.errors,
+                    kind="number",
+                    default=p.capacity.to_string(),
+                ),
+                field(
+                    "Availability",
+                    "availability",
+                    MentorshipState.errors,
+                    default=p.availability,
+                    max_length=300,
+                ),
+                rx.hstack(
+                    rx.checkbox(name="accepting", default_checked=p.accepting, id="accepting"),
+                    rx.el.label("Accepting new mentees", html_for="accepting"),
+                    align="center",
+                ),
+                rx.button("Save offer", type="submit", size="2"),
+                spacing="2",
+                width="100%",
+            ),
+            on_submit=MentorshipState.save_profile,
+            reset_on_submit=False,
+        ),
+        width="100%",
+    )
+
+
+@member_page
+def mentorship_page() -> rx.Component:
+    """Mentee and mentor views on one page."""
+    return rx.vstack(
+        page_header("Mentorship", "Mentors move people from interested to practising."),
+        rx.cond(
+            MentorshipState.is_mentor,
+            rx.vstack(
+                rx.heading("Your mentees", size="5", as_="h2"),
+                rx.cond(
+                    MentorshipState.as_mentor.length() > 0,
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                rx.table.column_header_cell("Mentee"),
+                                rx.table.column_header_cell("State"),
+                                rx.table.column_header_cell("Board"),
+                                rx.table.column_header_cell(
+                                    "Last session", display=["none", "none", "table-cell"]
+                                ),
+                                rx.table.column_header_cell(
+                                    "Last activity", display=["none", "table-cell"]
+                                ),
+                                rx.table.column_header_cell("Health"),
+                                rx.table.column_header_cell(
+                                    "Next goal", display=["none", "none", "table-cell"]
+                                ),
+                                rx.table.column_header_cell("Action"),
+                            )
+                        ),
+                        rx.table.body(rx.foreach(MentorshipState.as_mentor, _mentee_row)),
+                        width="100%",
+                        aria_label="Your mentees",
+                    ),
+                    rx.text(
+                        "No mentees yet. Members who ask you appear here.",
+                        color_scheme="gray",
+                        size="2",
+                    ),
+                ),
+                rx.cond(MentorshipState.profile, _mentor_profile()),
+                spacing="3",
+                width="100%",
+            ),
+        ),
+        rx.heading("Your mentors", size="5", as_="h2"),
+        rx.cond(
+            MentorshipState.as_mentee.length() > 0,
+            rx.vstack(rx.foreach(MentorshipState.as_mentee, _my_row), spacing="2", width="100%"),
+            rx.text("You have no mentor yet. Find one below.", color_scheme="gray", size="2"),
+        ),
+        rx.cond(
+            MentorshipState.my_communities.length() > 0,
+            _find_mentor(),
+            empty_state(
+                "users",
+                "Join a community first",
+                "Mentors are found through the communities you belong to.",
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _card(card: rx.Var, column: str) -> rx.Component:
+    can = BoardState.my_role != ""
+    title = card.title
+    return rx.card(
+        rx.cond(
+            BoardState.editing_id == card.id,
+            rx.vstack(
+                rx.input(
+                    value=BoardState.edit_title,
+                    on_change=BoardState.set_edit_title,
+                    aria_label="Card title",
+                    width="100%",
+                ),
+                rx.text_area(
+                    value=BoardState.edit_description,
+                    on_change=BoardState.set_edit_description,
+                    aria_label="Card description",
+                    width="100%",
+                ),
+                rx.cond(
+                    BoardState.errors.contains("edit"),
+                    rx.text(BoardState.errors["edit"], color_scheme="red", size="2"),
+                ),
+                rx.hstack(
+                    rx.button("Save", size="1", on_click=BoardState.save_edit),
+                    rx.button("Cancel", size="1", variant="soft", on_click=BoardState.cancel_edit),
+                ),
+                width="100%",
+            ),
+            rx.vstack(
+                rx.text(title, weight="medium", size="2"),
+                rx.cond(
+                    card.description != "", rx.text(card.description, size="1", color_scheme="gray")
+                ),
+                rx.hstack(
+                    rx.cond(
+                        card.requirement_label != "",
+                        rx.badge(card.requirement_label, variant="outline"),
+                    ),
+                    rx.cond(
+                        card.due_date,
+                        rx.badge(
+                            rx.cond(card.overdue, "Overdue ", "Due ") + card.due_date.to_string(),
+                            color_scheme=rx.cond(card.overdue, "red", "gray"),
+                        ),
+                    ),
+                    wrap="wrap",
+                    spacing="1",
+                ),
+                rx.cond(
+                    card.met,
+                    rx.link(
+                        rx.badge(
+                            rx.icon("circle-check", size=12),
+                            "Evidence: " + card.evidence_text,
+                            color_scheme="green",
+                        ),
+                        href=card.evidence_link,
+                    ),
+                ),
+                rx.cond(card.link != "", rx.link(card.link_title, href=card.link, size="1")),
+                rx.cond(
+                    can,
+                    rx.flex(
+                        *(
+                            [
+                                rx.button(
+                                    "←",
+                                    size="1",
+                                    variant="soft",
+                                    aria_label="Move "
+                                    + title
+                                    + " to "
+                                    + COLUMN_LABELS[PREVIOUS[column]],
+                                    on_click=BoardState.move(card.id, PREVIOUS[column], 0),
+                                )
+                            ]
+                            if column in PREVIOUS
+                            else []
+                        ),
+                        rx.button(
+                            "↑",
+                            size="1",
+                            variant="soft",
+                            aria_label="Move " + title + " up",
+                            on_click=BoardState.move(card.id, column, card.position - 1),
+                        ),
+                        rx.button(
+                            "↓",
+                            size="1",
+                            variant="soft",
+                            aria_label="Move " + title + " down",
+                            on_click=BoardState.move(card.id, column, card.position + 1),
+                        ),
+                        *(
+                            [
+                                rx.button(
+                                    "→",
+                                    size="1",
+                                    variant="soft",
+                                    aria_label="Move "
+                                    + title
+                                    + " to "
+                                    + COLUMN_LABELS[NEXT[column]],
+                                    on_click=BoardState.move(card.id, NEXT[column], 0),
+                                )
+                            ]
+                            if column in NEXT
+                            else []
+                        ),
+                        rx.button(
+                            "Edit",
+                            size="1",
+                            variant="ghost",
+                            aria_label="Edit " + title,
+                            on_click=BoardState.start_edit(card.id),
+                        ),
+                        rx.button(
+                            "Delete",
+                            size="1",
+                            variant="ghost",
+                            color_scheme="red",
+                            aria_label="Delete " + title,
+                            on_click=BoardState.delete_card(card.id),
+                        ),
+                        spacing="1",
+                        wrap="wrap",
+                    ),
+                ),
+                spacing="1",
+                width="100%",
+            ),
+        ),
+        width="100%",
+    )
+
+
+def _column(column: str, cards: rx.Var) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.heading(COLUMN_LABELS[column], size="3", as_="h3"),
+            rx.badge(cards.length().to_string(), radius="full"),
+            align="center",
+        ),
+        rx.foreach(cards, lambda c: _card(c, column)),
+        rx.cond(cards.length() == 0, rx.text("No cards.", size="1", color_scheme="gray")),
+        spacing="2",
+        padding="0.75em",
+        background=rx.color("gray", 2),
+        border_radius="var(--radius-3)",
+        width="100%",
+        aria_label=COLUMN_LABELS[column],
+    )
+
+
+def _transitions() -> rx.Component:
+    allowed = rx.cond(
+        BoardState.my_role == "mentor", BoardRoom.transitions_mentor, BoardRoom.transitions_mentee
+    )
+    return rx.hstack(
+        rx.cond(
+            allowed.contains("pause"),
+            rx.button("Pause", size="1", variant="soft", on_click=BoardState.transition("pause")),
+        ),
+        rx.cond(
+            allowed.contains("resume"),
+            rx.button("Resume", size="1", on_click=BoardState.transition("resume")),
+        ),
+        rx.cond(
+            allowed.contains("complete"),
+            rx.popover.root(
+                rx.popover.trigger(rx.button("Complete", size="1", variant="outline")),
+                rx.popover.content(
+                    rx.form(
+                        rx.vstack(
+                            rx.el.label("What changed? A short reflection", html_for="reflection"),
+                            rx.text_area(id="reflection", name="reflection", required=True),
+                            rx.button("Complete mentorship", type="submit", size="1"),
+                        ),
+                        on_submit=BoardState.complete,
+                    )
+                ),
+            ),
+        ),
+        spacing="2",
+    )
+
+
+def _board_body() -> rx.Component:
+    stage = BoardState.stage
+    return rx.vstack(
+        rx.link("← Mentorship", href="/mentorship", size="2"),
+        rx.flex(
+            rx.vstack(
+                rx.heading("Board with " + BoardState.other_name, size="6", as_="h1"),
+                rx.hstack(
+                    _state_badge(BoardRoom.state, BoardRoom.state_label),
+                    rx.text(BoardState.community_name, size="2", color_scheme="gray"),
+                    spacing="2",
+                ),
+                rx.text("Goals: " + BoardState.goals, size="2"),
+                spacing="1",
+            ),
+            rx.spacer(),
+            _transitions(),
+            width="100%",
+            wrap="wrap",
+            spacing="2",
+        ),
+        rx.cond(
+            stage,
+            rx.callout(
+                "Mentee stage in "
+                + BoardState.community_name
+                + ": "
+                + stage.label
+                + ". "
+                + stage.next_step,
+                icon="sprout",
+                width="100%",
+                aria_label="Participation stage",
+            ),
+        ),
+        rx.cond(
+            (BoardState.my_role != "") & (BoardRoom.state == "active"),
+            rx.flex(
+                rx.input(
+                    placeholder="New goal card",
+                    value=BoardState.new_title,
+                    on_change=BoardState.set_new_title,
+                    aria_label="New card title",
+                    flex="1",
+                    min_width="12em",
+                ),
+                rx.select.root(
+                    rx.select.trigger(
+                        aria_label="Practice requirement", placeholder="No requirement"
+                    ),
+                    rx.select.content(
+                        rx.foreach(
+                            BoardState.requirement_options,
+                            lambda o: rx.select.item(o["label"], value=o["value"]),
+                        )
+                    ),
+                    value=BoardState.new_requirement,
+                    on_change=BoardState.set_new_requirement,
+                ),
+                rx.input(
+                    type="date",
+                    value=BoardState.new_due,
+                    on_change=BoardState.set_new_due,
+                    aria_label="Due date",
+                ),
+                rx.button("Add card", on_click=BoardState.add_card),
+                spacing="2",
+                wrap="wrap",
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            BoardState.errors.contains("card"),
+            rx.text(BoardState.errors["card"], color_scheme="red", size="2", role="alert"),
+        ),
+        rx.grid(
+            *[_column(c, getattr(BoardRoom, c)) for c in COLUMNS],
+            columns=rx.breakpoints(initial="1", md="3"),
+            spacing="3",
+            width="100%",
+        ),
+        rx.heading("Session log", size="4", as_="h2"),
+        rx.cond(
+            (BoardState.my_role != "") & (BoardRoom.state == "active"),
+            rx.card(
+                rx.form(
+                    rx.vstack(
+                        form_error(BoardState.errors),
+                        field("Date", "date", BoardState.errors, kind="date", required=True),
+                        field(
+                            "Notes",
+                            "notes",
+                            BoardState.errors,
+                            multiline=True,
+                            required=True,
+                            max_length=5000,
+                        ),
+                        field(
+                            "Agreed next steps",
+                            "next_steps",
+                            BoardState.errors,
+                            multiline=True,
+                            max_length=2000,
+                        ),
+                        rx.button("Log session", type="submit", size="2"),
+                        spacing="2",
+                        width="100%",
+                    ),
+                    on_submit=BoardState.add_note,
+                ),
+                width="100%",
+            ),
+        ),
+        rx.foreach(
+            BoardRoom.notes,
+            lambda n: rx.card(
+                rx.vstack(
+                    rx.hstack(
+                        rx.text(n.date, weight="bold", size="2"),
+                        rx.text(n.author_name, size="1", color_scheme="gray"),
+                    ),
+                    rx.text(n.notes, size="2", white_space="pre-wrap"),
+                    rx.cond(n.next_steps != "", rx.text("Next: " + n.next_steps, size="2")),
+                    spacing="1",
+                ),
+                width="100%",
+            ),
+        ),
+        spacing="4",
+        width="100%",
+    )
+
+
+@member_page
+def board_page() -> rx.Component:
+    """A mentee's board: cards both sides move live, goals met by real participation."""
+    return rx.cond(
+        BoardState.found,
+        _board_body(),
+        rx.cond(
+            BoardState.missing != "",
+            empty_state("lock", "Board not available", BoardState.missing),
+            loading_block(),
+        ),
+    )
+
+
+def register(app: rx.App) -> None:
+    """Add this module's routes."""
+    app.add_page(
+        mentorship_page,
+        route="/mentorship",
+        title="Mentorship",
+        on_load=[*MEMBER_ON_LOAD, MentorshipState.load],
+    )
+    app.add_page(
+        board_page,
+        route="/mentorship/boards/[id]",
+        title="Mentee board",
+        on_load=[*MEMBER_ON_LOAD, BoardState.load],
+    )

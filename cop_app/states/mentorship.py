@@ -1,0 +1,359 @@
+"""Mentorship handlers: finding a mentor, answering requests, the mentor's dashboard and
+one board (live through BoardRoom). Every handler resolves the caller; services re-check."""
+
+from typing import Any
+
+import reflex as rx
+
+from cop_app.live import BoardRoom, link_room
+from cop_app.services import communities, mentorship, stages
+from cop_app.services.errors import DomainError, Invalid
+from cop_app.services.mentorship import MentorProfileView, MentorshipRow, MentorSuggestion
+from cop_app.services.stages import StageView
+from cop_app.states.auth import current_user
+from cop_app.states.base import db, error_toast, form_value
+
+
+class MentorshipState(rx.State):
+    """The /mentorship page: my mentorships, requests to answer, finding a mentor."""
+
+    as_mentee: list[MentorshipRow] = []
+    as_mentor: list[MentorshipRow] = []
+    my_communities: list[dict[str, str]] = []
+    community_id: str = ""
+    goals: str = ""
+    skills: str = ""
+    suggestions: list[MentorSuggestion] = []
+    searched: bool = False
+    errors: dict[str, str] = {}
+    profile: MentorProfileView | None = None
+    is_mentor: bool = False
+    declining_id: int = 0
+
+    async def _reload(self) -> None:
+        actor = await current_user(self)
+        if actor is None:
+            self.as_mentee, self.as_mentor = [], []
+            return
+        with db() as session:
+            rows = mentorship.my_mentorships(session, actor)
+            mine = communities.list_directory(session, actor, mine_only=True)
+            self.is_mentor = actor.role in ("mentor", "admin")
+            self.profile = mentorship.get_mentor_profile(session, actor) if self.is_mentor else None
+        self.as_mentee = [r for r in rows if r.role == "mentee"]
+        self.as_mentor = [r for r in rows if r.role == "mentor"]
+        self.my_communities = [{"id": str(c.id), "name": c.name} for c in mine]
+        if not self.community_id and self.my_communities:
+            self.community_id = self.my_communities[0]["id"]
+
+    @rx.event
+    async def load(self) -> None:
+        """Open the page."""
+        self.errors, self.suggestions, self.searched = {}, [], False
+        await self._reload()
+
+    @rx.event
+    def set_community(self, value: Any) -> None:
+        """Which community the mentee wants to grow in."""
+        if isinstance(value, str) and value in {c["id"] for c in self.my_communities}:
+            self.community_id = value
+
+    @rx.event
+    def set_goals(self, value: Any) -> None:
+        """Goals in the mentee's own words."""
+        self.goals = value[:2000] if isinstance(value, str) else ""
+
+    @rx.event
+    def set_skills(self, value: Any) -> None:
+        """Skills wanted, as tags."""
+        self.skills = value[:300] if isinstance(value, str) else ""
+
+    @rx.event
+    async def find_mentors(self) -> Any:
+        """Suggested mentors, ranked, with the reasons for each score."""
+        self.errors = {}
+        actor = await current_user(self)
+        try:
+            with db() as session:
+                self.suggestions = mentorship.suggest_mentors(
+                    session, actor, self.community_id or 0, self.skills
+                )
+        except DomainError as err:
+            self.errors = {err.field or "form": err.message}
+            return None
+        self.searched = True
+        return None
+
+    @rx.event
+    async def request(self, mentor_id: Any) -> Any:
+        """Ask one mentor; they are notified at once."""
+        self.errors = {}
+        actor = await current_user(self)
+        try:
+            with db() as session:
+                mentorship.request_mentorship(
+                    session, actor, mentor_id, self.community_id or 0, self.goals, self.skills
+                )
+        except DomainError as err:
+            self.errors = {err.field or "form": err.message}
+            return error_toast(err)
+        await self._reload()
+        self.suggestions, self.searched = [], False
+        return rx.toast.success("Request sent. You will be notified of the answer.")
+
+    @rx.event
+    async def respond(self, mentorship_id: Any, accept: Any, message: Any = "") -> Any:
+        """The mentor accepts (with a welcome) or declines (with a reason)."""
+        actor = await current_user(self)
+        try:
+            with db() as session:
+                mentorship.respond(session, actor, mentorship_id, accept, message)
+        except DomainError as err:
+            return error_toast(err)
+        await self._reload()
+        return rx.toast.success("Answer sent.")
+
+    @rx.event
+    def set_declining(self, mentorship_id: Any) -> None:
+        """Which request the decline form answers."""
+        self.declining_id = mentorship_id if isinstance(mentorship_id, int) else 0
+
+    @rx.event
+    async def decline(self, form_data: Any) -> Any:
+        """Decline the chosen request with a reason the mentee will read."""
+        return await self.respond(self.declining_id, False, form_value(form_data, "reason"))
+
+    @rx.event
+    async def withdraw(self, mentorship_id: Any) -> Any:
+        """The mentee withdraws a request that is still waiting."""
+        actor = await current_user(self)
+        try:
+            with db() as session:
+                mentorship.withdraw(session, actor, mentorship_id)
+        except DomainError as err:
+            return error_toast(err)
+        await self._reload()
+        return rx.toast.info("Request withdrawn.")
+
+    @rx.event
+    async def save_profile(self, form_data: Any) -> Any:
+        """A mentor's offer: capacity, availability, accepting, communities."""
+        self.errors = {}
+        actor = await current_user(self)
+        raw_ids = form_value(form_data, "communities")
+        ids = [i for i in (raw_ids if isinstance(raw_ids, list) else [raw_ids]) if i]
+        try:
+            with db() as session:
+                self.profile = mentorship.update_mentor_profile(
+                    session,
+                    actor,
+                    form_value(form_data, "capacity"),
+                    form_value(form_data, "availability"),
+                    form_value(form_data, "accepting") in ("on", True, "true"),
+                    ids or [int(c["id"]) for c in self.my_communities],
+                )
+        except DomainError as err:
+            self.errors = {err.field or "profile": err.message}
+            return None
+        return rx.toast.success("Mentor profile saved.")
+
+
+class BoardState(rx.State):
+    """One reader of one board: what they may do; the cards and notes are the room's."""
+
+    found: bool = False
+    missing: str = ""
+    mentorship_id: int = 0
+    my_role: str = ""
+    other_name: str = ""
+    community_name: str = ""
+    community_slug: str = ""
+    goals: str = ""
+    mentee_id: int = 0
+    stage: StageView | None = None
+    new_title: str = ""
+    new_requirement: str = ""
+    new_due: str = ""
+    editing_id: int = 0
+    edit_title: str = ""
+    edit_description: str = ""
+    errors: dict[str, str] = {}
+    requirement_options: list[dict[str, str]] = []
+
+    async def _load(self) -> None:
+        actor = await current_user(self)
+        try:
+            with db() as session:
+                view = mentorship.board(session, actor, self.router.page.params.get("id", ""))
+                stage = stages.stage_for(session, view.mentee_id, view.community_id)
+        except DomainError as err:
+            self.found, self.missing = False, err.message
+            return
+        self.found, self.missing = True, ""
+        self.mentorship_id, self.my_role = view.id, view.my_role
+        self.other_name = view.mentee_name if view.my_role == "mentor" else view.mentor_name
+        self.community_name, self.community_slug = view.community_name, view.community_slug
+        self.goals, self.mentee_id, self.stage = view.goals, view.mentee_id, stage
+        self.requirement_options = mentorship.requirement_options()
+        await link_room(self, BoardRoom, mentorship.board_room(view.id), view.id)
+
+    @rx.event
+    async def load(self) -> None:
+        """on_load of /mentorship/boards/[id]: only the pair and admins get in."""
+        self.errors, self.editing_id = {}, 0
+        await self._load()
+
+    @rx.event
+    def set_new_title(self, value: Any) -> None:
+        """The new card's title as typed."""
+        self.new_title = value[:120] if isinstance(value, str) else ""
+
+    @rx.event
+    def set_new_requirement(self, value: Any) -> None:
+        """An optional practice requirement that completes the card on its own."""
+        keys = {o["value"] for o in self.requirement_options}
+        self.new_requirement = value if isinstance(value, str) and value in keys else ""
+
+    @rx.event
+    def set_new_due(self, value: Any) -> None:
+        """An optional due date (YYYY-MM-DD)."""
+        self.new_due = value[:10] if isinstance(value, str) else ""
+
+    @rx.event
+    async def add_card(self) -> Any:
+        """Add a goal card to To do."""
+        self.errors = {}
+        actor = await current_user(self)
+        try:
+            data = mentorship.clean_card_input(
+                self.new_title, "", self.new_due or None, None, None, self.new_requirement or None
+            )
+            with db() as session:
+                mentorship.add_card(session, actor, self.mentorship_id, data)
+        except DomainError as err:
+            self.errors = {err.field or "card": err.message}
+            return None
+        self.new_title, self.new_requirement, self.new_due = "", "", ""
+        return None
+
+    @rx.event
+    async def move(self, card_id: Any, column: Any, position: Any) -> Any:
+        """Move a card to a column and position (buttons work by keyboard)."""
+        actor = await current_user(self)
+        try:
+            with db() as session:
+                mentorship.move_card(session, actor, card_id, column, position)
+        except DomainError as err:
+            return error_toast(err)
+        return None
+
+    @rx.event
+    async def start_edit(self, card_id: Any) -> Any:
+        """Open a card's editor."""
+        room = await self.get_state(BoardRoom)
+        for card in [*room.todo, *room.doing, *room.done]:
+            if card.id == card_id:
+                self.editing_id = card.id
+                self.edit_title, self.edit_description = card.title, card.description
+                return None
+        return error_toast(Invalid("That card is not on this board."))
+
+    @rx.event
+    def set_edit_title(self, value: Any) -> None:
+        """Title in the card editor."""
+        self.edit_title = value[:120] if isinstance(value, str) else ""
+
+    @rx.event
+    def set_edit_description(self, value: Any) -> None:
+        """Description in the card editor."""
+        self.edit_description = value[:2000] if isinstance(value, str) else ""
+
+    @rx.event
+    def cancel_edit(self) -> None:
+        """Close the card editor."""
+        self.editing_id = 0
+
+    @rx.event
+    async def save_edit(self) -> Any:
+        """Save the card being edited (its other fields stay as they are)."""
+        actor = await current_user(self)
+        room = await self.get_state(BoardRoom)
+        card = next(
+            (c for c in [*room.todo, *room.doing, *room.done] if c.id == self.editing_id), None
+        )
+        if card is None:
+            return error_toast(Invalid("That card is not on this board."))
+        try:
+            data = mentorship.clean_card_input(
+                self.edit_title,
+                self.edit_description,
+                card.due_date.isoformat() if card.due_date else None,
+                card.link_thread_id or None,
+                card.link_post_id or None,
+                card.requirement or None,
+            )
+            with db() as session:
+                mentorship.edit_card(session, actor, card.id, data)
+        except DomainError as err:
+            self.errors = {"edit": err.message}
+            return None
+        self.editing_id = 0
+        return None
+
+    @rx.event
+    async def delete_card(self, card_id: Any) -> Any:
+        """Remove a card."""
+        actor = await current_user(self)
+        try:
+            with db() as session:
+                mentorship.delete_card(session, actor, card_id)
+        except DomainError as err:
+            return error_toast(err)
+        return None
+
+    @rx.event
+    async def add_note(self, form_data: Any) -> Any:
+        """Log a session: date, notes, agreed next steps."""
+        self.errors = {}
+        actor = await current_user(self)
+        try:
+            with db() as session:
+                mentorship.add_session_note(
+                    session,
+                    actor,
+                    self.mentorship_id,
+                    form_value(form_data, "date"),
+                    form_value(form_data, "notes"),
+                    form_value(form_data, "next_steps"),
+                )
+        except DomainError as err:
+            self.errors = {err.field or "note": err.message}
+            return None
+        return rx.toast.success("Session logged.")
+
+    @rx.event
+    async def complete(self, form_data: Any) -> Any:
+        """Complete the mentorship with a short reflection."""
+        return await self.transition("complete", form_data)
+
+    @rx.event
+    async def transition(self, verb: Any, form_data: Any = None) -> Any:
+        """Pause, resume or complete (with a short reflection) the mentorship."""
+        self.errors = {}
+        actor = await current_user(self)
+        try:
+            with db() as session:
+                if verb == "pause":
+                    mentorship.pause(session, actor, self.mentorship_id)
+                elif verb == "resume":
+                    mentorship.resume(session, actor, self.mentorship_id)
+                elif verb == "complete":
+                    mentorship.complete(
+                        session, actor, self.mentorship_id, form_value(form_data, "reflection")
+                    )
+                else:
+                    raise Invalid("Choose pause, resume or complete.")
+        except DomainError as err:
+            self.errors = {err.field or "transition": err.message}
+            return error_toast(err)
+        return rx.toast.success("Mentorship updated.")
