@@ -33,11 +33,11 @@ COALESCE_SECONDS = 0.02
 ROOM_MAX_AGE_SECONDS = 600
 
 
-def _assign(state: rx.State, **values: object) -> None:
+def _assign(room: rx.State, /, **values: object) -> None:
     """Set only what changed: an unchanged var would still be re-sent to every viewer."""
     for name, value in values.items():
-        if getattr(state, name) != value:
-            setattr(state, name, value)
+        if getattr(room, name) != value:
+            setattr(room, name, value)
 
 
 class CommunityRoom(rx.SharedState):

@@ -423,7 +423,7 @@ def _card(card: rx.Var, column: str) -> rx.Component:
                     rx.cond(
                         card.due_date,
                         rx.badge(
-                            rx.cond(card.overdue, "Overdue ", "Due ") + card.due_date.to_string(),
+                            rx.cond(card.overdue, "Overdue ", "Due ") + card.due_date.to(str),
                             color_scheme=rx.cond(card.overdue, "red", "gray"),
                         ),
                     ),

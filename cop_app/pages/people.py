@@ -22,6 +22,24 @@ def _community_line(item: rx.Var) -> rx.Component:
     )
 
 
+def _stage_line(stage: rx.Var) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.link(stage.community_name, href="/c/" + stage.community_slug, weight="medium"),
+                rx.badge(stage.label, color_scheme="teal"),
+                align="center",
+                wrap="wrap",
+            ),
+            rx.progress(value=stage.rank * 20, aria_label="Stage " + stage.label, width="100%"),
+            rx.text(stage.next_step, size="2", color_scheme="gray"),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+    )
+
+
 @member_page
 def profile() -> rx.Component:
     """A member's public profile: expertise, organisation and communities."""
@@ -55,6 +73,16 @@ def profile() -> rx.Component:
                 p.communities.length() > 0,
                 rx.vstack(rx.foreach(p.communities, _community_line), spacing="1"),
                 rx.text("Not a member of any community yet.", color_scheme="gray"),
+            ),
+            rx.cond(
+                ProfileState.stages.length() > 0,
+                rx.vstack(
+                    rx.heading("Path from interested to practising", size="4", as_="h2"),
+                    rx.foreach(ProfileState.stages, _stage_line),
+                    spacing="2",
+                    width="100%",
+                    aria_label="Participation stages",
+                ),
             ),
             spacing="3",
             width="100%",

@@ -149,6 +149,51 @@ def home() -> rx.Component:
                 width="100%",
             ),
         ),
+        rx.cond(
+            HomeState.mentorships.length() > 0,
+            rx.vstack(
+                rx.heading("Your mentorship", size="4", as_="h2"),
+                rx.foreach(
+                    HomeState.mentorships,
+                    lambda m: rx.card(
+                        rx.hstack(
+                            rx.vstack(
+                                rx.text(
+                                    rx.cond(m.role == "mentor", "Mentoring ", "Mentored by ")
+                                    + m.other_name,
+                                    weight="medium",
+                                ),
+                                rx.text(
+                                    rx.cond(
+                                        m.next_goal != "",
+                                        "Next goal: " + m.next_goal,
+                                        m.state_label,
+                                    ),
+                                    size="2",
+                                    color_scheme="gray",
+                                ),
+                                spacing="0",
+                            ),
+                            rx.spacer(),
+                            rx.cond(
+                                m.state != "requested",
+                                link_button(
+                                    "Open board",
+                                    href="/mentorship/boards/" + m.id.to_string(),
+                                    size="1",
+                                    variant="soft",
+                                ),
+                            ),
+                            align="center",
+                            width="100%",
+                        ),
+                        width="100%",
+                    ),
+                ),
+                spacing="2",
+                width="100%",
+            ),
+        ),
         rx.heading("Your communities", size="4", as_="h2"),
         rx.cond(
             NavState.mine.length() > 0,

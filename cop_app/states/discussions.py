@@ -9,9 +9,10 @@ from typing import Any
 import reflex as rx
 
 from cop_app.live import ThreadListRoom, ThreadRoom, UserRoom, link_room
-from cop_app.services import communities, discussions, markdown, settings
+from cop_app.services import communities, discussions, markdown, mentorship, settings
 from cop_app.services.discussions import PostView, ThreadRow, ThreadView
 from cop_app.services.errors import DomainError, Invalid
+from cop_app.services.mentorship import MentorshipRow
 from cop_app.states.auth import current_user
 from cop_app.states.base import db, error_toast
 
@@ -542,14 +543,17 @@ class HomeState(rx.State):
 
     followed: list[ThreadRow] = []
     could_help: list[ThreadRow] = []
+    mentorships: list[MentorshipRow] = []
 
     @rx.event
     async def load(self) -> None:
         """Fill the home lists."""
         actor = await current_user(self)
         if actor is None:
-            self.followed, self.could_help = [], []
+            self.followed, self.could_help, self.mentorships = [], [], []
             return
         with db() as session:
             self.followed = discussions.followed_unread(session, actor)
             self.could_help = discussions.could_help(session, actor)
+            rows = mentorship.my_mentorships(session, actor)
+        self.mentorships = [r for r in rows if r.state in ("active", "paused", "requested")][:6]

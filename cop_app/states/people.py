@@ -5,9 +5,10 @@ from typing import Any
 
 import reflex as rx
 
-from cop_app.services import accounts, communities, users
+from cop_app.services import accounts, communities, stages, users
 from cop_app.services.communities import CommunityCard
 from cop_app.services.errors import DomainError
+from cop_app.services.stages import StageView
 from cop_app.services.users import ProfileView
 from cop_app.states.auth import AuthState, current_user
 from cop_app.states.base import db, form_value
@@ -45,14 +46,16 @@ class ProfileState(rx.State):
     )
     found: bool = False
     missing: str = ""
+    stages: list[StageView] = []
 
     @rx.event
     async def load(self) -> None:
-        """Load the profile named in the route."""
+        """Load the profile named in the route, with the person's stage in each community."""
         actor = await current_user(self)
         try:
             with db() as session:
                 self.profile = users.profile(session, actor, self.router.page.params.get("id"))
+                self.stages = stages.stages_for_user(session, self.profile.id)
             self.found, self.missing = True, ""
         except DomainError as err:
             self.found, self.missing = False, err.message
