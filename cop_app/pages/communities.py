@@ -17,6 +17,7 @@ from cop_app.components.ui import (
 from cop_app.live import CommunityRoom
 from cop_app.states.auth import AuthState
 from cop_app.states.communities import CommunityFormState, CommunityState, DirectoryState
+from cop_app.states.discussions import ThreadListState
 
 
 def _kind_badge(kind: rx.Var, label: rx.Var) -> rx.Component:
@@ -472,7 +473,7 @@ def register(app: rx.App) -> None:
         community,
         route="/c/[slug]",
         title="Community",
-        on_load=[*MEMBER_ON_LOAD, CommunityState.load_page],
+        on_load=[*MEMBER_ON_LOAD, CommunityState.load_page, ThreadListState.load],
     )
     app.add_page(
         community_settings,

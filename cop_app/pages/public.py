@@ -16,7 +16,7 @@ from cop_app.components.ui import (
 )
 from cop_app.live import UserRoom
 from cop_app.states.auth import AuthState
-from cop_app.states.discussions import HomeState
+from cop_app.states.discussions import BellState, HomeState
 from cop_app.states.people import NavState
 
 
@@ -330,7 +330,7 @@ def register(app: rx.App) -> None:
         index,
         route="/",
         title=styles.PRODUCT_NAME,
-        on_load=[AuthState.check_session, NavState.load],
+        on_load=[AuthState.check_session, NavState.load, BellState.link, HomeState.load],
     )
     app.add_page(signin, route="/signin", title="Sign in", on_load=AuthState.redirect_if_signed_in)
     app.add_page(signup, route="/signup", title="Sign up", on_load=AuthState.redirect_if_signed_in)

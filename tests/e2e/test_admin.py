@@ -3,6 +3,7 @@ a burst of 200 arrives complete, and a suspended member's open tab can no longer
 
 import asyncio
 import re
+import threading
 import uuid
 from collections.abc import Callable
 
@@ -91,7 +92,11 @@ def test_a_burst_of_200_events_arrives_complete(
     open_page(member, "/")
     token = member.evaluate("() => window.localStorage.getItem('cop_session')")
     assert token, "the member's browser holds its session id"
-    asyncio.run(_burst(backend_url, token, 200))
+    # Playwright's sync API owns this thread's event loop: the burst runs in its own thread.
+    burst = threading.Thread(target=lambda: asyncio.run(_burst(backend_url, token, 200)))
+    burst.start()
+    burst.join(timeout=120)
+    assert not burst.is_alive(), "the burst did not finish in two minutes"
     rows = feed_rows(admin).get_by_text(re.compile(r"^Mateo García (joined|left) Health Data"))
     expect(rows).to_have_count(200, timeout=5_000)
 

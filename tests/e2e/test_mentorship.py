@@ -1,0 +1,58 @@
+"""Mentorship in real browsers: a member asks, the mentor accepts, and both watch the same
+board: a card one of them moves appears moved on the other's open board."""
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.e2e
+
+MENTOR = "ravi.iyer@example.org"
+MENTEE = "ben.oconnell@example.org"  # an Engineering Craft Guild member without a mentor
+
+
+def test_request_accept_and_move_cards_live(
+    signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page]
+) -> None:
+    mentee, mentor = signed_in(MENTEE), signed_in(MENTOR)
+
+    open_page(mentee, "/mentorship")
+    mentee.get_by_label("Your goals").fill("Make our mobile screens accessible and reviewable")
+    mentee.get_by_label("Skills you want").fill("code-review testing")
+    mentee.get_by_role("button", name="Suggest mentors").click()
+    suggestions = mentee.get_by_label("Suggested mentors")
+    expect(suggestions.get_by_text("Ravi Iyer")).to_be_visible()
+    expect(mentee.get_by_label("Why Ravi Iyer")).to_contain_text("shares")
+    mentee.get_by_role("button", name="Ask Ravi Iyer").click()
+    expect(mentee.get_by_text("Mentor: Ravi Iyer")).to_be_visible()
+
+    open_page(mentor, "/mentorship")
+    mentor.get_by_role("button", name="Accept Ben O'Connell").click()
+    mentor.get_by_label("Your mentees").get_by_role("link", name="Open board").first.wait_for()
+    row = mentor.get_by_role("row").filter(has_text="Ben O'Connell")
+    row.get_by_role("link", name="Open board").click()
+    expect(mentor).to_have_url(re.compile(r"/mentorship/boards/\d+"))
+    board = re.sub(r"^https?://[^/]+", "", mentor.url)
+
+    open_page(mentee, board)
+    expect(mentee.get_by_role("heading", name="Board with Ravi Iyer")).to_be_visible()
+
+    mentor.get_by_label("New card title").fill("Audit the sign-up screen with a screen reader")
+    mentor.get_by_role("button", name="Add card").click()
+    todo = mentee.get_by_label("To do")
+    expect(todo.get_by_text("Audit the sign-up screen")).to_be_visible(timeout=2_000)
+
+    mentee.get_by_role(
+        "button", name="Move Audit the sign-up screen with a screen reader to Doing"
+    ).click()
+    expect(mentor.get_by_label("Doing").get_by_text("Audit the sign-up screen")).to_be_visible(
+        timeout=2_000
+    )
+    mentor.get_by_role(
+        "button", name="Move Audit the sign-up screen with a screen reader to Done"
+    ).click()
+    expect(mentee.get_by_label("Done").get_by_text("Audit the sign-up screen")).to_be_visible(
+        timeout=2_000
+    )
