@@ -5,10 +5,11 @@ from typing import Any
 import reflex as rx
 
 from cop_app.components import styles
-from cop_app.components.ui import tag_list
+from cop_app.components.ui import count_of, tag_list
 from cop_app.live import ThreadListRoom, UserRoom
 from cop_app.states.auth import AuthState
 from cop_app.states.discussions import BellState, ThreadListState, ThreadState
+from cop_app.states.moderation import FlagState
 
 REACTION_LABELS = (
     ("helpful", "Helpful", "thumbs-up"),
@@ -76,7 +77,7 @@ def thread_row(row: Any, unread: Any) -> rx.Component:
                 min_width="0",
             ),
             rx.vstack(
-                rx.text(row.reply_count.to_string() + " replies", size="1"),
+                rx.text(count_of(row.reply_count, "reply", "replies"), size="1"),
                 when(row.last_activity_at),
                 align="end",
                 spacing="0",
@@ -301,7 +302,7 @@ def post_card(post: Any) -> rx.Component:
             rx.cond(
                 post.removed,
                 rx.text(
-                    "Removed by author.",
+                    rx.cond(post.hidden, "Hidden by moderators.", "Removed by author."),
                     color_scheme="gray",
                     font_style="italic",
                     padding_y="0.5em",
@@ -387,6 +388,17 @@ def post_card(post: Any) -> rx.Component:
                             aria_label="Accept #" + post.number.to_string() + " as answer",
                             on_click=ThreadState.accept(post.id),
                         ),
+                    ),
+                ),
+                rx.cond(
+                    ~mine & ThreadState.thread.is_member,
+                    rx.button(
+                        "Flag",
+                        size="1",
+                        variant="ghost",
+                        color_scheme="gray",
+                        aria_label="Flag #" + post.number.to_string(),
+                        on_click=FlagState.ask("post", post.id),
                     ),
                 ),
                 rx.cond(

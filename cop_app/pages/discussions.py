@@ -5,7 +5,7 @@ import reflex as rx
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
 from cop_app.components.moderation import flag_dialog
 from cop_app.components.threads import post_card, thread_badges
-from cop_app.components.ui import empty_state, link_button, loading_block, tag_list
+from cop_app.components.ui import count_of, empty_state, link_button, loading_block, tag_list
 from cop_app.live import ThreadRoom
 from cop_app.states.discussions import NewThreadState, ThreadState
 
@@ -123,7 +123,9 @@ def _header() -> rx.Component:
                 ThreadRoom.pinned, ThreadRoom.locked, t.kind, ThreadRoom.accepted_post_id > 0
             ),
             tag_list(t.tags),
-            rx.text(ThreadRoom.reply_count.to_string() + " replies", size="2", color_scheme="gray"),
+            rx.text(
+                count_of(ThreadRoom.reply_count, "reply", "replies"), size="2", color_scheme="gray"
+            ),
             spacing="2",
             align="center",
             wrap="wrap",
