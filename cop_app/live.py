@@ -280,6 +280,10 @@ async def publish(room: str, touched: set[int] | None = None) -> None:
     touched = touched or set()
     async with modify_state(BaseStateToken(ident=room, cls=cls)) as root:
         state = await root.get_state(cls)
+        if not state._linked_from:
+            # Nobody is watching: skip the read; the first browser to link re-reads it.
+            state._loaded_at = 0.0
+            return
         with rx.session() as session:
             state._refresh(session, ident, touched)
         state._loaded_at = time.time()
