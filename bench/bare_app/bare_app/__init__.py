@@ -1,0 +1,1 @@
+"""Bare Reflex app used as the load-test baseline."""
