@@ -214,7 +214,30 @@ def member_page(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
     """Wrap a page for members: the body renders only once the session checked out."""
 
     def page() -> rx.Component:
-        return shell(rx.cond(AuthState.signed_in, body(), loading_block()), signed_in=True)
+        ended = rx.callout(
+            rx.hstack(
+                rx.text(
+                    "Your session has ended: you signed out elsewhere, it expired, or the "
+                    "account was suspended. What you typed here is kept."
+                ),
+                rx.link("Sign in again", href="/signin?next=" + rx.State.router.page.raw_path),
+                wrap="wrap",
+                spacing="2",
+            ),
+            icon="log-out",
+            color_scheme="amber",
+            role="alert",
+            width="100%",
+            margin_bottom="1em",
+        )
+        return shell(
+            rx.cond(
+                AuthState.signed_in,
+                body(),
+                rx.cond(AuthState.session_ended, rx.fragment(ended, body()), loading_block()),
+            ),
+            signed_in=True,
+        )
 
     page.__name__ = body.__name__
     return page

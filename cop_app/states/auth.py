@@ -33,6 +33,7 @@ class AuthState(rx.State):
     user_name: str = ""
     user_role: str = ""
     checked: bool = False
+    session_ended: bool = False
     signin_errors: dict[str, str] = {}
     signup_errors: dict[str, str] = {}
     busy: bool = False
@@ -83,6 +84,8 @@ class AuthState(rx.State):
             user = detached(session, accounts.user_for_token(session, self.session_token))
         if user is None:
             self.session_token = ""
+            # The open page stays readable (with what was typed) and says why nothing works.
+            self.session_ended = self.user_id > 0
         self._set_user(user)
         return user
 
@@ -125,6 +128,7 @@ class AuthState(rx.State):
                 )
                 self.session_token = result.token
                 self._set_user(result.user)
+                self.session_ended = False
         except DomainError as err:
             self.signin_errors = {err.field or "form": err.message}
             return

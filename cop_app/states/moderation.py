@@ -10,6 +10,7 @@ from cop_app.services import activity, discussions, feed, moderation
 from cop_app.services.errors import DomainError
 from cop_app.services.feed import AuditView, EventView
 from cop_app.services.moderation import QueueItem
+from cop_app.states.admin import AdminUsersState
 from cop_app.states.auth import current_user
 from cop_app.states.base import db, error_toast, form_value
 
@@ -191,7 +192,12 @@ class SuspendState(rx.State):
             self.errors = {err.field or "form": err.message}
             return None
         self.open = False
-        return rx.toast.success(f"{self.user_name} is suspended.")
+        # The pages that list people or flags show the new state at once.
+        return [
+            rx.toast.success(f"{self.user_name} is suspended."),
+            AdminUsersState.load,
+            ModerationState.load,
+        ]
 
 
 class FlagState(rx.State):

@@ -112,6 +112,7 @@ def test_suspended_members_open_tab_cannot_post(
 
     open_page(admin, "/admin/users")
     admin.get_by_label("Search users").fill("Aisha")
+    expect(admin.get_by_role("row")).to_have_count(2)  # the header and Aisha: search applied
     admin.get_by_role("button", name="Suspend Aisha Bello").click()
     admin.get_by_label("Reason").fill("Repeated off-topic posting")
     admin.get_by_role("button", name="Suspend", exact=True).click()
@@ -119,7 +120,8 @@ def test_suspended_members_open_tab_cannot_post(
 
     member.get_by_label("Your reply").fill("Posting from a tab that was open before")
     member.get_by_role("button", name="Post reply").click()
-    expect(member.get_by_role("alert")).to_contain_text("Sign in")
+    expect(member.get_by_role("alert").filter(has_text="Sign in to do this")).to_be_visible()
+    expect(member.get_by_role("alert").filter(has_text="Your session has ended")).to_be_visible()
     expect(member.get_by_label("Your reply")).to_have_value(
         "Posting from a tab that was open before"
     )

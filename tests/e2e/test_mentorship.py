@@ -23,7 +23,7 @@ def test_request_accept_and_move_cards_live(
     mentee.get_by_label("Skills you want").fill("code-review testing")
     mentee.get_by_role("button", name="Suggest mentors").click()
     suggestions = mentee.get_by_label("Suggested mentors")
-    expect(suggestions.get_by_text("Ravi Iyer")).to_be_visible()
+    expect(suggestions.get_by_text("Ravi Iyer", exact=True)).to_be_visible()
     expect(mentee.get_by_label("Why Ravi Iyer")).to_contain_text("shares")
     mentee.get_by_role("button", name="Ask Ravi Iyer").click()
     expect(mentee.get_by_text("Mentor: Ravi Iyer")).to_be_visible()
