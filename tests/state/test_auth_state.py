@@ -139,6 +139,7 @@ def test_revoked_session_in_open_tab_is_signed_out(app_db: None) -> None:
         await browser.call(AuthState, "check_session")
         auth = await browser.state(AuthState)
         assert auth.user_id == 0 and auth.session_token == ""
+        assert auth.session_ended  # the open page says why, and keeps what was typed
 
     asyncio.run(scenario())
 
