@@ -134,6 +134,7 @@ def test_revoked_session_in_open_tab_is_signed_out(app_db: None) -> None:
         browser = Browser(server, path="/")
         token = session_token_for("hannah.kowalski")
         await browser.sign_in_with_token(token)
+        await browser.call(AuthState, "check_session")  # the page shows Hannah signed in
         with rx.session() as session:
             accounts.sign_out(session, token)
         await browser.call(AuthState, "check_session")
