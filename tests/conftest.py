@@ -287,3 +287,9 @@ def row_counts_fixture() -> Callable[[Session], dict[str, int]]:
 def default_password() -> str:
     """The password `make_user` gives everyone unless told otherwise."""
     return DEFAULT_PASSWORD
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running in this
+    thread once started, and the state tests drive their own loops with asyncio.run."""
+    items.sort(key=lambda item: "tests/e2e/" in item.nodeid.replace("\\", "/"))
