@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEMO_PASSWORD = "practice-makes-progress"  # cop_app/seed.py
 MEMBER = "hannah.kowalski@example.org"
 ADMIN = "amara.okafor@example.org"
+MENTOR = "ravi.iyer@example.org"
 COMMUNITY = "surgical-technique-exchange"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -88,6 +89,30 @@ def _users_ready(page: Page) -> None:
     expect(page.get_by_role("row").nth(1)).to_be_visible()
 
 
+def _threads_ready(page: Page) -> None:
+    expect(page.get_by_label("Threads").get_by_role("link").first).to_be_visible()
+
+
+def _open_first_thread(page: Page) -> None:
+    page.get_by_label("Threads").get_by_role("link").first.click()
+    expect(page.get_by_label("Posts")).to_be_visible()
+
+
+def _feed_ready(page: Page) -> None:
+    _heading("Activity")(page)
+    expect(page.get_by_label("Activity events").get_by_role("link").first).to_be_visible()
+
+
+def _mentorship_ready(page: Page) -> None:
+    _heading("Mentorship")(page)
+    expect(page.get_by_label("Your mentees")).to_be_visible()
+
+
+def _open_board(page: Page) -> None:
+    page.get_by_role("link", name="Open board").first.click()
+    expect(page.get_by_label("To do")).to_be_visible()
+
+
 SCREENS = (
     Screen("landing", "/", None, _heading(re.compile("Learn together"))),
     Screen("signin", "/signin", None, _heading("Sign in")),
@@ -96,6 +121,11 @@ SCREENS = (
     Screen("community-members", f"/c/{COMMUNITY}", MEMBER, _community_ready, _members_tab),
     Screen("settings", "/settings", MEMBER, _settings_ready),
     Screen("admin-users", "/admin/users", ADMIN, _users_ready),
+    Screen("discussions", "/c/engineering-craft", MENTOR, _threads_ready),
+    Screen("thread", "/c/engineering-craft", MENTOR, _threads_ready, _open_first_thread),
+    Screen("activity-feed", "/admin/activity", ADMIN, _feed_ready),
+    Screen("mentorship", "/mentorship", MENTOR, _mentorship_ready),
+    Screen("mentee-board", "/mentorship", MENTOR, _mentorship_ready, _open_board),
 )
 
 
