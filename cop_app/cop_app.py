@@ -4,7 +4,7 @@ import reflex as rx
 
 import cop_app.db
 import cop_app.models  # noqa: F401 - Alembic reads every table from SQLModel.metadata
-from cop_app import live
+from cop_app import live, reflex_patches
 from cop_app.pages import (
     admin,
     communities,
@@ -21,4 +21,5 @@ app = rx.App(
 )
 for module in (public, communities, discussions, mentorship, people, admin, moderation):
     module.register(app)
+reflex_patches.apply()
 live.start()

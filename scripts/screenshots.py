@@ -147,12 +147,22 @@ def sign_in_state(browser: Browser, base: str, email: str, password: str) -> dic
     context.set_default_timeout(TIMEOUT_MS)
     try:
         page = context.new_page()
-        page.goto("/signin")
-        wait_until_interactive(page)
-        page.get_by_label("Email").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in", exact=True).click()
-        expect(page.get_by_role("button", name="Account menu")).to_be_visible(timeout=TIMEOUT_MS)
+        # A dev server compiles a route on its first visit and may reload the page under the
+        # form: try again rather than fail the whole run.
+        for attempt in range(3):
+            page.goto("/signin")
+            wait_until_interactive(page)
+            page.get_by_label("Email").fill(email)
+            page.get_by_label("Password").fill(password)
+            page.get_by_role("button", name="Sign in", exact=True).click()
+            try:
+                expect(page.get_by_role("button", name="Account menu")).to_be_visible(
+                    timeout=TIMEOUT_MS // 2
+                )
+                break
+            except AssertionError:
+                if attempt == 2:
+                    raise
         return context.storage_state()
     finally:
         context.close()

@@ -124,7 +124,7 @@ def test_rate_limited_reply_keeps_its_text(
     signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page]
 ) -> None:
     """A second reply within five seconds is refused with when to retry; the text stays."""
-    author, member = signed_in(ASKER), signed_in("lena.fischer@example.org")
+    author, member = signed_in("daniel.reyes@example.org"), signed_in("lena.fischer@example.org")
     path = start_thread(
         author,
         open_page,
