@@ -322,7 +322,7 @@ class _Batch:
 
 
 # Feeds take bursts (200 events in 10 s): a longer pause keeps their fan-out cheap.
-_BATCHES = {"activity": _Batch(0.25)}
+_BATCHES = {"activity": _Batch(0.1)}
 _DEFAULT_BATCH = _Batch(COALESCE_SECONDS)
 
 

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
-from cop_app.components.threads import community_threads
+from cop_app.components.threads import community_threads, when
 from cop_app.components.ui import (
     count_of,
     empty_state,
@@ -40,6 +40,12 @@ def _card(card: rx.Var) -> rx.Component:
             rx.hstack(
                 rx.icon("users", size=14),
                 rx.text(count_of(card.member_count, "member", "members"), size="2"),
+                rx.hstack(
+                    rx.text("active", size="1", color_scheme="gray"),
+                    when(card.last_activity_at),
+                    spacing="1",
+                    align="center",
+                ),
                 rx.cond(
                     card.visibility == "approval", rx.badge("Approval to join", variant="outline")
                 ),
