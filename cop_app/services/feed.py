@@ -191,7 +191,12 @@ def filter_options(session: Session, actor: User | None) -> dict[str, list[dict[
         communities = communities.where(col(Community.id).in_(scope))
     people = (
         select(User.id, User.display_name)
-        .where(col(User.id).in_(_scoped(select(ActivityEvent.actor_id), scope)))
+        .where(
+            # EXISTS walks the actor index per person: it does not grow with the history.
+            _scoped(select(ActivityEvent.id), scope)
+            .where(ActivityEvent.actor_id == User.id)
+            .exists()
+        )
         .order_by(User.display_name)
         .limit(300)
     )
