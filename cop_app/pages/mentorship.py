@@ -305,6 +305,21 @@ def _mentor_profile() -> rx.Component:
                     rx.el.label("Accepting new mentees", html_for="accepting"),
                     align="center",
                 ),
+                rx.text("Communities you mentor in", weight="medium", size="2"),
+                rx.flex(
+                    rx.foreach(
+                        MentorshipState.my_communities,
+                        lambda c: rx.checkbox(
+                            c["name"],
+                            checked=MentorshipState.offer_ids.contains(c["id"]),
+                            on_change=lambda on: MentorshipState.toggle_offer(c["id"], on),
+                        ),
+                    ),
+                    spacing="3",
+                    wrap="wrap",
+                    role="group",
+                    aria_label="Communities you mentor in",
+                ),
                 rx.button("Save offer", type="submit", size="2"),
                 spacing="2",
                 width="100%",
@@ -569,10 +584,42 @@ def _transitions() -> rx.Component:
     )
 
 
+def _board_switcher() -> rx.Component:
+    """A mentor moves between mentees' boards without going back to the dashboard."""
+    return rx.cond(
+        BoardState.other_boards.length() > 1,
+        rx.flex(
+            rx.foreach(
+                BoardState.other_boards,
+                lambda r: rx.link(
+                    rx.badge(
+                        r.mentee_name
+                        + " · "
+                        + r.cards_done.to_string()
+                        + "/"
+                        + r.cards_total.to_string(),
+                        rx.cond(r.needs_checkin, rx.icon("bell-ring", size=12)),
+                        variant=rx.cond(r.id == BoardState.mentorship_id, "solid", "soft"),
+                        color_scheme=rx.cond(r.needs_checkin, "red", "teal"),
+                        size="2",
+                    ),
+                    href="/mentorship/boards/" + r.id.to_string(),
+                    underline="none",
+                ),
+            ),
+            spacing="2",
+            wrap="wrap",
+            aria_label="Your mentees' boards",
+            role="navigation",
+        ),
+    )
+
+
 def _board_body() -> rx.Component:
     stage = BoardState.stage
     return rx.vstack(
         rx.link("← Mentorship", href="/mentorship", size="2"),
+        _board_switcher(),
         rx.flex(
             rx.vstack(
                 rx.heading("Board with " + BoardState.other_name, size="6", as_="h1"),

@@ -29,6 +29,7 @@ class MentorshipState(rx.State):
     profile: MentorProfileView | None = None
     is_mentor: bool = False
     declining_id: int = 0
+    offer_ids: list[str] = []
 
     async def _reload(self) -> None:
         actor = await current_user(self)
@@ -43,6 +44,7 @@ class MentorshipState(rx.State):
         self.as_mentee = [r for r in rows if r.role == "mentee"]
         self.as_mentor = [r for r in rows if r.role == "mentor"]
         self.my_communities = [{"id": str(c.id), "name": c.name} for c in mine]
+        self.offer_ids = [str(i) for i in self.profile.community_ids] if self.profile else []
         if not self.community_id and self.my_communities:
             self.community_id = self.my_communities[0]["id"]
 
@@ -136,12 +138,21 @@ class MentorshipState(rx.State):
         return rx.toast.info("Request withdrawn.")
 
     @rx.event
+    def toggle_offer(self, community_id: Any, on: Any) -> None:
+        """Tick or untick a community the mentor offers mentoring in."""
+        if not isinstance(community_id, str) or not isinstance(on, bool):
+            return
+        if community_id not in {c["id"] for c in self.my_communities}:
+            return
+        rest = [i for i in self.offer_ids if i != community_id]
+        self.offer_ids = [*rest, community_id] if on else rest
+
+    @rx.event
     async def save_profile(self, form_data: Any) -> Any:
         """A mentor's offer: capacity, availability, accepting, communities."""
         self.errors = {}
         actor = await current_user(self)
-        raw_ids = form_value(form_data, "communities")
-        ids = [i for i in (raw_ids if isinstance(raw_ids, list) else [raw_ids]) if i]
+        ids = [int(i) for i in self.offer_ids]
         try:
             with db() as session:
                 self.profile = mentorship.update_mentor_profile(
@@ -150,7 +161,7 @@ class MentorshipState(rx.State):
                     form_value(form_data, "capacity"),
                     form_value(form_data, "availability"),
                     form_value(form_data, "accepting") in ("on", True, "true"),
-                    ids or [int(c["id"]) for c in self.my_communities],
+                    ids,
                 )
         except DomainError as err:
             self.errors = {err.field or "profile": err.message}
@@ -171,6 +182,7 @@ class BoardState(rx.State):
     goals: str = ""
     mentee_id: int = 0
     stage: StageView | None = None
+    other_boards: list[MentorshipRow] = []
     new_title: str = ""
     new_requirement: str = ""
     new_due: str = ""
@@ -194,6 +206,12 @@ class BoardState(rx.State):
         self.other_name = view.mentee_name if view.my_role == "mentor" else view.mentor_name
         self.community_name, self.community_slug = view.community_name, view.community_slug
         self.goals, self.mentee_id, self.stage = view.goals, view.mentee_id, stage
+        if view.my_role == "mentor":  # one query: every mentee, to switch boards in place
+            with db() as session:
+                rows = mentorship.mentor_dashboard(session, actor)
+            self.other_boards = [r for r in rows if r.state in ("active", "paused")]
+        else:
+            self.other_boards = []
         self.requirement_options = mentorship.requirement_options()
         await link_room(self, BoardRoom, mentorship.board_room(view.id), view.id)
 

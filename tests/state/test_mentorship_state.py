@@ -94,3 +94,42 @@ def test_outsiders_cannot_open_or_change_a_board(app_db: None) -> None:
             assert snapshot() == before
 
     asyncio.run(scenario())
+
+
+def test_mentor_chooses_the_communities_of_the_offer(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        mentor = await _browser(server, "ravi.iyer", "/mentorship")
+        updates = await mentor.call(MentorshipState, "load")
+        communities = var(updates, MentorshipState, "my_communities")
+        assert communities
+        first = communities[0]["id"]
+        await mentor.call(MentorshipState, "toggle_offer", community_id=first, on=False)
+        await mentor.call(MentorshipState, "toggle_offer", community_id="999999", on=True)
+        assert "999999" not in (await mentor.state(MentorshipState)).offer_ids
+        await mentor.call(MentorshipState, "toggle_offer", community_id=first, on=True)
+        await mentor.call(
+            MentorshipState,
+            "save_profile",
+            form_data={"capacity": "4", "availability": "Thursdays", "accepting": "on"},
+        )
+        profile = (await mentor.state(MentorshipState)).profile
+        assert profile is not None and int(first) in profile.community_ids
+        assert profile.capacity == 4
+
+    asyncio.run(scenario())
+
+
+def test_a_mentor_switches_between_mentees_boards(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        mid = _lucas_board()
+        mentor = await _browser(server, "ravi.iyer", f"/mentorship/boards/{mid}", id=str(mid))
+        updates = await mentor.call(BoardState, "load")
+        names = {r.mentee_name for r in var(updates, BoardState, "other_boards")}
+        assert {"Lucas Moreau", "Yuki Tanaka"} <= names
+        mentee = await _browser(server, "lucas.moreau", f"/mentorship/boards/{mid}", id=str(mid))
+        updates = await mentee.call(BoardState, "load")
+        assert (await mentee.state(BoardState)).other_boards == []
+
+    asyncio.run(scenario())
