@@ -14,6 +14,7 @@ from contextlib import AbstractAsyncContextManager
 
 import reflex as rx
 from reflex.istate.manager.token import BaseStateToken
+from reflex.state import StateUpdate
 from reflex_base.registry import RegistrationContext
 from sqlmodel import Session
 
@@ -278,15 +279,43 @@ async def publish(room: str, touched: set[int] | None = None) -> None:
         return
     ident = int(room.rpartition("-")[2])
     touched = touched or set()
-    async with modify_state(BaseStateToken(ident=room, cls=cls)) as root:
+    if modify_state is not _app_modify_state:  # tests publish into their own state manager
+        async with modify_state(BaseStateToken(ident=room, cls=cls)) as root:
+            await _refresh_room(await root.get_state(cls), ident, touched)
+        return
+    # One delta for everyone: Reflex would otherwise load, lock and diff every viewer's
+    # whole state tree. No view computes from a room, so the room's delta is all they need.
+    app = RegistrationContext.get().app
+    async with app.state_manager.modify_state(BaseStateToken(ident=room, cls=cls)) as root:
         state = await root.get_state(cls)
-        if not state._linked_from:
-            # Nobody is watching: skip the read; the first browser to link re-reads it.
-            state._loaded_at = 0.0
+        if not await _refresh_room(state, ident, touched):
             return
-        with rx.session() as session:
-            state._refresh(session, ident, touched)
-        state._loaded_at = time.time()
+        delta = await state._get_resolved_delta()
+        state._clean()
+        viewers = set(state._linked_from)
+    if not delta.get(state.get_full_name()) or app.event_namespace is None:
+        return
+    update = StateUpdate(delta=delta)
+    namespace = app.event_namespace
+    connected = namespace._token_manager.is_token_connected
+
+    async def send(token: str) -> None:
+        if await connected(token):
+            await namespace.emit_update(update=update, token=token)
+
+    await asyncio.gather(*(send(token) for token in viewers), return_exceptions=True)
+
+
+async def _refresh_room(state: rx.State, ident: int, touched: set[int]) -> bool:
+    """Re-read a room; False (and marked stale) when nobody watches it."""
+    if not state._linked_from:
+        # Nobody is watching: skip the read; the first browser to link re-reads it.
+        state._loaded_at = 0.0
+        return False
+    with rx.session() as session:
+        state._refresh(session, ident, touched)
+    state._loaded_at = time.time()
+    return True
 
 
 class _Batch:
