@@ -110,7 +110,7 @@ def _mentorship_ready(page: Page) -> None:
 
 def _open_board(page: Page) -> None:
     page.get_by_role("link", name="Open board").first.click()
-    expect(page.get_by_label("To do")).to_be_visible()
+    expect(page.get_by_label("To do", exact=True)).to_be_visible()
 
 
 SCREENS = (
