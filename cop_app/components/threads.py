@@ -5,7 +5,7 @@ from typing import Any
 import reflex as rx
 
 from cop_app.components import styles
-from cop_app.components.ui import count_of, tag_list
+from cop_app.components.ui import count_of, field_error, tag_list
 from cop_app.live import ThreadListRoom, UserRoom
 from cop_app.states.auth import AuthState
 from cop_app.states.discussions import BellState, ThreadListState, ThreadState
@@ -212,10 +212,7 @@ def _editor() -> rx.Component:
             rows="6",
             width="100%",
         ),
-        rx.cond(
-            ThreadState.errors.contains("edit"),
-            rx.text(ThreadState.errors["edit"], color_scheme="red", size="2", role="alert"),
-        ),
+        field_error(ThreadState.errors, "edit"),
         rx.hstack(
             rx.button("Save", on_click=ThreadState.save_edit, size="2"),
             rx.button("Cancel", on_click=ThreadState.cancel_edit, size="2", variant="soft"),

@@ -76,15 +76,46 @@ def field(
         rx.el.label(rx.text(label, weight="medium", size="2"), html_for=input_id),
         control,
         rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")),
-        rx.cond(
-            errors.contains(name),
-            rx.text(
-                errors[name], id=f"{input_id}-error", color_scheme="red", size="2", role="alert"
-            ),
-        ),
+        field_error(errors, name, f"{input_id}-error"),
         spacing="1",
         width="100%",
         align="start",
+    )
+
+
+def field_error(errors: Any, key: str, element_id: str | None = None) -> rx.Component:
+    """The message of one field, announced to screen readers, when there is one."""
+    return rx.cond(
+        errors.contains(key),
+        rx.text(errors[key], id=element_id, color_scheme="red", size="2", role="alert"),
+    )
+
+
+def live_field(
+    label: str,
+    input_id: str,
+    value: Any,
+    on_change: Any,
+    errors: Any,
+    key: str,
+    *,
+    multiline: bool = False,
+    hint: str = "",
+    debounce: int = 250,
+    **props: Any,
+) -> rx.Component:
+    """A labelled input whose text lives on the server (so no refusal loses it), sent as
+    the person pauses typing, with its error under it."""
+    control = (rx.text_area if multiline else rx.input)(
+        id=input_id, value=value, on_change=on_change, width="100%", **props
+    )
+    return rx.vstack(
+        rx.el.label(rx.text(label, weight="medium", size="2"), html_for=input_id),
+        rx.debounce_input(control, debounce_timeout=debounce),
+        field_error(errors, key),
+        rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")),
+        spacing="1",
+        width="100%",
     )
 
 

@@ -5,7 +5,15 @@ import reflex as rx
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
 from cop_app.components.moderation import flag_dialog
 from cop_app.components.threads import post_card, thread_badges
-from cop_app.components.ui import count_of, empty_state, link_button, loading_block, tag_list
+from cop_app.components.ui import (
+    count_of,
+    empty_state,
+    field_error,
+    link_button,
+    live_field,
+    loading_block,
+    tag_list,
+)
 from cop_app.live import ThreadRoom
 from cop_app.states.discussions import NewThreadState, ThreadState
 
@@ -89,10 +97,7 @@ def _composer() -> rx.Component:
                         aria_label="Mention suggestions",
                     ),
                 ),
-                rx.cond(
-                    errors.contains("body"),
-                    rx.text(errors["body"], color_scheme="red", size="2", role="alert"),
-                ),
+                field_error(errors, "body"),
                 rx.button(
                     "Post reply", on_click=ThreadState.submit_reply, loading=ThreadState.posting
                 ),
@@ -264,46 +269,28 @@ def new_thread() -> rx.Component:
             ),
             spacing="1",
         ),
-        rx.vstack(
-            rx.el.label(rx.text("Title", weight="medium", size="2"), html_for="thread-title"),
-            rx.debounce_input(
-                rx.input(
-                    id="thread-title",
-                    value=NewThreadState.title,
-                    on_change=NewThreadState.set_title,
-                    width="100%",
-                    size="3",
-                    max_length=200,
-                ),
-                debounce_timeout=250,
-            ),
-            rx.cond(
-                errors.contains("title"),
-                rx.text(errors["title"], color_scheme="red", size="2", role="alert"),
-            ),
-            spacing="1",
-            width="100%",
+        live_field(
+            "Title",
+            "thread-title",
+            NewThreadState.title,
+            NewThreadState.set_title,
+            errors,
+            "title",
+            size="3",
+            max_length=200,
         ),
         rx.grid(
-            rx.vstack(
-                rx.el.label(rx.text("Body", weight="medium", size="2"), html_for="thread-body"),
-                rx.debounce_input(
-                    rx.text_area(
-                        id="thread-body",
-                        value=NewThreadState.body,
-                        on_change=NewThreadState.set_body,
-                        rows="12",
-                        width="100%",
-                        placeholder="Markdown works: **bold**, lists, links, `code`.",
-                    ),
-                    debounce_timeout=300,
-                ),
-                rx.cond(
-                    errors.contains("body"),
-                    rx.text(errors["body"], color_scheme="red", size="2", role="alert"),
-                ),
-                spacing="1",
-                width="100%",
+            live_field(
+                "Body",
+                "thread-body",
+                NewThreadState.body,
+                NewThreadState.set_body,
+                errors,
+                "body",
+                multiline=True,
+                debounce=300,
+                rows="12",
+                placeholder="Markdown works: **bold**, lists, links, `code`.",
             ),
             rx.vstack(
                 rx.text("Preview", weight="medium", size="2"),
@@ -324,24 +311,14 @@ def new_thread() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.vstack(
-            rx.el.label(rx.text("Tags", weight="medium", size="2"), html_for="thread-tags"),
-            rx.debounce_input(
-                rx.input(
-                    id="thread-tags",
-                    value=NewThreadState.tags,
-                    on_change=NewThreadState.set_tags,
-                    width="100%",
-                ),
-                debounce_timeout=250,
-            ),
-            rx.cond(
-                errors.contains("tags"),
-                rx.text(errors["tags"], color_scheme="red", size="2", role="alert"),
-            ),
-            rx.text("Up to 5, separated by spaces or commas.", size="1", color_scheme="gray"),
-            spacing="1",
-            width="100%",
+        live_field(
+            "Tags",
+            "thread-tags",
+            NewThreadState.tags,
+            NewThreadState.set_tags,
+            errors,
+            "tags",
+            hint="Up to 5, separated by spaces or commas.",
         ),
         rx.button(
             "Start thread", on_click=NewThreadState.submit, loading=NewThreadState.posting, size="3"

@@ -7,7 +7,9 @@ from cop_app.components.threads import when
 from cop_app.components.ui import (
     empty_state,
     field,
+    field_error,
     form_error,
+    live_field,
     loading_block,
     page_header,
     tag_list,
@@ -221,37 +223,24 @@ def _find_mentor() -> rx.Component:
                 value=MentorshipState.community_id,
                 on_change=MentorshipState.set_community,
             ),
-            rx.el.label(rx.text("Your goals", weight="medium", size="2"), html_for="mentor-goals"),
-            rx.debounce_input(
-                rx.text_area(
-                    id="mentor-goals",
-                    value=MentorshipState.goals,
-                    on_change=MentorshipState.set_goals,
-                    rows="3",
-                    width="100%",
-                ),
-                debounce_timeout=250,
+            live_field(
+                "Your goals",
+                "mentor-goals",
+                MentorshipState.goals,
+                MentorshipState.set_goals,
+                errors,
+                "goals",
+                multiline=True,
+                rows="3",
             ),
-            rx.cond(
-                errors.contains("goals"),
-                rx.text(errors["goals"], color_scheme="red", size="2", role="alert"),
-            ),
-            rx.el.label(
-                rx.text("Skills you want", weight="medium", size="2"), html_for="mentor-skills"
-            ),
-            rx.debounce_input(
-                rx.input(
-                    id="mentor-skills",
-                    value=MentorshipState.skills,
-                    on_change=MentorshipState.set_skills,
-                    width="100%",
-                    placeholder="e.g. testing code-review",
-                ),
-                debounce_timeout=250,
-            ),
-            rx.cond(
-                errors.contains("skills"),
-                rx.text(errors["skills"], color_scheme="red", size="2", role="alert"),
+            live_field(
+                "Skills you want",
+                "mentor-skills",
+                MentorshipState.skills,
+                MentorshipState.set_skills,
+                errors,
+                "skills",
+                placeholder="e.g. testing code-review",
             ),
             rx.button("Suggest mentors", on_click=MentorshipState.find_mentors),
             rx.cond(
@@ -687,10 +676,7 @@ def _board_body() -> rx.Component:
                 width="100%",
             ),
         ),
-        rx.cond(
-            BoardState.errors.contains("card"),
-            rx.text(BoardState.errors["card"], color_scheme="red", size="2", role="alert"),
-        ),
+        field_error(BoardState.errors, "card"),
         rx.grid(
             *[_column(c, getattr(BoardRoom, c)) for c in COLUMNS],
             columns=rx.breakpoints(initial="1", md="3"),
