@@ -41,7 +41,7 @@ class Target:
 
     describe: Callable[[Session, int], TargetInfo | None]
     set_hidden: Callable[[Session, int, bool], None]
-    check_readable: Callable[[Session, User, int], None]
+    check_readable: Callable[[Session, User, int], object]  # raises when it may not be read
 
 
 def _thread_info(session: Session, tid: int) -> TargetInfo | None:
@@ -98,8 +98,8 @@ def _hide_post(session: Session, pid: int, hidden: bool) -> None:
 
 
 TARGETS: dict[str, Target] = {
-    "thread": Target(_thread_info, _hide_thread, lambda s, u, i: access_thread(s, u, i) and None),
-    "post": Target(_post_info, _hide_post, lambda s, u, i: access_post(s, u, i) and None),
+    "thread": Target(_thread_info, _hide_thread, access_thread),
+    "post": Target(_post_info, _hide_post, access_post),
 }
 
 

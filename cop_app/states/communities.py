@@ -97,8 +97,6 @@ class CommunityState(rx.State):
         try:
             with db() as session:
                 card = communities.get_by_slug(session, actor, slug)
-                if actor is not None and actor.role == "admin" and not card.my_role:
-                    card.my_role = "steward"
                 self.pending = (
                     communities.list_members(session, actor, card.id, "pending")
                     if card.my_role == "steward"
