@@ -17,6 +17,7 @@ from cop_app.pages import (
 
 app = rx.App(
     stylesheets=["/content.css"],
+    head_components=[rx.el.script(src="/thread_end.js", defer=True)],
     toaster=rx.toast.provider(position="bottom-right", close_button=True),
 )
 for module in (public, communities, discussions, mentorship, people, admin, moderation):

@@ -169,6 +169,12 @@ def _header() -> rx.Component:
 
 
 def _new_replies_banner() -> rx.Component:
+    """Points a reader who is scrolled up at the replies that arrived below them.
+
+    assets/thread_end.js marks <html data-thread-end="visible"> while the end of the thread
+    is on screen; such a reader already sees the new replies, so the banner is hidden then.
+    The sticky strip has no height, so hiding or showing it as the reader scrolls moves nothing.
+    """
     new = ThreadRoom.post_count - ThreadState.seen_upto
     return rx.cond(
         new > 0,
@@ -182,10 +188,13 @@ def _new_replies_banner() -> rx.Component:
             ),
             position="sticky",
             bottom="1em",
+            height="0",
             display="flex",
+            align_items="flex-end",
             justify_content="center",
             width="100%",
             z_index="10",
+            style={"html[data-thread-end=visible] &": {"visibility": "hidden"}},
         ),
     )
 
@@ -209,7 +218,7 @@ def _thread_body() -> rx.Component:
                 ),
             ),
             rx.foreach(ThreadRoom.recent, lambda p: _with_answer(p, post_card(p))),
-            rx.box(id="thread-end"),
+            rx.box(id="thread-end", scroll_margin_top="50vh"),
             spacing="2",
             width="100%",
             aria_label="Posts",

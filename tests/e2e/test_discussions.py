@@ -138,3 +138,79 @@ def test_rate_limited_reply_keeps_its_text(
     reply(member, second)
     expect(member.get_by_role("alert")).to_contain_text(re.compile(r"again in \d+ seconds"))
     expect(member.get_by_label("Your reply")).to_have_value(second)
+
+
+# An opening post several screens tall, so a reader can be scrolled well away from the end.
+LONG_BODY = "\n\n".join(
+    f"Step {n}: write down what the reviewer checked and why, so the next one can reuse it."
+    for n in range(1, 61)
+)
+
+
+def scroll_y(page: Page) -> float:
+    """The reader's vertical scroll position, in CSS pixels."""
+    return page.evaluate("() => window.scrollY")
+
+
+def settle(page: Page) -> None:
+    """Let the browser lay out, paint and deliver its intersection observations (two frames)."""
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def test_new_reply_banner_when_scrolled_up_keeps_the_reader_in_place(
+    signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page]
+) -> None:
+    """A reader scrolled up gets "1 new reply" without moving; the button takes them there."""
+    reader, member = signed_in("mateo.garcia@example.org"), signed_in("yuki.tanaka@example.org")
+    # The reader reaches the thread by the app's own navigation, not a page load.
+    path = start_thread(
+        reader,
+        open_page,
+        title=f"Review notes worth keeping {uuid.uuid4().hex[:6]}",
+        body=LONG_BODY,
+    )
+    open_page(member, path)
+    reader.evaluate("() => window.scrollTo(0, 300)")
+    settle(reader)
+    before = scroll_y(reader)
+    assert before == 300, "the thread is long enough to scroll"
+
+    text = f"We keep ours in the repo, next to the code {uuid.uuid4().hex[:6]}."
+    reply(member, text)
+
+    banner = reader.get_by_role("button", name="1 new reply", exact=True)
+    expect(banner).to_be_in_viewport(timeout=2_000)
+    new_reply = reader.get_by_label("Posts").get_by_text(text)
+    expect(new_reply).to_be_attached()
+    expect(new_reply).not_to_be_in_viewport()
+    assert scroll_y(reader) == before, "a reply arriving below did not move the reader"
+
+    banner.click()
+    expect(new_reply).to_be_in_viewport()
+    expect(banner).to_have_count(0)
+
+
+def test_reader_at_the_end_sees_the_reply_and_no_banner(
+    signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page]
+) -> None:
+    """A reader at the end of the thread sees the reply arrive in place, with no banner."""
+    reader, member = signed_in("ben.oconnell@example.org"), signed_in(MEMBER)
+    path = start_thread(
+        reader, open_page, title=f"Test pyramid or trophy? {uuid.uuid4().hex[:6]}", body=LONG_BODY
+    )
+    open_page(member, path)
+    reader.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+    settle(reader)
+    before = scroll_y(reader)
+    assert before > 0, "the thread is long enough to scroll"
+
+    text = f"Trophy: mostly integration tests, a few end-to-end {uuid.uuid4().hex[:6]}."
+    reply(member, text)
+
+    expect(reader.get_by_label("Posts").get_by_text(text)).to_be_in_viewport(timeout=2_000)
+    # The count is there (the banner is rendered); only the scroll position hides it.
+    banner = reader.get_by_role("button", name="1 new reply", exact=True, include_hidden=True)
+    expect(banner).to_be_attached()
+    settle(reader)
+    expect(banner).not_to_be_visible()
+    assert scroll_y(reader) == before, "the reply appeared without moving the reader"
