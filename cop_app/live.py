@@ -10,11 +10,13 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import reflex as rx
 from reflex.istate.manager.token import BaseStateToken
+from reflex.istate.proxy import MutableProxy
 from reflex.state import StateUpdate
+from reflex_base import constants
 from reflex_base.registry import RegistrationContext
 from sqlmodel import Session
 
@@ -34,7 +36,12 @@ COALESCE_SECONDS = 0.02
 ROOM_MAX_AGE_SECONDS = 600
 
 
-def _assign(room: rx.State, /, **values: object) -> None:
+def _plain(value: Any) -> Any:
+    """A var's own value, not Reflex's change-tracking proxy around it."""
+    return value.__wrapped__ if isinstance(value, MutableProxy) else value
+
+
+def assign(room: rx.State, /, **values: object) -> None:
     """Set only what changed: an unchanged var would still be re-sent to every viewer."""
     for name, value in values.items():
         if getattr(room, name) != value:
@@ -54,7 +61,7 @@ class CommunityRoom(rx.SharedState):
         return self.community_id
 
     def _refresh(self, session: Session, community_id: int, touched: set[int]) -> None:
-        _assign(
+        assign(
             self,
             community_id=community_id,
             member_count=communities.member_count(session, community_id),
@@ -74,7 +81,7 @@ class ThreadListRoom(rx.SharedState):
         return self.community_id
 
     def _refresh(self, session: Session, community_id: int, touched: set[int]) -> None:
-        _assign(
+        assign(
             self,
             community_id=community_id,
             latest=discussions.latest_rows(session, community_id),
@@ -123,7 +130,7 @@ class ThreadRoom(rx.SharedState):
         if len(patched) > settings.ROOM_RECENT_POSTS * 2:
             keep = sorted(patched, key=int)[-settings.ROOM_RECENT_POSTS * 2 :]
             patched = {k: patched[k] for k in keep}
-        _assign(
+        assign(
             self,
             thread_id=thread_id,
             title=thread.title,
@@ -154,7 +161,7 @@ class UserRoom(rx.SharedState):
     def _refresh(self, session: Session, user_id: int, touched: set[int]) -> None:
         unread, latest = discussions.unread_and_latest(session, user_id)
         user = session.get(User, user_id)
-        _assign(
+        assign(
             self,
             user_id=user_id,
             unread=unread,
@@ -181,10 +188,16 @@ class ActivityRoom(rx.SharedState):
     def _refresh(self, session: Session, scope_user_id: int, touched: set[int]) -> None:
         scope = feed.scope_for_room(session, scope_user_id)
         numbers = feed.summary(session, scope)
-        _assign(
+        # Events are append-only: a room already holding this scope reads only newer ones.
+        held = (
+            list(_plain(self.events)) if self.scope_id == scope_user_id and self._loaded_at else []
+        )
+
+        new = feed.latest_for_room(session, scope, held[0].id if held else 0)
+        assign(
             self,
             scope_id=scope_user_id,
-            events=feed.latest_for_room(session, scope),
+            events=(new + held)[: settings.ACTIVITY_ROOM_SIZE] if new or not held else held,
             events_last_hour=numbers.events_last_hour,
             active_now=numbers.active_now,
             open_flags=numbers.open_flags,
@@ -215,7 +228,7 @@ class BoardRoom(rx.SharedState):
         view = mentorship.board_snapshot(session, mentorship_id)
         if view is None:
             return
-        _assign(
+        assign(
             self,
             mentorship_id=mentorship_id,
             state=view.state,
@@ -249,14 +262,22 @@ async def link_room(
     (or re-read it when asked: rooms that are not announced on every change).
 
     Only handlers call this, after the service checked access: linking is the permission.
+    A room is brought up to date through its own token before the link, so its current
+    viewers get any change as one shared delta and linking costs them nothing.
     """
-    linked = await (await state.get_state(room_cls))._link_to(room)
-    stale = time.time() - linked._loaded_at > ROOM_MAX_AGE_SECONDS
-    if refresh or stale or linked._ident() != ident:
-        with rx.session() as session:
-            linked._refresh(session, ident, set())
-        linked._loaded_at = time.time()
-    return linked
+    mine = await state.get_state(room_cls)
+    if mine._linked_to == room:
+        if refresh or _stale(mine, ident):
+            with rx.session() as session:
+                mine._refresh(session, ident, set())
+            mine._loaded_at = time.time()
+        return mine
+    await publish(room, refresh=True if refresh else None)
+    return await mine._link_to(room)
+
+
+def _stale(room: rx.State, ident: int) -> bool:
+    return room._ident() != ident or time.time() - room._loaded_at > ROOM_MAX_AGE_SECONDS
 
 
 def room_class(room: str) -> type[rx.State] | None:
@@ -264,51 +285,65 @@ def room_class(room: str) -> type[rx.State] | None:
     return _ROOMS.get(room.rsplit("-", 1)[0])
 
 
-def _app_modify_state(token: BaseStateToken) -> AbstractAsyncContextManager[rx.State]:
-    return RegistrationContext.get().app.modify_state(token)
+def _app_target() -> tuple[Any, Any]:
+    app = RegistrationContext.get().app
+    return app.state_manager, app.event_namespace
 
 
-# How a room's state is opened for writing; tests point it at their own state manager.
-modify_state: Callable[[BaseStateToken], AbstractAsyncContextManager[rx.State]] = _app_modify_state
+# Where rooms are stored and who sends their deltas; tests point it at their own server.
+target: Callable[[], tuple[Any, Any]] = _app_target
 
 
-async def publish(room: str, touched: set[int] | None = None) -> None:
-    """Re-read one room from the database and push it to every linked client."""
+async def publish(
+    room: str, touched: set[int] | None = None, *, refresh: bool | None = False
+) -> None:
+    """Re-read one room from the database and push it to every linked client.
+
+    `refresh=None` re-reads only a stale room (a browser is about to link), `True` always;
+    by default a room nobody watches is not read (the first browser to link reads it).
+    One delta goes to every viewer: Reflex would otherwise load, lock and diff each viewer's
+    whole state tree, and no view computes from a room, so the room's delta is all they need.
+    """
     cls = room_class(room)
     if cls is None:
         return
     ident = int(room.rpartition("-")[2])
-    touched = touched or set()
-    if modify_state is not _app_modify_state:  # tests publish into their own state manager
-        async with modify_state(BaseStateToken(ident=room, cls=cls)) as root:
-            await _refresh_room(await root.get_state(cls), ident, touched)
-        return
-    # One delta for everyone: Reflex would otherwise load, lock and diff every viewer's
-    # whole state tree. No view computes from a room, so the room's delta is all they need.
-    app = RegistrationContext.get().app
-    async with app.state_manager.modify_state(BaseStateToken(ident=room, cls=cls)) as root:
+    manager, namespace = target()
+    async with manager.modify_state(BaseStateToken(ident=room, cls=cls)) as root:
         state = await root.get_state(cls)
-        if not await _refresh_room(state, ident, touched):
+        if not await _refresh_room(state, ident, touched or set(), refresh):
             return
         delta = await state._get_resolved_delta()
         state._clean()
         viewers = set(state._linked_from)
-    if not delta.get(state.get_full_name()) or app.event_namespace is None:
-        return
-    update = StateUpdate(delta=delta)
-    namespace = app.event_namespace
-    connected = namespace._token_manager.is_token_connected
+    if viewers and delta.get(state.get_full_name()) and namespace is not None:
+        await _emit(namespace, StateUpdate(delta=delta), viewers)
 
-    async def send(token: str) -> None:
-        if await connected(token):
+
+async def _emit(namespace: Any, update: StateUpdate, tokens: set[str]) -> None:
+    """Send one update to many tabs, encoded once for all sockets of this process."""
+    manager = getattr(namespace, "_token_manager", None)
+    sids, elsewhere = [], []
+    for token in tokens:
+        record = manager.token_to_socket.get(token) if manager is not None else None
+        if record is not None and record.instance_id == manager.instance_id:
+            sids.append(record.sid)
+        else:
+            elsewhere.append(token)
+    if sids:
+        await namespace.emit(str(constants.SocketEvent.EVENT), update, to=sids)
+    for token in elsewhere:  # another worker's sockets (Redis): Reflex relays them
+        if manager is None or await manager.is_token_connected(token):
             await namespace.emit_update(update=update, token=token)
 
-    await asyncio.gather(*(send(token) for token in viewers), return_exceptions=True)
 
-
-async def _refresh_room(state: rx.State, ident: int, touched: set[int]) -> bool:
-    """Re-read a room; False (and marked stale) when nobody watches it."""
-    if not state._linked_from:
+async def _refresh_room(
+    state: rx.State, ident: int, touched: set[int], refresh: bool | None = False
+) -> bool:
+    """Re-read a room; False when nothing was read (nobody watches it, or it is fresh)."""
+    if refresh is None and not _stale(state, ident):
+        return False
+    if refresh is False and not state._linked_from:
         # Nobody is watching: skip the read; the first browser to link re-reads it.
         state._loaded_at = 0.0
         return False
@@ -351,7 +386,8 @@ class _Batch:
 
 
 # Feeds take bursts (200 events in 10 s): a longer pause keeps their fan-out cheap.
-_BATCHES = {"activity": _Batch(0.1)}
+_BATCHES = {"activity": _Batch(0.05)}
+
 _DEFAULT_BATCH = _Batch(COALESCE_SECONDS)
 
 

@@ -6,14 +6,48 @@ to it, even one that changed nothing in the room (its `_previous_dirty_vars` is 
 state loads and N full copies of the room; bench/ measured 498 ms of CPU per ping at 100
 viewers. Here a room is fanned out only when the event touched it or changed its vars;
 rooms changed by `live.publish` (through the room's own token) are unaffected.
+
+Two more, measured in bench/ (py-spy): linking a tab to a room marks every room var dirty
+so that tab gets the whole room, and Reflex fanned that out too: each new viewer of a
+thread with N viewers cost N state loads. Such marks now stay with the linking tab. And
+the disk state manager listed and stat-ed every state file on each pass of its write
+queue (several times a second under load, ~10% of the backend's CPU); it now purges
+expired files once a minute.
 """
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
 
 from reflex.istate import shared
+from reflex.istate.manager.disk import StateManagerDisk
 from reflex.istate.shared import SharedState, SharedStateBaseInternal, _do_update_other_tokens
 from reflex_base.utils.exceptions import ReflexRuntimeError
+
+# Rooms linked during the event a holder (a tab's tree) is processing, by holder.
+_linked_now: dict[int, set[str]] = {}
+_original_link_to = SharedState._link_to
+_original_purge = StateManagerDisk._purge_expired_states
+PURGE_EVERY_SECONDS = 60.0
+
+
+async def _link_to(self: SharedState, token: str) -> SharedState:
+    """Reflex's `_link_to`, remembering the room so its full-state marks reach this tab only."""
+    already = self._linked_to == token
+    linked = await _original_link_to(self, token)
+    if not already:
+        holder = id(linked._linked_locks_holder())
+        _linked_now.setdefault(holder, set()).add(linked.get_full_name())
+    return linked
+
+
+def _purge_expired_states(self: StateManagerDisk) -> None:
+    """Reflex's purge of expired state files, at most once a minute (tokens live for days)."""
+    now = time.monotonic()
+    if now - getattr(self, "_cop_last_purge", -PURGE_EVERY_SECONDS) < PURGE_EVERY_SECONDS:
+        return
+    self._cop_last_purge = now  # type: ignore[attr-defined]
+    _original_purge(self)
 
 
 @contextlib.asynccontextmanager
@@ -48,10 +82,11 @@ async def _modify_linked_states(
                 linked_state._previous_dirty_vars.clear()
         async with exit_stack:
             yield None
+            just_linked = _linked_now.pop(id(holder), set())
             for linked_state in self._held_locks_linked_states():
                 # Only this event's own changes count; `_was_touched` stays set in memory.
                 changed = linked_state._previous_dirty_vars
-                if changed:
+                if changed and linked_state.get_full_name() not in just_linked:
                     current_dirty_vars[linked_state.get_full_name()] = set(changed)
                     affected_tokens.update(
                         token
@@ -66,6 +101,7 @@ async def _modify_linked_states(
                 base._collect_shared_token_updates(affected_tokens, current_dirty_vars)
     finally:
         holder._exit_stack = None
+        _linked_now.pop(id(holder), None)
     if previous_dirty_vars is None and affected_tokens:
         _do_update_other_tokens(
             affected_tokens=affected_tokens,
@@ -77,4 +113,8 @@ async def _modify_linked_states(
 def apply() -> None:
     """Install the fix (idempotent); checked against the Reflex version it was written for."""
     assert SharedState is shared.SharedState
+    if SharedStateBaseInternal._modify_linked_states is _modify_linked_states:
+        return
     SharedStateBaseInternal._modify_linked_states = _modify_linked_states  # type: ignore[method-assign]
+    SharedState._link_to = _link_to  # type: ignore[method-assign]
+    StateManagerDisk._purge_expired_states = _purge_expired_states  # type: ignore[method-assign]

@@ -148,9 +148,14 @@ def history(
     return _views(session, stmt)
 
 
-def latest_for_room(session: Session, scope: list[int] | None) -> list[EventView]:
-    """The live window of a feed room (its access was checked when a browser linked)."""
+def latest_for_room(
+    session: Session, scope: list[int] | None, after_id: int = 0
+) -> list[EventView]:
+    """The live window of a feed room, or only the events after the newest it holds (its
+    access was checked when a browser linked). Newest first."""
     stmt = _scoped(_events(), scope)
+    if after_id:
+        stmt = stmt.where(ActivityEvent.id > after_id)
     return _views(
         session, stmt.order_by(col(ActivityEvent.id).desc()).limit(settings.ACTIVITY_ROOM_SIZE)
     )

@@ -123,8 +123,9 @@ async def start_server(redis_url: str | None = None) -> Server:
     processor.backend_exception_handler = on_error
     processor.configure(state_manager=manager, event_namespace=recorder)  # type: ignore[arg-type]
     await processor.start()
-    # Rooms are published into this server's state manager instead of the running app's.
-    live.modify_state = manager.modify_state_with_links
+    # Rooms are published into this server's state manager and recorder, not the app's.
+    live.target = lambda: (manager, recorder)
+
     return server
 
 
