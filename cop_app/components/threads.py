@@ -221,6 +221,46 @@ def _editor() -> rx.Component:
     )
 
 
+def _removed(post: Any) -> rx.Component:
+    """The removed marker; moderators can open the kept text, marked as theirs only."""
+    key = post.id.to_string()
+    return rx.vstack(
+        rx.hstack(
+            rx.text(
+                rx.cond(post.hidden, "Hidden by moderators.", "Removed by author."),
+                color_scheme="gray",
+                font_style="italic",
+            ),
+            rx.cond(
+                ThreadState.thread.can_moderate & ~ThreadState.revealed.contains(key),
+                rx.button(
+                    "Show removed text",
+                    size="1",
+                    variant="ghost",
+                    on_click=ThreadState.reveal(post.id),
+                ),
+            ),
+            align="center",
+            wrap="wrap",
+        ),
+        rx.cond(
+            ThreadState.revealed.contains(key),
+            rx.box(
+                rx.badge("Visible to moderators only", color_scheme="amber", variant="soft"),
+                rx.box(rx.html(ThreadState.revealed[key]), class_name="post-body"),
+                border=f"1px dashed {rx.color('amber', 8)}",
+                border_radius="var(--radius-2)",
+                padding="0.5em",
+                width="100%",
+                aria_label="Removed text",
+            ),
+        ),
+        padding_y="0.5em",
+        spacing="2",
+        width="100%",
+    )
+
+
 def post_card(post: Any) -> rx.Component:
     """One post: author, time, body (sanitized HTML), reactions and actions."""
     thread = ThreadState.thread
@@ -298,12 +338,7 @@ def post_card(post: Any) -> rx.Component:
             _editor(),
             rx.cond(
                 post.removed,
-                rx.text(
-                    rx.cond(post.hidden, "Hidden by moderators.", "Removed by author."),
-                    color_scheme="gray",
-                    font_style="italic",
-                    padding_y="0.5em",
-                ),
+                _removed(post),
                 rx.box(
                     rx.html(post.body_html),
                     class_name="post-body",

@@ -288,7 +288,8 @@ def _follow(session: Session, thread_id: int, user_id: int) -> None:
         session.add(ThreadFollow(thread_id=thread_id, user_id=user_id))
 
 
-def _mark_read(session: Session, thread_id: int, user_id: int, number: int) -> None:
+def _mark_read(session: Session, thread_id: int, user_id: int, number: int) -> bool:
+    """Move a read mark forward; True when there is something to commit."""
     row = session.exec(
         select(ThreadRead).where(ThreadRead.thread_id == thread_id, ThreadRead.user_id == user_id)
     ).first()
@@ -297,6 +298,9 @@ def _mark_read(session: Session, thread_id: int, user_id: int, number: int) -> N
     elif row.last_read_number < number:
         row.last_read_number = number
         session.add(row)
+    else:
+        return False
+    return True
 
 
 def _announce_thread(
@@ -814,7 +818,7 @@ def mark_read(session: Session, actor: User | None, thread_id: object, number: o
 def _rows(session: Session, user: User | None, stmt) -> list[ThreadRow]:
     """Thread rows with the reader's unread counts (none for a shared room's rows)."""
     rows = session.exec(stmt).all()
-    ids = [t.id for t, *_ in rows]
+    ids = [r.id for r in rows]
     reads = (
         dict(
             session.exec(
@@ -828,32 +832,77 @@ def _rows(session: Session, user: User | None, stmt) -> list[ThreadRow]:
     )
     return [
         ThreadRow(
-            id=t.id,
-            community_slug=slug,
-            community_name=cname,
-            title=t.title,
-            kind=t.kind,
-            author_name=author,
-            tags=validation.split_tags(t.tags),
-            post_count=t.post_count,
-            reply_count=t.reply_count,
-            reaction_count=t.reaction_count,
-            answered=t.accepted_post_id is not None,
-            pinned=t.pinned,
-            locked=t.locked,
-            last_activity_at=t.last_activity_at,
-            unread=max(0, t.post_count - reads.get(t.id, 0)) if user is not None else 0,
+            id=r.id,
+            community_slug=r.slug,
+            community_name=r.name,
+            title=r.title,
+            kind=r.kind,
+            author_name=r.display_name,
+            tags=validation.split_tags(r.tags),
+            post_count=r.post_count,
+            reply_count=r.reply_count,
+            reaction_count=r.reaction_count,
+            answered=r.accepted_post_id is not None,
+            pinned=r.pinned,
+            locked=r.locked,
+            last_activity_at=r.last_activity_at,
+            unread=max(0, r.post_count - reads.get(r.id, 0)) if user is not None else 0,
         )
-        for t, slug, cname, author in rows
+        for r in rows
     ]
 
 
 def _listing():
+    """The columns of a thread row (plain tuples: loading Thread entities costs twice as much)."""
     return (
-        select(Thread, Community.slug, Community.name, User.display_name)
+        select(
+            Thread.id,
+            Thread.title,
+            Thread.kind,
+            Thread.tags,
+            Thread.post_count,
+            Thread.reply_count,
+            Thread.reaction_count,
+            Thread.accepted_post_id,
+            Thread.pinned,
+            Thread.locked,
+            Thread.last_activity_at,
+            Community.slug,
+            Community.name,
+            User.display_name,
+        )
         .join(Community, Community.id == Thread.community_id)
         .join(User, User.id == Thread.author_id)
     )
+
+
+def _readable_community(session: Session, user: User, community_id: object) -> int:
+    """The id of a community whose discussions the user may read."""
+    cid = validation.integer(community_id, "community_id", "Community")
+    community = session.get(Community, cid)
+    if community is None:
+        raise NotFound("This community does not exist.")
+    if not _may_read(community, user, membership_of(session, cid, user.id)):
+        raise Forbidden(f"Join {community.name} to read its discussions.")
+    return cid
+
+
+def read_marks(
+    session: Session, actor: User | None, community_id: object, thread_ids: list[int]
+) -> dict[str, int]:
+    """How far the actor has read each listed thread (keyed by id as text): the unread
+    markers beside a community's shared live list, in one query."""
+    user = require_user(actor)
+    _readable_community(session, user, community_id)
+    ids = [i for i in thread_ids[: settings.THREADS_PAGE_SIZE * 2] if isinstance(i, int)]
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(ThreadRead.thread_id, ThreadRead.last_read_number).where(
+            ThreadRead.user_id == user.id, col(ThreadRead.thread_id).in_(ids)
+        )
+    ).all()
+    return {str(tid): number for tid, number in rows}
 
 
 def list_threads(
@@ -865,13 +914,7 @@ def list_threads(
 ) -> list[ThreadRow]:
     """A community's threads, one page: latest activity, newest, top, or unanswered."""
     user = require_user(actor)
-    cid = validation.integer(community_id, "community_id", "Community")
-    community = session.get(Community, cid)
-    if community is None:
-        raise NotFound("This community does not exist.")
-    membership = membership_of(session, cid, user.id)
-    if not _may_read(community, user, membership):
-        raise Forbidden(f"Join {community.name} to read its discussions.")
+    cid = _readable_community(session, user, community_id)
     order = validation.choice(sort, SORTS, "sort", "Sort")
     number = validation.integer(page, "page", "Page") - 1 if page not in (0, "0") else 0
     stmt = _listing().where(Thread.community_id == cid, col(Thread.hidden).is_(False))
@@ -893,7 +936,18 @@ def list_threads(
 
 def get_thread(session: Session, actor: User | None, thread_id: object) -> ThreadView:
     """A thread's header with the actor's permissions on it."""
+    return _thread_view(session, access_thread(session, actor, thread_id))
+
+
+def open_thread(
+    session: Session, actor: User | None, thread_id: object
+) -> tuple[ThreadView, list[PostView]]:
+    """A thread's header and its first page, read with one access check (the page open)."""
     access = access_thread(session, actor, thread_id)
+    return _thread_view(session, access), _read_page(session, access, 0)
+
+
+def _thread_view(session: Session, access: ThreadAccess) -> ThreadView:
     t, user = access.thread, access.user
     author = session.get(User, t.author_id)
     following = (
@@ -998,13 +1052,27 @@ def read_posts(
     """One page of posts after a number; reading it moves the actor's read mark."""
     access = access_thread(session, actor, thread_id)
     start = 0 if after in (0, "0", None) else validation.integer(after, "after", "Position")
+    return _read_page(session, access, start)
+
+
+def _read_page(session: Session, access: ThreadAccess, start: int) -> list[PostView]:
     views = post_views(
         session, access.user, access.thread, after=start, limit=settings.POSTS_PAGE_SIZE
     )
-    if views:
-        _mark_read(session, access.thread.id, access.user.id, views[-1].number)
+    if views and _mark_read(session, access.thread.id, access.user.id, views[-1].number):
         session.commit()
     return views
+
+
+def removed_text(session: Session, actor: User | None, post_id: object) -> str:
+    """The kept text (as safe HTML) of a post its author removed or moderators hid: only
+    moderators of its community may read it, and it never enters a shared room."""
+    post, access = access_post(session, actor, post_id)
+    if not access.steward:
+        raise Forbidden("Only the community's moderators can read removed posts.")
+    if post.deleted_at is None and not post.hidden:
+        raise Invalid("This post is not removed.")
+    return post.body_html
 
 
 def accepted_post(session: Session, actor: User | None, thread_id: object) -> list[PostView]:

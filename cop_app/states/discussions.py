@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from cop_app.live import ThreadListRoom, ThreadRoom, UserRoom, link_room
+from cop_app.live import ThreadListRoom, ThreadRoom, UserRoom, assign, link_room
 from cop_app.services import communities, discussions, markdown, mentorship, settings
 from cop_app.services.discussions import PostView, ThreadRow, ThreadView
 from cop_app.services.errors import DomainError, Invalid
@@ -63,24 +63,38 @@ class ThreadListState(rx.State):
 
     async def _reload(self) -> None:
         actor = await current_user(self)
+        latest = self.sort == "latest"
         try:
             with db() as session:
                 card = communities.get_by_slug(
                     session, actor, self.router.page.params.get("slug", "")
                 )
-                self.community_id = card.id
-                rows = discussions.list_threads(session, actor, card.id, self.sort)
-            self.error = ""
+                rows = (
+                    [] if latest else discussions.list_threads(session, actor, card.id, self.sort)
+                )
+            if latest:  # the shared room holds the rows; this reader needs only their marks
+                room = await link_room(
+                    self, ThreadListRoom, discussions.list_room(card.id), card.id
+                )
+                rows = room.latest
+                with db() as session:
+                    marks = discussions.read_marks(session, actor, card.id, [r.id for r in rows])
+            else:
+                marks = {str(r.id): r.post_count - r.unread for r in rows}
         except DomainError as err:
             self.rows, self.read_marks, self.error = [], {}, err.message
             return
-        self.rows = [] if self.sort == "latest" else rows
-        self.more, self.page = [], 1
-        self.has_more = len(rows) >= settings.THREADS_PAGE_SIZE
-        # The shared room has no per-reader marks: keep this reader's marks beside it.
-        self.read_marks = {str(r.id): r.post_count - r.unread for r in rows}
-        if self.sort == "latest":
-            await link_room(self, ThreadListRoom, discussions.list_room(card.id), card.id)
+        # Only what changed is set: a reopened list then sends (almost) nothing.
+        assign(
+            self,
+            community_id=card.id,
+            error="",
+            rows=[] if latest else rows,
+            more=[],
+            page=1,
+            has_more=len(rows) >= settings.THREADS_PAGE_SIZE,
+            read_marks=marks,
+        )
 
     @rx.event
     async def load(self) -> None:
@@ -134,6 +148,7 @@ class ThreadState(rx.State):
     revisions: list[dict[str, str]] = []
     reactor_names: dict[str, list[str]] = {key: [] for key in discussions.REACTIONS}
     suggestions: list[dict[str, str]] = []
+    revealed: dict[str, str] = {}
 
     def _thread_id(self) -> Any:
         return self.router.page.params.get("id", "")
@@ -142,24 +157,32 @@ class ThreadState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                view = discussions.get_thread(session, actor, self._thread_id())
-                posts = discussions.read_posts(session, actor, view.id)
+                view, posts = discussions.open_thread(session, actor, self._thread_id())
         except DomainError as err:
             self.found, self.missing = False, err.message
             return
-        self.thread, self.found, self.missing = view, True, ""
-        self.loaded = posts
-        self.loaded_upto = posts[-1].number if posts else 0
-        self.seen_upto = view.post_count
-        self.my_reactions = [f"{p.id}:{k}" for p in posts for k in p.reacted]
-        self.errors, self.editing_id, self.revisions = {}, 0, []
-        self.reactor_names = {key: [] for key in discussions.REACTIONS}
+        # Only what changed is set: reopening a thread sends (almost) nothing again.
+        assign(
+            self,
+            thread=view,
+            found=True,
+            missing="",
+            loaded=posts,
+            loaded_upto=posts[-1].number if posts else 0,
+            seen_upto=view.post_count,
+            my_reactions=[f"{p.id}:{k}" for p in posts for k in p.reacted],
+            errors={},
+            editing_id=0,
+            revisions=[],
+            reactor_names={key: [] for key in discussions.REACTIONS},
+            revealed={},
+        )
         await link_room(self, ThreadRoom, discussions.thread_room(view.id), view.id)
 
     @rx.event
     async def load_page(self) -> None:
         """on_load of /c/[slug]/t/[id]: check access, load the first page, join the room."""
-        self.draft, self.reply_to_id, self.reply_to_label = "", 0, ""
+        assign(self, draft="", reply_to_id=0, reply_to_label="")
         await self._load()
 
     @rx.event
@@ -389,6 +412,18 @@ class ThreadState(rx.State):
             return error_toast(err)
         self.loaded = [await self._fresh(p) if p.id == pid else p for p in self.loaded]
         return rx.toast.info("Post removed.")
+
+    @rx.event
+    async def reveal(self, post_id: Any) -> Any:
+        """A moderator reads a removed or hidden post's kept text, in this tab only."""
+        actor = await current_user(self)
+        try:
+            with db() as session:
+                html = discussions.removed_text(session, actor, post_id)
+        except DomainError as err:
+            return error_toast(err)
+        self.revealed = {**self.revealed, str(int(post_id)): html}
+        return None
 
     @rx.event
     async def show_revisions(self, post_id: Any) -> Any:

@@ -154,3 +154,30 @@ def test_reactions_toggle_per_member(app_db: None) -> None:
         assert reactors == {"helpful": [], "insightful": [], "thanks": []}
 
     asyncio.run(scenario())
+
+
+def test_a_steward_reads_a_removed_reply_and_a_member_cannot(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        tid = await _new_thread(server)
+        path = f"/c/{SLUG}/t/{tid}"
+        author = await _browser(server, "hannah.kowalski", path, slug=SLUG, id=str(tid))
+        await author.call(ThreadState, "load_page")
+        await author.call(ThreadState, "set_draft", value="Posted in the wrong thread, sorry.")
+        await author.call(ThreadState, "submit_reply")
+        with rx.session() as session:
+            post = session.exec(select(Post).where(Post.thread_id == tid, Post.number == 2)).one()
+        await author.call(ThreadState, "delete", post_id=post.id)
+        room = await author.state(ThreadRoom)
+        assert room.recent[-1].removed and room.recent[-1].body_html == ""  # shared: no text
+
+        updates = await author.call(ThreadState, "reveal", post_id=post.id)
+        assert (await author.state(ThreadState)).revealed == {}
+        assert "moderators" in str(updates[-1].events)
+        steward = await _browser(server, "ravi.iyer", path, slug=SLUG, id=str(tid))
+        await steward.call(ThreadState, "load_page")
+        await steward.call(ThreadState, "reveal", post_id=post.id)
+        revealed = (await steward.state(ThreadState)).revealed
+        assert "Posted in the wrong thread" in revealed[str(post.id)]
+
+    asyncio.run(scenario())

@@ -770,7 +770,20 @@ def test_delete_post_is_a_soft_delete(w: World, changes) -> None:
     refused(w, Invalid, discussions.delete_post, w.member, post.id)
 
 
+def test_only_moderators_read_a_removed_posts_kept_text(w: World) -> None:
+    thread = start(w)
+    post = reply(w, w.member, thread, "Wrong **dosage** posted by mistake.")
+    refused(w, Invalid, discussions.removed_text, w.steward, post.id)  # not removed yet
+    discussions.delete_post(w.session, w.member, post.id)
+    assert "<strong>dosage</strong>" in discussions.removed_text(w.session, w.steward, post.id)
+    assert "dosage" in discussions.removed_text(w.session, w.admin, post.id)
+    for reader in (w.member, w.asker, w.other):  # the author included: it is removed
+        refused(w, Forbidden, discussions.removed_text, reader, post.id)
+    refused(w, NotFound, discussions.removed_text, w.steward, 999_999)
+
+
 def test_delete_someone_elses_post_is_forbidden(w: World) -> None:
+
     thread = start(w)
     post = reply(w, w.member, thread, "Mine.")
     refused(w, Forbidden, discussions.delete_post, w.asker, post.id)
