@@ -1,6 +1,9 @@
 """Mentorship: find a mentor, answer requests, the mentor's dashboard, and a mentee board."""
 
+from typing import Any
+
 import reflex as rx
+from reflex_base.event import no_args_event_spec
 
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
 from cop_app.components.threads import when
@@ -20,6 +23,51 @@ from cop_app.states.mentorship import BoardState, MentorshipState
 
 NEXT = {"todo": "doing", "doing": "done"}
 PREVIOUS = {"doing": "todo", "done": "doing"}
+
+# Native drag and drop: the browser-only parts (what is dragged, which zone is under the
+# pointer) run in the page; the drag's card and the drop go to BoardState like any move.
+CARD_TYPE = "application/x-practica-card"
+_is_card = f"e.dataTransfer.types.includes('{CARD_TYPE}')"
+_DRAG_START = rx.vars.FunctionStringVar.create(
+    f"(e) => {{ e.dataTransfer.setData('{CARD_TYPE}', 'card');"
+    " e.dataTransfer.effectAllowed = 'move'; }"
+)
+_ALLOW_DROP = rx.vars.FunctionStringVar.create(
+    f"(e) => {{ if ({_is_card}) {{ e.preventDefault(); e.dataTransfer.dropEffect = 'move'; }} }}"
+)
+_ENTER = rx.vars.FunctionStringVar.create(
+    f"(e) => {{ if (!{_is_card}) return; const z = e.currentTarget;"
+    " z.dragDepth = (z.dragDepth || 0) + 1; z.classList.add('drop-over'); }"
+)
+_LEAVE = rx.vars.FunctionStringVar.create(
+    "(e) => { const z = e.currentTarget; z.dragDepth = Math.max(0, (z.dragDepth || 0) - 1);"
+    " if (!z.dragDepth) z.classList.remove('drop-over'); }"
+)
+_CLEAR = rx.vars.FunctionStringVar.create(
+    "() => document.querySelectorAll('.drop-over').forEach((z) => {"
+    " z.dragDepth = 0; z.classList.remove('drop-over'); })"
+)
+
+
+class DragZone(rx.el.Div):
+    """A div that takes the HTML drag events, which Reflex's elements do not declare."""
+
+    on_drag_start: rx.EventHandler[no_args_event_spec]
+    on_drag_end: rx.EventHandler[no_args_event_spec]
+    on_drag_enter: rx.EventHandler[no_args_event_spec]
+    on_drag_leave: rx.EventHandler[no_args_event_spec]
+    on_drag_over: rx.EventHandler[no_args_event_spec]
+    on_drop: rx.EventHandler[no_args_event_spec]
+
+
+def _drop_target(column: str, position: rx.Var | int) -> dict[str, Any]:
+    """Drop-zone events: the card being dragged goes to `position` of `column`."""
+    return {
+        "on_drag_enter": _ENTER,
+        "on_drag_leave": _LEAVE,
+        "on_drag_over": _ALLOW_DROP,
+        "on_drop": [_CLEAR, BoardState.drop(column, position).stop_propagation],
+    }
 
 
 def _progress(row: rx.Var) -> rx.Component:
@@ -386,7 +434,22 @@ def mentorship_page() -> rx.Component:
 
 
 def _card(card: rx.Var, column: str) -> rx.Component:
+    """A card the pair can drag (not while editing it); dropping on it inserts before it."""
     can = BoardState.my_role != ""
+    return DragZone.create(
+        _card_body(card, column, can),
+        draggable=can & (BoardState.editing_id != card.id),
+        class_name=rx.cond(
+            BoardState.dragging_id == card.id, "board-card is-dragging", "board-card"
+        ),
+        on_drag_start=[_DRAG_START, BoardState.drag_start(card.id)],
+        on_drag_end=[_CLEAR, BoardState.drag_end],
+        width="100%",
+        **_drop_target(column, card.position),
+    )
+
+
+def _card_body(card: rx.Var, column: str, can: rx.Var) -> rx.Component:
     title = card.title
     return rx.card(
         rx.cond(
@@ -523,20 +586,25 @@ def _card(card: rx.Var, column: str) -> rx.Component:
 
 
 def _column(column: str, cards: rx.Var) -> rx.Component:
-    return rx.vstack(
-        rx.hstack(
-            rx.heading(COLUMN_LABELS[column], size="3", as_="h3"),
-            rx.badge(cards.length().to_string(), radius="full"),
-            align="center",
+    return DragZone.create(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(COLUMN_LABELS[column], size="3", as_="h3"),
+                rx.badge(cards.length().to_string(), radius="full"),
+                align="center",
+            ),
+            rx.foreach(cards, lambda c: _card(c, column)),
+            rx.cond(cards.length() == 0, rx.text("No cards.", size="1", color_scheme="gray")),
+            spacing="2",
+            width="100%",
         ),
-        rx.foreach(cards, lambda c: _card(c, column)),
-        rx.cond(cards.length() == 0, rx.text("No cards.", size="1", color_scheme="gray")),
-        spacing="2",
+        class_name="board-column",
         padding="0.75em",
-        background=rx.color("gray", 2),
         border_radius="var(--radius-3)",
         width="100%",
         aria_label=COLUMN_LABELS[column],
+        role="group",
+        **_drop_target(column, cards.length()),
     )
 
 
@@ -682,6 +750,7 @@ def _board_body() -> rx.Component:
             columns=rx.breakpoints(initial="1", md="3"),
             spacing="3",
             width="100%",
+            class_name=rx.cond(BoardState.dragging_id != 0, "board board-dragging", "board"),
         ),
         rx.heading("Session log", size="4", as_="h2"),
         rx.cond(

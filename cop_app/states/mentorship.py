@@ -169,6 +169,16 @@ class MentorshipState(rx.State):
         return rx.toast.success("Mentor profile saved.")
 
 
+def _drop_index(room: BoardRoom, card_id: int, column: Any, position: Any) -> Any:
+    """Dropping before the card at `position` of the card's own column, further down, lands
+    one place higher once the card has left its old place; anything else passes unchanged."""
+    if not isinstance(column, str) or isinstance(position, bool) or not isinstance(position, int):
+        return position
+    cards = getattr(room, column) if column in mentorship.COLUMNS else []
+    here = next((c for c in cards if c.id == card_id), None)
+    return position - 1 if here is not None and here.position < position else position
+
+
 class BoardState(rx.State):
     """One reader of one board: what they may do; the cards and notes are the room's."""
 
@@ -187,6 +197,7 @@ class BoardState(rx.State):
     new_requirement: str = ""
     new_due: str = ""
     editing_id: int = 0
+    dragging_id: int = 0
     edit_title: str = ""
     edit_description: str = ""
     errors: dict[str, str] = {}
@@ -218,7 +229,7 @@ class BoardState(rx.State):
     @rx.event
     async def load(self) -> None:
         """on_load of /mentorship/boards/[id]: only the pair and admins get in."""
-        self.errors, self.editing_id = {}, 0
+        self.errors, self.editing_id, self.dragging_id = {}, 0, 0
         await self._load()
 
     @rx.event
@@ -261,6 +272,33 @@ class BoardState(rx.State):
         try:
             with db() as session:
                 mentorship.move_card(session, actor, card_id, column, position)
+        except DomainError as err:
+            return error_toast(err)
+        return None
+
+    @rx.event
+    def drag_start(self, card_id: Any) -> None:
+        """Remember which card this tab is dragging; the drop is checked like any move."""
+        if isinstance(card_id, int) and not isinstance(card_id, bool) and 0 < card_id <= 2**62:
+            self.dragging_id = card_id
+
+    @rx.event
+    def drag_end(self) -> None:
+        """A drag ended (dropped or cancelled): forget the card so no stale drop can move it."""
+        self.dragging_id = 0
+
+    @rx.event
+    async def drop(self, column: Any, position: Any) -> Any:
+        """Drop the dragged card before the card at `position` of `column` (or at its end);
+        the same service path as `move`, so the same checks."""
+        card_id, self.dragging_id = self.dragging_id, 0
+        actor = await current_user(self)
+        room = await self.get_state(BoardRoom)
+        try:
+            with db() as session:
+                mentorship.move_card(
+                    session, actor, card_id, column, _drop_index(room, card_id, column, position)
+                )
         except DomainError as err:
             return error_toast(err)
         return None

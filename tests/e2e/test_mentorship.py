@@ -56,3 +56,36 @@ def test_request_accept_and_move_cards_live(
     expect(mentee.get_by_label("Done").get_by_text("Audit the sign-up screen")).to_be_visible(
         timeout=2_000
     )
+
+
+LUCAS = "lucas.moreau@example.org"  # Ravi Iyer's mentee in the demo data
+
+
+def test_drag_a_card_from_to_do_to_doing(
+    signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page]
+) -> None:
+    mentee, mentor = signed_in(LUCAS), signed_in(MENTOR)
+    open_page(mentee, "/mentorship")
+    mentee.get_by_role("link", name="Open board").click()
+    expect(mentee.get_by_role("heading", name="Board with Ravi Iyer")).to_be_visible()
+    open_page(mentor, re.sub(r"^https?://[^/]+", "", mentee.url))
+    expect(mentor.get_by_role("heading", name="Board with Lucas Moreau")).to_be_visible()
+
+    title = "Drag this card into Doing"
+    mentee.get_by_label("New card title").fill(title)
+    mentee.get_by_role("button", name="Add card").click()
+    todo = mentee.get_by_role("group", name="To do", exact=True)
+    card = todo.locator("[draggable=true]").filter(has_text=title)
+    expect(card).to_be_visible()
+
+    doing = mentee.get_by_role("group", name="Doing", exact=True)
+    # Aim near the column's top: its centre can be below the fold, and Playwright's drag to
+    # an off-screen point started no drag at all here.
+    card.drag_to(doing, source_position={"x": 8, "y": 8}, target_position={"x": 40, "y": 16})
+    expect(doing.get_by_text(title)).to_be_visible(timeout=2_000)
+    expect(todo.get_by_text(title)).to_have_count(0)
+    expect(mentor.get_by_role("group", name="Doing", exact=True).get_by_text(title)).to_be_visible(
+        timeout=2_000
+    )
+    # The keyboard buttons are still there, named, for the same card.
+    expect(mentee.get_by_role("button", name=f"Move {title} to Done")).to_be_visible()
