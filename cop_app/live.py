@@ -60,7 +60,7 @@ class CommunityRoom(rx.SharedState):
     def _ident(self) -> int:
         return self.community_id
 
-    def _refresh(self, session: Session, community_id: int, touched: set[int]) -> None:
+    def _refresh(self, session: Session, community_id: int, touched: set[int | str]) -> None:
         assign(
             self,
             community_id=community_id,
@@ -80,7 +80,7 @@ class ThreadListRoom(rx.SharedState):
     def _ident(self) -> int:
         return self.community_id
 
-    def _refresh(self, session: Session, community_id: int, touched: set[int]) -> None:
+    def _refresh(self, session: Session, community_id: int, touched: set[int | str]) -> None:
         assign(
             self,
             community_id=community_id,
@@ -108,7 +108,7 @@ class ThreadRoom(rx.SharedState):
     def _ident(self) -> int:
         return self.thread_id
 
-    def _refresh(self, session: Session, thread_id: int, touched: set[int]) -> None:
+    def _refresh(self, session: Session, thread_id: int, touched: set[int | str]) -> None:
         thread = session.get(Thread, thread_id)
         if thread is None:
             return
@@ -117,7 +117,8 @@ class ThreadRoom(rx.SharedState):
         )
         recent_from = recent[0].number if recent else thread.post_count + 1
         patched = dict(self.patched) if self.thread_id == thread_id else {}
-        older = [pid for pid in touched if pid not in {p.id for p in recent}]
+        shown = {p.id for p in recent}
+        older = [pid for pid in touched if isinstance(pid, int) and pid not in shown]
         if older:
             for view in discussions.post_views(session, None, thread, limit=0, ids=older):
                 patched[str(view.id)] = view
@@ -158,16 +159,18 @@ class UserRoom(rx.SharedState):
     def _ident(self) -> int:
         return self.user_id
 
-    def _refresh(self, session: Session, user_id: int, touched: set[int]) -> None:
-        unread, latest = discussions.unread_and_latest(session, user_id)
-        user = session.get(User, user_id)
-        assign(
-            self,
-            user_id=user_id,
-            unread=unread,
-            notifications=latest,
-            home_latest=discussions.home_latest(session, user) if user else [],
-        )
+    def _refresh(self, session: Session, user_id: int, touched: set[int | str]) -> None:
+        # A change names the part it touched ("bell", "home"); re-read only that part.
+        parts = {t for t in touched if isinstance(t, str)} if self.user_id == user_id else set()
+        values: dict[str, object] = {"user_id": user_id}
+        if not parts or "bell" in parts:
+            values["unread"], values["notifications"] = discussions.unread_and_latest(
+                session, user_id
+            )
+        if not parts or "home" in parts:
+            user = session.get(User, user_id)
+            values["home_latest"] = discussions.home_latest(session, user) if user else []
+        assign(self, **values)
 
 
 class ActivityRoom(rx.SharedState):
@@ -185,7 +188,7 @@ class ActivityRoom(rx.SharedState):
     def _ident(self) -> int:
         return self.scope_id
 
-    def _refresh(self, session: Session, scope_user_id: int, touched: set[int]) -> None:
+    def _refresh(self, session: Session, scope_user_id: int, touched: set[int | str]) -> None:
         scope = feed.scope_for_room(session, scope_user_id)
         numbers = feed.summary(session, scope)
         # Events are append-only: a room already holding this scope reads only newer ones.
@@ -224,7 +227,7 @@ class BoardRoom(rx.SharedState):
     def _ident(self) -> int:
         return self.mentorship_id
 
-    def _refresh(self, session: Session, mentorship_id: int, touched: set[int]) -> None:
+    def _refresh(self, session: Session, mentorship_id: int, touched: set[int | str]) -> None:
         view = mentorship.board_snapshot(session, mentorship_id)
         if view is None:
             return
@@ -295,7 +298,7 @@ target: Callable[[], tuple[Any, Any]] = _app_target
 
 
 async def publish(
-    room: str, touched: set[int] | None = None, *, refresh: bool | None = False
+    room: str, touched: set[int | str] | None = None, *, refresh: bool | None = False
 ) -> None:
     """Re-read one room from the database and push it to every linked client.
 
@@ -338,7 +341,7 @@ async def _emit(namespace: Any, update: StateUpdate, tokens: set[str]) -> None:
 
 
 async def _refresh_room(
-    state: rx.State, ident: int, touched: set[int], refresh: bool | None = False
+    state: rx.State, ident: int, touched: set[int | str], refresh: bool | None = False
 ) -> bool:
     """Re-read a room; False when nothing was read (nobody watches it, or it is fresh)."""
     if refresh is None and not _stale(state, ident):
@@ -359,13 +362,12 @@ class _Batch:
 
     def __init__(self, delay: float) -> None:
         self.delay = delay
-        self.pending: dict[str, set[int]] = {}
+        self.pending: dict[str, set[int | str]] = {}
         self.task: asyncio.Task | None = None
 
-    def add(self, room: str, post_id: object) -> None:
+    def add(self, room: str, *items: object) -> None:
         touched = self.pending.setdefault(room, set())
-        if isinstance(post_id, int):
-            touched.add(post_id)
+        touched.update(i for i in items if isinstance(i, int | str))
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -399,12 +401,13 @@ async def drain() -> None:
 
 
 def on_change(change: Change) -> None:
-    """Listener for services.events: queue the rooms that serve a browser."""
-    post_id = change.data.get("post_id")
+    """Listener for services.events: queue the rooms that serve a browser, with the post
+    or the part of the room (`part`) the change touched."""
+    items = (change.data.get("post_id"), change.data.get("part"))
     for room in change.rooms:
         kind = room.rsplit("-", 1)[0]
         if kind in _ROOMS:
-            _BATCHES.get(kind, _DEFAULT_BATCH).add(room, post_id)
+            _BATCHES.get(kind, _DEFAULT_BATCH).add(room, *items)
 
 
 def start() -> None:

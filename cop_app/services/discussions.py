@@ -275,7 +275,9 @@ def _notify(
                 link=link,
             )
         )
-        on_commit(session, Change("notification", (user_room(uid),), {"kind": kind}))
+        on_commit(
+            session, Change("notification", (user_room(uid),), {"kind": kind, "part": "bell"})
+        )
 
 
 def _follow(session: Session, thread_id: int, user_id: int) -> None:
@@ -425,7 +427,8 @@ def _announce_members(session: Session, community_id: int) -> None:
             Membership.community_id == community_id, Membership.status == "active"
         )
     ).all()
-    on_commit(session, Change("home.threads", tuple(user_room(u) for u in member_ids), {}))
+    rooms = tuple(user_room(u) for u in member_ids)
+    on_commit(session, Change("home.threads", rooms, {"part": "home"}))
 
 
 def post_reply(
@@ -1230,5 +1233,5 @@ def mark_notifications_read(session: Session, actor: User | None) -> None:
         .where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
         .values(read_at=utcnow())
     )
-    on_commit(session, Change("notification", (user_room(user.id),), {}))
+    on_commit(session, Change("notification", (user_room(user.id),), {"part": "bell"}))
     session.commit()

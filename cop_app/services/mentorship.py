@@ -280,7 +280,8 @@ def _notify(
     session.add(
         Notification(user_id=user_id, kind=kind, actor_id=actor_id, text=text[:300], link=link)
     )
-    on_commit(session, Change("notification", (discussions.user_room(user_id),), {"kind": kind}))
+    rooms = (discussions.user_room(user_id),)
+    on_commit(session, Change("notification", rooms, {"kind": kind, "part": "bell"}))
 
 
 def _rooms(m: Mentorship) -> tuple[str, ...]:

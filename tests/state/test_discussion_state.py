@@ -181,3 +181,27 @@ def test_a_steward_reads_a_removed_reply_and_a_member_cannot(app_db: None) -> No
         assert "Posted in the wrong thread" in revealed[str(post.id)]
 
     asyncio.run(scenario())
+
+
+def test_a_notification_rereads_only_the_bell(app_db: None, monkeypatch) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        tid = await _new_thread(server)  # a new thread re-reads members' home lists
+        ravi = await _browser(server, "ravi.iyer", "/")
+        await ravi.call(BellState, "link")
+        before = (await ravi.state(UserRoom)).unread
+
+        def no_home(*_args: object) -> None:
+            raise AssertionError("a bell change must not re-read the home list")
+
+        monkeypatch.setattr(discussions, "home_latest", no_home)
+        path = f"/c/{SLUG}/t/{tid}"
+        hannah = await _browser(server, "hannah.kowalski", path, slug=SLUG, id=str(tid))
+        await hannah.call(ThreadState, "load_page")
+        await hannah.call(ThreadState, "set_draft", value="Expand, then contract. @ravi-iyer")
+        await hannah.call(ThreadState, "submit_reply")
+        room = await ravi.state(UserRoom)
+        assert room.unread == before + 1
+        assert f"/t/{tid}" in room.notifications[0].link
+
+    asyncio.run(scenario())
