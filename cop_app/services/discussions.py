@@ -996,8 +996,25 @@ def post_views(
 ) -> list[PostView]:
     """Posts of a thread (by number after `after`, the newest `limit`, or given ids) in three
     queries: posts with authors, parents' numbers, and the viewer's own reactions."""
+    # Plain columns, not Post entities: the raw Markdown is never needed here, and entity
+    # loading was most of a thread open's cost.
     stmt = (
-        select(Post, User.display_name, User.handle)
+        select(
+            Post.id,
+            Post.number,
+            Post.author_id,
+            Post.body_html,
+            Post.created_at,
+            Post.edited_at,
+            Post.deleted_at,
+            Post.hidden,
+            Post.parent_id,
+            Post.helpful,
+            Post.insightful,
+            Post.thanks,
+            User.display_name,
+            User.handle,
+        )
         .join(User, User.id == Post.author_id)
         .where(Post.thread_id == thread.id)
     )
@@ -1007,8 +1024,8 @@ def post_views(
         stmt = stmt.order_by(col(Post.number).desc()).limit(limit)
     else:
         stmt = stmt.where(Post.number > after).order_by(col(Post.number)).limit(limit)
-    rows = sorted(session.exec(stmt).all(), key=lambda r: r[0].number)
-    parent_ids = {p.parent_id for p, _, _ in rows if p.parent_id}
+    rows = sorted(session.exec(stmt).all(), key=lambda r: r.number)
+    parent_ids = {p.parent_id for p in rows if p.parent_id}
     parents = (
         dict(session.exec(select(Post.id, Post.number).where(col(Post.id).in_(parent_ids))).all())
         if parent_ids
@@ -1018,20 +1035,20 @@ def post_views(
     if viewer is not None and rows:
         for pid, kind in session.exec(
             select(Reaction.post_id, Reaction.kind).where(
-                Reaction.user_id == viewer.id, col(Reaction.post_id).in_([p.id for p, _, _ in rows])
+                Reaction.user_id == viewer.id, col(Reaction.post_id).in_([p.id for p in rows])
             )
         ).all():
             mine.setdefault(pid, []).append(kind)
     views = []
-    for p, name, handle in rows:
+    for p in rows:
         removed = p.deleted_at is not None or p.hidden
         views.append(
             PostView(
                 id=p.id,
                 number=p.number,
                 author_id=p.author_id,
-                author_name=name,
-                author_handle=handle,
+                author_name=p.display_name,
+                author_handle=p.handle,
                 body_html="" if removed else p.body_html,
                 created_at=p.created_at,
                 edited=p.edited_at is not None,

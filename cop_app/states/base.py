@@ -29,3 +29,12 @@ def detached(session: Session, user: User | None) -> User | None:
     if user is not None:
         session.expunge(user)
     return user
+
+
+def route_param(state: rx.State, name: str) -> str:
+    """A dynamic route segment ([slug], [id]) of the page this event came from.
+
+    Reflex 0.10 has no public accessor besides the deprecated `router.page`, which logs a
+    deprecation on every call (measurable per event); this reads the same data."""
+    value = state.router._page.params.get(name, "")
+    return value if isinstance(value, str) else ""

@@ -10,7 +10,7 @@ from cop_app.services import communities, validation
 from cop_app.services.communities import CommunityCard, MemberView
 from cop_app.services.errors import DomainError, Invalid, NotFound
 from cop_app.states.auth import current_user
-from cop_app.states.base import db, error_toast, form_value
+from cop_app.states.base import db, error_toast, form_value, route_param
 
 
 def _empty_card() -> CommunityCard:
@@ -111,7 +111,7 @@ class CommunityState(rx.State):
     @rx.event
     async def load_page(self) -> None:
         """on_load of /c/[slug]: check access, then link this browser to the room."""
-        await self._load(self.router.page.params.get("slug", ""))
+        await self._load(route_param(self, "slug"))
 
     async def _act(self, verb: str, *args: Any) -> Any:
         actor = await current_user(self)
@@ -209,9 +209,7 @@ class CommunityFormState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                card = communities.get_by_slug(
-                    session, actor, self.router.page.params.get("slug", "")
-                )
+                card = communities.get_by_slug(session, actor, route_param(self, "slug"))
                 communities.access_community_as_steward(session, actor, card.id)
         except DomainError as err:
             self.editing_id = 0

@@ -14,7 +14,7 @@ from cop_app.services.discussions import PostView, ThreadRow, ThreadView
 from cop_app.services.errors import DomainError, Invalid
 from cop_app.services.mentorship import MentorshipRow
 from cop_app.states.auth import current_user
-from cop_app.states.base import db, error_toast
+from cop_app.states.base import db, error_toast, route_param
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _MENTION_TAIL = re.compile(r"(?:^|\s)@([\w.-]{1,40})$")
@@ -66,9 +66,7 @@ class ThreadListState(rx.State):
         latest = self.sort == "latest"
         try:
             with db() as session:
-                card = communities.get_by_slug(
-                    session, actor, self.router.page.params.get("slug", "")
-                )
+                card = communities.get_by_slug(session, actor, route_param(self, "slug"))
                 rows = (
                     [] if latest else discussions.list_threads(session, actor, card.id, self.sort)
                 )
@@ -151,7 +149,7 @@ class ThreadState(rx.State):
     revealed: dict[str, str] = {}
 
     def _thread_id(self) -> Any:
-        return self.router.page.params.get("id", "")
+        return route_param(self, "id")
 
     async def _load(self) -> None:
         actor = await current_user(self)
@@ -491,9 +489,7 @@ class NewThreadState(rx.State):
         self.errors = {}
         try:
             with db() as session:
-                card = communities.get_by_slug(
-                    session, actor, self.router.page.params.get("slug", "")
-                )
+                card = communities.get_by_slug(session, actor, route_param(self, "slug"))
         except DomainError as err:
             return [error_toast(err), rx.redirect("/communities")]
         if card.my_status != "active":

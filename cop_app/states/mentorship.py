@@ -11,7 +11,7 @@ from cop_app.services.errors import DomainError, Invalid
 from cop_app.services.mentorship import MentorProfileView, MentorshipRow, MentorSuggestion
 from cop_app.services.stages import StageView
 from cop_app.states.auth import current_user
-from cop_app.states.base import db, error_toast, form_value
+from cop_app.states.base import db, error_toast, form_value, route_param
 
 
 class MentorshipState(rx.State):
@@ -207,7 +207,7 @@ class BoardState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                view = mentorship.board(session, actor, self.router.page.params.get("id", ""))
+                view = mentorship.board(session, actor, route_param(self, "id"))
                 stage = stages.stage_for(session, view.mentee_id, view.community_id)
         except DomainError as err:
             self.found, self.missing = False, err.message

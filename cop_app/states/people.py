@@ -11,7 +11,7 @@ from cop_app.services.errors import DomainError
 from cop_app.services.stages import StageView
 from cop_app.services.users import ProfileView
 from cop_app.states.auth import AuthState, current_user
-from cop_app.states.base import db, form_value
+from cop_app.states.base import db, form_value, route_param
 
 
 class NavState(rx.State):
@@ -54,7 +54,7 @@ class ProfileState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                self.profile = users.profile(session, actor, self.router.page.params.get("id"))
+                self.profile = users.profile(session, actor, route_param(self, "id"))
                 self.stages = stages.stages_for_user(session, self.profile.id)
             self.found, self.missing = True, ""
         except DomainError as err:
