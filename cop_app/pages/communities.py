@@ -198,12 +198,10 @@ def _membership_action() -> rx.Component:
                 "Withdraw request",
                 variant="soft",
                 on_click=CommunityState.leave,
-                loading=CommunityState.busy,
             ),
             rx.button(
                 rx.cond(card.visibility == "approval", "Request to join", "Join community"),
                 on_click=CommunityState.join,
-                loading=CommunityState.busy,
             ),
         ),
     )

@@ -5,7 +5,8 @@ from typing import Any
 
 import reflex as rx
 
-from cop_app.live import CommunityRoom, link_room
+from cop_app.live import CommunityRoom, assign, link_room
+from cop_app.models import User
 from cop_app.services import communities, validation
 from cop_app.services.communities import CommunityCard, MemberView
 from cop_app.services.errors import DomainError, Invalid, NotFound
@@ -75,7 +76,6 @@ class CommunityState(rx.State):
     found: bool = False
     missing: str = ""
     pending: list[MemberView] = []
-    busy: bool = False
 
     @rx.var
     def is_member(self) -> bool:
@@ -92,12 +92,12 @@ class CommunityState(rx.State):
         """A request to join waits for a steward."""
         return self.card.my_status == "pending"
 
-    async def _load(self, slug: Any) -> None:
-        actor = await current_user(self)
+    async def _load(self, slug: Any, actor: User | None = None) -> None:
+        actor = actor or await current_user(self)
         try:
             with db() as session:
                 card = communities.get_by_slug(session, actor, slug)
-                self.pending = (
+                pending = (
                     communities.list_members(session, actor, card.id, "pending")
                     if card.my_role == "steward"
                     else []
@@ -105,7 +105,8 @@ class CommunityState(rx.State):
         except DomainError as err:
             self.found, self.missing = False, err.message
             return
-        self.card, self.found, self.missing = card, True, ""
+        assign(self, card=card, found=True, missing="", pending=pending)
+
         await link_room(self, CommunityRoom, communities.room_for(card.id), card.id)
 
     @rx.event
@@ -115,15 +116,12 @@ class CommunityState(rx.State):
 
     async def _act(self, verb: str, *args: Any) -> Any:
         actor = await current_user(self)
-        self.busy = True
         try:
             with db() as session:
                 result = getattr(communities, verb)(session, actor, self.card.id, *args)
         except DomainError as err:
-            self.busy = False
             return error_toast(err)
-        self.busy = False
-        await self._load(self.card.slug)
+        await self._load(self.card.slug, actor)
         return result
 
     @rx.event
