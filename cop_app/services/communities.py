@@ -1,11 +1,11 @@
 """Communities: directory, pages, creation and editing, joining and approval."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import func, or_
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from cop_app.models import Community, Membership, User
 from cop_app.models.base import utcnow
@@ -323,8 +323,21 @@ def _recount(session: Session, community: Community) -> None:
     session.add(community)
 
 
-def join(session: Session, actor: User | None, community_id: int) -> str:
-    """Join an open community, or ask to join an approval-only one; returns the new status."""
+def _bump(session: Session, community: Community, change: int) -> int:
+    """One member more or fewer, counted in SQL: atomic under concurrent joins, with no
+    flush and count per join as `_recount` needs. Returns the new count."""
+    session.exec(
+        update(Community)
+        .where(Community.id == community.id)
+        .values(member_count=Community.member_count + change, last_activity_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return max(0, community.member_count + change)
+
+
+def join(session: Session, actor: User | None, community_id: int) -> CommunityCard:
+    """Join an open community, or ask to join an approval-only one; returns the community's
+    card as the joiner now sees it (`my_status` is "active" or "pending")."""
     user = require_user(actor)
     community = access_community(session, user, community_id)
     existing = membership_of(session, community.id, user.id)
@@ -333,11 +346,11 @@ def join(session: Session, actor: User | None, community_id: int) -> str:
             raise Invalid("Your request to join is waiting for a steward.")
         raise Invalid("You are already a member of this community.")
     status = "active" if community.visibility == "open" else "pending"
-    session.add(Membership(community_id=community.id, user_id=user.id, status=status))
+    membership = Membership(community_id=community.id, user_id=user.id, status=status)
+    session.add(membership)
     kind = "community.joined" if status == "active" else "community.join_requested"
     verb = "joined" if status == "active" else "asked to join"
-    if status == "active":
-        _recount(session, community)
+    count = _bump(session, community, +1) if status == "active" else community.member_count
     activity.record(
         session,
         kind,
@@ -348,12 +361,14 @@ def join(session: Session, actor: User | None, community_id: int) -> str:
         summary=f"{user.display_name} {verb} {community.name}",
     )
     on_commit(session, Change("community.members", (room_for(community.id),), {}))
+    card = replace(_card(community, membership), member_count=count)
     session.commit()
-    return status
+    return card
 
 
-def leave(session: Session, actor: User | None, community_id: int) -> None:
-    """Leave, or withdraw a pending request; the last steward must hand over first."""
+def leave(session: Session, actor: User | None, community_id: int) -> CommunityCard:
+    """Leave, or withdraw a pending request; the last steward must hand over first.
+    Returns the community's card as the leaver now sees it."""
     user = require_user(actor)
     community = access_community(session, user, community_id)
     membership = membership_of(session, community.id, user.id)
@@ -371,8 +386,7 @@ def leave(session: Session, actor: User | None, community_id: int) -> None:
             raise Invalid("You are the only steward. Appoint another steward before leaving.")
     was_active = membership.status == "active"
     session.delete(membership)
-    if was_active:
-        _recount(session, community)
+    count = _bump(session, community, -1) if was_active else community.member_count
     activity.record(
         session,
         "community.left",
@@ -383,7 +397,9 @@ def leave(session: Session, actor: User | None, community_id: int) -> None:
         summary=f"{user.display_name} left {community.name}",
     )
     on_commit(session, Change("community.members", (room_for(community.id),), {}))
+    card = replace(_card(community, None), member_count=count)
     session.commit()
+    return card
 
 
 def decide_request(

@@ -114,6 +114,18 @@ class CommunityState(rx.State):
         """on_load of /c/[slug]: check access, then link this browser to the room."""
         await self._load(route_param(self, "slug"))
 
+    async def _membership(self, verb: str) -> Any:
+        """Join or leave: the service returns the card as this member now sees it, so the
+        page needs no re-read (the live member list comes from the room)."""
+        actor = await current_user(self)
+        try:
+            with db() as session:
+                card = getattr(communities, verb)(session, actor, self.card.id)
+        except DomainError as err:
+            return error_toast(err)
+        assign(self, card=card, pending=[])
+        return card
+
     async def _act(self, verb: str, *args: Any) -> Any:
         actor = await current_user(self)
         try:
@@ -129,20 +141,22 @@ class CommunityState(rx.State):
         """Join (or ask to join) this community."""
         if not self.card.id:
             return error_toast(NotFound("Open a community first."))
-        status = await self._act("join")
-        if status == "active":
-            return rx.toast.success(f"You joined {self.card.name}.")
-        if status == "pending":
-            return rx.toast.info("Request sent. A steward will review it.")
-        return status
+        card = await self._membership("join")
+        if not isinstance(card, CommunityCard):
+            return card
+        if card.my_status == "active":
+            return rx.toast.success(f"You joined {card.name}.")
+        return rx.toast.info("Request sent. A steward will review it.")
 
     @rx.event
     async def leave(self) -> Any:
         """Leave this community (or withdraw a request)."""
         if not self.card.id:
             return error_toast(NotFound("Open a community first."))
-        result = await self._act("leave")
-        return result if result is not None else rx.toast.info(f"You left {self.card.name}.")
+        card = await self._membership("leave")
+        if not isinstance(card, CommunityCard):
+            return card
+        return rx.toast.info(f"You left {card.name}.")
 
     @rx.event
     async def decide(self, user_id: Any, approve: Any) -> Any:

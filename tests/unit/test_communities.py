@@ -443,7 +443,7 @@ def test_join_open_community(
 
     events.subscribe(check_committed)
     try:
-        status = communities.join(session, joiner, community.id)
+        status = communities.join(session, joiner, community.id).my_status
     finally:
         events.unsubscribe(check_committed)
 
@@ -466,7 +466,7 @@ def test_join_approval_community_waits(
     steward, joiner = make_user(session), make_user(session)
     community = make_community(session, steward, visibility="approval")
 
-    assert communities.join(session, joiner, community.id) == "pending"
+    assert communities.join(session, joiner, community.id).my_status == "pending"
 
     assert fresh_community(engine, community.id).member_count == 1
     membership = fresh_membership(engine, community.id, joiner.id)
