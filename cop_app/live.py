@@ -387,8 +387,9 @@ class _Batch:
                     logger.exception("publishing room %s failed", room)
 
 
-# Feeds take bursts (200 events in 10 s): a longer pause keeps their fan-out cheap.
-_BATCHES = {"activity": _Batch(0.05)}
+# Feeds and member lists take bursts (200 events in 10 s, a crowd joining at once): a
+# longer pause keeps their fan-out cheap. Threads keep the short one (replies feel instant).
+_BATCHES = {"activity": _Batch(0.05), "community": _Batch(0.1)}
 
 _DEFAULT_BATCH = _Batch(COALESCE_SECONDS)
 

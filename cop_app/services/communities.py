@@ -146,9 +146,17 @@ def list_members(
 
 
 def member_views(session: Session, community_id: int, status: str) -> list[MemberView]:
-    """Members (stewards first) without an access check: for callers that already checked."""
+    """Members (stewards first) without an access check: for callers that already checked.
+    Plain columns: this runs on every join and leave, for every viewer's room."""
     rows = session.exec(
-        select(Membership, User)
+        select(
+            User.id,
+            User.display_name,
+            User.organisation,
+            User.expertise,
+            Membership.role,
+            Membership.created_at,
+        )
         .join(User, User.id == Membership.user_id)
         .where(Membership.community_id == community_id, Membership.status == status)
         .order_by(col(Membership.role).desc(), col(Membership.created_at))
@@ -156,21 +164,22 @@ def member_views(session: Session, community_id: int, status: str) -> list[Membe
     ).all()
     return [
         MemberView(
-            user_id=u.id or 0,
-            display_name=u.display_name,
-            organisation=u.organisation,
-            role=m.role,
-            joined_at=m.created_at,
-            expertise=validation.split_tags(u.expertise)[:3],
+            user_id=uid or 0,
+            display_name=name,
+            organisation=organisation,
+            role=role,
+            joined_at=joined,
+            expertise=validation.split_tags(expertise)[:3],
         )
-        for m, u in rows
+        for uid, name, organisation, expertise, role, joined in rows
     ]
 
 
 def member_count(session: Session, community_id: int) -> int:
-    """The stored count (kept exact by _recount inside each membership change)."""
-    community = session.get(Community, community_id)
-    return community.member_count if community else 0
+    """The stored count (kept exact by _recount and _bump inside each membership change)."""
+    count = session.exec(select(Community.member_count).where(Community.id == community_id)).first()
+    return count or 0
+
 
 
 def _unique_slug(session: Session, name: str) -> str:
