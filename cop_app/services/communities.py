@@ -181,7 +181,6 @@ def member_count(session: Session, community_id: int) -> int:
     return count or 0
 
 
-
 def _unique_slug(session: Session, name: str) -> str:
     base = _SLUG_RE.sub("-", name.lower()).strip("-")[:50] or "community"
     slug, n = base, 2

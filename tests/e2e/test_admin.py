@@ -126,3 +126,26 @@ def test_suspended_members_open_tab_cannot_post(
         "Posting from a tab that was open before"
     )
     admin.get_by_role("button", name="Reactivate Aisha Bello").click()
+
+
+def test_a_moderator_opens_a_removed_reply_and_a_member_cannot(
+    signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page]
+) -> None:
+    """A removed reply keeps its text for moderators only: they open it, marked as theirs."""
+    member, admin = signed_in("ben.oconnell@example.org"), signed_in(ADMIN)
+    open_page(member, COMMUNITY)
+    member.get_by_label("Threads").get_by_role("link").first.click()
+    text = f"Wrong ward number posted here {uuid.uuid4().hex[:6]}"
+    member.get_by_label("Your reply").fill(text)
+    member.get_by_role("button", name="Post reply").click()
+    expect(member.get_by_text(text)).to_be_visible()
+    member.get_by_role("button", name=re.compile(r"^Delete #")).last.click()
+    expect(member.get_by_text(text)).to_have_count(0)
+    expect(member.get_by_text("Removed by author.").last).to_be_visible()
+    expect(member.get_by_role("button", name="Show removed text")).to_have_count(0)
+
+    open_page(admin, member.url.removeprefix(member.url.split("/c/")[0]))
+    admin.get_by_role("button", name="Show removed text").last.click()
+    revealed = admin.get_by_label("Removed text").filter(has_text=text)
+    expect(revealed).to_be_visible()
+    expect(revealed).to_contain_text("Visible to moderators only")
