@@ -178,7 +178,7 @@ def run_scenario(
         "reflex": importlib.metadata.version("reflex"),
         "loadavg_start": bf._loadavg(),
         "clients": args.clients,
-        "think": getattr(args, "think", None),
+        "wave_every": getattr(args, "wave_every", None),
     }
     print(f"{command}\n{run['date']} UTC, {run['cpus']} CPUs, load average {run['loadavg_start']}")
     tmp = Path(tempfile.mkdtemp(prefix=f"cop-bench-{name}-"))
