@@ -36,6 +36,11 @@ COALESCE_SECONDS = 0.02
 ROOM_MAX_AGE_SECONDS = 600
 
 
+def feed_window(room: rx.State) -> list[EventView]:
+    """An activity room's whole live window, newest first."""
+    return [*_plain(room.head), *_plain(room.events)]
+
+
 def _plain(value: Any) -> Any:
     """A var's own value, not Reflex's change-tracking proxy around it."""
     return value.__wrapped__ if isinstance(value, MutableProxy) else value
@@ -175,9 +180,11 @@ class UserRoom(rx.SharedState):
 
 class ActivityRoom(rx.SharedState):
     """A live activity feed (the whole site for admins, a steward's communities for them):
-    the newest events and the numbers beside them."""
+    the newest events and the numbers beside them. The window is `head` + `events`, newest
+    first: new events go to the small head, so a publish sends a few events, not 200."""
 
     scope_id: int = -1
+    head: list[EventView] = []
     events: list[EventView] = []
     events_last_hour: int = 0
     active_now: int = 0
@@ -192,15 +199,18 @@ class ActivityRoom(rx.SharedState):
         scope = feed.scope_for_room(session, scope_user_id)
         numbers = feed.summary(session, scope)
         # Events are append-only: a room already holding this scope reads only newer ones.
-        held = (
-            list(_plain(self.events)) if self.scope_id == scope_user_id and self._loaded_at else []
-        )
-
-        new = feed.latest_for_room(session, scope, held[0].id if held else 0)
+        same = self.scope_id == scope_user_id and self._loaded_at
+        head = list(_plain(self.head)) if same else []
+        rest = list(_plain(self.events)) if same else []
+        newest = (head or rest)[0].id if head or rest else 0
+        head = feed.latest_for_room(session, scope, newest) + head
+        if len(head) > settings.ACTIVITY_HEAD_SIZE or not newest:
+            head, rest = [], (head + rest)[: settings.ACTIVITY_ROOM_SIZE]
         assign(
             self,
             scope_id=scope_user_id,
-            events=(new + held)[: settings.ACTIVITY_ROOM_SIZE] if new or not held else held,
+            head=head,
+            events=rest,
             events_last_hour=numbers.events_last_hour,
             active_now=numbers.active_now,
             open_flags=numbers.open_flags,

@@ -80,11 +80,10 @@ def _stat(label: str, value: rx.Var) -> rx.Component:
 @member_page
 def activity_feed() -> rx.Component:
     """Everything happening, live: filters, pause, history, and the numbers beside it."""
-    live = ActivityRoom.events.filter(_matches)
+    window = ActivityRoom.head + ActivityRoom.events  # joined in the browser
+    live = window.filter(_matches)
     frozen = FeedState.frozen.filter(_matches)
-    waiting = ActivityRoom.events.filter(
-        lambda e: (e.id > FeedState.paused_at) & _matches(e)
-    ).length()
+    waiting = window.filter(lambda e: (e.id > FeedState.paused_at) & _matches(e)).length()
     groups = rx.Var.create([{"id": g, "name": g.capitalize()} for g in GROUPS])
     return rx.cond(
         FeedState.allowed,

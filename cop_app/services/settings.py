@@ -66,6 +66,9 @@ FLAG_AUTO_HIDE_COUNT = 3
 MODERATION_PAGE_SIZE = 30
 # The live activity feed keeps this many events in its room; older ones page from the DB.
 ACTIVITY_ROOM_SIZE = 200
+# New events gather in a small head list, sent alone on each publish; the rest of the
+# window is re-sent only when the head fills up (a publish re-sends a list var whole).
+ACTIVITY_HEAD_SIZE = 50
 ACTIVITY_PAGE_SIZE = 50
 AUDIT_PAGE_SIZE = 50
 # "Active now" means a session was used within this window.

@@ -5,7 +5,7 @@ from typing import Any
 
 import reflex as rx
 
-from cop_app.live import ActivityRoom, link_room
+from cop_app.live import ActivityRoom, feed_window, link_room
 from cop_app.services import activity, discussions, feed, moderation
 from cop_app.services.errors import DomainError
 from cop_app.services.feed import AuditView, EventView
@@ -77,8 +77,8 @@ class FeedState(rx.State):
         if not self.allowed:
             return
         room = await self.get_state(ActivityRoom)
-        self.frozen = list(room.events)
-        self.paused_at = room.events[0].id if room.events else 0
+        self.frozen = feed_window(room)
+        self.paused_at = self.frozen[0].id if self.frozen else 0
         self.paused = True
 
     @rx.event
@@ -91,7 +91,7 @@ class FeedState(rx.State):
         """The next page of history before the oldest event shown, with the filters."""
         actor = await current_user(self)
         room = await self.get_state(ActivityRoom)
-        shown = self.older or self.frozen or room.events
+        shown = self.older or self.frozen or feed_window(room)
         before = shown[-1].id if shown else 0
         try:
             with db() as session:

@@ -21,7 +21,7 @@ from sqlalchemy import func, text
 from sqlmodel import SQLModel, col, select
 
 from cop_app import live
-from cop_app.live import ActivityRoom
+from cop_app.live import ActivityRoom, feed_window
 from cop_app.models import ActivityEvent, AuditEntry, Community, Post, Thread, User
 from cop_app.models.base import utcnow
 from cop_app.seed import email_of
@@ -361,7 +361,7 @@ def test_a_member_calling_admin_handlers_changes_nothing_and_is_refused(app_db: 
                 problems += [f"{label} leaked {s[:14]}…" for s in secrets if s in sent]
                 feed_state = await browser.state(FeedState)
                 room = await browser.state(ActivityRoom)
-                if feed_state.allowed or feed_state.frozen or feed_state.older or room.events:
+                if feed_state.allowed or feed_state.frozen or feed_state.older or feed_window(room):
                     problems.append(f"{label} showed the activity feed")
                 if feed_state.communities or feed_state.people:
                     problems.append(f"{label} showed the feed's filter options")
@@ -594,16 +594,21 @@ def test_feed_links_the_room_and_new_events_arrive(app_db: None) -> None:
         with rx.session() as session:
             newest = session.exec(select(func.max(ActivityEvent.id))).one()
             flags = moderation.open_flag_count(session, None)
-        assert room.events[0].id == newest
+        assert feed_window(room)[0].id == newest
         assert room.open_flags == flags == 1
         state = await admin.state(FeedState)
         assert len(state.communities) == count(Community) and state.people
 
+        before = [e.id for e in room.events]
+        assert room.head == [] and before[0] == newest  # a first read fills the long list
         await reply_as(server, d, "lena.fischer", "We run flaky tests in a separate job.")
         room = await admin.state(ActivityRoom)
-        assert room.events[0].id > newest
-        assert room.events[0].kind == "post.created"
-        assert "Lena Fischer" in room.events[0].summary
+        assert feed_window(room)[0].id > newest
+        # New events go to the head alone: the 200-event list is not re-sent for them.
+        assert room.head and [e.id for e in room.events] == before
+
+        assert feed_window(room)[0].kind == "post.created"
+        assert "Lena Fischer" in feed_window(room)[0].summary
         assert room.events_last_hour >= 1 and room.active_now >= 2
 
     asyncio.run(scenario())
@@ -626,7 +631,7 @@ def test_pause_freezes_the_list_while_the_room_grows(app_db: None) -> None:
         room = await admin.state(ActivityRoom)
         state = await admin.state(FeedState)
         assert [e.id for e in state.frozen] == frozen and state.paused_at == frozen[0]
-        waiting = [e.id for e in room.events if e.id > state.paused_at]
+        waiting = [e.id for e in feed_window(room) if e.id > state.paused_at]
         assert len(waiting) >= 9  # the reply and the burst wait behind the pause
 
         updates = await admin.call(FeedState, "resume")
@@ -635,7 +640,7 @@ def test_pause_freezes_the_list_while_the_room_grows(app_db: None) -> None:
 
         updates = await admin.call(FeedState, "load_older")
         older = var(updates, FeedState, "older")
-        assert older and older[0].id < room.events[-1].id
+        assert older and older[0].id < feed_window(room)[-1].id
 
     asyncio.run(scenario())
 
@@ -653,10 +658,10 @@ def test_a_burst_of_events_all_reach_the_room(app_db: None) -> None:
         assert len(ids) == size and ids == list(range(ids[0], ids[0] + size))
         for browser in (admin, steward):
             room = await browser.state(ActivityRoom)
-            shown = [e.id for e in room.events]
+            shown = [e.id for e in feed_window(room)]
             assert len(shown) == size
             assert shown == sorted(ids, reverse=True)  # every one, none missing, newest first
-            assert room.events[0].summary == f"burst 3-{size // 4 - 1}"
+            assert feed_window(room)[0].summary == f"burst 3-{size // 4 - 1}"
 
     asyncio.run(scenario())
 
@@ -671,7 +676,7 @@ def test_a_steward_gets_a_feed_of_their_community(app_db: None) -> None:
         assert state.communities == [{"id": str(d.eng), "name": "Engineering Craft Guild"}]
         room = await steward.state(ActivityRoom)
         assert room.scope_id == user_id_of("ravi.iyer")
-        assert room.events and {e.community_id for e in room.events} == {d.eng}
+        assert feed_window(room) and {e.community_id for e in feed_window(room)} == {d.eng}
         assert room.open_flags == 1
         admin = await feed_browser(server, d, "amara.okafor")
 
@@ -681,12 +686,12 @@ def test_a_steward_gets_a_feed_of_their_community(app_db: None) -> None:
             author = session.exec(select(User).where(col(User.id) == science.author_id)).one()
             discussions.post_reply(session, author, science.id, "A reply elsewhere entirely.")
         await live.drain()
-        elsewhere = (await admin.state(ActivityRoom)).events[0]
+        elsewhere = feed_window(await admin.state(ActivityRoom))[0]
         assert elsewhere.community_id == community_id != d.eng
-        assert elsewhere.id not in {e.id for e in (await steward.state(ActivityRoom)).events}
+        assert elsewhere.id not in {e.id for e in feed_window(await steward.state(ActivityRoom))}
 
         await reply_as(server, d, "lena.fischer", "Seen in the guild's feed.")
-        newest = (await steward.state(ActivityRoom)).events[0]
+        newest = feed_window(await steward.state(ActivityRoom))[0]
         assert newest.community_id == d.eng and "Lena Fischer" in newest.summary
 
         # Older pages continue the guild's history, and only the guild's.
@@ -694,7 +699,7 @@ def test_a_steward_gets_a_feed_of_their_community(app_db: None) -> None:
             guild_events = session.exec(
                 select(func.count()).where(ActivityEvent.community_id == d.eng)
             ).one()
-        shown = len((await steward.state(ActivityRoom)).events)
+        shown = len(feed_window(await steward.state(ActivityRoom)))
         assert shown == min(guild_events, settings.ACTIVITY_ROOM_SIZE)
         await steward.call(FeedState, "load_older")
         state = await steward.state(FeedState)
