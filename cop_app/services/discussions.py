@@ -156,13 +156,22 @@ def access_thread(session: Session, actor: User | None, thread_id: object) -> Th
     approval-only communities for their members; hidden threads for moderators only."""
     user = require_user(actor)
     tid = validation.integer(thread_id, "thread_id", "Thread")
-    thread = session.get(Thread, tid)
-    if thread is None:
+    # One query for the thread, its community and the reader's membership: every page
+    # open and every action on a thread starts here.
+    row = session.exec(
+        select(Thread, Community, Membership)
+        .join(Community, Community.id == Thread.community_id)
+        .join(
+            Membership,
+            and_(Membership.community_id == Thread.community_id, Membership.user_id == user.id),
+            isouter=True,
+        )
+        .where(Thread.id == tid)
+    ).first()
+    if row is None:
         raise NotFound("This thread does not exist.")
-    community = session.get(Community, thread.community_id)
-    if community is None:
-        raise NotFound("This thread does not exist.")
-    membership = membership_of(session, community.id, user.id)
+    thread, community, membership = row
+
     member = membership is not None and membership.status == "active"
     steward = user.role == "admin" or (member and membership.role == "steward")
     if not _may_read(community, user, membership):
