@@ -1028,10 +1028,13 @@ def _git_describe() -> str:
 
 
 def _coalesce_ms(app_dir: Path) -> str:
-    """COALESCE_SECONDS of cop_app/live.py, read as text (no import)."""
+    """The member-list room's pause in cop_app/live.py, read as text (no import); older
+    commits had one COALESCE_SECONDS for every room."""
     text = (app_dir / "cop_app" / "live.py").read_text()
-    for line in text.splitlines():
-        if line.startswith("COALESCE_SECONDS"):
+    names = ("MEMBERS_COALESCE_SECONDS", "COALESCE_SECONDS")
+    lines = sorted(text.splitlines(), key=lambda line: not line.startswith(names[0]))
+    for line in lines:
+        if line.startswith(names):
             with contextlib.suppress(ValueError):
                 return f"{float(line.split('=', 1)[1].split('#')[0]) * 1000:g}"
     return "?"

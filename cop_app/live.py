@@ -29,8 +29,12 @@ from cop_app.services.mentorship import CardView, SessionNoteView
 
 logger = logging.getLogger(__name__)
 
-# A short pause lets a burst of changes to one room collapse into one refresh.
+# A short pause lets a burst of changes to one room collapse into one refresh. Threads keep
+# the shortest (replies feel instant); feeds and member lists take bursts (200 events in
+# 10 s, a crowd joining at once), so a longer pause keeps their fan-out cheap.
 COALESCE_SECONDS = 0.02
+FEED_COALESCE_SECONDS = 0.05
+MEMBERS_COALESCE_SECONDS = 0.1
 # Rooms outlive processes when Redis holds them: one older than this is re-read on link, so
 # writes made outside the app (a seed, a restore) show up without waiting for a change.
 ROOM_MAX_AGE_SECONDS = 600
@@ -397,9 +401,10 @@ class _Batch:
                     logger.exception("publishing room %s failed", room)
 
 
-# Feeds and member lists take bursts (200 events in 10 s, a crowd joining at once): a
-# longer pause keeps their fan-out cheap. Threads keep the short one (replies feel instant).
-_BATCHES = {"activity": _Batch(0.05), "community": _Batch(0.1)}
+_BATCHES = {
+    "activity": _Batch(FEED_COALESCE_SECONDS),
+    "community": _Batch(MEMBERS_COALESCE_SECONDS),
+}
 
 _DEFAULT_BATCH = _Batch(COALESCE_SECONDS)
 

@@ -144,6 +144,7 @@ class ThreadAccess:
     user: User
     member: bool
     steward: bool
+    author_name: str = ""
 
 
 def _may_read(community: Community, user: User, membership: Membership | None) -> bool:
@@ -159,8 +160,9 @@ def access_thread(session: Session, actor: User | None, thread_id: object) -> Th
     # One query for the thread, its community and the reader's membership: every page
     # open and every action on a thread starts here.
     row = session.exec(
-        select(Thread, Community, Membership)
+        select(Thread, Community, Membership, User.display_name)
         .join(Community, Community.id == Thread.community_id)
+        .join(User, User.id == Thread.author_id)
         .join(
             Membership,
             and_(Membership.community_id == Thread.community_id, Membership.user_id == user.id),
@@ -170,7 +172,7 @@ def access_thread(session: Session, actor: User | None, thread_id: object) -> Th
     ).first()
     if row is None:
         raise NotFound("This thread does not exist.")
-    thread, community, membership = row
+    thread, community, membership, author_name = row
 
     member = membership is not None and membership.status == "active"
     steward = user.role == "admin" or (member and membership.role == "steward")
@@ -178,7 +180,7 @@ def access_thread(session: Session, actor: User | None, thread_id: object) -> Th
         raise Forbidden(f"Join {community.name} to read its discussions.")
     if thread.hidden and not steward:
         raise NotFound("This thread does not exist.")
-    return ThreadAccess(thread, community, user, member, steward)
+    return ThreadAccess(thread, community, user, member, steward, author_name)
 
 
 def _require_member(access: ThreadAccess) -> None:
@@ -961,7 +963,6 @@ def open_thread(
 
 def _thread_view(session: Session, access: ThreadAccess) -> ThreadView:
     t, user = access.thread, access.user
-    author = session.get(User, t.author_id)
     following = (
         session.exec(
             select(ThreadFollow.id).where(
@@ -979,7 +980,7 @@ def _thread_view(session: Session, access: ThreadAccess) -> ThreadView:
         kind=t.kind,
         tags=validation.split_tags(t.tags),
         author_id=t.author_id,
-        author_name=author.display_name if author else "",
+        author_name=access.author_name,
         post_count=t.post_count,
         accepted_post_id=t.accepted_post_id or 0,
         pinned=t.pinned,
