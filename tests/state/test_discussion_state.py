@@ -32,6 +32,18 @@ async def _new_thread(server: Server, local: str = "ravi.iyer", kind: str = "que
         return session.exec(select(func.max(Thread.id))).one()
 
 
+async def _first_reply(server: Server, tid: int, local: str, text: str) -> tuple[Browser, int]:
+    """A member opens the thread and posts its first reply; their browser and the post id."""
+    path = f"/c/{SLUG}/t/{tid}"
+    member = await _browser(server, local, path, slug=SLUG, id=str(tid))
+    await member.call(ThreadState, "load_page")
+    await member.call(ThreadState, "set_draft", value=text)
+    await member.call(ThreadState, "submit_reply")
+    with rx.session() as session:
+        post = session.exec(select(Post).where(Post.thread_id == tid, Post.number == 2)).one()
+    return member, post.id
+
+
 def _posts() -> int:
     with rx.session() as session:
         return session.exec(select(func.count()).select_from(Post)).one()
@@ -109,20 +121,15 @@ def test_locked_thread_refuses_replies_and_only_asker_accepts(app_db: None) -> N
         server = await start_server()
         tid = await _new_thread(server)
         path = f"/c/{SLUG}/t/{tid}"
-        member = await _browser(server, "hannah.kowalski", path, slug=SLUG, id=str(tid))
-        await member.call(ThreadState, "load_page")
-        await member.call(ThreadState, "set_draft", value="An answer")
-        await member.call(ThreadState, "submit_reply")
-        with rx.session() as session:
-            answer = session.exec(select(Post).where(Post.thread_id == tid, Post.number == 2)).one()
-        await member.call(ThreadState, "accept", post_id=answer.id)
+        member, answer_id = await _first_reply(server, tid, "hannah.kowalski", "An answer")
+        await member.call(ThreadState, "accept", post_id=answer_id)
         with rx.session() as session:
             assert session.get(Thread, tid).accepted_post_id is None
         asker = await _browser(server, "ravi.iyer", path, slug=SLUG, id=str(tid))
         await asker.call(ThreadState, "load_page")
-        await asker.call(ThreadState, "accept", post_id=answer.id)
+        await asker.call(ThreadState, "accept", post_id=answer_id)
         room = await member.state(ThreadRoom)
-        assert room.accepted_post_id == answer.id
+        assert room.accepted_post_id == answer_id
         await asker.call(ThreadState, "moderate", what="locked", value=True)  # Ravi stewards
         await member.call(ThreadState, "set_draft", value="After the lock")
         before = _posts()
@@ -161,24 +168,20 @@ def test_a_steward_reads_a_removed_reply_and_a_member_cannot(app_db: None) -> No
         server = await start_server()
         tid = await _new_thread(server)
         path = f"/c/{SLUG}/t/{tid}"
-        author = await _browser(server, "hannah.kowalski", path, slug=SLUG, id=str(tid))
-        await author.call(ThreadState, "load_page")
-        await author.call(ThreadState, "set_draft", value="Posted in the wrong thread, sorry.")
-        await author.call(ThreadState, "submit_reply")
-        with rx.session() as session:
-            post = session.exec(select(Post).where(Post.thread_id == tid, Post.number == 2)).one()
-        await author.call(ThreadState, "delete", post_id=post.id)
+        text = "Posted in the wrong thread, sorry."
+        author, post_id = await _first_reply(server, tid, "hannah.kowalski", text)
+        await author.call(ThreadState, "delete", post_id=post_id)
         room = await author.state(ThreadRoom)
         assert room.recent[-1].removed and room.recent[-1].body_html == ""  # shared: no text
 
-        updates = await author.call(ThreadState, "reveal", post_id=post.id)
+        updates = await author.call(ThreadState, "reveal", post_id=post_id)
         assert (await author.state(ThreadState)).revealed == {}
         assert "moderators" in str(updates[-1].events)
         steward = await _browser(server, "ravi.iyer", path, slug=SLUG, id=str(tid))
         await steward.call(ThreadState, "load_page")
-        await steward.call(ThreadState, "reveal", post_id=post.id)
+        await steward.call(ThreadState, "reveal", post_id=post_id)
         revealed = (await steward.state(ThreadState)).revealed
-        assert "Posted in the wrong thread" in revealed[str(post.id)]
+        assert "Posted in the wrong thread" in revealed[str(post_id)]
 
     asyncio.run(scenario())
 

@@ -30,6 +30,14 @@ def _lucas_board() -> int:
         ).one()
 
 
+def _a_card(mentorship_id: int) -> int:
+    """Any card of a board."""
+    with rx.session() as session:
+        return session.exec(
+            select(BoardCard.id).where(BoardCard.mentorship_id == mentorship_id)
+        ).first()
+
+
 def test_request_then_accept(app_db: None) -> None:
     async def scenario() -> None:
         server = await start_server()
@@ -79,10 +87,7 @@ def test_outsiders_cannot_open_or_change_a_board(app_db: None) -> None:
     async def scenario() -> None:
         server = await start_server()
         mid = _lucas_board()
-        with rx.session() as session:
-            card_id = session.exec(
-                select(BoardCard.id).where(BoardCard.mentorship_id == mid)
-            ).first()
+        card_id = _a_card(mid)
         path = f"/mentorship/boards/{mid}"
         for outsider in ("hannah.kowalski", "marta.silva"):  # a member, and another mentor
             browser = await _browser(server, outsider, path, id=str(mid))
@@ -161,10 +166,7 @@ def test_an_outsiders_drop_is_refused_and_changes_nothing(app_db: None) -> None:
     async def scenario() -> None:
         server = await start_server()
         mid = _lucas_board()
-        with rx.session() as session:
-            card_id = session.exec(
-                select(BoardCard.id).where(BoardCard.mentorship_id == mid)
-            ).first()
+        card_id = _a_card(mid)
         path = f"/mentorship/boards/{mid}"
         for outsider in ("hannah.kowalski", "marta.silva"):
             browser = await _browser(server, outsider, path, id=str(mid))
