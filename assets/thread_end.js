@@ -8,10 +8,13 @@
   const root = document.documentElement;
   let watched = null;
 
-  /** Mark whether the reader sees the end of the thread. */
+  /** Mark whether the reader sees the end of the thread; leaving it after new replies
+   * arrived there marks them read (the hidden #thread-seen button exists only then). */
   const mark = (visible) => {
+    const was = root.dataset.threadEnd === "visible";
     if (visible) root.dataset.threadEnd = "visible";
     else delete root.dataset.threadEnd;
+    if (was && !visible && watched) document.getElementById("thread-seen")?.click();
   };
 
   const observer = new IntersectionObserver((entries) => {

@@ -174,6 +174,8 @@ def _new_replies_banner() -> rx.Component:
     assets/thread_end.js marks <html data-thread-end="visible"> while the end of the thread
     is on screen; such a reader already sees the new replies, so the banner is hidden then.
     The sticky strip has no height, so hiding or showing it as the reader scrolls moves nothing.
+    Replies that arrive while the reader is at the end are marked read when they scroll away
+    (one event per scroll away, not one per reply and reader).
     """
     new = ThreadRoom.post_count - ThreadState.seen_upto
     return rx.cond(
@@ -185,6 +187,14 @@ def _new_replies_banner() -> rx.Component:
                 on_click=ThreadState.mark_seen,
                 radius="full",
                 size="2",
+            ),
+            # thread_end.js clicks this when a reader who saw the end scrolls away from it:
+            # what arrived while they were there is read, so the banner does not recount it.
+            rx.el.button(
+                "Mark new replies seen",
+                id="thread-seen",
+                on_click=ThreadState.mark_seen_in_place,
+                display="none",
             ),
             position="sticky",
             bottom="1em",

@@ -201,6 +201,14 @@ class ThreadState(rx.State):
     @rx.event
     async def mark_seen(self) -> Any:
         """Show the new replies: remember them as read and scroll to the end."""
+        return await self._mark_seen() or rx.scroll_to("thread-end")
+
+    @rx.event
+    async def mark_seen_in_place(self) -> Any:
+        """The reader saw the new replies at the end of the thread: remember them as read."""
+        return await self._mark_seen()
+
+    async def _mark_seen(self) -> Any:
         room = await self.get_state(ThreadRoom)
         actor = await current_user(self)
         try:
@@ -209,7 +217,7 @@ class ThreadState(rx.State):
         except DomainError as err:
             return error_toast(err)
         self.seen_upto = room.post_count
-        return rx.scroll_to("thread-end")
+        return None
 
     @rx.event
     async def set_draft(self, value: Any) -> None:

@@ -214,3 +214,6 @@ def test_reader_at_the_end_sees_the_reply_and_no_banner(
     settle(reader)
     expect(banner).not_to_be_visible()
     assert scroll_y(reader) == before, "the reply appeared without moving the reader"
+    # Scrolling away from the end marks what was seen there: the banner does not recount it.
+    reader.evaluate("() => window.scrollTo(0, 0)")
+    expect(banner).to_have_count(0, timeout=2_000)

@@ -6,7 +6,7 @@ import reflex as rx
 from sqlmodel import func, select
 
 from cop_app.live import ThreadRoom, UserRoom
-from cop_app.models import Post, Thread
+from cop_app.models import Post, Thread, ThreadRead
 from cop_app.services import discussions
 from cop_app.states.discussions import BellState, NewThreadState, ThreadState
 from tests.state.conftest import session_token_for, user_id_of
@@ -206,5 +206,28 @@ def test_a_notification_rereads_only_the_bell(app_db: None, monkeypatch) -> None
         room = await ravi.state(UserRoom)
         assert room.unread == before + 1
         assert f"/t/{tid}" in room.notifications[0].link
+
+    asyncio.run(scenario())
+
+
+def test_replies_seen_at_the_end_are_marked_read_in_place(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        tid = await _new_thread(server)
+        path = f"/c/{SLUG}/t/{tid}"
+        reader = await _browser(server, "ravi.iyer", path, slug=SLUG, id=str(tid))
+        await reader.call(ThreadState, "load_page")
+        await _first_reply(server, tid, "hannah.kowalski", "Seen while at the end.")
+        assert (await reader.state(ThreadState)).seen_upto == 1
+        updates = await reader.call(ThreadState, "mark_seen_in_place")
+        assert var(updates, ThreadState, "seen_upto") == 2
+        assert "scroll" not in str([u.events for u in updates])  # the reader stays put
+        with rx.session() as session:
+            mark = session.exec(
+                select(ThreadRead.last_read_number).where(
+                    ThreadRead.thread_id == tid, ThreadRead.user_id == user_id_of("ravi.iyer")
+                )
+            ).one()
+        assert mark == 2
 
     asyncio.run(scenario())
