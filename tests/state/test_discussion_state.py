@@ -32,11 +32,17 @@ async def _new_thread(server: Server, local: str = "ravi.iyer", kind: str = "que
         return session.exec(select(func.max(Thread.id))).one()
 
 
+async def _open_thread(server: Server, tid: int, local: str) -> Browser:
+    """A member's browser with the thread open."""
+    path = f"/c/{SLUG}/t/{tid}"
+    reader = await _browser(server, local, path, slug=SLUG, id=str(tid))
+    await reader.call(ThreadState, "load_page")
+    return reader
+
+
 async def _first_reply(server: Server, tid: int, local: str, text: str) -> tuple[Browser, int]:
     """A member opens the thread and posts its first reply; their browser and the post id."""
-    path = f"/c/{SLUG}/t/{tid}"
-    member = await _browser(server, local, path, slug=SLUG, id=str(tid))
-    await member.call(ThreadState, "load_page")
+    member = await _open_thread(server, tid, local)
     await member.call(ThreadState, "set_draft", value=text)
     await member.call(ThreadState, "submit_reply")
     with rx.session() as session:
@@ -73,8 +79,7 @@ def test_reply_reaches_other_readers_and_mention_reaches_the_bell(app_db: None) 
         server = await start_server()
         tid = await _new_thread(server)
         path = f"/c/{SLUG}/t/{tid}"
-        reader = await _browser(server, "ravi.iyer", path, slug=SLUG, id=str(tid))
-        await reader.call(ThreadState, "load_page")
+        reader = await _open_thread(server, tid, "ravi.iyer")
         hannah = await _browser(server, "hannah.kowalski", path, slug=SLUG, id=str(tid))
         await hannah.call(BellState, "link")
         assert (await hannah.state(UserRoom)).unread == 1  # mentioned in the question
@@ -95,16 +100,13 @@ def test_refused_reply_keeps_the_draft(app_db: None) -> None:
     async def scenario() -> None:
         server = await start_server()
         tid = await _new_thread(server)
-        path = f"/c/{SLUG}/t/{tid}"
-        outsider = await _browser(server, "grace.adeyemi", path, slug=SLUG, id=str(tid))
-        await outsider.call(ThreadState, "load_page")
+        outsider = await _open_thread(server, tid, "grace.adeyemi")
         await outsider.call(ThreadState, "set_draft", value="I am not a member")
         before = _posts()
         updates = await outsider.call(ThreadState, "submit_reply")
         assert "Join" in var(updates, ThreadState, "errors")["body"]
         assert (await outsider.state(ThreadState)).draft == "I am not a member"
-        member = await _browser(server, "hannah.kowalski", path, slug=SLUG, id=str(tid))
-        await member.call(ThreadState, "load_page")
+        member = await _open_thread(server, tid, "hannah.kowalski")
         await member.call(ThreadState, "set_draft", value="First reply")
         await member.call(ThreadState, "submit_reply")
         await member.call(ThreadState, "set_draft", value="Second reply, too fast")
@@ -120,13 +122,11 @@ def test_locked_thread_refuses_replies_and_only_asker_accepts(app_db: None) -> N
     async def scenario() -> None:
         server = await start_server()
         tid = await _new_thread(server)
-        path = f"/c/{SLUG}/t/{tid}"
         member, answer_id = await _first_reply(server, tid, "hannah.kowalski", "An answer")
         await member.call(ThreadState, "accept", post_id=answer_id)
         with rx.session() as session:
             assert session.get(Thread, tid).accepted_post_id is None
-        asker = await _browser(server, "ravi.iyer", path, slug=SLUG, id=str(tid))
-        await asker.call(ThreadState, "load_page")
+        asker = await _open_thread(server, tid, "ravi.iyer")
         await asker.call(ThreadState, "accept", post_id=answer_id)
         room = await member.state(ThreadRoom)
         assert room.accepted_post_id == answer_id
@@ -146,9 +146,7 @@ def test_reactions_toggle_per_member(app_db: None) -> None:
         tid = await _new_thread(server, kind="discussion")
         with rx.session() as session:
             first = session.exec(select(Post).where(Post.thread_id == tid)).one()
-        path = f"/c/{SLUG}/t/{tid}"
-        member = await _browser(server, "hannah.kowalski", path, slug=SLUG, id=str(tid))
-        await member.call(ThreadState, "load_page")
+        member = await _open_thread(server, tid, "hannah.kowalski")
         await member.call(ThreadState, "toggle_reaction", post_id=first.id, kind="helpful")
         assert (await member.state(ThreadRoom)).recent[0].helpful == 1
         await member.call(ThreadState, "toggle_reaction", post_id=first.id, kind="helpful")
@@ -167,7 +165,6 @@ def test_a_steward_reads_a_removed_reply_and_a_member_cannot(app_db: None) -> No
     async def scenario() -> None:
         server = await start_server()
         tid = await _new_thread(server)
-        path = f"/c/{SLUG}/t/{tid}"
         text = "Posted in the wrong thread, sorry."
         author, post_id = await _first_reply(server, tid, "hannah.kowalski", text)
         await author.call(ThreadState, "delete", post_id=post_id)
@@ -177,8 +174,7 @@ def test_a_steward_reads_a_removed_reply_and_a_member_cannot(app_db: None) -> No
         updates = await author.call(ThreadState, "reveal", post_id=post_id)
         assert (await author.state(ThreadState)).revealed == {}
         assert "moderators" in str(updates[-1].events)
-        steward = await _browser(server, "ravi.iyer", path, slug=SLUG, id=str(tid))
-        await steward.call(ThreadState, "load_page")
+        steward = await _open_thread(server, tid, "ravi.iyer")
         await steward.call(ThreadState, "reveal", post_id=post_id)
         revealed = (await steward.state(ThreadState)).revealed
         assert "Posted in the wrong thread" in revealed[str(post_id)]
@@ -198,9 +194,7 @@ def test_a_notification_rereads_only_the_bell(app_db: None, monkeypatch) -> None
             raise AssertionError("a bell change must not re-read the home list")
 
         monkeypatch.setattr(discussions, "home_latest", no_home)
-        path = f"/c/{SLUG}/t/{tid}"
-        hannah = await _browser(server, "hannah.kowalski", path, slug=SLUG, id=str(tid))
-        await hannah.call(ThreadState, "load_page")
+        hannah = await _open_thread(server, tid, "hannah.kowalski")
         await hannah.call(ThreadState, "set_draft", value="Expand, then contract. @ravi-iyer")
         await hannah.call(ThreadState, "submit_reply")
         room = await ravi.state(UserRoom)
@@ -214,9 +208,7 @@ def test_replies_seen_at_the_end_are_marked_read_in_place(app_db: None) -> None:
     async def scenario() -> None:
         server = await start_server()
         tid = await _new_thread(server)
-        path = f"/c/{SLUG}/t/{tid}"
-        reader = await _browser(server, "ravi.iyer", path, slug=SLUG, id=str(tid))
-        await reader.call(ThreadState, "load_page")
+        reader = await _open_thread(server, tid, "ravi.iyer")
         await _first_reply(server, tid, "hannah.kowalski", "Seen while at the end.")
         assert (await reader.state(ThreadState)).seen_upto == 1
         updates = await reader.call(ThreadState, "mark_seen_in_place")
