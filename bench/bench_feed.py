@@ -179,6 +179,12 @@ def extra(args: argparse.Namespace) -> None:
 # --- measurement ---------------------------------------------------------------------
 
 
+def _window(delta: dict) -> list[dict]:
+    """The feed room's events in a client's state or a delta: the head, then the rest."""
+    room = delta.get(ACTIVITY_ROOM, {})
+    return (room.get(HEAD_KEY) or []) + (room.get(EVENTS_KEY) or [])
+
+
 class Watch:
     """One admin tab's arrivals: (actor name, n-th event of that actor) -> receive time."""
 
@@ -188,8 +194,7 @@ class Watch:
         self.arrived: dict[tuple[str, int], float] = {}
         self.bytes: list[int] = []
         self.client = client
-        room = client.state.get(ACTIVITY_ROOM, {})
-        self.absorb((room.get(HEAD_KEY) or []) + (room.get(EVENTS_KEY) or []), None)
+        self.absorb(_window(client.state), None)
         client.on_update = self.on_update
 
     def absorb(self, events: list[dict], at: float | None) -> None:
@@ -209,8 +214,7 @@ class Watch:
         room = update.delta.get(ACTIVITY_ROOM, {})
         if HEAD_KEY in room or EVENTS_KEY in room:
             self.bytes.append(cm.delta_bytes(update))
-            events = (room.get(HEAD_KEY) or []) + (room.get(EVENTS_KEY) or [])
-            self.absorb(events, update.received_at)
+            self.absorb(_window(update.delta), update.received_at)
 
 
 def _names(prepared: bf.Prepared, n: int) -> list[str]:
@@ -275,11 +279,7 @@ async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args)
     )
     print(f"  hydrate {n} members: {hydrate}")
     await asyncio.gather(*(a.send_ev(lt.Ev(FEED_LOAD, barrier=cm.BARRIER)) for a in admins))
-    shown = [
-        len(a.state.get(ACTIVITY_ROOM, {}).get(EVENTS_KEY) or [])
-        + len(a.state.get(ACTIVITY_ROOM, {}).get(HEAD_KEY) or [])
-        for a in admins
-    ]
+    shown = [len(_window(a.state)) for a in admins]
     if not all(shown):
         msg = f"admins see no feed after FeedState.load: {shown}"
         raise lt.ClientError(msg)
@@ -306,7 +306,6 @@ async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args)
 
     # Load: every member joins/leaves at once, wave after wave; admins watch.
     quiet = await bf.wait_for_quiet(backend, args, "members acting at once")
-
     sent: dict[tuple[str, int], float] = {}
     acts: list[float] = []
     errors = 0
@@ -320,7 +319,6 @@ async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args)
         sent[(names[i], seq)] = time.perf_counter()
         try:
             acts.append(await members[i].send_ev(lt.Ev(ev, until=ACTED), args.timeout))
-
         except lt.ClientError:
             errors += 1
             return False

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import reflex as rx
 from reflex.istate.manager.token import BaseStateToken
@@ -28,6 +28,10 @@ from cop_app.services.feed import EventView
 from cop_app.services.mentorship import CardView, SessionNoteView
 
 logger = logging.getLogger(__name__)
+
+# When `publish` re-reads a room: on a change if someone watches it, before a link if it
+# is stale, or always.
+ReadWhen = Literal["watched", "stale", "always"]
 
 # A short pause lets a burst of changes to one room collapse into one refresh. Threads keep
 # the shortest (replies feel instant); feeds and member lists take bursts (200 events in
@@ -285,11 +289,9 @@ async def link_room(
     mine = await state.get_state(room_cls)
     if mine._linked_to == room:
         if refresh or _stale(mine, ident):
-            with rx.session() as session:
-                mine._refresh(session, ident, set())
-            mine._loaded_at = time.time()
+            _read(mine, ident, set())
         return mine
-    await publish(room, refresh=True if refresh else None)
+    await publish(room, when="always" if refresh else "stale")
     return await mine._link_to(room)
 
 
@@ -312,12 +314,12 @@ target: Callable[[], tuple[Any, Any]] = _app_target
 
 
 async def publish(
-    room: str, touched: set[int | str] | None = None, *, refresh: bool | None = False
+    room: str, touched: set[int | str] | None = None, *, when: ReadWhen = "watched"
 ) -> None:
     """Re-read one room from the database and push it to every linked client.
 
-    `refresh=None` re-reads only a stale room (a browser is about to link), `True` always;
-    by default a room nobody watches is not read (the first browser to link reads it).
+    `when`: "watched" (a change: a room nobody watches is not read, the first browser to
+    link reads it), "stale" (a browser is about to link) or "always".
     One delta goes to every viewer: Reflex would otherwise load, lock and diff each viewer's
     whole state tree, and no view computes from a room, so the room's delta is all they need.
     """
@@ -328,7 +330,7 @@ async def publish(
     manager, namespace = target()
     async with manager.modify_state(BaseStateToken(ident=room, cls=cls)) as root:
         state = await root.get_state(cls)
-        if not await _refresh_room(state, ident, touched or set(), refresh):
+        if not _refresh_room(state, ident, touched or set(), when):
             return
         delta = await state._get_resolved_delta()
         state._clean()
@@ -354,20 +356,21 @@ async def _emit(namespace: Any, update: StateUpdate, tokens: set[str]) -> None:
             await namespace.emit_update(update=update, token=token)
 
 
-async def _refresh_room(
-    state: rx.State, ident: int, touched: set[int | str], refresh: bool | None = False
-) -> bool:
+def _refresh_room(state: rx.State, ident: int, touched: set[int | str], when: ReadWhen) -> bool:
     """Re-read a room; False when nothing was read (nobody watches it, or it is fresh)."""
-    if refresh is None and not _stale(state, ident):
+    if when == "stale" and not _stale(state, ident):
         return False
-    if refresh is False and not state._linked_from:
-        # Nobody is watching: skip the read; the first browser to link re-reads it.
-        state._loaded_at = 0.0
+    if when == "watched" and not state._linked_from:
+        state._loaded_at = 0.0  # marked stale: the first browser to link re-reads it
         return False
-    with rx.session() as session:
-        state._refresh(session, ident, touched)
-    state._loaded_at = time.time()
+    _read(state, ident, touched)
     return True
+
+
+def _read(room: rx.State, ident: int, touched: set[int | str]) -> None:
+    with rx.session() as session:
+        room._refresh(session, ident, touched)
+    room._loaded_at = time.time()
 
 
 class _Batch:

@@ -173,7 +173,6 @@ def access_thread(session: Session, actor: User | None, thread_id: object) -> Th
     if row is None:
         raise NotFound("This thread does not exist.")
     thread, community, membership, author_name = row
-
     member = membership is not None and membership.status == "active"
     steward = user.role == "admin" or (member and membership.role == "steward")
     if not _may_read(community, user, membership):

@@ -106,7 +106,6 @@ class CommunityState(rx.State):
             self.found, self.missing = False, err.message
             return
         assign(self, card=card, found=True, missing="", pending=pending)
-
         await link_room(self, CommunityRoom, communities.room_for(card.id), card.id)
 
     @rx.event
@@ -114,26 +113,19 @@ class CommunityState(rx.State):
         """on_load of /c/[slug]: check access, then link this browser to the room."""
         await self._load(route_param(self, "slug"))
 
-    async def _membership(self, verb: str) -> Any:
-        """Join or leave: the service returns the card as this member now sees it, so the
-        page needs no re-read (the live member list comes from the room)."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                card = getattr(communities, verb)(session, actor, self.card.id)
-        except DomainError as err:
-            return error_toast(err)
-        assign(self, card=card, pending=[])
-        return card
-
     async def _act(self, verb: str, *args: Any) -> Any:
+        """Call a service verb on this community; a verb that returns the member's new card
+        (join, leave) needs no re-read of the page (the member list comes from the room)."""
         actor = await current_user(self)
         try:
             with db() as session:
                 result = getattr(communities, verb)(session, actor, self.card.id, *args)
         except DomainError as err:
             return error_toast(err)
-        await self._load(self.card.slug, actor)
+        if isinstance(result, CommunityCard):
+            assign(self, card=result, pending=[])
+        else:
+            await self._load(self.card.slug, actor)
         return result
 
     @rx.event
@@ -141,7 +133,7 @@ class CommunityState(rx.State):
         """Join (or ask to join) this community."""
         if not self.card.id:
             return error_toast(NotFound("Open a community first."))
-        card = await self._membership("join")
+        card = await self._act("join")
         if not isinstance(card, CommunityCard):
             return card
         if card.my_status == "active":
@@ -153,7 +145,7 @@ class CommunityState(rx.State):
         """Leave this community (or withdraw a request)."""
         if not self.card.id:
             return error_toast(NotFound("Open a community first."))
-        card = await self._membership("leave")
+        card = await self._act("leave")
         if not isinstance(card, CommunityCard):
             return card
         return rx.toast.info(f"You left {card.name}.")
