@@ -22,6 +22,9 @@ def _matches(event: rx.Var) -> rx.Var:
 
 
 def _event_row(event: rx.Var) -> rx.Component:
+    # Keyed by event id: new events are prepended, and with index keys React would redraw
+    # every row of the window on each live update instead of adding the new ones.
+
     return rx.hstack(
         rx.badge(event.group, variant="soft", min_width="7em", justify_content="center"),
         rx.vstack(
@@ -47,6 +50,7 @@ def _event_row(event: rx.Var) -> rx.Component:
         border_bottom=f"1px solid {rx.color('gray', 4)}",
         width="100%",
         align="start",
+        key=event.id,
     )
 
 
