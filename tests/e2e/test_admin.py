@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from bench.loadtool import Client, event_name, storage_key
+from bench.loadtool import Client, delta_has, event_name, storage_key
 from cop_app.states.auth import AuthState
 from cop_app.states.communities import CommunityState
 
@@ -67,18 +67,25 @@ def toggle_membership(page: Page, open_page: Callable[[Page, str], Page]) -> Non
 
 
 async def _burst(backend: str, token: str, count: int) -> None:
-    """Join and leave an open community over the real event channel, as fast as it answers."""
+    """Join and leave an open community over the real event channel, as fast as it answers:
+    each click waits for its own reply (the new card), as the browser's event queue does.
+    Not waiting would pile 200 events on one tab's queue, which Reflex then works through
+    2.5 times slower (measured: the feed 4 s behind the last click instead of 0.5 s)."""
+
     client = Client(
         page_path="/c/health-data-interest",
         route_params={"slug": "health-data-interest"},
         client_storage={storage_key(AuthState, "session_token"): token},
     )
+    acted = delta_has(CommunityState, "card")
     await client.connect(backend)
     await client.hydrate()
+
     try:
         for i in range(count):
             verb = "leave" if i % 2 else "join"
-            await client.send(event_name(CommunityState, verb), {}, timeout=10)
+            await client.send(event_name(CommunityState, verb), {}, until=acted, timeout=10)
+
     finally:
         await client.close()
 
