@@ -13,6 +13,7 @@ from cop_app.pages import (
     moderation,
     people,
     public,
+    recovery,
 )
 
 app = rx.App(
@@ -20,7 +21,7 @@ app = rx.App(
     head_components=[rx.el.script(src="/thread_end.js", defer=True)],
     toaster=rx.toast.provider(position="bottom-right", close_button=True),
 )
-for module in (public, communities, discussions, mentorship, people, admin, moderation):
+for module in (public, communities, discussions, mentorship, people, admin, moderation, recovery):
     module.register(app)
 reflex_patches.apply()
 live.start()

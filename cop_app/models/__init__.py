@@ -20,6 +20,7 @@ from cop_app.models.mentorship import (
     SessionNote,
 )
 from cop_app.models.moderation import Flag
+from cop_app.models.recovery import PasswordReset, ResetRequest
 
 __all__ = [
     "ActivityEvent",
@@ -34,9 +35,11 @@ __all__ = [
     "MentorProfile",
     "Mentorship",
     "Notification",
+    "PasswordReset",
     "Post",
     "PostRevision",
     "Reaction",
+    "ResetRequest",
     "SessionNote",
     "Thread",
     "ThreadFollow",

@@ -25,6 +25,37 @@ def _role_select(row: rx.Var) -> rx.Component:
     )
 
 
+def _reset_button(row: rx.Var) -> rx.Component:
+    """Mail a reset link, after a confirmation naming the person."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(
+            rx.button(
+                "Send password reset",
+                size="1",
+                variant="soft",
+                color_scheme="gray",
+                aria_label="Send password reset to " + row.display_name,
+            )
+        ),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Send a password reset link to " + row.display_name + "?"),
+            rx.alert_dialog.description(
+                "They get an email with a link to choose a new password. Their password and "
+                "sessions stay as they are until they use it."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button("Send link", on_click=AdminUsersState.send_reset(row.id))
+                ),
+                justify="end",
+                spacing="2",
+                padding_top="1em",
+            ),
+        ),
+    )
+
+
 def _row(row: rx.Var) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.link(row.display_name, href="/u/" + row.id.to_string())),
@@ -61,6 +92,7 @@ def _row(row: rx.Var) -> rx.Component:
                 ),
             )
         ),
+        rx.table.cell(_reset_button(row)),
     )
 
 
@@ -119,6 +151,7 @@ def users() -> rx.Component:
                             ),
                             rx.table.column_header_cell("Role"),
                             rx.table.column_header_cell("Status"),
+                            rx.table.column_header_cell("Password"),
                         )
                     ),
                     rx.table.body(rx.foreach(AdminUsersState.rows, _row)),

@@ -258,6 +258,7 @@ def signin() -> rx.Component:
                 ),
                 on_submit=AuthState.sign_in,
             ),
+            rx.link("Forgot your password?", href="/forgot", size="2"),
             rx.text("New here? ", rx.link("Create an account", href="/signup"), size="2"),
         ),
         signed_in=False,

@@ -111,3 +111,13 @@ CHECKIN_AFTER_DAYS = 14
 # Participation stages (reader -> asker -> contributor -> practitioner -> mentor).
 STAGE_CONTRIBUTOR_MIN_REACTIONS = 1  # a reply with at least this many reactions
 STAGE_PRACTITIONER_ACCEPTED_ANSWERS = 2
+
+# Account recovery. A reset link works once, for this long; only its SHA-256 is stored.
+PASSWORD_RESET_LIFETIME = timedelta(minutes=30)
+# "Forgot password" requests in the window, per address (known or not, so the answer is the
+# same either way) and per client; past either limit the request is refused until it passes.
+PASSWORD_RESET_MAX_PER_ADDRESS = 3
+PASSWORD_RESET_MAX_PER_CLIENT = 10
+PASSWORD_RESET_WINDOW = timedelta(hours=1)
+# Outgoing mail: seconds to wait for the SMTP server before giving up on a message.
+SMTP_TIMEOUT_SECONDS = 15

@@ -4,7 +4,7 @@ from typing import Any
 
 import reflex as rx
 
-from cop_app.services import moderation, users
+from cop_app.services import moderation, recovery, users
 from cop_app.services.errors import DomainError
 from cop_app.services.users import UserRow
 from cop_app.states.auth import current_user
@@ -12,7 +12,7 @@ from cop_app.states.base import db, error_toast
 
 
 class AdminUsersState(rx.State):
-    """Search and filter users; change site roles."""
+    """Search and filter users; change site roles; send password reset links."""
 
     rows: list[UserRow] = []
     query: str = ""
@@ -70,4 +70,16 @@ class AdminUsersState(rx.State):
         except DomainError as err:
             return error_toast(err)
         await self._reload()
+        return rx.toast.success(message)
+
+    @rx.event
+    async def send_reset(self, user_id: Any) -> Any:
+        """Mail a person a password reset link (admins only, audited)."""
+        actor = await current_user(self)
+        try:
+            with db() as session:
+                user = recovery.admin_request_reset(session, actor, user_id)
+                message = f"A password reset link is on its way to {user.display_name}."
+        except DomainError as err:
+            return error_toast(err)
         return rx.toast.success(message)

@@ -15,7 +15,8 @@ COP_E2E_SOURCE serves another tree than this checkout (e.g. `git archive HEAD` u
 Fixtures: `app_url`, `backend_url`; pytest-playwright's `browser`, `page` and
 `new_context()` (their base_url is the app, so `page.goto("/communities")` works);
 `open_page(page, path)`, `sign_in(page, email, password)` and `signed_in(email)` (a new
-context's page, signed in); `demo_password`.
+context's page, signed in); `demo_password`; `smtp_inbox`, a real SMTP server (aiosmtpd) the
+served app sends its mail to (COP_SMTP_*), whose received messages the tests read.
 """
 
 import importlib.util
@@ -35,6 +36,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from cop_app.seed import DEMO_PASSWORD
+from tests.smtp_inbox import LocalSmtp
 
 ROOT = Path(__file__).resolve().parents[2]
 # The app to serve: this checkout, or another tree (e.g. a `git archive` of a commit).
@@ -90,8 +92,10 @@ def _copy_app(target: Path) -> None:
             shutil.copy2(source, target / name)
 
 
-def _server_env(data_dir: Path, frontend_port: int) -> dict[str, str]:
+def _server_env(data_dir: Path, frontend_port: int, smtp: LocalSmtp) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
+    env.update(smtp.env)
+    env["COP_PUBLIC_URL"] = f"http://127.0.0.1:{frontend_port}"
     bun_bin = ROOT / ".tools" / "bun" / "node_modules" / ".bin"
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), str(bun_bin), env["PATH"]])
     if not env.get("REFLEX_BUN_PATH") and (bun_bin / "bun").exists():
@@ -146,8 +150,17 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
+def smtp_inbox() -> Iterator[LocalSmtp]:
+    """A real SMTP server on loopback for the whole run; the served app mails it."""
+    with LocalSmtp() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def app_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    smtp_inbox: LocalSmtp,
 ) -> Iterator[dict[str, str]]:
     """The served copy with fresh demo data: {"frontend": URL, "backend": URL}."""
     if importlib.util.find_spec("uvicorn") is None:
@@ -162,7 +175,7 @@ def app_server(
     app_dir.mkdir()
     _copy_app(app_dir)
     frontend_port = _free_port()
-    env = _server_env(data_dir, frontend_port)
+    env = _server_env(data_dir, frontend_port, smtp_inbox)
     _run_step("migrating", [sys.executable, "-m", "reflex", "db", "migrate"], app_dir, env, log)
     _run_step("seeding", [sys.executable, "-m", "cop_app.manage", "seed"], app_dir, env, log)
     timings["copy, migrate and seed"] = time.monotonic() - started
