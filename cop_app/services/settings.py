@@ -61,8 +61,17 @@ HOME_LIST_SIZE = 10
 # Moderation.
 FLAG_REASONS = ("spam", "off-topic", "harmful", "other")
 FLAGS_PER_DAY = 20
-# An item flagged by this many distinct members is hidden until a moderator reviews it.
+# An item flagged by this many distinct members with standing is hidden until a moderator
+# reviews it.
 FLAG_AUTO_HIDE_COUNT = 3
+# Standing: only flags from people with a track record in the item's community count towards
+# auto-hide, so a handful of throw-away accounts cannot hide anyone's post. A reporter has it
+# when they are an active member whose account is at least this old and who reached at least
+# this participation stage there (contributor: a reply others reacted to or accepted). Admins
+# and the community's stewards always have it (they may hide directly anyway). Flags without
+# standing are still recorded and reach the moderation queue.
+FLAG_STANDING_MIN_ACCOUNT_AGE = timedelta(days=7)
+FLAG_STANDING_MIN_STAGE = "contributor"
 MODERATION_PAGE_SIZE = 30
 # The live activity feed keeps this many events in its room; older ones page from the DB.
 ACTIVITY_ROOM_SIZE = 200
