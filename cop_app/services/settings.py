@@ -19,6 +19,12 @@ LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 SIGNUP_MAX_PER_CLIENT = 10
 SIGNUP_WINDOW = timedelta(hours=1)
 
+# Writes without a natural cap, per person per window: enough for any real editing session,
+# few enough that a script cannot flood the activity feed and the audit log.
+PROFILE_SAVES_PER_WINDOW = 20
+COMMUNITY_EDITS_PER_WINDOW = 20
+WRITE_LIMIT_WINDOW = timedelta(hours=1)
+
 # Field lengths users see in messages.
 DISPLAY_NAME_MAX = 80
 BIO_MAX = 2000
