@@ -25,6 +25,11 @@ PROFILE_SAVES_PER_WINDOW = 20
 COMMUNITY_EDITS_PER_WINDOW = 20
 WRITE_LIMIT_WINDOW = timedelta(hours=1)
 
+# Logs of refused browser events and handler errors: at most this many lines per kind per
+# window, then one line with the count dropped (a hostile client cannot flood the log).
+EVENT_LOG_LINES_PER_WINDOW = 10
+EVENT_LOG_WINDOW = timedelta(minutes=1)
+
 # Field lengths users see in messages.
 DISPLAY_NAME_MAX = 80
 BIO_MAX = 2000
