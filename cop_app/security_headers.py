@@ -20,7 +20,6 @@ import hashlib
 import re
 from base64 import b64encode
 from collections.abc import Iterable
-from functools import cache
 from urllib.parse import urlsplit
 
 from reflex_base.config import get_config
@@ -39,13 +38,14 @@ STATIC_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"referrer-policy", b"same-origin"),
     (b"server", SERVER_NAME),
 )
+_CONDITIONAL = {b"accept-encoding", b"if-none-match", b"if-modified-since"}
 _REPLACED = {b"content-security-policy"} | {name for name, _ in STATIC_HEADERS}
 
 
-@cache
-def backend_origins() -> tuple[str, ...]:
-    """The backend's own http(s) and ws(s) origins, from the configured api_url."""
-    parts = urlsplit(get_config().api_url)
+def backend_origins(api_url: str | None = None) -> tuple[str, ...]:
+    """The backend's own http(s) and ws(s) origins, from `api_url` or else the configured one
+    (read on each response: a harness sets it only once its backend listens)."""
+    parts = urlsplit(api_url or get_config().api_url)
     if not parts.netloc:
         return ()
     secure = parts.scheme == "https"
@@ -66,9 +66,9 @@ def script_hashes(html: bytes) -> list[str]:
     return seen
 
 
-def content_security_policy(hashes: Iterable[str] = ()) -> str:
+def content_security_policy(hashes: Iterable[str] = (), api_url: str | None = None) -> str:
     """The policy for one response; `hashes` allow the inline scripts of that page."""
-    connect = " ".join(("'self'", *backend_origins()))
+    connect = " ".join(("'self'", *backend_origins(api_url)))
     scripts = " ".join(("'self'", "'unsafe-eval'", *hashes))
     directives = (
         "default-src 'self'",
@@ -97,8 +97,11 @@ def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes:
 class SecurityHeaders:
     """ASGI middleware adding the headers above; HTML pages are buffered to hash their scripts."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, api_url: str | None = None) -> None:
+        """`api_url`: the backend, when this server is not the backend and cannot read it
+        from the config (the e2e harness serves its frontend from another thread)."""
         self.app = app
+        self.api_url = api_url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on; rewrite the response's headers on the way out."""
@@ -106,9 +109,10 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         if b"text/html" in _header(scope["headers"], b"accept"):
-            # A page is hashed as sent: ask for it uncompressed (pages are a few KiB).
+            # A page is hashed as sent: ask for it whole and uncompressed (a few KiB). A 304
+            # would carry a policy without the hashes, and browsers apply a 304's headers.
             scope = dict(scope)
-            scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"accept-encoding"]
+            scope["headers"] = [(k, v) for k, v in scope["headers"] if k not in _CONDITIONAL]
         start: Message | None = None
         chunks: list[bytes] = []
 
@@ -119,7 +123,7 @@ class SecurityHeaders:
                     start = message
                     return
                 message["headers"] = _with_headers(
-                    message.get("headers", []), content_security_policy()
+                    message.get("headers", []), content_security_policy(api_url=self.api_url)
                 )
             elif message["type"] == "http.response.body" and start is not None:
                 chunks.append(message.get("body", b""))
@@ -129,7 +133,7 @@ class SecurityHeaders:
                 headers = start.get("headers", [])
                 encoding = _header(headers, b"content-encoding")
                 html = gzip.decompress(body) if encoding == b"gzip" else b"" if encoding else body
-                csp = content_security_policy(script_hashes(html))
+                csp = content_security_policy(script_hashes(html), self.api_url)
                 await send({**start, "headers": _with_headers(headers, csp)})
                 start = None
                 message = {"type": "http.response.body", "body": body}

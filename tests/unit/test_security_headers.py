@@ -4,7 +4,6 @@ script-src allows exactly the inline scripts of the page served, and no server n
 import base64
 import gzip
 import hashlib
-from collections.abc import Iterator
 
 import pytest
 from starlette.applications import Starlette
@@ -31,9 +30,8 @@ def _sha(body: bytes) -> str:
 
 
 def _page(request: Request) -> Response:
-    return HTMLResponse(
-        PAGE, headers={"x-saw-encoding": request.headers.get("accept-encoding", "")}
-    )
+    seen = [request.headers.get(h, "") for h in ("accept-encoding", "if-none-match")]
+    return HTMLResponse(PAGE, headers={"x-saw": "|".join(seen)})
 
 
 def _gzipped_page(_: Request) -> Response:
@@ -51,8 +49,7 @@ def _streamed(_: Request) -> Response:
 
 
 @pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    security_headers.backend_origins.cache_clear()
+def client(monkeypatch: pytest.MonkeyPatch) -> TestClient:
     monkeypatch.setattr(
         security_headers, "get_config", lambda: type("C", (), {"api_url": "http://0.0.0.0:8000"})
     )
@@ -64,8 +61,7 @@ def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
             Route("/ping", _streamed),
         ]
     )
-    yield TestClient(SecurityHeaders(inner))
-    security_headers.backend_origins.cache_clear()
+    return TestClient(SecurityHeaders(inner))
 
 
 def _csp(response: Response) -> dict[str, list[str]]:
@@ -91,11 +87,13 @@ def test_every_response_gets_every_header(client: TestClient, path: str) -> None
 
 
 def test_a_page_allows_exactly_its_own_inline_scripts(client: TestClient) -> None:
-    response = client.get("/", headers={"accept": "text/html", "accept-encoding": "gzip, br"})
+    response = client.get(
+        "/", headers={"accept": "text/html", "accept-encoding": "gzip, br", "if-none-match": "x"}
+    )
     assert response.content == PAGE
     assert _csp(response)["script-src"] == ["'self'", "'unsafe-eval'", _sha(CONTEXT), _sha(BOOT)]
-    # The page was asked for uncompressed, so it could be hashed as sent.
-    assert response.headers["x-saw-encoding"] == ""
+    # The page was asked for whole and uncompressed, so it could be hashed as sent.
+    assert response.headers["x-saw"] == "|"
     assert client.get("/data").headers["content-security-policy"].count("sha256") == 0
 
 
@@ -105,21 +103,27 @@ def test_a_gzipped_page_is_hashed_from_its_text(client: TestClient) -> None:
     assert _csp(response)["script-src"][2:] == [_sha(CONTEXT), _sha(BOOT)]
 
 
+def test_a_server_apart_from_the_backend_names_it_in_connect_src() -> None:
+    inner = Starlette(routes=[Route("/ping", _streamed)])
+    response = TestClient(SecurityHeaders(inner, "http://127.0.0.1:41234")).get("/ping")
+    assert _csp(response)["connect-src"] == [
+        "'self'",
+        "http://127.0.0.1:41234",
+        "ws://127.0.0.1:41234",
+    ]
+
+
 def test_the_app_wraps_its_backend_with_the_headers() -> None:
     assert cop_app.api_transformer is SecurityHeaders
 
 
 def test_backend_origins_follow_a_secure_api_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    security_headers.backend_origins.cache_clear()
     monkeypatch.setattr(
         security_headers,
         "get_config",
         lambda: type("C", (), {"api_url": "https://practica.example.org"}),
     )
-    try:
-        assert security_headers.backend_origins() == (
-            "https://practica.example.org",
-            "wss://practica.example.org",
-        )
-    finally:
-        security_headers.backend_origins.cache_clear()
+    assert security_headers.backend_origins() == (
+        "https://practica.example.org",
+        "wss://practica.example.org",
+    )
