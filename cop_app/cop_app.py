@@ -4,7 +4,7 @@ import reflex as rx
 
 import cop_app.db
 import cop_app.models  # noqa: F401 - Alembic reads every table from SQLModel.metadata
-from cop_app import live, reflex_patches
+from cop_app import event_guard, live, reflex_patches, security_headers
 from cop_app.pages import (
     admin,
     communities,
@@ -20,6 +20,8 @@ app = rx.App(
     stylesheets=["/content.css"],
     head_components=[rx.el.script(src="/thread_end.js", defer=True)],
     toaster=rx.toast.provider(position="bottom-right", close_button=True),
+    backend_exception_handler=event_guard.backend_exception_handler,
+    api_transformer=security_headers.SecurityHeaders,
 )
 for module in (public, communities, discussions, mentorship, people, admin, moderation, recovery):
     module.register(app)

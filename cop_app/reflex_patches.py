@@ -13,21 +13,34 @@ thread with N viewers cost N state loads. Such marks now stay with the linking t
 the disk state manager listed and stat-ed every state file on each pass of its write
 queue (several times a second under load, ~10% of the backend's CPU); it now purges
 expired files once a minute.
+
+And one guard (issue 12): every event, from a socket or chained by a handler, passes
+`event_guard.refusal` before it is queued. A refused event (a lone surrogate anywhere, a
+payload that is not a dict of names) never loads or changes state: the tab gets a toast,
+the log one rate-limited line, and the tab keeps working.
 """
 
 import contextlib
 import time
 from collections.abc import AsyncIterator
 
+import reflex as rx
 from reflex.istate import shared
 from reflex.istate.manager.disk import StateManagerDisk
 from reflex.istate.shared import SharedState, SharedStateBaseInternal, _do_update_other_tokens
+from reflex_base.event import Event
+from reflex_base.event.context import EventContext
+from reflex_base.event.processor.event_processor import EventProcessor
+from reflex_base.event.processor.future import EventFuture
 from reflex_base.utils.exceptions import ReflexRuntimeError
+
+from cop_app import event_guard
 
 # Rooms linked during the event a holder (a tab's tree) is processing, by holder.
 _linked_now: dict[int, set[str]] = {}
 _original_link_to = SharedState._link_to
 _original_purge = StateManagerDisk._purge_expired_states
+_original_enqueue = EventProcessor.enqueue
 PURGE_EVERY_SECONDS = 60.0
 
 
@@ -110,6 +123,24 @@ async def _modify_linked_states(
         )
 
 
+async def _enqueue(
+    self: EventProcessor, token: str, event: Event, ev_ctx: EventContext | None = None
+) -> EventFuture:
+    """Reflex's `enqueue`, refusing a malformed event before any state is touched."""
+    refused = event_guard.refusal(event)
+    if refused is None:
+        return await _original_enqueue(self, token, event, ev_ctx)
+    kind, message = refused
+    event_guard.log_refused(event, kind)
+    root = self._root_context
+    if root is not None and root.emit_event_impl is not None:
+        toast = Event.from_event_type(rx.toast.error(message, id="refused_event"))
+        await root.emit_event_impl(token, *toast)
+    done = EventFuture(txid=f"refused-{id(event)}")
+    done.set_result(None)
+    return done
+
+
 def apply() -> None:
     """Install the fix (idempotent); checked against the Reflex version it was written for."""
     assert SharedState is shared.SharedState
@@ -118,3 +149,4 @@ def apply() -> None:
     SharedStateBaseInternal._modify_linked_states = _modify_linked_states  # type: ignore[method-assign]
     SharedState._link_to = _link_to  # type: ignore[method-assign]
     StateManagerDisk._purge_expired_states = _purge_expired_states  # type: ignore[method-assign]
+    EventProcessor.enqueue = _enqueue  # type: ignore[method-assign]

@@ -286,6 +286,14 @@ def update_profile(
     user = session.get(User, actor.id)
     if user is None:
         raise NotFound("Account not found.")
+    activity.check_rate(
+        session,
+        user.id,
+        "user.profile_updated",
+        settings.PROFILE_SAVES_PER_WINDOW,
+        settings.WRITE_LIMIT_WINDOW,
+        "profile saves",
+    )
     name = validation.text(
         display_name, "display_name", "Display name", min_len=2, max_len=settings.DISPLAY_NAME_MAX
     )

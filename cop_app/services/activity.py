@@ -1,14 +1,43 @@
 """Recording what happens: one ActivityEvent per action, announced after commit."""
 
-from sqlmodel import Session, select
+from datetime import timedelta
+
+from sqlmodel import Session, col, select
 
 from cop_app.models import ActivityEvent, AuditEntry, Membership
+from cop_app.models.base import utcnow
+from cop_app.services.errors import RateLimited
 from cop_app.services.events import Change, on_commit
 
 
 def feed_room(scope_user_id: int = 0) -> str:
     """The live feed room: 0 is the admins' whole-site feed, a user id a steward's feed."""
     return f"activity-{scope_user_id}"
+
+
+def check_rate(
+    session: Session, actor_id: int, kind: str, limit: int, window: timedelta, what: str
+) -> None:
+    """Refuse a write when this person already did `kind` `limit` times within `window`: the
+    activity stream is the counter, so no table of its own is needed."""
+    times = session.exec(
+        select(ActivityEvent.created_at)
+        .where(
+            ActivityEvent.actor_id == actor_id,
+            ActivityEvent.kind == kind,
+            ActivityEvent.created_at >= utcnow() - window,
+        )
+        .order_by(col(ActivityEvent.created_at))
+        .limit(limit)
+    ).all()
+    if len(times) >= limit:
+        wait = max(1, int((times[0] + window - utcnow()).total_seconds()) + 1)
+        minutes = (wait + 59) // 60
+        raise RateLimited(
+            f"You can make at most {limit} {what} an hour. "
+            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}; nothing was changed.",
+            retry_after=wait,
+        )
 
 
 def record(

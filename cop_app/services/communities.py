@@ -280,6 +280,14 @@ def edit_community(
 ) -> Community:
     """Stewards edit their community; the change is audited with before and after."""
     community, user = access_community_as_steward(session, actor, community_id)
+    activity.check_rate(
+        session,
+        user.id,
+        "community.edited",
+        settings.COMMUNITY_EDITS_PER_WINDOW,
+        settings.WRITE_LIMIT_WINDOW,
+        "community edits",
+    )
     clash = session.exec(
         select(Community.id).where(
             func.lower(Community.name) == data.name.lower(), Community.id != community.id

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from cop_app.models import Community, Flag, Membership, Post, Thread, User
 from cop_app.models.base import utcnow
-from cop_app.services import activity, markdown, settings, validation
+from cop_app.services import activity, markdown, settings, stages, validation
 from cop_app.services.access import require_admin, require_user
 from cop_app.services.accounts import revoke_all_sessions
 from cop_app.services.discussions import _announce_thread, access_post, access_thread
@@ -143,7 +143,7 @@ def flag(
     note: object = "",
 ) -> Flag:
     """A member reports an item they can read: once per item, a daily cap; three distinct
-    reporters hide it until a moderator reviews it."""
+    reporters with standing (`has_flag_standing`) hide it until a moderator reviews it."""
     user = require_user(actor)
     kind = validation.choice(target_type, tuple(TARGETS), "target_type", "Content kind")
     tid = validation.integer(target_id, "target_id", "Item")
@@ -192,11 +192,7 @@ def flag(
         target_id=tid,
         summary=f"{user.display_name} flagged {info.title} as {why}",
     )
-    reporters = session.exec(
-        select(func.count(func.distinct(Flag.reporter_id))).where(
-            Flag.target_type == kind, Flag.target_id == tid, Flag.status == "open"
-        )
-    ).one()
+    reporters = _reporters_with_standing(session, kind, tid, info.community_id)
     if reporters >= settings.FLAG_AUTO_HIDE_COUNT and not info.hidden:
         target.set_hidden(session, tid, True)
         activity.record(
@@ -211,6 +207,39 @@ def flag(
     session.commit()
     session.refresh(row)
     return row
+
+
+def has_flag_standing(session: Session, user: User, community_id: int) -> bool:
+    """Whether this person's flags count towards auto-hide in this community (the rule and
+    its reason are in settings: FLAG_STANDING_*)."""
+    if user.role == "admin":
+        return True
+    role = session.exec(
+        select(Membership.role).where(
+            Membership.user_id == user.id,
+            Membership.community_id == community_id,
+            Membership.status == "active",
+        )
+    ).first()
+    if role is None:
+        return False
+    if role == "steward":
+        return True
+    if utcnow() - user.created_at < settings.FLAG_STANDING_MIN_ACCOUNT_AGE:
+        return False
+    view = stages.stage_for(session, user.id, community_id)
+    return view is not None and view.rank >= stages.STAGES.index(settings.FLAG_STANDING_MIN_STAGE)
+
+
+def _reporters_with_standing(session: Session, kind: str, tid: int, community_id: int) -> int:
+    """Distinct reporters of the item's open flags whose flags count towards auto-hide."""
+    reporter_ids = session.exec(
+        select(Flag.reporter_id)
+        .where(Flag.target_type == kind, Flag.target_id == tid, Flag.status == "open")
+        .distinct()
+    ).all()
+    reporters = session.exec(select(User).where(col(User.id).in_(reporter_ids))).all()
+    return sum(has_flag_standing(session, r, community_id) for r in reporters)
 
 
 @dataclass

@@ -19,6 +19,17 @@ LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 SIGNUP_MAX_PER_CLIENT = 10
 SIGNUP_WINDOW = timedelta(hours=1)
 
+# Writes without a natural cap, per person per window: enough for any real editing session,
+# few enough that a script cannot flood the activity feed and the audit log.
+PROFILE_SAVES_PER_WINDOW = 20
+COMMUNITY_EDITS_PER_WINDOW = 20
+WRITE_LIMIT_WINDOW = timedelta(hours=1)
+
+# Logs of refused browser events and handler errors: at most this many lines per kind per
+# window, then one line with the count dropped (a hostile client cannot flood the log).
+EVENT_LOG_LINES_PER_WINDOW = 10
+EVENT_LOG_WINDOW = timedelta(minutes=1)
+
 # Field lengths users see in messages.
 DISPLAY_NAME_MAX = 80
 BIO_MAX = 2000
@@ -61,8 +72,17 @@ HOME_LIST_SIZE = 10
 # Moderation.
 FLAG_REASONS = ("spam", "off-topic", "harmful", "other")
 FLAGS_PER_DAY = 20
-# An item flagged by this many distinct members is hidden until a moderator reviews it.
+# An item flagged by this many distinct members with standing is hidden until a moderator
+# reviews it.
 FLAG_AUTO_HIDE_COUNT = 3
+# Standing: only flags from people with a track record in the item's community count towards
+# auto-hide, so a handful of throw-away accounts cannot hide anyone's post. A reporter has it
+# when they are an active member whose account is at least this old and who reached at least
+# this participation stage there (contributor: a reply others reacted to or accepted). Admins
+# and the community's stewards always have it (they may hide directly anyway). Flags without
+# standing are still recorded and reach the moderation queue.
+FLAG_STANDING_MIN_ACCOUNT_AGE = timedelta(days=7)
+FLAG_STANDING_MIN_STAGE = "contributor"
 MODERATION_PAGE_SIZE = 30
 # The live activity feed keeps this many events in its room; older ones page from the DB.
 ACTIVITY_ROOM_SIZE = 200

@@ -17,6 +17,10 @@ def text(value: Any, field: str, label: str, *, min_len: int = 0, max_len: int) 
     value = value.strip()
     if "\x00" in value:
         raise Invalid(f"{label} contains a character that is not allowed.", field)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no database or browser can hold it
+        raise Invalid(f"{label} contains characters that cannot be saved.", field) from None
     if min_len and len(value) < min_len:
         if min_len == 1:
             raise Invalid(f"{label} is required.", field)

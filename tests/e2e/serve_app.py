@@ -39,17 +39,34 @@ def main() -> int:
     sys.path.insert(0, str(root))  # `cop_app` is imported from the copy
 
     import reflex.utils.exec
+    import uvicorn
     from reflex.testing import AppHarnessProd, _get_uvicorn, chdir
 
     port = args.frontend_port
 
+    class QuietConfig(uvicorn.Config):
+        """uvicorn names itself in a `server` header the app cannot remove; Granian (which
+        production runs) lets the app's header replace its own. Both harness servers use this."""
+
+        def __init__(self, *a: object, **kw: object) -> None:
+            super().__init__(*a, **{**kw, "server_header": False})  # type: ignore[arg-type]
+
+    uvicorn.Config = QuietConfig  # type: ignore[misc]
+
     class Harness(AppHarnessProd):
-        """AppHarnessProd with the static frontend on a fixed port (CORS needs the origin)."""
+        """AppHarnessProd with the static frontend on a fixed port (CORS needs the origin),
+        served with the app's security headers, as the backend serves it in production."""
 
         def _run_frontend(self) -> None:
+            from cop_app.security_headers import SecurityHeaders  # the copy's, once it is built
+
             uvicorn = _get_uvicorn()
+            # This thread does not see the harness's config: take the backend's own address.
+            host, backend_port = self.backend.servers[0].sockets[0].getsockname()[:2]  # type: ignore[union-attr]
             with chdir(self.app_path):
-                frontend_app = reflex.utils.exec._frontend_prod_app()
+                frontend_app = SecurityHeaders(
+                    reflex.utils.exec._frontend_prod_app(), f"http://{host}:{backend_port}"
+                )
             self.frontend_server = uvicorn.Server(
                 uvicorn.Config(app=frontend_app, host="127.0.0.1", port=port, log_level="warning")
             )

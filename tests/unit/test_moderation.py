@@ -129,6 +129,7 @@ def w(session: Session, engine: Engine, row_counts) -> World:
     )
     circle_thread = discussions.create_thread(session, p["circle_author"], circle.id, circle_data)
     opening = session.exec(select(Post).where(Post.thread_id == thread.id, Post.number == 1)).one()
+    give_standing(session, p["admin2"], guild, [p[k] for k in ("r1", "r2", "r3", "r4")])
     return World(
         session=session,
         engine=engine,
@@ -144,6 +145,17 @@ def w(session: Session, engine: Engine, row_counts) -> World:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def give_standing(session: Session, host: User, community: Community, people: list[User]) -> None:
+    """Each person writes a reply the host finds helpful: a contributor, so their flags count."""
+    data = discussions.clean_thread_input(
+        "discussion", "Introduce yourself", "Say what you work on.", ""
+    )
+    intro = discussions.create_thread(session, host, community.id, data)
+    for person in people:
+        reply = discussions.post_reply(session, person, intro.id, f"{person.display_name} here.")
+        discussions.toggle_reaction(session, host, reply.id, "helpful")
 
 
 def snapshot(session: Session) -> dict[str, list[str]]:
@@ -404,6 +416,64 @@ def test_dismissed_flags_do_not_count_towards_hiding(w: World) -> None:
     flag(w, w.r3, "thread", w.thread.id)
     assert not fresh(w, Thread, w.thread.id).hidden
     assert events(w, "moderation.auto_hidden") == []
+
+
+def newcomer(w: World, handle: str, *, joins: Community | None = None) -> User:
+    """A brand-new account, optionally a fresh member of one community."""
+    user = User(
+        email=f"{handle}@example.org",
+        display_name=handle.title(),
+        handle=handle,
+        password_hash=password_hash_for(DEFAULT_PASSWORD),
+    )
+    w.session.add(user)
+    w.session.flush()
+    if joins is not None:
+        w.session.add(Membership(community_id=joins.id, user_id=user.id, status="active"))
+    w.session.commit()
+    return user
+
+
+def test_three_brand_new_non_members_cannot_hide_an_admins_thread(w: World) -> None:
+    data = discussions.clean_thread_input("discussion", "Release rota", "Who ships this week?", "")
+    admins = discussions.create_thread(w.session, w.admin2, w.guild.id, data)
+    for handle in ("throwaway1", "throwaway2", "throwaway3"):
+        flag(w, newcomer(w, handle), "thread", admins.id, "harmful")
+    assert not fresh(w, Thread, admins.id).hidden
+    assert events(w, "moderation.auto_hidden") == []
+    # The flags are kept and reach the queue all the same.
+    assert len(flags(w, "thread", admins.id)) == 3
+    [item] = [i for i in moderation.queue(w.session, w.admin) if i.target_id == admins.id]
+    assert (item.flag_count, item.hidden) == (3, False)
+
+
+def test_three_members_with_standing_still_hide_it(w: World) -> None:
+    data = discussions.clean_thread_input("discussion", "Release rota", "Who ships this week?", "")
+    admins = discussions.create_thread(w.session, w.admin2, w.guild.id, data)
+    hide_by_three(w, "thread", admins.id)
+    assert fresh(w, Thread, admins.id).hidden
+    assert "3 flags" in events(w, "moderation.auto_hidden")[0].summary
+
+
+def test_members_without_standing_do_not_count_until_reporters_with_it_do(w: World) -> None:
+    new_member = newcomer(w, "newbie", joins=w.guild)  # a member, but a day-old account
+    old_reader = w.admin2  # an admin: always counts
+    quiet = newcomer(w, "quiet", joins=w.guild)  # old account, but never contributed
+    quiet.created_at = utcnow() - OLD
+    w.session.add(quiet)
+    w.session.commit()
+    assert not moderation.has_flag_standing(w.session, new_member, w.guild.id)
+    assert not moderation.has_flag_standing(w.session, quiet, w.guild.id)
+    assert not moderation.has_flag_standing(w.session, w.r1, w.circle.id)  # not a member there
+    assert moderation.has_flag_standing(w.session, w.steward, w.guild.id)
+    assert moderation.has_flag_standing(w.session, old_reader, w.guild.id)
+    for person in (new_member, quiet, w.r1):
+        flag(w, person, "thread", w.thread.id)
+    assert not fresh(w, Thread, w.thread.id).hidden  # one of three counts
+    flag(w, w.steward, "thread", w.thread.id)
+    assert not fresh(w, Thread, w.thread.id).hidden
+    flag(w, old_reader, "thread", w.thread.id)
+    assert fresh(w, Thread, w.thread.id).hidden
 
 
 # --- queue ------------------------------------------------------------------------------------

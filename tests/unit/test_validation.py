@@ -72,6 +72,15 @@ def test_text_never_lets_a_nul_character_through() -> None:
         assert "\x00" not in value
 
 
+@pytest.mark.parametrize("value", ["x\ud800y", "\udfff", "🎉\udc00"])
+def test_text_refuses_lone_surrogates_with_a_clear_message(value: str) -> None:
+    """A lone surrogate cannot be encoded as UTF-8: no database column or browser holds it."""
+    with pytest.raises(Invalid) as err:
+        validation.text(value, "title", "Title", max_len=80)
+    assert err.value.field == "title"
+    assert err.value.message == "Title contains characters that cannot be saved."
+
+
 def test_text_keeps_unicode_and_markup_verbatim() -> None:
     raw = "<script>alert('x')</script> Ünïcødé 🎉"
     assert validation.text(raw, "bio", "Bio", max_len=100) == raw

@@ -1,0 +1,132 @@
+"""Malformed browser events (cop_app/event_guard.py, installed by reflex_patches): refused at
+the entry with a toast and one log line, the tab's state untouched, the tab still answered
+and able to hydrate again; handler errors and refusals log one line each, rate limited."""
+
+import asyncio
+import logging
+
+import pytest
+import reflex as rx
+from reflex.state import StateUpdate
+from reflex_base.event import Event
+from reflex_base.utils import format
+
+from cop_app import event_guard
+from cop_app.event_guard import LimitedLog
+from cop_app.states.auth import AuthState
+from cop_app.states.discussions import NewThreadState
+from tests.state.harness import Browser, server_errors, start_server, var
+from tests.state.test_admin_state import toasts
+from tests.state.test_discussion_state import SLUG, _browser
+
+
+def _wire(updates: list[StateUpdate]) -> list[bytes]:
+    """What the socket would send: the JSON text of each update, encoded as UTF-8 (raises on
+    a lone surrogate, as the websocket does)."""
+    return [format.json_dumps(u).encode("utf-8") for u in updates]
+
+
+@pytest.fixture
+def fresh_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An empty rate-limit window for every test."""
+    monkeypatch.setattr(event_guard, "limited_log", LimitedLog(event_guard.logger, 10, 60.0))
+
+
+def test_a_lone_surrogate_is_refused_and_the_tab_keeps_working(
+    app_db: None, fresh_log: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        author = await _browser(server, "ravi.iyer", f"/c/{SLUG}/new", slug=SLUG)
+        await author.call(NewThreadState, "start")
+        await author.call(NewThreadState, "set_title", value="Review checklists")
+        caplog.clear()
+        with (
+            caplog.at_level(logging.WARNING, logger="cop_app.events"),
+            server_errors(server) as errors,
+        ):
+            updates = await author.call(NewThreadState, "set_title", value="x\ud800y")
+        assert errors == []
+        assert toasts(updates) == [("error", event_guard.UNSAVABLE_TEXT)]
+        assert all(not u.delta for u in updates)
+        assert (await author.state(NewThreadState)).title == "Review checklists"
+        assert [r.getMessage() for r in caplog.records] == [
+            f"unsavable-text: refused event {NewThreadState.get_full_name()}.set_title"
+        ]
+        # The same token is still answered, and a reconnect hydrates the whole state.
+        with server_errors(server) as errors:
+            updates = await author.call(NewThreadState, "set_title", value="Review lists")
+        assert errors == [] and _wire(updates)
+        assert var(updates, NewThreadState, "title") == "Review lists"
+        hydrated = await author.call(rx.State, "hydrate")
+        assert hydrated and all(_wire(hydrated))
+        # A surrogate hidden in a nested payload or in a key is refused the same way.
+        updates = await author.call(NewThreadState, "set_title", value={"a": ["ok", "\udfff"]})
+        assert toasts(updates) == [("error", event_guard.UNSAVABLE_TEXT)]
+        updates = await author.call(AuthState, "sign_in", form_data={"\ud800": "x"})
+        assert toasts(updates) == [("error", event_guard.UNSAVABLE_TEXT)]
+
+    asyncio.run(scenario())
+
+
+def test_a_payload_that_is_not_a_dict_of_names_is_refused(app_db: None, fresh_log: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        browser = Browser(server)
+        await browser.call(AuthState, "ping")
+        for payload in (["value"], "value", {1: "value"}):
+            before = len(server.recorder.updates)
+            event = Event(
+                name=f"{NewThreadState.get_full_name()}.set_title",
+                payload=payload,  # type: ignore[arg-type]
+                router_data=browser._router_data(),
+            )
+            with server_errors(server) as errors:
+                await asyncio.wait_for(await server.processor.enqueue(browser.token, event), 5)
+            assert errors == []
+            updates = [u for t, u in server.recorder.updates[before:] if t == browser.token]
+            assert toasts(updates) == [("error", event_guard.MALFORMED)]
+        with server_errors(server) as errors:
+            await browser.call(AuthState, "ping")
+        assert errors == []
+
+    asyncio.run(scenario())
+
+
+def test_log_lines_are_rate_limited_per_kind_then_counted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [0.0]
+    log = LimitedLog(
+        logging.getLogger("cop_app.events"), limit=3, seconds=60.0, clock=lambda: now[0]
+    )
+    with caplog.at_level(logging.WARNING, logger="cop_app.events"):
+        for n in range(5):
+            log.line("unsavable-text", f"refused {n}")
+        log.line("malformed", "refused other")
+        now[0] = 61.0
+        log.line("unsavable-text", "refused later")
+    assert [r.getMessage() for r in caplog.records] == [
+        "unsavable-text: refused 0",
+        "unsavable-text: refused 1",
+        "unsavable-text: refused 2",
+        "malformed: refused other",
+        "unsavable-text: 2 more lines suppressed in the last 60 s",
+        "unsavable-text: refused later",
+    ]
+
+
+def test_a_handler_error_logs_one_line_and_tells_the_person(
+    fresh_log: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    try:
+        {}["missing"]
+    except KeyError as exc:
+        error = exc
+    with caplog.at_level(logging.WARNING, logger="cop_app.events"):
+        spec = event_guard.backend_exception_handler(error)
+    [record] = caplog.records
+    assert record.getMessage().startswith("handler-error KeyError: 'missing' at ")
+    assert "test_event_guard.py" in record.getMessage()
+    assert "\n" not in record.getMessage() and record.exc_info is None
+    assert event_guard.HANDLER_FAILED in str(spec.args)
