@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, update
 from sqlmodel import Session, col, select
 
+from cop_app import routes
 from cop_app.models import (
     Community,
     Membership,
@@ -270,7 +271,7 @@ def _notify(
 ) -> None:
     community = session.get(Community, thread.community_id)
     slug = community.slug if community else ""
-    link = f"/c/{slug}/t/{thread.id}" + (f"#post-{post.number}" if post else "")
+    link = routes.thread_url(slug, thread.id, post.number if post else None)
     for uid in dict.fromkeys(recipients):
         if uid == actor.id:
             continue

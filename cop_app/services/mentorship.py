@@ -26,6 +26,7 @@ from sqlalchemy import and_, case, exists, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from cop_app import routes
 from cop_app.models import (
     ActivityEvent,
     BoardCard,
@@ -61,17 +62,11 @@ OPEN_STATES = ("requested", "active", "paused")
 HOLDING_STATES = ("active", "paused")
 COLUMNS = ("todo", "doing", "done")
 COLUMN_LABELS = {"todo": "To do", "doing": "Doing", "done": "Done"}
-MENTORSHIP_LINK = "/mentorship"
 
 
 def board_room(mentorship_id: int) -> str:
     """The live room of one mentorship board (the pair, and admins looking in)."""
     return f"board-{mentorship_id}"
-
-
-def mentorship_link(mentorship_id: int) -> str:
-    """The page of one mentorship's board."""
-    return f"{MENTORSHIP_LINK}/{mentorship_id}"
 
 
 # ---------------------------------------------------------------- transitions
@@ -826,7 +821,7 @@ def request_mentorship(
         "mentorship.request",
         user.id,
         f"{user.display_name} asked you for mentorship in {community.name}",
-        MENTORSHIP_LINK,
+        routes.mentorship_url(),
     )
     _record(
         session,
@@ -886,7 +881,7 @@ def respond(
         note = f"{user.display_name} declined your mentorship request: {text}"
     m.last_activity_at = now
     session.add(m)
-    _notify(session, m.mentee_id, f"mentorship.{t.past}", user.id, note, mentorship_link(m.id))
+    _notify(session, m.mentee_id, f"mentorship.{t.past}", user.id, note, routes.board_url(m.id))
     _record(
         session,
         f"mentorship.{t.past}",
@@ -938,11 +933,11 @@ def _move(
     if verb == "withdraw":
         summary = f"{user.display_name} withdrew their mentorship request to {other_name}"
         note = f"{user.display_name} withdrew their mentorship request"
-        link = MENTORSHIP_LINK
+        link = routes.mentorship_url()
     else:
         summary = f"{user.display_name} {t.past} the mentorship with {other_name}"
         note = f"{user.display_name} {t.past} your mentorship"
-        link = mentorship_link(m.id)
+        link = routes.board_url(m.id)
     _notify(session, other_id, f"mentorship.{t.past}", user.id, note, link)
     _record(session, f"mentorship.{t.past}", user.id, m, summary)
     _announce(session, m)
@@ -1068,10 +1063,6 @@ def _taken_ids(session: Session, card: BoardCard, kind: str) -> list[int]:
     return [tid for k, tid in taken_evidence(session, card) if k == kind]
 
 
-def _thread_link(community: Community, thread_id: int) -> str:
-    return f"/c/{community.slug}/t/{thread_id}"
-
-
 def _asked(session: Session, card: BoardCard, event: ActivityEvent | None) -> Evidence | None:
     """The mentee asked a question in the mentorship's community after it started."""
     ctx = _context(session, card)
@@ -1110,7 +1101,7 @@ def _asked(session: Session, card: BoardCard, event: ActivityEvent | None) -> Ev
         "thread",
         thread.id,
         f"Asked “{thread.title}”",
-        _thread_link(community, thread.id),
+        routes.thread_url(community.slug, thread.id),
         thread.created_at,
     )
 
@@ -1171,7 +1162,7 @@ def _answered(session: Session, card: BoardCard, event: ActivityEvent | None) ->
         "post",
         post.id,
         f"Answer accepted in “{thread.title}”",
-        f"{_thread_link(community, thread.id)}#post-{post.number}",
+        routes.thread_url(community.slug, thread.id, post.number),
         post.created_at,
     )
 
@@ -1235,7 +1226,7 @@ def _discussed(session: Session, card: BoardCard, event: ActivityEvent | None) -
         "thread",
         thread.id,
         f"Started “{thread.title}”, which got replies",
-        _thread_link(community, thread.id),
+        routes.thread_url(community.slug, thread.id),
         thread.created_at,
     )
 
@@ -1318,7 +1309,7 @@ def _mark_met(session: Session, card: BoardCard, evidence: Evidence, met_at: dat
         "board.goal_met",
         m.mentee_id,
         f"{name} met a goal on your mentorship board: “{card.title}”",
-        mentorship_link(m.id),
+        routes.board_url(m.id),
     )
     on_commit(session, Change("board.goal_met", _rooms(m), {"id": m.id, "card_id": card.id}))
 
@@ -1753,9 +1744,7 @@ def _board_view(session: Session, m: Mentorship, role: str) -> BoardView:
     for card, thread_title, thread_hidden, post_number in rows[: settings.BOARD_CARDS_MAX]:
         link, link_title = "", ""
         if card.link_thread_id and thread_title is not None and not thread_hidden:
-            link = f"/c/{slug}/t/{card.link_thread_id}"
-            if post_number:
-                link += f"#post-{post_number}"
+            link = routes.thread_url(slug, card.link_thread_id, post_number or None)
             link_title = thread_title
         requirement = REQUIREMENTS.get(card.requirement or "")
         columns.setdefault(card.column, []).append(

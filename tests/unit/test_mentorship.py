@@ -14,6 +14,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from cop_app import routes
 from cop_app.models import (
     ActivityEvent,
     BoardCard,
@@ -533,7 +534,7 @@ def test_accept_with_welcome_and_capacity_checked_again(w: World, changes) -> No
     assert (m.state, m.welcome_message) == ("active", "Welcome aboard!")
     assert m.started_at is not None and m.ended_at is None
     note = w.session.exec(select(Notification).where(Notification.user_id == w.lucas.id)).one()
-    assert (note.kind, note.link) == ("mentorship.accepted", f"/mentorship/{a.id}")
+    assert (note.kind, note.link) == ("mentorship.accepted", routes.board_url(a.id))
     assert note.text == "Helen Carter accepted your mentorship request"
     # Helen's one place is now taken: accepting the second request is refused
     err = refused(w, Invalid, mentorship.respond, w.helen, b.id, True, "")
@@ -743,7 +744,7 @@ def test_card_links_must_point_into_the_mentorship_community(w: World) -> None:
     assert (by_post.link_thread_id, by_post.link_post_id) == (here.id, reply.id)
     view = mentorship.board(w.session, w.lucas, m.id)
     shown = view.todo[0]
-    assert shown.link == f"/c/engineering-craft/t/{here.id}#post-2"
+    assert shown.link == routes.thread_url("engineering-craft", here.id, 2)
     assert (shown.link_title, shown.link_thread_id, shown.link_post_id) == (
         here.title,
         here.id,
@@ -858,14 +859,14 @@ def test_ask_question_is_met_through_check_requirements(w: World, changes) -> No
     g = fresh(w, BoardCard, g.id)
     assert g.column == "done" and g.met_at is not None
     assert (g.evidence_type, g.evidence_id) == ("thread", q.id)
-    assert g.evidence_link == f"/c/engineering-craft/t/{q.id}"
+    assert g.evidence_link == routes.thread_url("engineering-craft", q.id)
     assert g.evidence_text == f"Asked “{q.title}”"
     assert fresh(w, BoardCard, other.id).met_at is None  # another pair's goal
     assert latest_event(w, "board.goal_met").summary == (
         "Lucas Moreau met a practice goal: ask a question"
     )
     note = w.session.exec(select(Notification).where(Notification.kind == "board.goal_met")).one()
-    assert note.user_id == w.ravi.id and note.link == f"/mentorship/{m.id}"
+    assert note.user_id == w.ravi.id and note.link == routes.board_url(m.id)
     assert any(ch.kind == "board.goal_met" and f"board-{m.id}" in ch.rooms for ch in changes)
     # a second question does not meet it again
     ask(w, w.lucas)
@@ -888,7 +889,7 @@ def test_answer_accepted_is_met_through_check_requirements(w: World) -> None:
     assert fresh(w, BoardCard, g.id).met_at is not None
     g = fresh(w, BoardCard, g.id)
     assert (g.column, g.evidence_type, g.evidence_id) == ("done", "post", mine.id)
-    assert g.evidence_link == f"/c/engineering-craft/t/{q.id}#post-2"
+    assert g.evidence_link == routes.thread_url("engineering-craft", q.id, 2)
     # the mentee accepting a reply in their own question does not count
     m2 = pair(w, w.marta, w.grace)
     g2 = goal(w, m2, "answer_accepted")
