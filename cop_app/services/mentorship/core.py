@@ -9,13 +9,13 @@ from sqlmodel import Session, col, select
 
 from cop_app.models import (
     Mentorship,
-    Notification,
     User,
 )
 from cop_app.models.base import utcnow
-from cop_app.services import activity, discussions, validation
+from cop_app.services import activity, validation
 from cop_app.services.errors import Forbidden, Invalid
 from cop_app.services.events import Change, on_commit
+from cop_app.services.notifications import user_room
 
 STATES = ("requested", "active", "paused", "completed", "declined", "withdrawn")
 STATE_LABELS = {
@@ -93,20 +93,10 @@ def _holding(session: Session, mentor_id: int) -> int:
     ).one()
 
 
-def _notify(
-    session: Session, user_id: int, kind: str, actor_id: int | None, text: str, link: str
-) -> None:
-    session.add(
-        Notification(user_id=user_id, kind=kind, actor_id=actor_id, text=text[:300], link=link)
-    )
-    rooms = (discussions.user_room(user_id),)
-    on_commit(session, Change("notification", rooms, {"kind": kind, "part": "bell"}))
-
-
 def _rooms(m: Mentorship) -> tuple[str, ...]:
     return (
-        discussions.user_room(m.mentor_id),
-        discussions.user_room(m.mentee_id),
+        user_room(m.mentor_id),
+        user_room(m.mentee_id),
         board_room(m.id),
     )
 

@@ -20,7 +20,8 @@ from cop_app.models import (
 )
 from cop_app.models.base import utcnow
 from cop_app.services.events import Change, on_commit
-from cop_app.services.mentorship.core import _bump, _notify, _record, _rooms
+from cop_app.services.mentorship.core import _bump, _record, _rooms
+from cop_app.services.notifications import notify
 
 
 @dataclass(frozen=True)
@@ -317,9 +318,9 @@ def _mark_met(session: Session, card: BoardCard, evidence: Evidence, met_at: dat
     _record(
         session, "board.goal_met", m.mentee_id, m, f"{name} met a practice goal: {label.lower()}"
     )
-    _notify(
+    notify(
         session,
-        m.mentor_id,
+        [m.mentor_id],
         "board.goal_met",
         m.mentee_id,
         f"{name} met a goal on your mentorship board: “{card.title}”",

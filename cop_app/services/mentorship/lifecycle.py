@@ -22,11 +22,11 @@ from cop_app.services.mentorship.core import (
     _flag,
     _holding,
     _names,
-    _notify,
     _record,
 )
 from cop_app.services.mentorship.goals import scan_requirements
 from cop_app.services.mentorship.profiles import _profile_of
+from cop_app.services.notifications import notify
 
 
 def request_mentorship(
@@ -103,9 +103,9 @@ def request_mentorship(
     )
     session.add(m)
     session.flush()
-    _notify(
+    notify(
         session,
-        mid,
+        [mid],
         "mentorship.request",
         user.id,
         f"{user.display_name} asked you for mentorship in {community.name}",
@@ -169,7 +169,7 @@ def respond(
         note = f"{user.display_name} declined your mentorship request: {text}"
     m.last_activity_at = now
     session.add(m)
-    _notify(session, m.mentee_id, f"mentorship.{t.past}", user.id, note, routes.board_url(m.id))
+    notify(session, [m.mentee_id], f"mentorship.{t.past}", user.id, note, routes.board_url(m.id))
     _record(
         session,
         f"mentorship.{t.past}",
@@ -226,7 +226,7 @@ def _move(
         summary = f"{user.display_name} {t.past} the mentorship with {other_name}"
         note = f"{user.display_name} {t.past} your mentorship"
         link = routes.board_url(m.id)
-    _notify(session, other_id, f"mentorship.{t.past}", user.id, note, link)
+    notify(session, [other_id], f"mentorship.{t.past}", user.id, note, link)
     _record(session, f"mentorship.{t.past}", user.id, m, summary)
     _announce(session, m)
     if verb == "resume":
