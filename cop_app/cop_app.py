@@ -14,6 +14,7 @@ from cop_app.pages import (
     people,
     public,
 )
+from cop_app.services import wiring
 
 app = rx.App(
     stylesheets=["/content.css"],
@@ -23,4 +24,5 @@ app = rx.App(
 for module in (public, communities, discussions, mentorship, people, admin, moderation):
     module.register(app)
 reflex_patches.apply()
+wiring.wire()
 live.start()

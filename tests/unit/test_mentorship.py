@@ -30,7 +30,7 @@ from cop_app.models import (
     User,
 )
 from cop_app.models.base import utcnow
-from cop_app.services import discussions, mentorship, settings
+from cop_app.services import discussions, events, mentorship, settings, wiring
 from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound
 from cop_app.services.mentorship import (
     STATES,
@@ -1022,6 +1022,73 @@ def test_a_new_requirement_kind_is_one_registry_entry(
     # and scans find it for a card added afterwards (the same reply is already counted)
     g2 = goal(w, m, "thanked", "Thanked twice")
     assert fresh(w, BoardCard, g2.id).met_at is None
+
+
+def _practice(w: World) -> None:
+    """Artifacts that meet each goal kind, and near misses that must not (other author,
+    community, kind, a hidden one, the mentee's own reply or own question)."""
+    mine = ask(w, w.lucas)
+    ask(w, w.lucas, w.science)
+    ask(w, w.hannah)
+    hidden = ask(w, w.lucas)
+    hidden.hidden = True
+    w.session.add(hidden)
+    w.session.commit()
+    for answerer in (w.lucas, w.grace):
+        q = ask(w, w.hannah)
+        r = discussions.post_reply(w.session, answerer, q.id, "Try this.")
+        discussions.accept_answer(w.session, w.hannah, q.id, r.id)
+    own = discussions.post_reply(w.session, w.lucas, mine.id, "Answering myself.")
+    discussions.accept_answer(w.session, w.lucas, mine.id, own.id)
+    for replier in (w.hannah, w.lucas, None):
+        d = ask(w, w.lucas, kind="discussion")
+        if replier is not None:
+            discussions.post_reply(w.session, replier, d.id, "A thought.")
+    discussions.post_reply(w.session, w.grace, ask(w, w.hannah, kind="discussion").id, "Yes.")
+
+
+@pytest.mark.parametrize("requirement", list(mentorship.REQUIREMENTS))
+def test_scan_and_per_event_paths_find_the_same_artifacts(w: World, requirement: str) -> None:
+    m = pair(w)
+    _practice(w)
+    goal_card = BoardCard(mentorship_id=m.id, title="Goal", requirement=requirement)
+    w.session.add(goal_card)
+    w.session.commit()
+    rule = mentorship.REQUIREMENTS[requirement]
+    events = w.session.exec(
+        select(ActivityEvent).where(col(ActivityEvent.kind).in_(rule.listens_to))
+    ).all()
+    by_event = {
+        (found.target_type, found.target_id)
+        for event in events
+        if (found := rule.met_by(w.session, goal_card, event)) is not None
+    }
+    by_scan = set()
+    while (found := rule.met_by(w.session, goal_card, None)) is not None:
+        by_scan.add((found.target_type, found.target_id))
+        w.session.add(  # counted: the next scan looks past it
+            BoardCard(
+                mentorship_id=m.id,
+                title="Counted",
+                column="done",
+                evidence_type=found.target_type,
+                evidence_id=found.target_id,
+                met_at=found.at,
+            )
+        )
+        w.session.flush()
+    assert by_event and by_event == by_scan
+
+
+def test_goals_listen_only_through_the_wiring(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    m = pair(w)
+    g = goal(w, m, "ask_question")
+    monkeypatch.setattr(events, "_record_listeners", [])
+    ask(w, w.lucas)  # recorded, but nothing listens: the board is untouched
+    assert fresh(w, BoardCard, g.id).met_at is None
+    wiring.wire()
+    ask(w, w.lucas)
+    assert fresh(w, BoardCard, g.id).met_at is not None
 
 
 # --- session log ------------------------------------------------------------------------------

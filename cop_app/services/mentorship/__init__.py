@@ -11,7 +11,7 @@ for cards; its session log stays open (a pair records why they paused). Requeste
 declined, withdrawn and completed boards are read-only archives.
 
 Practice-linked goals: a card may carry a `requirement` from `REQUIREMENTS`. The
-discussion services call `check_requirements(session, event)` after recording an event;
+wiring (services/wiring.py) shows every recorded event to `check_requirements(session, event)`;
 `scan_requirements` checks a board against what already happened (since the mentorship
 started) when a card is added or the pair resumes. A met goal gets its evidence, moves
 to done, records "board.goal_met" and tells the mentor. A new artifact kind (say

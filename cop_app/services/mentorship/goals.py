@@ -4,6 +4,7 @@ event meets it (`check_requirements`) or a scan of what already happened does.""
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import exists
 from sqlmodel import Session, col, select
@@ -78,38 +79,46 @@ def _taken_ids(session: Session, card: BoardCard, kind: str) -> list[int]:
     return [tid for k, tid in taken_evidence(session, card) if k == kind]
 
 
+def _first(
+    session: Session,
+    card: BoardCard,
+    stmt: Any,
+    event: ActivityEvent | None,
+    narrow: tuple[str, Callable[[int], Any]],
+    artifact: tuple[str, Any],
+) -> Any:
+    """Run a rule's one query: for an event, only about the artifact it names (`narrow`: the
+    event target type and the clause for its id); for a scan, the first artifact not yet
+    counted by another met card. So the per-event and the scan paths cannot drift."""
+    if event is not None:
+        target_type, clause = narrow
+        if event.target_type != target_type or event.target_id is None:
+            return None
+        stmt = stmt.where(clause(event.target_id))
+    kind, column = artifact
+    return session.exec(stmt.where(col(column).not_in(_taken_ids(session, card, kind)))).first()
+
+
 def _asked(session: Session, card: BoardCard, event: ActivityEvent | None) -> Evidence | None:
     """The mentee asked a question in the mentorship's community after it started."""
     ctx = _context(session, card)
     if ctx is None:
         return None
     m, community = ctx
-    if event is None:
-        thread = session.exec(
-            select(Thread)
-            .where(
-                Thread.community_id == m.community_id,
-                Thread.author_id == m.mentee_id,
-                Thread.kind == "question",
-                col(Thread.hidden).is_(False),
-                Thread.created_at >= m.started_at,
-                col(Thread.id).not_in(_taken_ids(session, card, "thread")),
-            )
-            .order_by(col(Thread.created_at), col(Thread.id))
-        ).first()
-    else:
-        if event.target_type != "thread" or event.target_id is None:
-            return None
-        thread = session.get(Thread, event.target_id)
-        if (
-            thread is None
-            or thread.community_id != m.community_id
-            or thread.author_id != m.mentee_id
-            or thread.kind != "question"
-            or thread.hidden
-            or thread.created_at < m.started_at
-        ):
-            return None
+    stmt = (
+        select(Thread)
+        .where(
+            Thread.community_id == m.community_id,
+            Thread.author_id == m.mentee_id,
+            Thread.kind == "question",
+            col(Thread.hidden).is_(False),
+            Thread.created_at >= m.started_at,
+        )
+        .order_by(col(Thread.created_at), col(Thread.id))
+    )
+    thread = _first(
+        session, card, stmt, event, ("thread", lambda i: Thread.id == i), ("thread", Thread.id)
+    )
     if thread is None:
         return None
     return Evidence(
@@ -121,21 +130,6 @@ def _asked(session: Session, card: BoardCard, event: ActivityEvent | None) -> Ev
     )
 
 
-def _answer_ok(thread: Thread, post: Post, m: Mentorship) -> bool:
-    return (
-        thread.community_id == m.community_id
-        and thread.kind == "question"
-        and not thread.hidden
-        and thread.accepted_post_id == post.id
-        and thread.author_id != m.mentee_id
-        and post.author_id == m.mentee_id
-        and post.number > 1
-        and not post.hidden
-        and post.deleted_at is None
-        and post.created_at >= m.started_at
-    )
-
-
 def _answered(session: Session, card: BoardCard, event: ActivityEvent | None) -> Evidence | None:
     """A reply the mentee wrote in the community (after the mentorship started) became the
     accepted answer to someone else's question."""
@@ -143,36 +137,28 @@ def _answered(session: Session, card: BoardCard, event: ActivityEvent | None) ->
     if ctx is None:
         return None
     m, community = ctx
-    if event is None:
-        row = session.exec(
-            select(Post, Thread)
-            .join(Thread, Thread.accepted_post_id == Post.id)
-            .where(
-                Thread.community_id == m.community_id,
-                Thread.kind == "question",
-                col(Thread.hidden).is_(False),
-                Thread.author_id != m.mentee_id,
-                Post.author_id == m.mentee_id,
-                Post.number > 1,
-                col(Post.hidden).is_(False),
-                col(Post.deleted_at).is_(None),
-                Post.created_at >= m.started_at,
-                col(Post.id).not_in(_taken_ids(session, card, "post")),
-            )
-            .order_by(col(Post.created_at), col(Post.id))
-        ).first()
-        if row is None:
-            return None
-        post, thread = row
-    else:
-        if event.target_type != "thread" or event.target_id is None:
-            return None
-        thread = session.get(Thread, event.target_id)
-        if thread is None or thread.accepted_post_id is None:
-            return None
-        post = session.get(Post, thread.accepted_post_id)
-        if post is None or not _answer_ok(thread, post, m):
-            return None
+    stmt = (
+        select(Post, Thread)
+        .join(Thread, Thread.accepted_post_id == Post.id)
+        .where(
+            Thread.community_id == m.community_id,
+            Thread.kind == "question",
+            col(Thread.hidden).is_(False),
+            Thread.author_id != m.mentee_id,
+            Post.author_id == m.mentee_id,
+            Post.number > 1,
+            col(Post.hidden).is_(False),
+            col(Post.deleted_at).is_(None),
+            Post.created_at >= m.started_at,
+        )
+        .order_by(col(Post.created_at), col(Post.id))
+    )
+    row = _first(
+        session, card, stmt, event, ("thread", lambda i: Thread.id == i), ("post", Post.id)
+    )
+    if row is None:
+        return None
+    post, thread = row
     return Evidence(
         "post",
         post.id,
@@ -182,14 +168,16 @@ def _answered(session: Session, card: BoardCard, event: ActivityEvent | None) ->
     )
 
 
-def _others_replied(thread_id: int, mentee_id: int):
-    return exists().where(
+def _others_replied(thread_id: Any, mentee_id: int, post_id: int | None = None) -> Any:
+    """Someone other than the mentee replied in the thread (with `post_id`: that reply)."""
+    clause = exists().where(
         Post.thread_id == thread_id,
         Post.number > 1,
         Post.author_id != mentee_id,
         col(Post.hidden).is_(False),
         col(Post.deleted_at).is_(None),
     )
+    return clause if post_id is None else clause.where(Post.id == post_id)
 
 
 def _discussed(session: Session, card: BoardCard, event: ActivityEvent | None) -> Evidence | None:
@@ -199,44 +187,22 @@ def _discussed(session: Session, card: BoardCard, event: ActivityEvent | None) -
     if ctx is None:
         return None
     m, community = ctx
-    if event is None:
-        thread = session.exec(
-            select(Thread)
-            .where(
-                Thread.community_id == m.community_id,
-                Thread.author_id == m.mentee_id,
-                Thread.kind == "discussion",
-                col(Thread.hidden).is_(False),
-                Thread.created_at >= m.started_at,
-                col(Thread.id).not_in(_taken_ids(session, card, "thread")),
-                _others_replied(Thread.id, m.mentee_id),
-            )
-            .order_by(col(Thread.created_at), col(Thread.id))
-        ).first()
-        if thread is None:
-            return None
-    else:
-        if event.target_type != "post" or event.target_id is None:
-            return None
-        post = session.get(Post, event.target_id)
-        if (
-            post is None
-            or post.number < 2
-            or post.author_id == m.mentee_id
-            or post.hidden
-            or post.deleted_at is not None
-        ):
-            return None
-        thread = session.get(Thread, post.thread_id)
-        if (
-            thread is None
-            or thread.community_id != m.community_id
-            or thread.author_id != m.mentee_id
-            or thread.kind != "discussion"
-            or thread.hidden
-            or thread.created_at < m.started_at
-        ):
-            return None
+    stmt = (
+        select(Thread)
+        .where(
+            Thread.community_id == m.community_id,
+            Thread.author_id == m.mentee_id,
+            Thread.kind == "discussion",
+            col(Thread.hidden).is_(False),
+            Thread.created_at >= m.started_at,
+            _others_replied(Thread.id, m.mentee_id),
+        )
+        .order_by(col(Thread.created_at), col(Thread.id))
+    )
+    by_reply = ("post", lambda i: _others_replied(Thread.id, m.mentee_id, i))
+    thread = _first(session, card, stmt, event, by_reply, ("thread", Thread.id))
+    if thread is None:
+        return None
     return Evidence(
         "thread",
         thread.id,
@@ -338,8 +304,8 @@ def _open_goal_cards():
 
 
 def check_requirements(session: Session, event: ActivityEvent) -> list[BoardCard]:
-    """Hook for the services that record activity: call it right after `activity.record`,
-    before the commit. Open goal cards of active mentorships in the event's community whose
+    """The listener of recorded activity (wired in services/wiring.py), inside the recording
+    transaction. Open goal cards of active mentorships in the event's community whose
     requirement listens to this kind are checked; the met ones get their evidence and move
     to done. Writes into the caller's transaction and never commits. Events no requirement
     listens to cost no query."""
