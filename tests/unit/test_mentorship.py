@@ -31,7 +31,7 @@ from cop_app.models import (
 )
 from cop_app.models.base import utcnow
 from cop_app.services import discussions, events, mentorship, settings, wiring
-from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound
+from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.mentorship import (
     STATES,
     TRANSITIONS,
@@ -1123,6 +1123,25 @@ def test_session_notes_are_shared_by_the_pair(w: World, changes) -> None:
     mentorship.add_session_note(w.session, w.lucas, m.id, None, "Pausing during the move.")
     done = pair(w, w.marta, w.grace, state="completed")
     refused(w, Forbidden, add, w.marta, done.id, None, "Too late.")
+
+
+def test_session_notes_are_rate_limited_per_pair(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "SESSION_NOTES_PER_WINDOW", 2)
+    m, other = pair(w), pair(w, w.marta, w.grace)
+    add = mentorship.add_session_note
+    add(w.session, w.ravi, m.id, None, "First session.")
+    add(w.session, w.lucas, m.id, None, "Second, from the mentee.")
+    err = refused(w, RateLimited, add, w.ravi, m.id, None, "A third within the hour.")
+    assert err.message == (
+        "You have logged 2 sessions in the last hour. Log the next one in 60 minutes."
+    )
+    assert (err.field, 3500 < err.retry_after <= 3600) == ("notes", True)
+    add(w.session, w.marta, other.id, None, "Another pair has its own limit.")
+    for note in w.session.exec(select(SessionNote).where(SessionNote.mentorship_id == m.id)):
+        note.created_at -= settings.SESSION_NOTES_WINDOW
+        w.session.add(note)
+    w.session.commit()
+    add(w.session, w.ravi, m.id, None, "An hour later, logging works again.")
 
 
 # --- dashboard and lists ----------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The session log: notes the pair keeps about their meetings."""
 
+import math
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
@@ -10,10 +11,32 @@ from cop_app.models import (
 )
 from cop_app.models.base import utcnow
 from cop_app.services import settings, validation
-from cop_app.services.errors import Forbidden, Invalid
+from cop_app.services.errors import Forbidden, Invalid, RateLimited
 from cop_app.services.mentorship.access import access_mentorship, read_only_reason
 from cop_app.services.mentorship.core import HOLDING_STATES, _announce_board, _bump, _day, _record
 from cop_app.services.mentorship.views import SessionNoteView
+
+
+def _check_note_rate(session: Session, mentorship_id: int) -> None:
+    """At most SESSION_NOTES_PER_WINDOW notes per pair in SESSION_NOTES_WINDOW."""
+    now = utcnow()
+    since = now - settings.SESSION_NOTES_WINDOW
+    recent = session.exec(
+        select(SessionNote.created_at)
+        .where(SessionNote.mentorship_id == mentorship_id, SessionNote.created_at >= since)
+        .order_by(col(SessionNote.created_at).desc())
+        .limit(settings.SESSION_NOTES_PER_WINDOW)
+    ).all()
+    if len(recent) < settings.SESSION_NOTES_PER_WINDOW:
+        return
+    wait = (recent[-1] + settings.SESSION_NOTES_WINDOW - now).total_seconds()
+    minutes = max(1, math.ceil(wait / 60))
+    raise RateLimited(
+        f"You have logged {len(recent)} sessions in the last hour. "
+        f"Log the next one in {minutes} minute{'s' if minutes != 1 else ''}.",
+        retry_after=max(1, math.ceil(wait)),
+        field="notes",
+    )
 
 
 def add_session_note(
@@ -32,6 +55,7 @@ def add_session_note(
         raise Forbidden("Only the mentor and the mentee keep this session log.")
     if m.state not in HOLDING_STATES:
         raise Forbidden(read_only_reason(m.state))
+    _check_note_rate(session, m.id)
     today = utcnow().date()
     day = _day(on_date, "date", "Date") or today
     if day > today + timedelta(days=1):
