@@ -99,23 +99,28 @@ def _first(
     return session.exec(stmt.where(col(column).not_in(_taken_ids(session, card, kind)))).first()
 
 
+def _mentee_threads(m: Mentorship, kind: str) -> Any:
+    """The mentee's visible threads of `kind` in the community since the mentorship began."""
+    return (
+        select(Thread)
+        .where(
+            Thread.community_id == m.community_id,
+            Thread.author_id == m.mentee_id,
+            Thread.kind == kind,
+            col(Thread.hidden).is_(False),
+            Thread.created_at >= m.started_at,
+        )
+        .order_by(col(Thread.created_at), col(Thread.id))
+    )
+
+
 def _asked(session: Session, card: BoardCard, event: ActivityEvent | None) -> Evidence | None:
     """The mentee asked a question in the mentorship's community after it started."""
     ctx = _context(session, card)
     if ctx is None:
         return None
     m, community = ctx
-    stmt = (
-        select(Thread)
-        .where(
-            Thread.community_id == m.community_id,
-            Thread.author_id == m.mentee_id,
-            Thread.kind == "question",
-            col(Thread.hidden).is_(False),
-            Thread.created_at >= m.started_at,
-        )
-        .order_by(col(Thread.created_at), col(Thread.id))
-    )
+    stmt = _mentee_threads(m, "question")
     thread = _first(
         session, card, stmt, event, ("thread", lambda i: Thread.id == i), ("thread", Thread.id)
     )
@@ -187,18 +192,7 @@ def _discussed(session: Session, card: BoardCard, event: ActivityEvent | None) -
     if ctx is None:
         return None
     m, community = ctx
-    stmt = (
-        select(Thread)
-        .where(
-            Thread.community_id == m.community_id,
-            Thread.author_id == m.mentee_id,
-            Thread.kind == "discussion",
-            col(Thread.hidden).is_(False),
-            Thread.created_at >= m.started_at,
-            _others_replied(Thread.id, m.mentee_id),
-        )
-        .order_by(col(Thread.created_at), col(Thread.id))
-    )
+    stmt = _mentee_threads(m, "discussion").where(_others_replied(Thread.id, m.mentee_id))
     by_reply = ("post", lambda i: _others_replied(Thread.id, m.mentee_id, i))
     thread = _first(session, card, stmt, event, by_reply, ("thread", Thread.id))
     if thread is None:
