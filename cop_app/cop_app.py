@@ -15,6 +15,7 @@ from cop_app.pages import (
     public,
     recovery,
 )
+from cop_app.services import wiring
 
 app = rx.App(
     stylesheets=["/content.css"],
@@ -26,4 +27,5 @@ app = rx.App(
 for module in (public, communities, discussions, mentorship, people, admin, moderation, recovery):
     module.register(app)
 reflex_patches.apply()
+wiring.wire()
 live.start()

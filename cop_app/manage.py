@@ -7,7 +7,7 @@ import sys
 from sqlmodel import Session, create_engine
 
 import cop_app.db  # noqa: F401 - SQLite pragmas
-from cop_app.services import accounts
+from cop_app.services import accounts, wiring
 from cop_app.services.errors import DomainError
 
 
@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--name", default="Site admin")
     admin.add_argument("--password", help="omit to be prompted")
     args = parser.parse_args(argv)
+    wiring.wire()
     engine = create_engine(_engine_url())
     with Session(engine) as session:
         if args.command == "seed":

@@ -1,5 +1,10 @@
 """One fix to Reflex 0.10.1's shared states, applied when the app starts.
 
+Upstream issues worked around: reflex-dev/reflex#6746 (a linked room is fanned out after
+every event of a linked tab) and the disk state manager's purge of expired states on every
+pass of its write queue. The patches replace private Reflex functions, so `apply()` refuses
+to start on any Reflex version but the one they were written for.
+
 Reflex fans a linked room out to every other linked tab after ANY event of a tab linked
 to it, even one that changed nothing in the room (its `_previous_dirty_vars` is a set, so
 `is not None` is always true). With a room of N viewers every no-op event then costs N
@@ -23,9 +28,9 @@ the log one rate-limited line, and the tab keeps working.
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from importlib import metadata
 
 import reflex as rx
-from reflex.istate import shared
 from reflex.istate.manager.disk import StateManagerDisk
 from reflex.istate.shared import SharedState, SharedStateBaseInternal, _do_update_other_tokens
 from reflex_base.event import Event
@@ -42,6 +47,7 @@ _original_link_to = SharedState._link_to
 _original_purge = StateManagerDisk._purge_expired_states
 _original_enqueue = EventProcessor.enqueue
 PURGE_EVERY_SECONDS = 60.0
+WRITTEN_FOR_REFLEX = "0.10.1"
 
 
 async def _link_to(self: SharedState, token: str) -> SharedState:
@@ -142,8 +148,15 @@ async def _enqueue(
 
 
 def apply() -> None:
-    """Install the fix (idempotent); checked against the Reflex version it was written for."""
-    assert SharedState is shared.SharedState
+    """Install the fix (idempotent); refuses any Reflex but the version it was written for."""
+    installed = metadata.version("reflex")
+    if installed != WRITTEN_FOR_REFLEX:
+        msg = (
+            f"cop_app.reflex_patches replaces private functions of Reflex {WRITTEN_FOR_REFLEX}, "
+            f"but Reflex {installed} is installed: pin reflex=={WRITTEN_FOR_REFLEX} or re-check "
+            "each patch against the new version (and whether upstream fixed it) first."
+        )
+        raise RuntimeError(msg)
     if SharedStateBaseInternal._modify_linked_states is _modify_linked_states:
         return
     SharedStateBaseInternal._modify_linked_states = _modify_linked_states  # type: ignore[method-assign]

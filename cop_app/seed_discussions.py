@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from cop_app import routes
 from cop_app.models import (
     ActivityEvent,
     Community,
@@ -776,7 +777,7 @@ def _seed_thread(
         session.add(post)
         session.flush()
         posts.append(post)
-        link = f"/c/{community.slug}/t/{thread.id}#post-{number}"
+        link = routes.thread_url(community.slug, thread.id, number)
         mentioned_ids = [u.id for u in users.values() if u.handle in mentioned]
         for uid in mentioned_ids:
             if uid != writer.id:
@@ -875,7 +876,7 @@ def _seed_thread(
                     thread_id=thread.id,
                     post_id=answer.id,
                     text=_summary(f"Your answer in “{spec.title}” was accepted"),
-                    link=f"/c/{community.slug}/t/{thread.id}#post-{answer.number}",
+                    link=routes.thread_url(community.slug, thread.id, answer.number),
                     created_at=accepted_at,
                 )
             )

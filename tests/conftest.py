@@ -36,7 +36,7 @@ from sqlmodel import Session, SQLModel, create_engine, select  # noqa: E402
 import cop_app.db  # noqa: E402 - registers the SQLite pragmas listener on every Engine
 import cop_app.models  # noqa: E402, F401 - registers every table on SQLModel.metadata
 from cop_app.models import Community, Membership, User  # noqa: E402
-from cop_app.services import events, passwords  # noqa: E402
+from cop_app.services import events, passwords, wiring  # noqa: E402
 
 KNOWN_BACKENDS = ("sqlite", "postgresql")
 BACKENDS = tuple(
@@ -257,6 +257,12 @@ def changes() -> Iterator[list[events.Change]]:
     events.subscribe(listener)
     yield collected
     events.unsubscribe(listener)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def wired() -> None:
+    """The services listen to each other as in the app (cop_app.cop_app calls the same)."""
+    wiring.wire()
 
 
 @pytest.fixture(name="make_user")

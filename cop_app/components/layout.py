@@ -5,6 +5,7 @@ from typing import Any
 
 import reflex as rx
 
+from cop_app import routes
 from cop_app.components import styles
 from cop_app.components.threads import bell
 from cop_app.components.ui import link_button, loading_block
@@ -31,7 +32,7 @@ def _nav_link(label: str, href: str, icon: str) -> rx.Component:
 def _community_link(card: Any) -> rx.Component:
     return rx.link(
         rx.text(card.name, size="2", trim="both"),
-        href="/c/" + card.slug,
+        href=routes.community_url(card.slug),
         underline="none",
         color=rx.color("gray", 11),
         padding="0.3em 0.75em 0.3em 2.6em",
@@ -43,13 +44,13 @@ def _community_link(card: Any) -> rx.Component:
 def nav_items() -> rx.Component:
     """Navigation that fits the role: admins see the admin tools."""
     return rx.vstack(
-        _nav_link("Home", "/", "house"),
-        _nav_link("Communities", "/communities", "users"),
+        _nav_link("Home", routes.home_url(), "house"),
+        _nav_link("Communities", routes.communities_url(), "users"),
         rx.cond(
             NavState.mine.length() > 0,
             rx.vstack(rx.foreach(NavState.mine, _community_link), spacing="0", width="100%"),
         ),
-        _nav_link("Mentorship", "/mentorship", "sprout"),
+        _nav_link("Mentorship", routes.mentorship_url(), "sprout"),
         rx.cond(
             NavState.moderates,
             rx.vstack(
@@ -60,13 +61,13 @@ def nav_items() -> rx.Component:
                     color_scheme="gray",
                     padding="1em 0.75em 0.25em",
                 ),
-                _nav_link("Activity", "/admin/activity", "activity"),
-                _nav_link("Moderation", "/admin/moderation", "shield"),
+                _nav_link("Activity", routes.admin_url("activity"), "activity"),
+                _nav_link("Moderation", routes.admin_url("moderation"), "shield"),
                 rx.cond(
                     AuthState.is_admin,
                     rx.fragment(
-                        _nav_link("Users", "/admin/users", "users-round"),
-                        _nav_link("Audit log", "/admin/audit", "scroll-text"),
+                        _nav_link("Users", routes.admin_url("users"), "users-round"),
+                        _nav_link("Audit log", routes.admin_url("audit"), "scroll-text"),
                     ),
                 ),
                 spacing="1",
@@ -93,9 +94,9 @@ def _user_menu() -> rx.Component:
         ),
         rx.menu.content(
             rx.menu.item(
-                "Your profile", on_click=rx.redirect("/u/" + AuthState.user_id.to_string())
+                "Your profile", on_click=rx.redirect(routes.profile_url(AuthState.user_id))
             ),
-            rx.menu.item("Settings", on_click=rx.redirect("/settings")),
+            rx.menu.item("Settings", on_click=rx.redirect(routes.settings_url())),
             rx.menu.separator(),
             rx.menu.item("Sign out", on_click=AuthState.sign_out, color="red"),
         ),
@@ -149,7 +150,7 @@ def top_bar() -> rx.Component:
                 spacing="2",
                 align="center",
             ),
-            href="/",
+            href=routes.home_url(),
             underline="none",
             color=rx.color("gray", 12),
         ),
@@ -159,8 +160,8 @@ def top_bar() -> rx.Component:
             AuthState.signed_in,
             rx.hstack(bell(), _user_menu(), spacing="3", align="center"),
             rx.hstack(
-                link_button("Sign in", variant="soft", href="/signin"),
-                link_button("Sign up", href="/signup"),
+                link_button("Sign in", variant="soft", href=routes.signin_url()),
+                link_button("Sign up", href=routes.signup_url()),
                 spacing="2",
             ),
         ),
@@ -220,7 +221,7 @@ def member_page(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
                     "Your session has ended: you signed out elsewhere, it expired, or the "
                     "account was suspended. What you typed here is kept."
                 ),
-                rx.link("Sign in again", href="/signin?next=" + rx.State.router.page.raw_path),
+                rx.link("Sign in again", href=routes.signin_url(rx.State.router.page.raw_path)),
                 wrap="wrap",
                 spacing="2",
             ),

@@ -4,6 +4,7 @@ from typing import Any
 
 import reflex as rx
 
+from cop_app import routes
 from cop_app.components import styles
 from cop_app.components.ui import count_of, field_error, tag_list
 from cop_app.live import ThreadListRoom, UserRoom
@@ -49,7 +50,7 @@ def thread_row(row: Any, unread: Any) -> rx.Component:
                 rx.hstack(
                     rx.link(
                         rx.text(row.title, weight="medium", size="3"),
-                        href="/c/" + row.community_slug + "/t/" + row.id.to_string(),
+                        href=routes.thread_url(row.community_slug, row.id),
                     ),
                     rx.cond(
                         unread > 0,
@@ -123,7 +124,7 @@ def community_threads(slug: Any, can_post: Any) -> rx.Component:
                     rx.link(
                         rx.icon("plus", size=16),
                         "New thread",
-                        href="/c/" + slug + "/new",
+                        href=routes.new_thread_url(slug),
                         underline="none",
                     ),
                     as_child=True,
@@ -273,7 +274,7 @@ def post_card(post: Any) -> rx.Component:
                 rx.hstack(
                     rx.link(
                         post.author_name,
-                        href="/u/" + post.author_id.to_string(),
+                        href=routes.profile_url(post.author_id),
                         weight="medium",
                         size="2",
                     ),

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from cop_app import routes
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
 from cop_app.components.moderation import suspend_dialog
 from cop_app.components.threads import when
@@ -58,7 +59,7 @@ def _reset_button(row: rx.Var) -> rx.Component:
 
 def _row(row: rx.Var) -> rx.Component:
     return rx.table.row(
-        rx.table.cell(rx.link(row.display_name, href="/u/" + row.id.to_string())),
+        rx.table.cell(rx.link(row.display_name, href=routes.profile_url(row.id))),
         rx.table.cell(row.email, display=["none", "none", "table-cell"]),
         rx.table.cell(row.organisation, display=["none", "table-cell"]),
         rx.table.cell(row.communities.to_string(), display=["none", "table-cell"]),
@@ -171,5 +172,8 @@ def users() -> rx.Component:
 def register(app: rx.App) -> None:
     """Add this module's routes."""
     app.add_page(
-        users, route="/admin/users", title="Users", on_load=[*MEMBER_ON_LOAD, AdminUsersState.load]
+        users,
+        route=routes.ADMIN_USERS,
+        title="Users",
+        on_load=[*MEMBER_ON_LOAD, AdminUsersState.load],
     )

@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from cop_app import routes
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
 from cop_app.components.threads import community_threads, when
 from cop_app.components.ui import (
@@ -28,7 +29,9 @@ def _card(card: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.link(rx.heading(card.name, size="4", as_="h2"), href="/c/" + card.slug),
+                rx.link(
+                    rx.heading(card.name, size="4", as_="h2"), href=routes.community_url(card.slug)
+                ),
                 rx.spacer(),
                 _kind_badge(card.kind, card.kind_label),
                 width="100%",
@@ -71,7 +74,7 @@ def directory() -> rx.Component:
             "Find the people who practise what you do.",
             rx.cond(
                 AuthState.can_create_community,
-                link_button(rx.icon("plus"), "New community", href="/communities/new"),
+                link_button(rx.icon("plus"), "New community", href=routes.new_community_url()),
             ),
         ),
         rx.flex(
@@ -133,7 +136,7 @@ def _member_row(member: rx.Var) -> rx.Component:
     return rx.hstack(
         rx.avatar(fallback=member.display_name[0], size="2", radius="full"),
         rx.vstack(
-            rx.link(member.display_name, href="/u/" + member.user_id.to_string(), weight="medium"),
+            rx.link(member.display_name, href=routes.profile_url(member.user_id), weight="medium"),
             rx.text(member.organisation, size="1", color_scheme="gray"),
             spacing="0",
         ),
@@ -246,7 +249,7 @@ def _community_body() -> rx.Component:
                         rx.icon("settings"),
                         "Settings",
                         variant="outline",
-                        href="/c/" + card.slug + "/settings",
+                        href=routes.community_settings_url(card.slug),
                     ),
                 ),
                 spacing="2",
@@ -339,7 +342,7 @@ def community() -> rx.Component:
                 "map-pin-off",
                 "Community not found",
                 CommunityState.missing,
-                link_button("Browse communities", href="/communities"),
+                link_button("Browse communities", href=routes.communities_url()),
             ),
             loading_block(),
         ),
@@ -463,25 +466,25 @@ def register(app: rx.App) -> None:
     """Add this module's routes."""
     app.add_page(
         directory,
-        route="/communities",
+        route=routes.COMMUNITIES,
         title="Communities",
         on_load=[*MEMBER_ON_LOAD, DirectoryState.load],
     )
     app.add_page(
         new_community,
-        route="/communities/new",
+        route=routes.NEW_COMMUNITY,
         title="New community",
         on_load=[*MEMBER_ON_LOAD, CommunityFormState.start_new],
     )
     app.add_page(
         community,
-        route="/c/[slug]",
+        route=routes.COMMUNITY,
         title="Community",
         on_load=[*MEMBER_ON_LOAD, CommunityState.load_page, ThreadListState.load],
     )
     app.add_page(
         community_settings,
-        route="/c/[slug]/settings",
+        route=routes.COMMUNITY_SETTINGS,
         title="Community settings",
         on_load=[*MEMBER_ON_LOAD, CommunityFormState.start_edit],
     )

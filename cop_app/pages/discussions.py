@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from cop_app import routes
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
 from cop_app.components.moderation import flag_dialog
 from cop_app.components.threads import post_card, thread_badges
@@ -121,7 +122,7 @@ def _composer() -> rx.Component:
 def _header() -> rx.Component:
     t = ThreadState.thread
     return rx.vstack(
-        rx.link("← " + t.community_name, href="/c/" + t.community_slug, size="2"),
+        rx.link("← " + t.community_name, href=routes.community_url(t.community_slug), size="2"),
         rx.heading(ThreadRoom.title, size="7", as_="h1"),
         rx.hstack(
             thread_badges(
@@ -253,7 +254,7 @@ def thread_page() -> rx.Component:
                 "message-square-off",
                 "Thread not available",
                 ThreadState.missing,
-                link_button("Browse communities", href="/communities"),
+                link_button("Browse communities", href=routes.communities_url()),
             ),
             loading_block(),
         ),
@@ -351,13 +352,13 @@ def register(app: rx.App) -> None:
     """Add this module's routes."""
     app.add_page(
         thread_page,
-        route="/c/[slug]/t/[id]",
+        route=routes.THREAD,
         title="Thread",
         on_load=[*MEMBER_ON_LOAD, ThreadState.load_page],
     )
     app.add_page(
         new_thread,
-        route="/c/[slug]/new",
+        route=routes.NEW_THREAD,
         title="New thread",
         on_load=[*MEMBER_ON_LOAD, NewThreadState.start],
     )

@@ -5,6 +5,7 @@ from typing import Any
 import reflex as rx
 from reflex_base.event import no_args_event_spec
 
+from cop_app import routes
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
 from cop_app.components.threads import when
 from cop_app.components.ui import (
@@ -161,7 +162,7 @@ def _mentee_row(row: rx.Var) -> rx.Component:
                 rx.button(
                     rx.link(
                         "Open board",
-                        href="/mentorship/boards/" + row.id.to_string(),
+                        href=routes.board_url(row.id),
                         underline="none",
                     ),
                     as_child=True,
@@ -198,7 +199,7 @@ def _my_row(row: rx.Var) -> rx.Component:
                     rx.button(
                         rx.link(
                             "Open board",
-                            href="/mentorship/boards/" + row.id.to_string(),
+                            href=routes.board_url(row.id),
                             underline="none",
                         ),
                         as_child=True,
@@ -660,7 +661,7 @@ def _board_switcher() -> rx.Component:
                         color_scheme=rx.cond(r.needs_checkin, "red", "teal"),
                         size="2",
                     ),
-                    href="/mentorship/boards/" + r.id.to_string(),
+                    href=routes.board_url(r.id),
                     underline="none",
                 ),
             ),
@@ -675,7 +676,7 @@ def _board_switcher() -> rx.Component:
 def _board_body() -> rx.Component:
     stage = BoardState.stage
     return rx.vstack(
-        rx.link("← Mentorship", href="/mentorship", size="2"),
+        rx.link("← Mentorship", href=routes.mentorship_url(), size="2"),
         _board_switcher(),
         rx.flex(
             rx.vstack(
@@ -822,13 +823,13 @@ def register(app: rx.App) -> None:
     """Add this module's routes."""
     app.add_page(
         mentorship_page,
-        route="/mentorship",
+        route=routes.MENTORSHIP,
         title="Mentorship",
         on_load=[*MEMBER_ON_LOAD, MentorshipState.load],
     )
     app.add_page(
         board_page,
-        route="/mentorship/boards/[id]",
+        route=routes.BOARD,
         title="Mentee board",
         on_load=[*MEMBER_ON_LOAD, BoardState.load],
     )

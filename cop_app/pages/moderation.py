@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from cop_app import routes
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
 from cop_app.components.moderation import suspend_dialog
 from cop_app.components.threads import when
@@ -331,16 +332,19 @@ def register(app: rx.App) -> None:
     """Add this module's routes."""
     app.add_page(
         activity_feed,
-        route="/admin/activity",
+        route=routes.ADMIN_ACTIVITY,
         title="Activity",
         on_load=[*MEMBER_ON_LOAD, FeedState.load],
     )
     app.add_page(
         moderation_queue,
-        route="/admin/moderation",
+        route=routes.ADMIN_MODERATION,
         title="Moderation",
         on_load=[*MEMBER_ON_LOAD, ModerationState.load],
     )
     app.add_page(
-        audit, route="/admin/audit", title="Audit log", on_load=[*MEMBER_ON_LOAD, AuditState.load]
+        audit,
+        route=routes.ADMIN_AUDIT,
+        title="Audit log",
+        on_load=[*MEMBER_ON_LOAD, AuditState.load],
     )

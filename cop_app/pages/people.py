@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from cop_app import routes
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
 from cop_app.components.ui import (
     empty_state,
@@ -16,7 +17,7 @@ from cop_app.states.people import ProfileState, SettingsState
 
 def _community_line(item: rx.Var) -> rx.Component:
     return rx.hstack(
-        rx.link(item["name"], href="/c/" + item["slug"]),
+        rx.link(item["name"], href=routes.community_url(item["slug"])),
         rx.cond(item["role"] == "steward", rx.badge("Steward", color_scheme="teal")),
         spacing="2",
     )
@@ -26,7 +27,11 @@ def _stage_line(stage: rx.Var) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(
-                rx.link(stage.community_name, href="/c/" + stage.community_slug, weight="medium"),
+                rx.link(
+                    stage.community_name,
+                    href=routes.community_url(stage.community_slug),
+                    weight="medium",
+                ),
                 rx.badge(stage.label, color_scheme="teal"),
                 align="center",
                 wrap="wrap",
@@ -190,8 +195,11 @@ def settings() -> rx.Component:
 def register(app: rx.App) -> None:
     """Add this module's routes."""
     app.add_page(
-        profile, route="/u/[id]", title="Profile", on_load=[*MEMBER_ON_LOAD, ProfileState.load]
+        profile, route=routes.PROFILE, title="Profile", on_load=[*MEMBER_ON_LOAD, ProfileState.load]
     )
     app.add_page(
-        settings, route="/settings", title="Settings", on_load=[*MEMBER_ON_LOAD, SettingsState.load]
+        settings,
+        route=routes.SETTINGS,
+        title="Settings",
+        on_load=[*MEMBER_ON_LOAD, SettingsState.load],
     )

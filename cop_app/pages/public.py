@@ -2,6 +2,7 @@
 
 import reflex as rx
 
+from cop_app import routes
 from cop_app.components import styles
 from cop_app.components.layout import shell
 from cop_app.components.threads import thread_row
@@ -50,8 +51,8 @@ def landing() -> rx.Component:
             max_width="40em",
         ),
         rx.hstack(
-            link_button("Create your account", size="3", href="/signup"),
-            link_button("Sign in", size="3", variant="soft", href="/signin"),
+            link_button("Create your account", size="3", href=routes.signup_url()),
+            link_button("Sign in", size="3", variant="soft", href=routes.signin_url()),
             spacing="3",
             wrap="wrap",
         ),
@@ -93,7 +94,7 @@ def _community_tile(card: rx.Var) -> rx.Component:
             ),
             width="100%",
         ),
-        href="/c/" + card.slug,
+        href=routes.community_url(card.slug),
         underline="none",
         color="inherit",
     )
@@ -179,7 +180,7 @@ def home() -> rx.Component:
                                 m.state != "requested",
                                 link_button(
                                     "Open board",
-                                    href="/mentorship/boards/" + m.id.to_string(),
+                                    href=routes.board_url(m.id),
                                     size="1",
                                     variant="soft",
                                 ),
@@ -207,7 +208,7 @@ def home() -> rx.Component:
                 "users",
                 "You have not joined a community yet",
                 "Communities are where practitioners meet. Find one for your field and join it.",
-                link_button("Browse communities", href="/communities"),
+                link_button("Browse communities", href=routes.communities_url()),
             ),
         ),
         spacing="4",
@@ -224,7 +225,7 @@ def index() -> rx.Component:
     )
 
 
-def _auth_card(*children: rx.Component) -> rx.Component:
+def auth_card(*children: rx.Component) -> rx.Component:
     return rx.center(
         rx.card(rx.vstack(*children, spacing="4"), width="100%", max_width="26em", padding="1.5em"),
         padding_y="2em",
@@ -235,7 +236,7 @@ def signin() -> rx.Component:
     """Sign in; throttling messages appear under the password."""
     errors = AuthState.signin_errors
     return shell(
-        _auth_card(
+        auth_card(
             rx.heading("Sign in", size="6", as_="h1"),
             rx.form(
                 rx.vstack(
@@ -258,8 +259,8 @@ def signin() -> rx.Component:
                 ),
                 on_submit=AuthState.sign_in,
             ),
-            rx.link("Forgot your password?", href="/forgot", size="2"),
-            rx.text("New here? ", rx.link("Create an account", href="/signup"), size="2"),
+            rx.link("Forgot your password?", href=routes.forgot_url(), size="2"),
+            rx.text("New here? ", rx.link("Create an account", href=routes.signup_url()), size="2"),
         ),
         signed_in=False,
     )
@@ -269,7 +270,7 @@ def signup() -> rx.Component:
     """Sign up with email, display name and a password of 10 or more characters."""
     errors = AuthState.signup_errors
     return shell(
-        _auth_card(
+        auth_card(
             rx.heading("Create your account", size="6", as_="h1"),
             rx.form(
                 rx.vstack(
@@ -305,7 +306,7 @@ def signup() -> rx.Component:
                 ),
                 on_submit=AuthState.sign_up,
             ),
-            rx.text("Already a member? ", rx.link("Sign in", href="/signin"), size="2"),
+            rx.text("Already a member? ", rx.link("Sign in", href=routes.signin_url()), size="2"),
         ),
         signed_in=False,
     )
@@ -318,8 +319,8 @@ def not_found() -> rx.Component:
             "map-pin-off",
             "Page not found",
             "The page you asked for does not exist or has moved.",
-            link_button("Go home", href="/"),
-            link_button("Browse communities", variant="soft", href="/communities"),
+            link_button("Go home", href=routes.home_url()),
+            link_button("Browse communities", variant="soft", href=routes.communities_url()),
         ),
         signed_in=False,
     )
@@ -329,10 +330,16 @@ def register(app: rx.App) -> None:
     """Add this module's routes."""
     app.add_page(
         index,
-        route="/",
+        route=routes.HOME,
         title=styles.PRODUCT_NAME,
         on_load=[AuthState.check_session, NavState.load, BellState.link, HomeState.load],
     )
-    app.add_page(signin, route="/signin", title="Sign in", on_load=AuthState.redirect_if_signed_in)
-    app.add_page(signup, route="/signup", title="Sign up", on_load=AuthState.redirect_if_signed_in)
-    app.add_page(not_found, route="404", title="Page not found", on_load=AuthState.check_session)
+    app.add_page(
+        signin, route=routes.SIGNIN, title="Sign in", on_load=AuthState.redirect_if_signed_in
+    )
+    app.add_page(
+        signup, route=routes.SIGNUP, title="Sign up", on_load=AuthState.redirect_if_signed_in
+    )
+    app.add_page(
+        not_found, route=routes.NOT_FOUND, title="Page not found", on_load=AuthState.check_session
+    )

@@ -2,9 +2,10 @@
 
 import reflex as rx
 
+from cop_app import routes
 from cop_app.components.layout import shell
 from cop_app.components.ui import field, form_error
-from cop_app.pages.public import _auth_card
+from cop_app.pages.public import auth_card
 from cop_app.services import settings
 from cop_app.states.auth import AuthState
 from cop_app.states.recovery import RecoveryState
@@ -16,7 +17,7 @@ def forgot() -> rx.Component:
     """An address in, one neutral answer out: it never tells whether an account exists."""
     errors = RecoveryState.forgot_errors
     return shell(
-        _auth_card(
+        auth_card(
             rx.heading("Forgot your password?", size="6", as_="h1"),
             rx.cond(
                 RecoveryState.forgot_sent,
@@ -56,7 +57,7 @@ def forgot() -> rx.Component:
                     on_submit=RecoveryState.request_reset,
                 ),
             ),
-            rx.text("Remembered it? ", rx.link("Sign in", href="/signin"), size="2"),
+            rx.text("Remembered it? ", rx.link("Sign in", href=routes.signin_url()), size="2"),
         ),
         signed_in=False,
     )
@@ -66,7 +67,7 @@ def reset() -> rx.Component:
     """The new password, typed twice; a bad or expired link says so and offers a new one."""
     errors = RecoveryState.reset_errors
     return shell(
-        _auth_card(
+        auth_card(
             rx.heading("Choose a new password", size="6", as_="h1"),
             rx.form(
                 rx.vstack(
@@ -75,7 +76,9 @@ def reset() -> rx.Component:
                         errors.contains("token"),
                         rx.callout(
                             rx.text(
-                                errors["token"], " ", rx.link("Ask for a new link", href="/forgot")
+                                errors["token"],
+                                " ",
+                                rx.link("Ask for a new link", href=routes.forgot_url()),
                             ),
                             icon="triangle_alert",
                             color_scheme="red",
@@ -125,13 +128,13 @@ def register(app: rx.App) -> None:
     """Add this module's routes; the reset page sends no referrer (its URL holds the token)."""
     app.add_page(
         forgot,
-        route="/forgot",
+        route=routes.FORGOT,
         title="Forgot your password?",
         on_load=[AuthState.redirect_if_signed_in, RecoveryState.open_forgot],
     )
     app.add_page(
         reset,
-        route="/reset",
+        route=routes.RESET,
         title="Choose a new password",
         on_load=[AuthState.check_session, RecoveryState.open_reset],
         meta=[{"name": "referrer", "content": "no-referrer"}],

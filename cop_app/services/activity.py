@@ -1,4 +1,5 @@
-"""Recording what happens: one ActivityEvent per action, announced after commit."""
+"""Recording what happens: one ActivityEvent per action, shown to the listeners wired in
+services/wiring.py within the transaction, announced after commit."""
 
 from datetime import timedelta
 
@@ -7,7 +8,7 @@ from sqlmodel import Session, col, select
 from cop_app.models import ActivityEvent, AuditEntry, Membership
 from cop_app.models.base import utcnow
 from cop_app.services.errors import RateLimited
-from cop_app.services.events import Change, on_commit
+from cop_app.services.events import Change, on_commit, recorded
 
 
 def feed_room(scope_user_id: int = 0) -> str:
@@ -60,10 +61,7 @@ def record(
         summary=summary[:300],
     )
     session.add(event)
-    # Practice-linked mentee goals are met by real participation: let them look at it.
-    from cop_app.services import mentorship  # imported here: mentorship imports this module
-
-    mentorship.check_requirements(session, event)
+    recorded(session, event)
     rooms = [feed_room(0)]
     if community_id is not None:
         stewards = session.exec(

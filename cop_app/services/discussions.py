@@ -1,5 +1,5 @@
 """Discussions: threads and replies, questions with accepted answers, reactions, mentions,
-follows, read marks and the notifications they cause.
+follows, read marks and the notifications they cause (through services/notifications.py).
 
 Write path (Zulip's shape): `access_*` loads and proves, the verb validates and writes one
 transaction with an activity event, and the rooms that show the change hear of it on commit.
@@ -14,7 +14,6 @@ from sqlmodel import Session, col, select
 from cop_app.models import (
     Community,
     Membership,
-    Notification,
     Post,
     PostRevision,
     Reaction,
@@ -28,10 +27,17 @@ from cop_app.services import activity, markdown, settings, validation
 from cop_app.services.access import membership_of, require_user
 from cop_app.services.errors import Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.events import Change, on_commit
+from cop_app.services.notifications import NotificationView as NotificationView
+from cop_app.services.notifications import bell, mark_all_read, notify_post
+from cop_app.services.notifications import unread_and_latest as unread_and_latest
+from cop_app.services.notifications import user_room as user_room
 
 KINDS = ("discussion", "question")
 SORTS = ("latest", "newest", "top", "unanswered")
 REACTIONS = ("helpful", "insightful", "thanks")
+# The bell moved to services/notifications.py; these names stay importable from here.
+notifications = bell
+mark_notifications_read = mark_all_read
 
 
 def thread_room(thread_id: int) -> str:
@@ -42,11 +48,6 @@ def thread_room(thread_id: int) -> str:
 def list_room(community_id: int) -> str:
     """The live room of one community's thread list."""
     return f"threads-{community_id}"
-
-
-def user_room(user_id: int) -> str:
-    """The live room of one member's bell and home page (all their tabs)."""
-    return f"user-{user_id}"
 
 
 # ---------------------------------------------------------------- views
@@ -119,17 +120,6 @@ class ThreadView:
     can_moderate: bool = False
     can_accept: bool = False
     is_member: bool = False
-
-
-@dataclass
-class NotificationView:
-    """A line under the bell."""
-
-    id: int
-    text: str
-    link: str
-    created_at: datetime
-    unread: bool
 
 
 # ---------------------------------------------------------------- access
@@ -259,37 +249,6 @@ def _community_handles(session: Session, community_id: int, handles: list[str]) 
     return {u.handle: u for u in rows}
 
 
-def _notify(
-    session: Session,
-    recipients: list[int],
-    kind: str,
-    actor: User,
-    thread: Thread,
-    post: Post | None,
-    text: str,
-) -> None:
-    community = session.get(Community, thread.community_id)
-    slug = community.slug if community else ""
-    link = f"/c/{slug}/t/{thread.id}" + (f"#post-{post.number}" if post else "")
-    for uid in dict.fromkeys(recipients):
-        if uid == actor.id:
-            continue
-        session.add(
-            Notification(
-                user_id=uid,
-                kind=kind,
-                actor_id=actor.id,
-                thread_id=thread.id,
-                post_id=post.id if post else None,
-                text=text[:300],
-                link=link,
-            )
-        )
-        on_commit(
-            session, Change("notification", (user_room(uid),), {"kind": kind, "part": "bell"})
-        )
-
-
 def _follow(session: Session, thread_id: int, user_id: int) -> None:
     exists = session.exec(
         select(ThreadFollow.id).where(
@@ -391,7 +350,7 @@ def create_thread(
     session.flush()
     _follow(session, thread.id, user.id)
     _mark_read(session, thread.id, user.id, 1)
-    _notify(
+    notify_post(
         session,
         [u.id for u in mentioned.values()],
         "mention",
@@ -498,7 +457,7 @@ def post_reply(
         )
     followers = session.exec(followers_q).all()
     mentioned_ids = [u.id for u in mentioned.values()]
-    _notify(
+    notify_post(
         session,
         mentioned_ids,
         "mention",
@@ -507,7 +466,7 @@ def post_reply(
         post,
         f"{user.display_name} mentioned you in “{thread.title}”",
     )
-    _notify(
+    notify_post(
         session,
         [f for f in followers if f not in mentioned_ids],
         "reply",
@@ -730,7 +689,7 @@ def accept_answer(
             raise Invalid("A removed reply cannot be the accepted answer.")
         thread.accepted_post_id = answer.id
         if answer.author_id != user.id:
-            _notify(
+            notify_post(
                 session,
                 [answer.author_id],
                 "accepted",
@@ -1222,42 +1181,3 @@ def could_help(session: Session, actor: User | None) -> list[ThreadRow]:
         .limit(settings.HOME_LIST_SIZE)
     )
     return _rows(session, user, stmt)
-
-
-def notifications(session: Session, actor: User | None) -> tuple[int, list[NotificationView]]:
-    """The unread count and the latest notifications of the actor."""
-    user = require_user(actor)
-    return unread_and_latest(session, user.id)
-
-
-def unread_and_latest(session: Session, user_id: int) -> tuple[int, list[NotificationView]]:
-    """For the bell (also used by the user's live room, which checked access on link)."""
-    unread = session.exec(
-        select(func.count()).where(
-            Notification.user_id == user_id, col(Notification.read_at).is_(None)
-        )
-    ).one()
-    rows = session.exec(
-        select(Notification)
-        .where(Notification.user_id == user_id)
-        .order_by(col(Notification.id).desc())
-        .limit(settings.NOTIFICATIONS_PAGE_SIZE)
-    ).all()
-    return unread, [
-        NotificationView(
-            id=n.id, text=n.text, link=n.link, created_at=n.created_at, unread=n.read_at is None
-        )
-        for n in rows
-    ]
-
-
-def mark_notifications_read(session: Session, actor: User | None) -> None:
-    """Mark every notification of the actor as read."""
-    user = require_user(actor)
-    session.exec(
-        update(Notification)
-        .where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
-        .values(read_at=utcnow())
-    )
-    on_commit(session, Change("notification", (user_room(user.id),), {"part": "bell"}))
-    session.commit()

@@ -1,7 +1,10 @@
-"""An in-process hook: services announce committed changes; live.py subscribes.
+"""Two in-process hooks: services announce committed changes (live.py subscribes), and
+recorded activity is shown to in-transaction listeners (services/wiring.py registers them).
 
 Changes are queued on the SQLAlchemy session and emitted only after COMMIT, so a
-rolled-back write never reaches a browser (Zulip's send_event_on_commit).
+rolled-back write never reaches a browser (Zulip's send_event_on_commit). A recorded
+activity event is shown to its listeners at once, inside the caller's transaction, so what
+they write (a mentee's goal met by a reply) commits or rolls back with it.
 """
 
 from collections.abc import Callable
@@ -47,6 +50,29 @@ def emit(change: Change) -> None:
             import logging
 
             logging.getLogger(__name__).exception("change listener failed")
+
+
+# (session, ActivityEvent) -> anything; typed loosely so this module imports no models.
+RecordListener = Callable[[Session, Any], object]
+_record_listeners: list[RecordListener] = []
+
+
+def on_record(listener: RecordListener) -> None:
+    """Have `listener` see every recorded activity event in its transaction (idempotent)."""
+    if listener not in _record_listeners:
+        _record_listeners.append(listener)
+
+
+def off_record(listener: RecordListener) -> None:
+    """Stop showing recorded events to `listener` (used by tests)."""
+    if listener in _record_listeners:
+        _record_listeners.remove(listener)
+
+
+def recorded(session: Session, activity_event: Any) -> None:
+    """Show a just-recorded activity event to every listener; their errors roll it back."""
+    for listener in list(_record_listeners):
+        listener(session, activity_event)
 
 
 def on_commit(session: Session, change: Change) -> None:

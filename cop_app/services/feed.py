@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, not_, or_
 from sqlmodel import Session, col, select
 
+from cop_app import routes
 from cop_app.models import ActivityEvent, AuditEntry, AuthSession, Community, User
 from cop_app.models.base import utcnow
 from cop_app.services import settings, validation
@@ -63,11 +64,11 @@ class FeedSummary:
 
 def _link(event: ActivityEvent, slug: str | None) -> str:
     if event.target_type == "thread" and slug:
-        return f"/c/{slug}/t/{event.target_id}"
+        return routes.thread_url(slug, event.target_id)
     if event.target_type == "user" and event.target_id:
-        return f"/u/{event.target_id}"
+        return routes.profile_url(event.target_id)
     if slug:
-        return f"/c/{slug}"
+        return routes.community_url(slug)
     return ""
 
 

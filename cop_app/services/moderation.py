@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from cop_app import routes
 from cop_app.models import Community, Flag, Membership, Post, Thread, User
 from cop_app.models.base import utcnow
 from cop_app.services import activity, markdown, settings, stages, validation
@@ -56,7 +57,7 @@ def _thread_info(session: Session, tid: int) -> TargetInfo | None:
         thread.hidden,
         thread.title,
         markdown.excerpt(first.body) if first else "",
-        f"/c/{slug}/t/{tid}",
+        routes.thread_url(slug, tid),
     )
 
 
@@ -72,7 +73,7 @@ def _post_info(session: Session, pid: int) -> TargetInfo | None:
         post.hidden,  # type: ignore[union-attr]
         f"Reply #{post.number} in “{thread.title}”",  # type: ignore[union-attr]
         markdown.excerpt(post.body),
-        f"/c/{slug}/t/{post.thread_id}#post-{post.number}",
+        routes.thread_url(slug, post.thread_id, post.number),
     )
 
 

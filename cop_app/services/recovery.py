@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
+from cop_app import routes
 from cop_app.models import PasswordReset, ResetRequest, User
 from cop_app.models.base import utcnow
 from cop_app.services import activity, mail, passwords, settings, validation
@@ -26,7 +27,7 @@ EXPIRED_LINK = "This reset link has expired. Ask for a new one."
 
 def reset_link(token: str) -> str:
     """The page a reset mail points to."""
-    return f"{mail.public_url()}/reset?token={token}"
+    return mail.public_url() + routes.reset_url(token)
 
 
 def _reset_mail(user: User, token: str, admin: User | None) -> mail.Message:

@@ -125,6 +125,10 @@ BOARD_CARDS_MAX = 200
 SESSION_NOTES_MAX = 5000
 SESSION_NEXT_STEPS_MAX = 2000
 SESSION_NOTES_PAGE_SIZE = 50
+# Spam limit: session notes one pair may log in SESSION_NOTES_WINDOW (a real session is
+# logged once or twice; a burst is a script or a stuck button filling the other's log).
+SESSION_NOTES_PER_WINDOW = 6
+SESSION_NOTES_WINDOW = timedelta(hours=1)
 # A pair with no card change and no session for this long "needs a check-in".
 CHECKIN_AFTER_DAYS = 14
 

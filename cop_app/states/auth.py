@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 import reflex as rx
 
+from cop_app import routes
 from cop_app.models import User
 from cop_app.services import accounts
 from cop_app.services.errors import DomainError
@@ -22,7 +23,7 @@ def safe_next(value: object) -> str:
         and len(value) <= 300
     ):
         return value
-    return "/"
+    return routes.home_url()
 
 
 class AuthState(rx.State):
@@ -99,14 +100,14 @@ class AuthState(rx.State):
         """Page guard for signed-in pages: send visitors to sign in, then back here."""
         if self._actor() is None:
             here = self.router.url.path or "/"
-            return rx.redirect(f"/signin?next={quote(here)}")
+            return rx.redirect(routes.signin_url(quote(here)))
         return None
 
     @rx.event
     def redirect_if_signed_in(self) -> rx.event.EventSpec | None:
         """The sign-in and sign-up pages send members home."""
         if self._actor() is not None:
-            return rx.redirect("/")
+            return rx.redirect(routes.home_url())
         return None
 
     @rx.event
@@ -158,7 +159,10 @@ class AuthState(rx.State):
             return
         finally:
             self.busy = False
-        yield [rx.redirect("/communities"), rx.toast.success("Welcome! Join a community.")]
+        yield [
+            rx.redirect(routes.communities_url()),
+            rx.toast.success("Welcome! Join a community."),
+        ]
 
     @rx.event
     def sign_out(self) -> Any:
@@ -167,7 +171,7 @@ class AuthState(rx.State):
             accounts.sign_out(session, self.session_token)
         self.session_token = ""
         self._set_user(None)
-        return [rx.redirect("/"), rx.toast.info("You are signed out.")]
+        return [rx.redirect(routes.home_url()), rx.toast.info("You are signed out.")]
 
 
 async def current_user(state: rx.State) -> User | None:

@@ -5,6 +5,7 @@ from typing import Any
 
 import reflex as rx
 
+from cop_app import routes
 from cop_app.live import CommunityRoom, assign, link_room
 from cop_app.models import User
 from cop_app.services import communities, validation
@@ -217,7 +218,7 @@ class CommunityFormState(rx.State):
                 communities.access_community_as_steward(session, actor, card.id)
         except DomainError as err:
             self.editing_id = 0
-            return [error_toast(err), rx.redirect("/communities")]
+            return [error_toast(err), rx.redirect(routes.communities_url())]
         self.editing_id = card.id
         self.values = {
             "name": card.name,
@@ -242,7 +243,10 @@ class CommunityFormState(rx.State):
         except DomainError as err:
             self.errors = {err.field or "form": err.message}
             return None
-        return [rx.redirect(f"/c/{slug}"), rx.toast.success(f"{name} is ready. Invite people in.")]
+        return [
+            rx.redirect(routes.community_url(slug)),
+            rx.toast.success(f"{name} is ready. Invite people in."),
+        ]
 
     @rx.event
     async def save(self, form_data: Any) -> Any:
@@ -259,4 +263,4 @@ class CommunityFormState(rx.State):
         except DomainError as err:
             self.errors = {err.field or "form": err.message}
             return None
-        return [rx.redirect(f"/c/{slug}"), rx.toast.success("Changes saved.")]
+        return [rx.redirect(routes.community_url(slug)), rx.toast.success("Changes saved.")]

@@ -8,6 +8,7 @@ from typing import Any
 
 import reflex as rx
 
+from cop_app import routes
 from cop_app.live import ThreadListRoom, ThreadRoom, UserRoom, assign, link_room
 from cop_app.services import communities, discussions, markdown, mentorship, settings
 from cop_app.services.discussions import PostView, ThreadRow, ThreadView
@@ -499,11 +500,11 @@ class NewThreadState(rx.State):
             with db() as session:
                 card = communities.get_by_slug(session, actor, route_param(self, "slug"))
         except DomainError as err:
-            return [error_toast(err), rx.redirect("/communities")]
+            return [error_toast(err), rx.redirect(routes.communities_url())]
         if card.my_status != "active":
             return [
                 rx.toast.info(f"Join {card.name} to start a thread."),
-                rx.redirect(f"/c/{card.slug}"),
+                rx.redirect(routes.community_url(card.slug)),
             ]
         if self.community_id != card.id:
             self.title, self.body, self.tags, self.preview_html = "", "", "", ""
@@ -550,7 +551,7 @@ class NewThreadState(rx.State):
             return
         self.posting = False
         self.title, self.body, self.tags, self.preview_html = "", "", "", ""
-        yield [rx.redirect(f"/c/{slug}/t/{tid}"), rx.toast.success("Thread started.")]
+        yield [rx.redirect(routes.thread_url(slug, tid)), rx.toast.success("Thread started.")]
 
 
 class BellState(rx.State):

@@ -6,6 +6,7 @@ from typing import Any
 
 import reflex as rx
 
+from cop_app import routes
 from cop_app.services import recovery
 from cop_app.services.errors import DomainError, Invalid
 from cop_app.states.auth import AuthState
@@ -72,6 +73,6 @@ class RecoveryState(rx.State):
         finally:
             self.busy = False
         yield [
-            rx.redirect("/signin"),
+            rx.redirect(routes.signin_url()),
             rx.toast.success("Your password is changed. Sign in with your new password."),
         ]

@@ -28,7 +28,7 @@ from cop_app.models import (
     User,
 )
 from cop_app.models.base import utcnow
-from cop_app.services import discussions, events, settings
+from cop_app.services import discussions, events, notifications, settings
 from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.events import Change
 
@@ -282,7 +282,7 @@ def test_clean_thread_input_refuses_too_many_tags() -> None:
 def test_room_names() -> None:
     assert discussions.thread_room(7) == "thread-7"
     assert discussions.list_room(3) == "threads-3"
-    assert discussions.user_room(9) == "user-9"
+    assert notifications.user_room(9) == "user-9"
 
 
 # --- create_thread ----------------------------------------------------------------------------
@@ -1313,7 +1313,7 @@ def test_notifications_unread_count_latest_first_and_mark_read(w: World, changes
     thread = start(w)
     reply(w, w.member, thread, "One.")
     reply(w, w.other, thread, "Two, @ada-l.")
-    count, rows = discussions.notifications(w.session, w.asker)
+    count, rows = notifications.bell(w.session, w.asker)
     assert count == 2
     assert [r.text for r in rows] == [
         f"Grace Adeyemi mentioned you in “{TITLE}”",
@@ -1321,17 +1321,17 @@ def test_notifications_unread_count_latest_first_and_mark_read(w: World, changes
     ]
     assert all(r.unread for r in rows)
     assert rows[0].link == f"/c/engineering-craft/t/{thread.id}#post-3"
-    member_before = discussions.notifications(w.session, w.member)[0]
+    member_before = notifications.bell(w.session, w.member)[0]
     changes.clear()
-    discussions.mark_notifications_read(w.session, w.asker)
-    count, rows = discussions.notifications(w.session, w.asker)
+    notifications.mark_all_read(w.session, w.asker)
+    count, rows = notifications.bell(w.session, w.asker)
     assert count == 0
     assert not any(r.unread for r in rows)
-    assert discussions.notifications(w.session, w.member)[0] == member_before
+    assert notifications.bell(w.session, w.member)[0] == member_before
     assert [c.rooms for c in changes] == [(f"user-{w.asker.id}",)]
-    assert discussions.unread_and_latest(w.session, w.asker.id)[0] == 0
-    refused(w, Forbidden, discussions.notifications, None)
-    refused(w, Forbidden, discussions.mark_notifications_read, None)
+    assert notifications.unread_and_latest(w.session, w.asker.id)[0] == 0
+    refused(w, Forbidden, notifications.bell, None)
+    refused(w, Forbidden, notifications.mark_all_read, None)
 
 
 def test_notifications_list_is_capped(w: World) -> None:
@@ -1339,7 +1339,7 @@ def test_notifications_list_is_capped(w: World) -> None:
     for n in range(size + 3):
         w.session.add(Notification(user_id=w.asker.id, kind="reply", text=f"N{n}"))
     w.session.commit()
-    count, rows = discussions.unread_and_latest(w.session, w.asker.id)
+    count, rows = notifications.unread_and_latest(w.session, w.asker.id)
     assert count == size + 3
     assert len(rows) == size
     assert rows[0].text == f"N{size + 2}"
@@ -1432,4 +1432,4 @@ def test_seed_loads_consistent_discussions_in_every_community(session: Session) 
     # every community shows "you could help here" to someone
     assert {thread_of[tid].community_id for tid, _ in helpers} == {c.id for c in communities}
     assert any(discussions.followed_unread(session, u) for u in users.values())
-    assert any(discussions.notifications(session, u)[0] for u in users.values())
+    assert any(notifications.bell(session, u)[0] for u in users.values())

@@ -14,6 +14,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from cop_app import routes
 from cop_app.models import (
     ActivityEvent,
     BoardCard,
@@ -29,8 +30,8 @@ from cop_app.models import (
     User,
 )
 from cop_app.models.base import utcnow
-from cop_app.services import discussions, mentorship, settings
-from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound
+from cop_app.services import discussions, events, mentorship, settings, wiring
+from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.mentorship import (
     STATES,
     TRANSITIONS,
@@ -533,7 +534,7 @@ def test_accept_with_welcome_and_capacity_checked_again(w: World, changes) -> No
     assert (m.state, m.welcome_message) == ("active", "Welcome aboard!")
     assert m.started_at is not None and m.ended_at is None
     note = w.session.exec(select(Notification).where(Notification.user_id == w.lucas.id)).one()
-    assert (note.kind, note.link) == ("mentorship.accepted", f"/mentorship/{a.id}")
+    assert (note.kind, note.link) == ("mentorship.accepted", routes.board_url(a.id))
     assert note.text == "Helen Carter accepted your mentorship request"
     # Helen's one place is now taken: accepting the second request is refused
     err = refused(w, Invalid, mentorship.respond, w.helen, b.id, True, "")
@@ -675,7 +676,7 @@ def test_boards_change_only_while_active(w: World, state: str) -> None:
     w.session.add(m)
     w.session.commit()
     err = refused(w, Forbidden, mentorship.add_card, w.ravi, m.id, clean_card_input("Later"))
-    assert err.message == mentorship._read_only_reason(state)
+    assert err.message == mentorship.read_only_reason(state)
     refused(w, Forbidden, mentorship.move_card, w.lucas, c.id, "doing", 0)
     refused(w, Forbidden, mentorship.edit_card, w.lucas, c.id, clean_card_input("Renamed"))
     refused(w, Forbidden, mentorship.delete_card, w.ravi, c.id)
@@ -743,7 +744,7 @@ def test_card_links_must_point_into_the_mentorship_community(w: World) -> None:
     assert (by_post.link_thread_id, by_post.link_post_id) == (here.id, reply.id)
     view = mentorship.board(w.session, w.lucas, m.id)
     shown = view.todo[0]
-    assert shown.link == f"/c/engineering-craft/t/{here.id}#post-2"
+    assert shown.link == routes.thread_url("engineering-craft", here.id, 2)
     assert (shown.link_title, shown.link_thread_id, shown.link_post_id) == (
         here.title,
         here.id,
@@ -858,14 +859,14 @@ def test_ask_question_is_met_through_check_requirements(w: World, changes) -> No
     g = fresh(w, BoardCard, g.id)
     assert g.column == "done" and g.met_at is not None
     assert (g.evidence_type, g.evidence_id) == ("thread", q.id)
-    assert g.evidence_link == f"/c/engineering-craft/t/{q.id}"
+    assert g.evidence_link == routes.thread_url("engineering-craft", q.id)
     assert g.evidence_text == f"Asked “{q.title}”"
     assert fresh(w, BoardCard, other.id).met_at is None  # another pair's goal
     assert latest_event(w, "board.goal_met").summary == (
         "Lucas Moreau met a practice goal: ask a question"
     )
     note = w.session.exec(select(Notification).where(Notification.kind == "board.goal_met")).one()
-    assert note.user_id == w.ravi.id and note.link == f"/mentorship/{m.id}"
+    assert note.user_id == w.ravi.id and note.link == routes.board_url(m.id)
     assert any(ch.kind == "board.goal_met" and f"board-{m.id}" in ch.rooms for ch in changes)
     # a second question does not meet it again
     ask(w, w.lucas)
@@ -888,7 +889,7 @@ def test_answer_accepted_is_met_through_check_requirements(w: World) -> None:
     assert fresh(w, BoardCard, g.id).met_at is not None
     g = fresh(w, BoardCard, g.id)
     assert (g.column, g.evidence_type, g.evidence_id) == ("done", "post", mine.id)
-    assert g.evidence_link == f"/c/engineering-craft/t/{q.id}#post-2"
+    assert g.evidence_link == routes.thread_url("engineering-craft", q.id, 2)
     # the mentee accepting a reply in their own question does not count
     m2 = pair(w, w.marta, w.grace)
     g2 = goal(w, m2, "answer_accepted")
@@ -1023,6 +1024,73 @@ def test_a_new_requirement_kind_is_one_registry_entry(
     assert fresh(w, BoardCard, g2.id).met_at is None
 
 
+def _practice(w: World) -> None:
+    """Artifacts that meet each goal kind, and near misses that must not (other author,
+    community, kind, a hidden one, the mentee's own reply or own question)."""
+    mine = ask(w, w.lucas)
+    ask(w, w.lucas, w.science)
+    ask(w, w.hannah)
+    hidden = ask(w, w.lucas)
+    hidden.hidden = True
+    w.session.add(hidden)
+    w.session.commit()
+    for answerer in (w.lucas, w.grace):
+        q = ask(w, w.hannah)
+        r = discussions.post_reply(w.session, answerer, q.id, "Try this.")
+        discussions.accept_answer(w.session, w.hannah, q.id, r.id)
+    own = discussions.post_reply(w.session, w.lucas, mine.id, "Answering myself.")
+    discussions.accept_answer(w.session, w.lucas, mine.id, own.id)
+    for replier in (w.hannah, w.lucas, None):
+        d = ask(w, w.lucas, kind="discussion")
+        if replier is not None:
+            discussions.post_reply(w.session, replier, d.id, "A thought.")
+    discussions.post_reply(w.session, w.grace, ask(w, w.hannah, kind="discussion").id, "Yes.")
+
+
+@pytest.mark.parametrize("requirement", list(mentorship.REQUIREMENTS))
+def test_scan_and_per_event_paths_find_the_same_artifacts(w: World, requirement: str) -> None:
+    m = pair(w)
+    _practice(w)
+    goal_card = BoardCard(mentorship_id=m.id, title="Goal", requirement=requirement)
+    w.session.add(goal_card)
+    w.session.commit()
+    rule = mentorship.REQUIREMENTS[requirement]
+    events = w.session.exec(
+        select(ActivityEvent).where(col(ActivityEvent.kind).in_(rule.listens_to))
+    ).all()
+    by_event = {
+        (found.target_type, found.target_id)
+        for event in events
+        if (found := rule.met_by(w.session, goal_card, event)) is not None
+    }
+    by_scan = set()
+    while (found := rule.met_by(w.session, goal_card, None)) is not None:
+        by_scan.add((found.target_type, found.target_id))
+        w.session.add(  # counted: the next scan looks past it
+            BoardCard(
+                mentorship_id=m.id,
+                title="Counted",
+                column="done",
+                evidence_type=found.target_type,
+                evidence_id=found.target_id,
+                met_at=found.at,
+            )
+        )
+        w.session.flush()
+    assert by_event and by_event == by_scan
+
+
+def test_goals_listen_only_through_the_wiring(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    m = pair(w)
+    g = goal(w, m, "ask_question")
+    monkeypatch.setattr(events, "_record_listeners", [])
+    ask(w, w.lucas)  # recorded, but nothing listens: the board is untouched
+    assert fresh(w, BoardCard, g.id).met_at is None
+    wiring.wire()
+    ask(w, w.lucas)
+    assert fresh(w, BoardCard, g.id).met_at is not None
+
+
 # --- session log ------------------------------------------------------------------------------
 
 
@@ -1055,6 +1123,25 @@ def test_session_notes_are_shared_by_the_pair(w: World, changes) -> None:
     mentorship.add_session_note(w.session, w.lucas, m.id, None, "Pausing during the move.")
     done = pair(w, w.marta, w.grace, state="completed")
     refused(w, Forbidden, add, w.marta, done.id, None, "Too late.")
+
+
+def test_session_notes_are_rate_limited_per_pair(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settings, "SESSION_NOTES_PER_WINDOW", 2)
+    m, other = pair(w), pair(w, w.marta, w.grace)
+    add = mentorship.add_session_note
+    add(w.session, w.ravi, m.id, None, "First session.")
+    add(w.session, w.lucas, m.id, None, "Second, from the mentee.")
+    err = refused(w, RateLimited, add, w.ravi, m.id, None, "A third within the hour.")
+    assert err.message == (
+        "You have logged 2 sessions in the last hour. Log the next one in 60 minutes."
+    )
+    assert (err.field, 3500 < err.retry_after <= 3600) == ("notes", True)
+    add(w.session, w.marta, other.id, None, "Another pair has its own limit.")
+    for note in w.session.exec(select(SessionNote).where(SessionNote.mentorship_id == m.id)):
+        note.created_at -= settings.SESSION_NOTES_WINDOW
+        w.session.add(note)
+    w.session.commit()
+    add(w.session, w.ravi, m.id, None, "An hour later, logging works again.")
 
 
 # --- dashboard and lists ----------------------------------------------------------------------

@@ -1,0 +1,124 @@
+"""The one place a path is spelled: the patterns pages register with, and the links to them.
+
+Pages register with the patterns; services, notifications, seeds, states and tests build links
+with the `*_url` functions, so a stored link cannot point at a page that does not exist. The
+functions also take Reflex vars (an f-string of a var becomes a string var in the frontend).
+"""
+
+from typing import Any
+
+HOME = "/"
+SIGNIN = "/signin"
+SIGNUP = "/signup"
+FORGOT = "/forgot"
+RESET = "/reset"
+NOT_FOUND = "404"
+COMMUNITIES = "/communities"
+NEW_COMMUNITY = "/communities/new"
+COMMUNITY = "/c/[slug]"
+COMMUNITY_SETTINGS = "/c/[slug]/settings"
+NEW_THREAD = "/c/[slug]/new"
+THREAD = "/c/[slug]/t/[id]"
+MENTORSHIP = "/mentorship"
+BOARD = "/mentorship/boards/[id]"
+PROFILE = "/u/[id]"
+SETTINGS = "/settings"
+ADMIN_ACTIVITY = "/admin/activity"
+ADMIN_MODERATION = "/admin/moderation"
+ADMIN_USERS = "/admin/users"
+ADMIN_AUDIT = "/admin/audit"
+
+# A slug or id as Python values or Reflex vars: both format into the path.
+Part = Any
+
+
+def _fill(pattern: str, **parts: Part) -> str:
+    """`pattern` with each `[name]` replaced by its part (`format` keeps a Reflex var a var)."""
+    for name, value in parts.items():
+        pattern = pattern.replace(f"[{name}]", format(value))
+    return pattern
+
+
+def home_url() -> str:
+    """The home page (visitors see what the product is; members their home)."""
+    return HOME
+
+
+def signin_url(next_path: str | None = None) -> str:
+    """The sign-in page, coming back to `next_path` (already URL-quoted) afterwards."""
+    return SIGNIN if next_path is None else f"{SIGNIN}?next={next_path}"
+
+
+def signup_url() -> str:
+    """The sign-up page."""
+    return SIGNUP
+
+
+def forgot_url() -> str:
+    """Where a member asks for a password-reset link."""
+    return FORGOT
+
+
+def reset_url(token: str) -> str:
+    """The page a reset link opens (the token is URL-safe base64)."""
+    return f"{RESET}?token={token}"
+
+
+def communities_url() -> str:
+    """The community directory."""
+    return COMMUNITIES
+
+
+def new_community_url() -> str:
+    """The form that creates a community."""
+    return NEW_COMMUNITY
+
+
+def community_url(slug: Part) -> str:
+    """A community's page."""
+    return _fill(COMMUNITY, slug=slug)
+
+
+def community_settings_url(slug: Part) -> str:
+    """A community's settings, for its stewards."""
+    return _fill(COMMUNITY_SETTINGS, slug=slug)
+
+
+def new_thread_url(slug: Part) -> str:
+    """The form that starts a thread in a community."""
+    return _fill(NEW_THREAD, slug=slug)
+
+
+def thread_url(slug: Part, thread_id: Part, post_number: Part | None = None) -> str:
+    """A thread, scrolled to one post when `post_number` is given."""
+    anchor = "" if post_number is None else f"#post-{post_number}"
+    return _fill(THREAD, slug=slug, id=thread_id) + anchor
+
+
+def mentorship_url() -> str:
+    """The mentee's or mentor's mentorship page."""
+    return MENTORSHIP
+
+
+def board_url(mentorship_id: Part) -> str:
+    """One pair's board."""
+    return _fill(BOARD, id=mentorship_id)
+
+
+def profile_url(user_id: Part) -> str:
+    """A person's profile."""
+    return _fill(PROFILE, id=user_id)
+
+
+def settings_url() -> str:
+    """The signed-in person's own settings."""
+    return SETTINGS
+
+
+def admin_url(tool: str) -> str:
+    """One admin tool: activity, moderation, users or audit."""
+    path = f"/admin/{tool}"
+    if path not in (ADMIN_ACTIVITY, ADMIN_MODERATION, ADMIN_USERS, ADMIN_AUDIT):
+        msg = f"No admin tool {tool!r}."
+        raise ValueError(msg)
+    return path

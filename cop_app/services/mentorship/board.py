@@ -1,0 +1,277 @@
+"""The pair's board: cards, their columns and order, links to threads and goals."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from cop_app.models import (
+    BoardCard,
+    Community,
+    Mentorship,
+    Post,
+    Thread,
+    User,
+)
+from cop_app.models.base import utcnow
+from cop_app.services import settings, validation
+from cop_app.services.errors import Invalid
+from cop_app.services.mentorship.access import access_board, access_card
+from cop_app.services.mentorship.core import (
+    COLUMN_LABELS,
+    COLUMNS,
+    _announce_board,
+    _bump,
+    _day,
+    _record,
+)
+from cop_app.services.mentorship.goals import REQUIREMENTS, _place, scan_requirements
+
+
+@dataclass(frozen=True)
+class CardInput:
+    """The card form, validated as a whole (links are checked against the board later)."""
+
+    title: str
+    description: str
+    due_date: date | None
+    link_thread_id: int | None
+    link_post_id: int | None
+    requirement: str | None
+
+
+def _optional_id(value: object, field_name: str, label: str) -> int | None:
+    if value in (None, "", 0, "0"):
+        return None
+    return validation.integer(value, field_name, label)
+
+
+def clean_card_input(
+    title: object,
+    description: object = "",
+    due_date: object = None,
+    link_thread_id: object = None,
+    link_post_id: object = None,
+    requirement: object = None,
+) -> CardInput:
+    """Validate every field of the card form."""
+    goal = None
+    if requirement not in (None, ""):
+        goal = validation.choice(requirement, tuple(REQUIREMENTS), "requirement", "Goal kind")
+    return CardInput(
+        title=validation.text(
+            title,
+            "title",
+            "Title",
+            min_len=settings.BOARD_CARD_TITLE_MIN,
+            max_len=settings.BOARD_CARD_TITLE_MAX,
+        ),
+        description=validation.text(
+            description, "description", "Description", max_len=settings.BOARD_CARD_DESCRIPTION_MAX
+        ),
+        due_date=_day(due_date, "due_date", "Due date"),
+        link_thread_id=_optional_id(link_thread_id, "link_thread_id", "Linked thread"),
+        link_post_id=_optional_id(link_post_id, "link_post_id", "Linked post"),
+        requirement=goal,
+    )
+
+
+def _links(session: Session, m: Mentorship, data: CardInput) -> tuple[int | None, int | None]:
+    """The card's links, which must point into the mentorship's community."""
+    community = session.get(Community, m.community_id)
+    name = community.name if community else "this community"
+    thread_id = data.link_thread_id
+    if data.link_post_id is not None:
+        post = session.get(Post, data.link_post_id)
+        if post is None or post.hidden or post.deleted_at is not None:
+            raise Invalid("The linked post does not exist.", "link_post_id")
+        if thread_id is not None and post.thread_id != thread_id:
+            raise Invalid("The linked post is not in the linked thread.", "link_post_id")
+        thread_id = post.thread_id
+    if thread_id is not None:
+        thread = session.get(Thread, thread_id)
+        field_name = "link_thread_id" if data.link_post_id is None else "link_post_id"
+        if thread is None or thread.hidden:
+            raise Invalid("The linked thread does not exist.", field_name)
+        if thread.community_id != m.community_id:
+            raise Invalid(f"Link a discussion from {name}, where this mentorship is.", field_name)
+    return thread_id, data.link_post_id
+
+
+def add_card(
+    session: Session,
+    actor: User | None,
+    mentorship_id: object,
+    data: CardInput,
+    column: object = "todo",
+) -> BoardCard:
+    """Add a card at the end of a column; a goal card already met by earlier practice
+    (since the mentorship started) is marked at once."""
+    access = access_board(session, actor, mentorship_id, write=True)
+    m, user = access.mentorship, access.user
+    where = validation.choice(column, COLUMNS, "column", "Column")
+    counts = dict(
+        session.exec(
+            select(BoardCard.column, func.count())
+            .where(BoardCard.mentorship_id == m.id)
+            .group_by(BoardCard.column)
+        ).all()
+    )
+    if sum(counts.values()) >= settings.BOARD_CARDS_MAX:
+        raise Invalid(
+            f"A board holds at most {settings.BOARD_CARDS_MAX} cards; remove finished ones first."
+        )
+    thread_id, post_id = _links(session, m, data)
+    now = utcnow()
+    card = BoardCard(
+        mentorship_id=m.id,
+        title=data.title,
+        description=data.description,
+        column=where,
+        position=counts.get(where, 0),
+        due_date=data.due_date,
+        link_thread_id=thread_id,
+        link_post_id=post_id,
+        requirement=data.requirement,
+        created_by=user.id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(card)
+    session.flush()
+    _bump(session, m)
+    _record(
+        session,
+        "board.card_added",
+        user.id,
+        m,
+        f"{user.display_name} added a card to a mentorship board",
+    )
+    _announce_board(session, m, "board.card_added", card.id)
+    if card.requirement:
+        scan_requirements(session, m.id)
+    session.commit()
+    session.refresh(card)
+    return card
+
+
+def edit_card(session: Session, actor: User | None, card_id: object, data: CardInput) -> BoardCard:
+    """Replace a card's text, due date, links and goal kind (pass the current links, from
+    CardView.link_thread_id/link_post_id, to keep them: unchanged links are not checked
+    again); a new goal kind drops the old evidence and is checked against earlier practice."""
+    card, access = access_card(session, actor, card_id)
+    m, user = access.mentorship, access.user
+    kept_post = data.link_post_id is not None and data.link_post_id == card.link_post_id
+    if kept_post and data.link_thread_id in (None, card.link_thread_id):
+        thread_id, post_id = card.link_thread_id, card.link_post_id  # unchanged: not re-checked
+    elif card.link_post_id is None and (data.link_thread_id, data.link_post_id) == (
+        card.link_thread_id,
+        None,
+    ):
+        thread_id, post_id = card.link_thread_id, None
+    else:
+        thread_id, post_id = _links(session, m, data)
+    wanted = {
+        "title": data.title,
+        "description": data.description,
+        "due_date": data.due_date,
+        "link_thread_id": thread_id,
+        "link_post_id": post_id,
+        "requirement": data.requirement,
+    }
+    changed = {k: v for k, v in wanted.items() if getattr(card, k) != v}
+    if not changed:
+        session.rollback()  # nothing to write; let go of the board's row lock
+        return card
+    for name, value in changed.items():
+        setattr(card, name, value)
+    if "requirement" in changed:
+        card.evidence_type, card.evidence_id = "", None
+        card.evidence_text, card.evidence_link, card.met_at = "", "", None
+    card.updated_at = utcnow()
+    session.add(card)
+    _bump(session, m)
+    _record(
+        session,
+        "board.card_edited",
+        user.id,
+        m,
+        f"{user.display_name} edited a card on a mentorship board",
+    )
+    _announce_board(session, m, "board.card_edited", card.id)
+    if "requirement" in changed and card.requirement:
+        session.flush()
+        scan_requirements(session, m.id)
+    session.commit()
+    session.refresh(card)
+    return card
+
+
+def _position(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise Invalid("Position is not valid.", "position")
+    try:
+        number = int(value)
+    except ValueError:
+        raise Invalid("Position is not valid.", "position") from None
+    if not 0 <= number <= settings.BOARD_CARDS_MAX:
+        raise Invalid("Position is not valid.", "position")
+    return number
+
+
+def move_card(
+    session: Session, actor: User | None, card_id: object, column: object, position: object
+) -> BoardCard:
+    """Move a card to a place in a column (0 is the top); both columns are renumbered."""
+    where = validation.choice(column, COLUMNS, "column", "Column")
+    index = _position(position)
+    card, access = access_card(session, actor, card_id)
+    m, user = access.mentorship, access.user
+    if not _place(session, card, where, index):
+        session.rollback()  # already there; let go of the board's row lock
+        return card
+    card.updated_at = utcnow()
+    _bump(session, m)
+    _record(
+        session,
+        "board.card_moved",
+        user.id,
+        m,
+        f"{user.display_name} moved a card to {COLUMN_LABELS[where]} on a mentorship board",
+    )
+    _announce_board(session, m, "board.card_moved", card.id)
+    session.commit()
+    session.refresh(card)
+    return card
+
+
+def delete_card(session: Session, actor: User | None, card_id: object) -> None:
+    """Remove a card; the rest of its column closes up."""
+    card, access = access_card(session, actor, card_id)
+    m, user = access.mentorship, access.user
+    rest = session.exec(
+        select(BoardCard)
+        .where(
+            BoardCard.mentorship_id == m.id,
+            BoardCard.column == card.column,
+            BoardCard.id != card.id,
+        )
+        .order_by(col(BoardCard.position), col(BoardCard.id))
+    ).all()
+    removed_id = card.id
+    session.delete(card)
+    for i, c in enumerate(rest):
+        if c.position != i:
+            c.position = i
+            session.add(c)
+    _bump(session, m)
+    _record(
+        session,
+        "board.card_deleted",
+        user.id,
+        m,
+        f"{user.display_name} removed a card from a mentorship board",
+    )
+    _announce_board(session, m, "board.card_deleted", removed_id)
+    session.commit()

@@ -1,0 +1,294 @@
+"""A pairing's life: the request, the answer, pause, resume, completion and reflections,
+each checked against the transition table."""
+
+from sqlmodel import Session, col, select
+
+from cop_app import routes
+from cop_app.models import (
+    MentorProfile,
+    Mentorship,
+    User,
+)
+from cop_app.models.base import utcnow
+from cop_app.services import settings, validation
+from cop_app.services.access import CREATOR_ROLES, access_community, membership_of, require_user
+from cop_app.services.errors import Forbidden, Invalid, NotFound
+from cop_app.services.mentorship.access import access_mentorship
+from cop_app.services.mentorship.core import (
+    OPEN_STATES,
+    _announce,
+    _available_user,
+    _check_transition,
+    _flag,
+    _holding,
+    _names,
+    _record,
+)
+from cop_app.services.mentorship.goals import scan_requirements
+from cop_app.services.mentorship.profiles import _profile_of
+from cop_app.services.notifications import notify
+
+
+def request_mentorship(
+    session: Session,
+    actor: User | None,
+    mentor_id: object,
+    community_id: object,
+    goals: object,
+    skills: object,
+) -> Mentorship:
+    """A member asks a mentor for mentorship in one of their communities, in their own
+    words. Refused: asking yourself, a mentor who takes no requests or has no free place,
+    a second open request to the same mentor, more than MENTORSHIP_OPEN_REQUESTS_MAX
+    requests waiting at once."""
+    user = require_user(actor)
+    mid = validation.integer(mentor_id, "mentor_id", "Mentor")
+    cid = validation.integer(community_id, "community_id", "Community")
+    text = validation.text(
+        goals,
+        "goals",
+        "Goals",
+        min_len=settings.MENTORSHIP_GOALS_MIN,
+        max_len=settings.MENTORSHIP_GOALS_MAX,
+    )
+    wanted = validation.tags(
+        skills,
+        "skills",
+        max_tags=settings.MENTORSHIP_SKILLS_MAX_TAGS,
+        max_len=settings.TAG_MAX_LENGTH,
+    )
+    if mid == user.id:
+        raise Invalid("You cannot be your own mentor; choose someone else.", "mentor_id")
+    mentor = session.get(User, mid)
+    if mentor is None or not mentor.is_active:
+        raise NotFound("This mentor does not exist.")
+    profile = _profile_of(session, mid)
+    if profile is None or mentor.role not in CREATOR_ROLES:
+        raise Invalid(f"{mentor.display_name} does not offer mentorship.", "mentor_id")
+    community = access_community(session, user, cid)
+    membership = membership_of(session, cid, user.id)
+    if membership is None or membership.status != "active":
+        raise Forbidden(f"Join {community.name} to ask for mentorship in it.")
+    if not profile.accepting or not _available_user(mentor):
+        raise Invalid(f"{mentor.display_name} is not taking new mentees right now.", "mentor_id")
+    open_states = dict(
+        session.exec(
+            select(Mentorship.mentor_id, Mentorship.state).where(
+                Mentorship.mentee_id == user.id, col(Mentorship.state).in_(OPEN_STATES)
+            )
+        ).all()
+    )
+    if open_states.get(mid) == "requested":
+        raise Invalid(f"Your request to {mentor.display_name} is still waiting for an answer.")
+    if mid in open_states:
+        raise Invalid(f"{mentor.display_name} is already your mentor.")
+    waiting = sum(1 for s in open_states.values() if s == "requested")
+    if waiting >= settings.MENTORSHIP_OPEN_REQUESTS_MAX:
+        raise Invalid(
+            f"You already have {waiting} requests waiting for an answer. Wait for a reply or "
+            "withdraw one before asking someone else."
+        )
+    if _holding(session, mid) >= profile.capacity:
+        raise Invalid(f"{mentor.display_name} has no free places right now.", "mentor_id")
+    now = utcnow()
+    m = Mentorship(
+        mentor_id=mid,
+        mentee_id=user.id,
+        community_id=cid,
+        goals=text,
+        skills=wanted,
+        state="requested",
+        created_at=now,
+        last_activity_at=now,
+    )
+    session.add(m)
+    session.flush()
+    notify(
+        session,
+        [mid],
+        "mentorship.request",
+        user.id,
+        f"{user.display_name} asked you for mentorship in {community.name}",
+        routes.mentorship_url(),
+    )
+    _record(
+        session,
+        "mentorship.requested",
+        user.id,
+        m,
+        f"{user.display_name} asked {mentor.display_name} for mentorship in {community.name}",
+    )
+    _announce(session, m)
+    session.commit()
+    session.refresh(m)
+    return m
+
+
+def respond(
+    session: Session,
+    actor: User | None,
+    mentorship_id: object,
+    accept: object,
+    message: object = "",
+) -> Mentorship:
+    """The mentor accepts (an optional welcome; a free place is checked again) or declines
+    (a reason the mentee will read is required). The mentee is told either way."""
+    access = access_mentorship(session, actor, mentorship_id, lock=True)
+    m, user = access.mentorship, access.user
+    yes = _flag(accept, "accept", "Choose accept or decline.")
+    verb = "accept" if yes else "decline"
+    t = _check_transition(m, access.role, verb)
+    if yes:
+        text = validation.text(
+            message, "message", "Welcome message", max_len=settings.MENTORSHIP_MESSAGE_MAX
+        )
+        profile = session.exec(
+            select(MentorProfile).where(MentorProfile.user_id == user.id).with_for_update()
+        ).first()
+        capacity = profile.capacity if profile else settings.MENTOR_CAPACITY_DEFAULT
+        if _holding(session, user.id) >= capacity:
+            raise Invalid(
+                f"You have no free places right now ({capacity} of {capacity} taken). "
+                "Complete or pause a mentorship, or raise your capacity, first."
+            )
+    else:
+        text = validation.text(
+            message,
+            "message",
+            "Reason",
+            min_len=1,
+            max_len=settings.MENTORSHIP_DECLINE_REASON_MAX,
+        )
+    now = utcnow()
+    _, mentee_name = _names(session, m)
+    if yes:
+        m.state, m.welcome_message, m.started_at = "active", text, now
+        note = f"{user.display_name} accepted your mentorship request"
+    else:
+        m.state, m.decline_reason, m.ended_at = "declined", text, now
+        note = f"{user.display_name} declined your mentorship request: {text}"
+    m.last_activity_at = now
+    session.add(m)
+    notify(session, [m.mentee_id], f"mentorship.{t.past}", user.id, note, routes.board_url(m.id))
+    _record(
+        session,
+        f"mentorship.{t.past}",
+        user.id,
+        m,
+        f"{user.display_name} {t.past} {mentee_name}'s mentorship request",
+    )
+    _announce(session, m)
+    session.commit()
+    session.refresh(m)
+    return m
+
+
+def _move(
+    session: Session,
+    actor: User | None,
+    mentorship_id: object,
+    verb: str,
+    *,
+    reflection: object = None,
+) -> Mentorship:
+    access = access_mentorship(session, actor, mentorship_id, lock=True)
+    m, user = access.mentorship, access.user
+    t = _check_transition(m, access.role, verb)
+    text = ""
+    if verb == "complete":
+        text = validation.text(
+            reflection,
+            "reflection",
+            "Reflection",
+            min_len=settings.MENTORSHIP_REFLECTION_MIN,
+            max_len=settings.MENTORSHIP_REFLECTION_MAX,
+        )
+    now = utcnow()
+    m.state = t.target
+    m.last_activity_at = now
+    if verb == "complete":
+        m.ended_at = now
+        if access.role == "mentor":
+            m.reflection_mentor = text
+        else:
+            m.reflection_mentee = text
+    elif verb == "withdraw":
+        m.ended_at = now
+    session.add(m)
+    mentor_name, mentee_name = _names(session, m)
+    other_id = m.mentee_id if access.role == "mentor" else m.mentor_id
+    other_name = mentee_name if access.role == "mentor" else mentor_name
+    if verb == "withdraw":
+        summary = f"{user.display_name} withdrew their mentorship request to {other_name}"
+        note = f"{user.display_name} withdrew their mentorship request"
+        link = routes.mentorship_url()
+    else:
+        summary = f"{user.display_name} {t.past} the mentorship with {other_name}"
+        note = f"{user.display_name} {t.past} your mentorship"
+        link = routes.board_url(m.id)
+    notify(session, [other_id], f"mentorship.{t.past}", user.id, note, link)
+    _record(session, f"mentorship.{t.past}", user.id, m, summary)
+    _announce(session, m)
+    if verb == "resume":
+        session.flush()
+        scan_requirements(session, m.id)
+    session.commit()
+    session.refresh(m)
+    return m
+
+
+def withdraw(session: Session, actor: User | None, mentorship_id: object) -> Mentorship:
+    """The mentee takes back a request the mentor has not answered yet."""
+    return _move(session, actor, mentorship_id, "withdraw")
+
+
+def pause(session: Session, actor: User | None, mentorship_id: object) -> Mentorship:
+    """Either of the pair pauses an active mentorship (its place stays taken)."""
+    return _move(session, actor, mentorship_id, "pause")
+
+
+def resume(session: Session, actor: User | None, mentorship_id: object) -> Mentorship:
+    """Either of the pair resumes; goals met meanwhile are found and marked."""
+    return _move(session, actor, mentorship_id, "resume")
+
+
+def complete(
+    session: Session, actor: User | None, mentorship_id: object, reflection: object
+) -> Mentorship:
+    """Either of the pair ends it with a short reflection; the other may add theirs."""
+    return _move(session, actor, mentorship_id, "complete", reflection=reflection)
+
+
+def add_reflection(
+    session: Session, actor: User | None, mentorship_id: object, reflection: object
+) -> Mentorship:
+    """On a completed mentorship, each of the pair writes (or rewrites) their reflection."""
+    access = access_mentorship(session, actor, mentorship_id, lock=True)
+    m, user = access.mentorship, access.user
+    if access.role not in ("mentor", "mentee"):
+        raise Forbidden("Only the mentor or the mentee can reflect on this mentorship.")
+    if m.state != "completed":
+        raise Invalid("Reflections are written when the mentorship is completed.")
+    text = validation.text(
+        reflection,
+        "reflection",
+        "Reflection",
+        min_len=settings.MENTORSHIP_REFLECTION_MIN,
+        max_len=settings.MENTORSHIP_REFLECTION_MAX,
+    )
+    if access.role == "mentor":
+        m.reflection_mentor = text
+    else:
+        m.reflection_mentee = text
+    session.add(m)
+    _record(
+        session,
+        "mentorship.reflected",
+        user.id,
+        m,
+        f"{user.display_name} wrote a reflection on a completed mentorship",
+    )
+    _announce(session, m)
+    session.commit()
+    session.refresh(m)
+    return m

@@ -1,0 +1,11 @@
+"""Where domains listen to each other, in one visible place: the app, the command line and
+the test fixtures call `wire()` before any service runs, so no service imports another
+domain behind the caller's back."""
+
+from cop_app.services import events, mentorship
+
+
+def wire() -> None:
+    """Connect every in-transaction listener (idempotent)."""
+    # Practice-linked mentee goals are met by real participation: they see each event.
+    events.on_record(mentorship.check_requirements)
