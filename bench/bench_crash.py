@@ -61,6 +61,8 @@ ERRORS = lt.var_key("errors")
 DRAFT = lt.var_key("draft")
 # cop_app.services.settings.POST_MIN_INTERVAL, plus a margin for clock reads.
 POST_INTERVAL_S = 5.2
+# How long after a Post is sent the backend dies: about when its handler writes the reply.
+KILL_INTO_POST_S = 0.01
 TOO_FAST = re.compile(r"again in (\d+) seconds")
 
 
@@ -173,6 +175,8 @@ class Run:
     kill_after: int
     timeout: float
     acks: int = 0
+    acked: set[str] = field(default_factory=set)
+    posting: int = 0
     kill_now: asyncio.Event = field(default_factory=asyncio.Event)
     backend_up: asyncio.Event = field(default_factory=asyncio.Event)
     killed_at: float | None = None
@@ -229,7 +233,11 @@ async def _post(tab: Tab, run: Run, text: str) -> None:
         if wait > 0:
             await asyncio.sleep(wait)
         assert tab.client is not None
-        await tab.client.send(SUBMIT, until=_posted, timeout=run.timeout)
+        run.posting += 1
+        try:
+            await tab.client.send(SUBMIT, until=_posted, timeout=run.timeout)
+        finally:
+            run.posting -= 1
         errors = tab.client.state.get(THREAD_NAME, {}).get(ERRORS) or {}
         if not errors:
             tab.last_post = time.perf_counter()
@@ -267,6 +275,7 @@ async def run_tab(tab: Tab, run: Run, count: int) -> None:
                 tab.resent.append(pending)
             continue
         tab.acked.append(pending)
+        run.acked.add(pending)
         pending = None
         done += 1
         run.acks += 1
@@ -275,12 +284,21 @@ async def run_tab(tab: Tab, run: Run, count: int) -> None:
 
 
 async def killer(run: Run, restart: Any, kill: Any, facts: dict[str, Any]) -> None:
-    """SIGKILL the backend after enough acknowledgements, then start a new one."""
+    """SIGKILL the backend after enough acknowledgements, while a Post is in flight (its
+    reply may be committed and its acknowledgement lost), then start a new one."""
     await run.kill_now.wait()
+    deadline = time.perf_counter() + 10
+    while run.posting == 0 and time.perf_counter() < deadline:
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(KILL_INTO_POST_S)
     run.backend_up.clear()
     run.killed_at = time.perf_counter()
-    facts["acks_at_kill"] = run.acks
-    facts.update(await asyncio.to_thread(kill))
+    acked = set(run.acked)
+    facts["acks_at_kill"] = len(acked)
+    facts["posting_at_kill"] = run.posting
+    committed = await asyncio.to_thread(kill)
+    facts["in_db_at_kill"] = len(committed)
+    facts["committed_unacked_at_kill"] = len(set(committed) - acked)
     started = time.perf_counter()
     await asyncio.to_thread(restart)
     facts["backend_restart_s"] = round(time.perf_counter() - started, 2)
@@ -357,15 +375,14 @@ def bench(args: argparse.Namespace, argv: Sequence[str]) -> int:
                 unset_env=bf.UNSET_ENV,
             )
 
-        def kill() -> dict[str, Any]:
+        def kill() -> list[str]:
             assert backend is not None
             processes = backend.processes()
             for process in processes:
                 os.kill(process.pid, signal.SIGKILL)
             backend.proc.wait(timeout=10)
             psutil.wait_procs(processes, timeout=10)
-            committed = _posts(tmp / "cop.db", thread_id)
-            return {"killed_pids": [p.pid for p in processes], "in_db_at_kill": len(committed)}
+            return [body for _, body, _ in _posts(tmp / "cop.db", thread_id)]
 
         print(f"\n[2/3] backend on :{args.port}, {args.tabs} tabs, {args.replies} replies")
         start()
@@ -452,13 +469,18 @@ def report(args: argparse.Namespace, f: dict[str, Any]) -> int:
         cm.row("---", "---"),
         cm.row("tabs / replies posted in total", f"{f['tabs']} / {args.replies}"),
         cm.row("acknowledged when the backend was killed", f.get("acks_at_kill", "-")),
+        cm.row("Posts in flight at the kill", f.get("posting_at_kill", "-")),
         cm.row("replies in the database while it was down", f.get("in_db_at_kill", "-")),
+        cm.row(
+            "of which committed but not acknowledged (acknowledgement lost)",
+            f.get("committed_unacked_at_kill", "-"),
+        ),
         cm.row("replies acknowledged in the end", f["acknowledged"]),
         cm.row("replies in the database in the end", f["in_db"]),
         cm.row("acknowledged but missing", f["acked_missing"]),
         cm.row("duplicates (same text twice)", f["duplicates"]),
         cm.row("replies without an idempotency key", f["without_key"]),
-        cm.row("replies re-sent after the crash (same key)", f["resent"]),
+        cm.row("replies posted again from the restored draft (same key)", f["resent"]),
         cm.row(
             "tabs holding a reply draft in storage at the crash", f["drafts_in_storage_at_crash"]
         ),

@@ -1494,3 +1494,25 @@ def test_a_bad_key_is_refused(w: World, key: Any) -> None:
     assert "key is not valid" in err.message
     data = discussions.clean_thread_input("question", TITLE, BODY, "")
     refused(w, Invalid, discussions.create_thread, w.asker, w.open.id, data, client_key=key)
+
+
+def test_a_draft_posted_twice_at_once_returns_the_row_that_won(
+    w: World, monkeypatch: pytest.MonkeyPatch, changes
+) -> None:
+    thread = start(w)
+    first = discussions.post_reply(w.session, w.member, thread.id, "Once.", client_key=KEY)
+    # the second request looked before the first committed: only the unique key stops it
+    real, looks = discussions._already_posted, []
+
+    def raced(*args: Any, **kw: Any) -> Post | None:
+        looks.append(1)
+        return None if len(looks) == 1 else real(*args, **kw)
+
+    monkeypatch.setattr(discussions, "_already_posted", raced)
+    changes.clear()
+    before = w.row_counts(w.session)
+    again = discussions.post_reply(w.session, w.member, thread.id, "Once.", client_key=KEY)
+    assert again.id == first.id and len(looks) == 2
+    assert w.row_counts(w.session) == before
+    assert changes == []
+    assert fresh(w, Thread, thread.id).post_count == 2
