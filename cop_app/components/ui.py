@@ -102,10 +102,12 @@ def live_field(
     multiline: bool = False,
     hint: str = "",
     debounce: int = 250,
+    kept: bool = False,
     **props: Any,
 ) -> rx.Component:
     """A labelled input whose text lives on the server (so no refusal loses it), sent as
-    the person pauses typing, with its error under it."""
+    the person pauses typing, with its error under it. `kept`: its handler keeps the text
+    as a draft in this browser (states/drafts.py), and the field says so."""
     control = (rx.text_area if multiline else rx.input)(
         id=input_id, value=value, on_change=on_change, width="100%", **props
     )
@@ -114,8 +116,19 @@ def live_field(
         rx.debounce_input(control, debounce_timeout=debounce),
         field_error(errors, key),
         rx.cond(hint != "", rx.text(hint, size="1", color_scheme="gray")),
+        draft_kept_note() if kept else rx.fragment(),
         spacing="1",
         width="100%",
+    )
+
+
+def draft_kept_note() -> rx.Component:
+    """Tells the writer that a reload or a lost connection keeps their draft."""
+    return rx.text(
+        rx.icon("save", size=12),
+        " Your draft is kept in this browser until you post it.",
+        size="1",
+        color_scheme="gray",
     )
 
 

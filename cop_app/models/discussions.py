@@ -45,7 +45,10 @@ class Thread(SQLModel, table=True):
 class Post(SQLModel, table=True):
     """One post; `number` orders a thread (1 is the opening post); body_html is sanitized."""
 
-    __table_args__ = (UniqueConstraint("thread_id", "number", name="uq_post_thread_number"),)
+    __table_args__ = (
+        UniqueConstraint("thread_id", "number", name="uq_post_thread_number"),
+        UniqueConstraint("author_id", "client_key", name="uq_post_author_client_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     thread_id: int = Field(foreign_key="thread.id")
@@ -61,6 +64,8 @@ class Post(SQLModel, table=True):
     edited_at: datetime | None = Field(default=None)
     deleted_at: datetime | None = Field(default=None)
     hidden: bool = Field(default=False)
+    # The idempotency key of the draft this post came from: a retried Post returns this row.
+    client_key: str | None = Field(default=None, max_length=64)
 
 
 class PostRevision(SQLModel, table=True):

@@ -65,7 +65,10 @@ class BoardCard(SQLModel, table=True):
     is met (evidence filled in, moved to done) when the mentee does the thing in the
     community; `evidence_type`/`evidence_id` name the artifact (a thread or a post)."""
 
-    __table_args__ = (Index("ix_boardcard_board_column", "mentorship_id", "column", "position"),)
+    __table_args__ = (
+        Index("ix_boardcard_board_column", "mentorship_id", "column", "position"),
+        UniqueConstraint("created_by", "client_key", name="uq_boardcard_creator_client_key"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     mentorship_id: int = Field(foreign_key="mentorship.id")
@@ -83,6 +86,8 @@ class BoardCard(SQLModel, table=True):
     evidence_id: int | None = Field(default=None)
     met_at: datetime | None = Field(default=None)
     created_by: int | None = Field(default=None, foreign_key="user.id")
+    # The idempotency key of the new-card draft: adding it again returns this card.
+    client_key: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -8,6 +8,7 @@ from cop_app.components.moderation import flag_dialog
 from cop_app.components.threads import post_card, thread_badges
 from cop_app.components.ui import (
     count_of,
+    draft_kept_note,
     empty_state,
     field_error,
     link_button,
@@ -99,6 +100,7 @@ def _composer() -> rx.Component:
                     ),
                 ),
                 field_error(errors, "body"),
+                draft_kept_note(),
                 rx.button(
                     "Post reply", on_click=ThreadState.submit_reply, loading=ThreadState.posting
                 ),
@@ -309,6 +311,7 @@ def new_thread() -> rx.Component:
                 "body",
                 multiline=True,
                 debounce=300,
+                kept=True,
                 rows="12",
                 placeholder="Markdown works: **bold**, lists, links, `code`.",
             ),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from cop_app.models import (
@@ -229,6 +230,46 @@ def _check_rate(session: Session, user: User, *, thread: bool) -> None:
             )
 
 
+def _posted_with_key(session: Session, user_id: int, key: str | None) -> Post | None:
+    """The post this author already made from the draft with this idempotency key."""
+    if key is None:
+        return None
+    return session.exec(
+        select(Post).where(Post.author_id == user_id, Post.client_key == key)
+    ).first()
+
+
+def _already_posted(
+    session: Session, user_id: int, key: str | None, *, thread_id: int | None
+) -> Post | None:
+    """A retried Post (its acknowledgement lost in a crash) gets the row it created, whatever
+    the rate limits say now; a key reused for another thread is refused."""
+    post = _posted_with_key(session, user_id, key)
+    if post is None:
+        return None
+    if (post.number == 1) != (thread_id is None) or (
+        thread_id is not None and post.thread_id != thread_id
+    ):
+        raise Invalid("This draft was already posted elsewhere; reload the page.", "form")
+    return post
+
+
+def _flush_keyed(
+    session: Session, user_id: int, key: str | None, *, thread_id: int | None
+) -> Post | None:
+    """Flush the new post; when the same draft was posted concurrently (the unique key lost
+    the race), roll back and return the row that won."""
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        winner = _already_posted(session, user_id, key, thread_id=thread_id)
+        if winner is None:
+            raise
+        return winner
+    return None
+
+
 def _body(value: object) -> str:
     return validation.text(value, "body", "Text", min_len=1, max_len=settings.POST_BODY_MAX)
 
@@ -321,17 +362,26 @@ def clean_thread_input(kind: object, title: object, body: object, tags: object) 
 
 
 def create_thread(
-    session: Session, actor: User | None, community_id: object, data: ThreadInput
+    session: Session,
+    actor: User | None,
+    community_id: object,
+    data: ThreadInput,
+    client_key: object = None,
 ) -> Thread:
-    """Start a thread in a community the actor belongs to; the author follows it."""
+    """Start a thread in a community the actor belongs to; the author follows it. A draft
+    posted again with the same `client_key` returns the thread it already started."""
     user = require_user(actor)
     cid = validation.integer(community_id, "community_id", "Community")
+    key = validation.client_key(client_key)
     community = session.get(Community, cid)
     if community is None:
         raise NotFound("This community does not exist.")
     membership = membership_of(session, cid, user.id)
     if membership is None or membership.status != "active":
         raise Forbidden(f"Join {community.name} to start a thread.")
+    posted = _already_posted(session, user.id, key, thread_id=None)
+    if posted is not None:
+        return session.get_one(Thread, posted.thread_id)
     _check_rate(session, user, thread=True)
     mentioned = _community_handles(session, cid, markdown.mentioned_handles(data.body))
     thread = Thread(
@@ -345,9 +395,12 @@ def create_thread(
         author_id=user.id,
         body=data.body,
         body_html=markdown.render(data.body, set(mentioned)),
+        client_key=key,
     )
     session.add(post)
-    session.flush()
+    winner = _flush_keyed(session, user.id, key, thread_id=None)
+    if winner is not None:
+        return session.get_one(Thread, winner.thread_id)
     _follow(session, thread.id, user.id)
     _mark_read(session, thread.id, user.id, 1)
     notify_post(
@@ -406,11 +459,17 @@ def post_reply(
     thread_id: object,
     body: object,
     parent_id: object = None,
+    client_key: object = None,
 ) -> Post:
-    """Reply to a thread (optionally to one post); followers and mentioned members hear."""
+    """Reply to a thread (optionally to one post); followers and mentioned members hear. A
+    draft posted again with the same `client_key` returns the reply it already made."""
+    key = validation.client_key(client_key)
     access = access_thread(session, actor, thread_id)
     _require_member(access)
     thread, user = access.thread, access.user
+    posted = _already_posted(session, user.id, key, thread_id=thread.id)
+    if posted is not None:
+        return posted
     if thread.locked:
         raise Forbidden("This thread is locked; it accepts no new replies.")
     text = _body(body)
@@ -442,9 +501,12 @@ def post_reply(
         body_html=markdown.render(text, set(mentioned)),
         parent_id=parent.id if parent else None,
         created_at=now,
+        client_key=key,
     )
     session.add_all([locked, post])
-    session.flush()
+    winner = _flush_keyed(session, user.id, key, thread_id=thread.id)
+    if winner is not None:
+        return winner
     followers_q = select(ThreadFollow.user_id).where(ThreadFollow.thread_id == thread.id)
     if access.community.visibility != "open":
         # Only people who may still read it hear of it (the text names the thread).

@@ -69,6 +69,16 @@ NOTIFICATIONS_PAGE_SIZE = 20
 MENTION_SUGGESTIONS = 8
 HOME_LIST_SIZE = 10
 
+# Drafts (replies, threads, cards) are kept in the browser until posted. Each carries an
+# idempotency key (url-safe, this long) so a Post retried after a lost reply creates nothing new.
+CLIENT_KEY_MIN_LENGTH = 22
+CLIENT_KEY_MAX_LENGTH = 64
+# The browser keeps at most this many drafts (the oldest goes first), each field cut to the
+# longest text it may hold, and the whole store under this many characters: it is re-sent on
+# every reconnect, inside Socket.IO's connect packet.
+DRAFTS_KEPT = 20
+DRAFT_STORE_MAX_CHARS = 200_000
+
 # Moderation.
 FLAG_REASONS = ("spam", "off-topic", "harmful", "other")
 FLAGS_PER_DAY = 20

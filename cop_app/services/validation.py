@@ -3,6 +3,7 @@
 import re
 from typing import Any
 
+from cop_app.services import settings
 from cop_app.services.errors import Invalid
 
 _TAG_RE = re.compile(r"[^a-z0-9+#.-]+")
@@ -83,3 +84,18 @@ def like_pattern(value: str) -> str:
     """A LIKE pattern matching `value` literally anywhere (use with escape="\\")."""
     escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+_CLIENT_KEY_RE = re.compile(
+    rf"[A-Za-z0-9_-]{{{settings.CLIENT_KEY_MIN_LENGTH},{settings.CLIENT_KEY_MAX_LENGTH}}}"
+)
+
+
+def client_key(value: Any) -> str | None:
+    """A draft's idempotency key (url-safe characters, bounded length) or None when absent;
+    it comes from the browser, so any other shape is refused."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _CLIENT_KEY_RE.fullmatch(value):
+        raise Invalid("This draft's key is not valid; reload the page and post again.", "form")
+    return value

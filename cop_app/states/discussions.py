@@ -14,6 +14,7 @@ from cop_app.services import communities, discussions, markdown, mentorship, set
 from cop_app.services.discussions import PostView, ThreadRow, ThreadView
 from cop_app.services.errors import DomainError, Invalid
 from cop_app.services.mentorship import MentorshipRow
+from cop_app.states import drafts
 from cop_app.states.auth import current_user
 from cop_app.states.base import db, error_toast, route_param
 
@@ -178,11 +179,17 @@ class ThreadState(rx.State):
         )
         await link_room(self, ThreadRoom, discussions.thread_room(view.id), view.id)
 
+    def _draft_scope(self) -> str:
+        return f"reply:{self.thread.id}"
+
     @rx.event
     async def load_page(self) -> None:
-        """on_load of /c/[slug]/t/[id]: check access, load the first page, join the room."""
-        assign(self, draft="", reply_to_id=0, reply_to_label="")
+        """on_load of /c/[slug]/t/[id] (and of every reconnect): check access, load the first
+        page, join the room, and put back the reply this browser kept for the thread."""
+        assign(self, reply_to_id=0, reply_to_label="")
         await self._load()
+        kept = await drafts.restore(self, await current_user(self), self._draft_scope())
+        assign(self, draft=kept.get("body") if self.found else "")
 
     @rx.event
     async def load_more(self) -> Any:
@@ -225,6 +232,7 @@ class ThreadState(rx.State):
         """The reply being written (kept on the server, so no error loses it); suggests
         @mentions for the word being typed."""
         self.draft = _text(value, 60_000)
+        await drafts.keep(self, await current_user(self), self._draft_scope(), body=self.draft)
         self.suggestions = await self._suggest(self.draft)
 
     async def _suggest(self, text: str) -> list[dict[str, str]]:
@@ -241,13 +249,14 @@ class ThreadState(rx.State):
             return []
 
     @rx.event
-    def pick_mention(self, handle: Any) -> None:
+    async def pick_mention(self, handle: Any) -> None:
         """Complete the @word being typed with a member's handle."""
         if not isinstance(handle, str) or not re.fullmatch(r"[a-z0-9.-]{1,40}", handle):
             return
         self.draft = _MENTION_TAIL.sub(
             lambda m: m.group(0).split("@")[0] + f"@{handle} ", self.draft
         )
+        await drafts.keep(self, await current_user(self), self._draft_scope(), body=self.draft)
         self.suggestions = []
 
     @rx.event
@@ -279,6 +288,7 @@ class ThreadState(rx.State):
             return error_toast(err)
         quoted = "\n".join("> " + line for line in body[:2000].splitlines())
         self.draft = (self.draft + "\n\n" if self.draft else "") + quoted + "\n\n"
+        await drafts.keep(self, actor, self._draft_scope(), body=self.draft)
         return rx.set_focus("reply-body")
 
     @rx.event
@@ -288,20 +298,29 @@ class ThreadState(rx.State):
 
     @rx.event
     async def submit_reply(self) -> Any:
-        """Post the draft; on any refusal the text stays in the editor."""
+        """Post the draft; on any refusal the text stays in the editor. The draft and its key
+        reach the browser first, so a Post retried after a crash returns the same reply."""
+        actor = await current_user(self)
+        scope = self._draft_scope()
+        key = await drafts.keep(self, actor, scope, body=self.draft)
         self.errors, self.posting = {}, True
         yield
-        actor = await current_user(self)
         try:
             with db() as session:
                 post = discussions.post_reply(
-                    session, actor, self.thread.id, self.draft, self.reply_to_id or None
+                    session,
+                    actor,
+                    self.thread.id,
+                    self.draft,
+                    self.reply_to_id or None,
+                    client_key=key or None,
                 )
                 number = post.number
         except DomainError as err:
             self.errors = {err.field or "body": err.message}
             self.posting = False
             return
+        await drafts.clear(self, actor, scope)
         self.posting = False
         self.draft, self.reply_to_id, self.reply_to_label, self.suggestions = "", 0, "", []
         self.seen_upto = max(self.seen_upto, number)
@@ -506,49 +525,77 @@ class NewThreadState(rx.State):
                 rx.toast.info(f"Join {card.name} to start a thread."),
                 rx.redirect(routes.community_url(card.slug)),
             ]
-        if self.community_id != card.id:
-            self.title, self.body, self.tags, self.preview_html = "", "", "", ""
+        # The form shows what this browser kept for the community (a reload or a reconnect
+        # after a backend restart loses nothing typed).
         self.community_id, self.community_name = card.id, card.name
+        kept = await drafts.restore(self, actor, self._draft_scope())
+        self.title, self.body, self.tags = kept.get("title"), kept.get("body"), kept.get("tags")
+        self.kind = kept.get("kind") if kept.get("kind") in discussions.KINDS else "discussion"
+        self.preview_html = markdown.render(self.body) if self.body.strip() else ""
         return None
 
+    def _draft_scope(self) -> str:
+        return f"thread:{self.community_id}"
+
+    async def _keep(self) -> str:
+        """Save the form into this browser's drafts; returns the draft's key."""
+        return await drafts.keep(
+            self,
+            await current_user(self),
+            self._draft_scope(),
+            kind=self.kind if self.title or self.body or self.tags else "",
+            title=self.title,
+            body=self.body,
+            tags=self.tags,
+        )
+
     @rx.event
-    def set_kind(self, value: Any) -> None:
+    async def set_kind(self, value: Any) -> None:
         """Discussion or question."""
         if value in discussions.KINDS:
             self.kind = value
+            await self._keep()
 
     @rx.event
-    def set_title(self, value: Any) -> None:
+    async def set_title(self, value: Any) -> None:
         """The title as typed."""
         self.title = _text(value, 300)
+        await self._keep()
 
     @rx.event
-    def set_tags(self, value: Any) -> None:
+    async def set_tags(self, value: Any) -> None:
         """Tags as typed."""
         self.tags = _text(value, 300)
+        await self._keep()
 
     @rx.event
-    def set_body(self, value: Any) -> None:
+    async def set_body(self, value: Any) -> None:
         """The body as typed, and its preview rendered by the same sanitizer as posts."""
         self.body = _text(value, 60_000)
         self.preview_html = markdown.render(self.body) if self.body.strip() else ""
+        await self._keep()
 
     @rx.event
     async def submit(self) -> Any:
-        """Start the thread; errors appear at their field and nothing typed is lost."""
+        """Start the thread; errors appear at their field and nothing typed is lost. Started
+        again with the same draft key (after a lost reply), it opens the thread it made."""
+        key = await self._keep()
         self.errors, self.posting = {}, True
         yield
         actor = await current_user(self)
         try:
             data = discussions.clean_thread_input(self.kind, self.title, self.body, self.tags)
             with db() as session:
-                thread = discussions.create_thread(session, actor, self.community_id, data)
+                thread = discussions.create_thread(
+                    session, actor, self.community_id, data, client_key=key or None
+                )
                 tid = thread.id
                 slug = communities.slug_of(session, self.community_id)
         except DomainError as err:
             self.errors = {err.field or "form": err.message}
             self.posting = False
             return
+        await drafts.clear(self, actor, self._draft_scope())
         self.posting = False
         self.title, self.body, self.tags, self.preview_html = "", "", "", ""
         yield [rx.redirect(routes.thread_url(slug, tid)), rx.toast.success("Thread started.")]

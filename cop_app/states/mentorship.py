@@ -10,6 +10,7 @@ from cop_app.services import communities, mentorship, stages
 from cop_app.services.errors import DomainError, Invalid
 from cop_app.services.mentorship import MentorProfileView, MentorshipRow, MentorSuggestion
 from cop_app.services.stages import StageView
+from cop_app.states import drafts
 from cop_app.states.auth import current_user
 from cop_app.states.base import db, error_toast, form_value, route_param
 
@@ -231,11 +232,17 @@ class BoardState(rx.State):
         """on_load of /mentorship/boards/[id]: only the pair and admins get in."""
         self.errors, self.editing_id, self.dragging_id = {}, 0, 0
         await self._load()
+        kept = await drafts.restore(self, await current_user(self), self._draft_scope())
+        self.new_title = kept.get("title") if self.found else ""
+
+    def _draft_scope(self) -> str:
+        return f"card:{self.mentorship_id}"
 
     @rx.event
-    def set_new_title(self, value: Any) -> None:
-        """The new card's title as typed."""
+    async def set_new_title(self, value: Any) -> None:
+        """The new card's title as typed (kept in this browser until the card is added)."""
         self.new_title = value[:120] if isinstance(value, str) else ""
+        await drafts.keep(self, await current_user(self), self._draft_scope(), title=self.new_title)
 
     @rx.event
     def set_new_requirement(self, value: Any) -> None:
@@ -253,15 +260,20 @@ class BoardState(rx.State):
         """Add a goal card to To do."""
         self.errors = {}
         actor = await current_user(self)
+        scope = self._draft_scope()
+        key = await drafts.keep(self, actor, scope, title=self.new_title)
         try:
             data = mentorship.clean_card_input(
                 self.new_title, "", self.new_due or None, None, None, self.new_requirement or None
             )
             with db() as session:
-                mentorship.add_card(session, actor, self.mentorship_id, data)
+                mentorship.add_card(
+                    session, actor, self.mentorship_id, data, client_key=key or None
+                )
         except DomainError as err:
             self.errors = {err.field or "card": err.message}
             return None
+        await drafts.clear(self, actor, scope)
         self.new_title, self.new_requirement, self.new_due = "", "", ""
         return None
 

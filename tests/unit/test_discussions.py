@@ -1433,3 +1433,86 @@ def test_seed_loads_consistent_discussions_in_every_community(session: Session) 
     assert {thread_of[tid].community_id for tid, _ in helpers} == {c.id for c in communities}
     assert any(discussions.followed_unread(session, u) for u in users.values())
     assert any(notifications.bell(session, u)[0] for u in users.values())
+
+
+# --- idempotency keys: a Post retried after a crash creates nothing new ------------------------
+
+KEY = "k" * 21 + "-draft_1"
+
+
+def test_a_reply_posted_twice_with_one_key_is_one_reply(
+    w: World, monkeypatch: pytest.MonkeyPatch, changes
+) -> None:
+    monkeypatch.setattr(settings, "POST_MIN_INTERVAL", REAL_POST_MIN_INTERVAL)
+    thread = start(w)
+    first = discussions.post_reply(w.session, w.member, thread.id, "Fix first.", client_key=KEY)
+    changes.clear()
+    before = w.row_counts(w.session)
+    # the acknowledgement was lost; Post again (within the rate-limit interval) with the same key
+    again = discussions.post_reply(w.session, w.member, thread.id, "Fix first.", client_key=KEY)
+    assert again.id == first.id
+    assert w.row_counts(w.session) == before
+    assert changes == []
+    assert fresh(w, Thread, thread.id).reply_count == 1
+
+
+def test_a_thread_started_twice_with_one_key_is_one_thread(w: World) -> None:
+    data = discussions.clean_thread_input("question", TITLE, BODY, "")
+    first = discussions.create_thread(w.session, w.asker, w.open.id, data, client_key=KEY)
+    before = w.row_counts(w.session)
+    again = discussions.create_thread(w.session, w.asker, w.open.id, data, client_key=KEY)
+    assert again.id == first.id
+    assert w.row_counts(w.session) == before
+    # a thread's key is not a reply's: posting a reply with it is refused, nothing written
+    refused(w, Invalid, discussions.post_reply, w.asker, first.id, "Me.", client_key=KEY)
+
+
+def test_another_authors_key_does_not_collide(w: World) -> None:
+    thread = start(w)
+    mine = discussions.post_reply(w.session, w.member, thread.id, "Mine.", client_key=KEY)
+    theirs = discussions.post_reply(w.session, w.other, thread.id, "Theirs.", client_key=KEY)
+    assert mine.id != theirs.id
+    assert (mine.author_id, theirs.author_id) == (w.member.id, w.other.id)
+    # keyless posts never collide either
+    assert reply(w, w.member, thread).id != reply(w, w.member, thread).id
+
+
+def test_a_key_reused_in_another_thread_is_refused(w: World) -> None:
+    first, second = start(w), start(w, title="Another question entirely")
+    discussions.post_reply(w.session, w.member, first.id, "Here.", client_key=KEY)
+    err = refused(w, Invalid, discussions.post_reply, w.member, second.id, "There.", client_key=KEY)
+    assert "already posted" in err.message
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["short", "x" * 65, "has space in it and is long", "ünïcode-ünïcode-ünïcode", 12345, ["k"]],
+)
+def test_a_bad_key_is_refused(w: World, key: Any) -> None:
+    thread = start(w)
+    err = refused(w, Invalid, discussions.post_reply, w.member, thread.id, "Hi.", client_key=key)
+    assert "key is not valid" in err.message
+    data = discussions.clean_thread_input("question", TITLE, BODY, "")
+    refused(w, Invalid, discussions.create_thread, w.asker, w.open.id, data, client_key=key)
+
+
+def test_a_draft_posted_twice_at_once_returns_the_row_that_won(
+    w: World, monkeypatch: pytest.MonkeyPatch, changes
+) -> None:
+    thread = start(w)
+    first = discussions.post_reply(w.session, w.member, thread.id, "Once.", client_key=KEY)
+    # the second request looked before the first committed: only the unique key stops it
+    real, looks = discussions._already_posted, []
+
+    def raced(*args: Any, **kw: Any) -> Post | None:
+        looks.append(1)
+        return None if len(looks) == 1 else real(*args, **kw)
+
+    monkeypatch.setattr(discussions, "_already_posted", raced)
+    changes.clear()
+    before = w.row_counts(w.session)
+    again = discussions.post_reply(w.session, w.member, thread.id, "Once.", client_key=KEY)
+    assert again.id == first.id and len(looks) == 2
+    assert w.row_counts(w.session) == before
+    assert changes == []
+    assert fresh(w, Thread, thread.id).post_count == 2

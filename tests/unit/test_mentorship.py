@@ -1341,3 +1341,17 @@ def test_seed_mentorship_is_consistent(session: Session) -> None:
     # the demo threads' counters are untouched
     for t in session.exec(select(Thread)).all():
         assert t.post_count == len(session.exec(select(Post).where(Post.thread_id == t.id)).all())
+
+
+def test_a_card_added_twice_with_one_key_is_one_card(w: World) -> None:
+    m, other = pair(w), pair(w, mentee=w.hannah)
+    key = "card-draft-key-0123456789"
+    data = clean_card_input("Ask the guild")
+    first = mentorship.add_card(w.session, w.lucas, m.id, data, client_key=key)
+    before = w.row_counts(w.session)
+    again = mentorship.add_card(w.session, w.lucas, m.id, data, client_key=key)
+    assert again.id == first.id and w.row_counts(w.session) == before
+    # the mentor's own key is theirs; the same key on another board is refused
+    assert mentorship.add_card(w.session, w.ravi, m.id, data, client_key=key).id != first.id
+    refused(w, Invalid, mentorship.add_card, w.ravi, other.id, data, client_key=key)
+    refused(w, Invalid, mentorship.add_card, w.lucas, m.id, data, client_key="bad key")

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from cop_app.models import (
@@ -99,17 +100,37 @@ def _links(session: Session, m: Mentorship, data: CardInput) -> tuple[int | None
     return thread_id, data.link_post_id
 
 
+def _card_with_key(
+    session: Session, user_id: int, key: str | None, mentorship_id: int | None
+) -> BoardCard | None:
+    """The card this person already added from the draft with this idempotency key."""
+    if key is None:
+        return None
+    card = session.exec(
+        select(BoardCard).where(BoardCard.created_by == user_id, BoardCard.client_key == key)
+    ).first()
+    if card is not None and card.mentorship_id != mentorship_id:
+        raise Invalid("This draft was already added to another board; reload the page.")
+    return card
+
+
 def add_card(
     session: Session,
     actor: User | None,
     mentorship_id: object,
     data: CardInput,
     column: object = "todo",
+    client_key: object = None,
 ) -> BoardCard:
     """Add a card at the end of a column; a goal card already met by earlier practice
-    (since the mentorship started) is marked at once."""
+    (since the mentorship started) is marked at once. A draft added again with the same
+    `client_key` returns the card it already made."""
+    key = validation.client_key(client_key)
     access = access_board(session, actor, mentorship_id, write=True)
     m, user = access.mentorship, access.user
+    added = _card_with_key(session, user.id, key, m.id)
+    if added is not None:
+        return added
     where = validation.choice(column, COLUMNS, "column", "Column")
     counts = dict(
         session.exec(
@@ -137,9 +158,17 @@ def add_card(
         created_by=user.id,
         created_at=now,
         updated_at=now,
+        client_key=key,
     )
     session.add(card)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same draft added concurrently: its card won the race
+        session.rollback()
+        winner = _card_with_key(session, user.id, key, m.id)
+        if winner is None:
+            raise
+        return winner
     _bump(session, m)
     _record(
         session,
