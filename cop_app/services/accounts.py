@@ -138,19 +138,29 @@ def _check_throttle(
         _refuse(message, newest, window, field)
 
 
-def _check_success_cap(session: Session, client_key: str) -> None:
-    """Cap the sessions one client opens by signing in (sign-ups have their own limit)."""
+def _check_success_cap(session: Session, email: str, client_key: str) -> None:
+    """Cap the sessions one client opens by signing in, for one account and for all (sign-ups
+    have their own limit)."""
     window = settings.LOGIN_SUCCESS_WINDOW
-    count, oldest = session.exec(
-        select(func.count(), func.min(LoginAttempt.created_at)).where(
+    since = utcnow() - window
+    this_account = func.count().filter(LoginAttempt.email == email)
+    count, mine, oldest, oldest_mine = session.exec(
+        select(
+            func.count(),
+            this_account,
+            func.min(LoginAttempt.created_at),
+            func.min(LoginAttempt.created_at).filter(LoginAttempt.email == email),
+        ).where(
             LoginAttempt.client_key == client_key,
             LoginAttempt.email != SIGNUP_MARK,
             LoginAttempt.success == True,  # noqa: E712
-            LoginAttempt.created_at >= utcnow() - window,
+            LoginAttempt.created_at >= since,
         )
     ).one()
     if count >= settings.LOGIN_MAX_SUCCESSES_PER_CLIENT and oldest is not None:
         _refuse("Too many sign-ins from this device.", oldest, window, "form")
+    if mine >= settings.LOGIN_MAX_SUCCESSES_PER_ACCOUNT_AND_CLIENT and oldest_mine is not None:
+        _refuse("Too many sign-ins to this account from this device.", oldest_mine, window, "form")
 
 
 def sign_up(
@@ -208,7 +218,7 @@ def sign_in(session: Session, email: object, password: object, client_key: str) 
     if len(password) > settings.PASSWORD_MAX_LENGTH:
         raise Invalid("Email or password is not right.", "password")
     _check_throttle(session, email, client_key)
-    _check_success_cap(session, client_key)
+    _check_success_cap(session, email, client_key)
     user = session.exec(select(User).where(User.email == email)).first()
     ok, new_hash = passwords.verify_password(password, user.password_hash if user else _DUMMY_HASH)
     if not user or not ok:

@@ -20,9 +20,11 @@ LOGIN_MAX_FAILURES_PER_CLIENT = 20
 # someone else out by guessing wrong, and each attacking client gets at most this many guesses.
 LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
-# Successful sign-ins from one client in the window: each opens a session row, so a script
-# cannot mint thousands; an office behind one address still fits.
-LOGIN_MAX_SUCCESSES_PER_CLIENT = 20
+# Successful sign-ins in the window: each opens a session row. Per account and client, a
+# script cannot mint sessions in a loop (a person signs in a few times a day); per client,
+# a list of stolen passwords cannot either, while an office behind one address still fits.
+LOGIN_MAX_SUCCESSES_PER_ACCOUNT_AND_CLIENT = 10
+LOGIN_MAX_SUCCESSES_PER_CLIENT = 60
 LOGIN_SUCCESS_WINDOW = timedelta(minutes=10)
 # Sign-ups from one client in the window (throttles scripted account creation).
 SIGNUP_MAX_PER_CLIENT = 10

@@ -362,19 +362,39 @@ def test_under_attack_a_new_client_gets_one_wrong_guess_then_is_refused(
     assert accounts.sign_in(session, "ada@example.org", default_password, "client-c").token
 
 
-def test_successful_sign_ins_are_capped_per_client(
+def test_successful_sign_ins_to_one_account_are_capped_per_client(
     session: Session, make_user, default_password
 ) -> None:
     make_user(session, email="ada@example.org")
-    for _ in range(settings.LOGIN_MAX_SUCCESSES_PER_CLIENT):
+    make_user(session, email="grace@example.org")
+    for _ in range(settings.LOGIN_MAX_SUCCESSES_PER_ACCOUNT_AND_CLIENT):
         accounts.sign_in(session, "ada@example.org", default_password, CLIENT)
     sessions = len(session.exec(select(AuthSession)).all())
 
     with pytest.raises(RateLimited) as err:
         accounts.sign_in(session, "ada@example.org", default_password, CLIENT)
 
-    assert err.value.message.startswith("Too many sign-ins from this device. Try again in")
+    assert err.value.message.startswith(
+        "Too many sign-ins to this account from this device. Try again in"
+    )
     assert len(session.exec(select(AuthSession)).all()) == sessions
+    assert accounts.sign_in(session, "ada@example.org", default_password, "client-b").token
+    assert accounts.sign_in(session, "grace@example.org", default_password, CLIENT).token
+
+
+def test_successful_sign_ins_from_one_client_are_capped(
+    session: Session, make_user, default_password
+) -> None:
+    make_user(session, email="ada@example.org")
+    for i in range(settings.LOGIN_MAX_SUCCESSES_PER_CLIENT):
+        session.add(LoginAttempt(email=f"person{i}@example.org", client_key=CLIENT, success=True))
+    session.commit()
+
+    with pytest.raises(RateLimited) as err:
+        accounts.sign_in(session, "ada@example.org", default_password, CLIENT)
+
+    assert err.value.message.startswith("Too many sign-ins from this device. Try again in")
+    assert err.value.retry_after == settings.LOGIN_SUCCESS_WINDOW.total_seconds()
     assert accounts.sign_in(session, "ada@example.org", default_password, "client-b").token
 
 
@@ -410,7 +430,7 @@ def test_failures_outside_the_window_and_successes_do_not_count(
         email="ada@example.org",
         age=settings.LOGIN_FAILURE_WINDOW + timedelta(minutes=1),
     )
-    for _ in range(10):
+    for _ in range(settings.LOGIN_MAX_SUCCESSES_PER_ACCOUNT_AND_CLIENT - 1):
         session.add(LoginAttempt(email="ada@example.org", client_key=CLIENT, success=True))
     add_failures(session, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT - 1, email="ada@example.org")
     assert accounts.sign_in(session, "ada@example.org", default_password, CLIENT).token
