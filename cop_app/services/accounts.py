@@ -143,11 +143,10 @@ def _check_success_cap(session: Session, email: str, client_key: str) -> None:
     have their own limit)."""
     window = settings.LOGIN_SUCCESS_WINDOW
     since = utcnow() - window
-    this_account = func.count().filter(LoginAttempt.email == email)
     count, mine, oldest, oldest_mine = session.exec(
         select(
             func.count(),
-            this_account,
+            func.count().filter(LoginAttempt.email == email),
             func.min(LoginAttempt.created_at),
             func.min(LoginAttempt.created_at).filter(LoginAttempt.email == email),
         ).where(
