@@ -7,17 +7,20 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, NoReturn
 
 from sqlalchemy import func
 from sqlmodel import Session, select, update
 
 from cop_app.models import AuthSession, LoginAttempt, User
 from cop_app.models.base import utcnow
-from cop_app.services import activity, passwords, settings, validation
+from cop_app.services import activity, names, passwords, settings, validation
 from cop_app.services.access import require_user
 from cop_app.services.errors import Invalid, NotFound, RateLimited
 
 ROLES = ("member", "mentor", "admin")
+# Sign-ups are kept among the attempts under this address, which no email can be.
+SIGNUP_MARK = "signup"
 _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 # Verifying against this when the email is unknown keeps timing the same either way.
 _DUMMY_HASH = passwords.pwd_context.hash("not-a-real-password-0")
@@ -37,6 +40,18 @@ def normalise_email(value: object) -> str:
     if not _EMAIL_RE.match(email):
         raise Invalid("Enter a valid email address, like name@example.org.", "email")
     return email
+
+
+def display_name_of(value: object) -> str:
+    """A display name: visible, without invisible or bidi characters, NFKC-normalised."""
+    return validation.line(
+        value,
+        "display_name",
+        "Display name",
+        min_len=2,
+        max_len=settings.DISPLAY_NAME_MAX,
+        form="NFKC",
+    )
 
 
 def unique_handle(session: Session, display_name: str) -> str:
@@ -76,27 +91,75 @@ def _retry_minutes(oldest: datetime, window: timedelta) -> int:
     return max(1, math.ceil(seconds / 60))
 
 
-def _check_throttle(session: Session, email: str, client_key: str) -> None:
+def _failures(session: Session, *where: Any) -> tuple[int, datetime | None, datetime | None]:
+    """How many failed attempts match in the window, the oldest and the newest."""
     since = utcnow() - settings.LOGIN_FAILURE_WINDOW
-    for column, value, limit in (
-        (LoginAttempt.email, email, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT),
-        (LoginAttempt.client_key, client_key, settings.LOGIN_MAX_FAILURES_PER_CLIENT),
-    ):
-        count, oldest = session.exec(
-            select(func.count(), func.min(LoginAttempt.created_at)).where(
-                column == value,
-                LoginAttempt.success == False,  # noqa: E712
-                LoginAttempt.created_at >= since,
-            )
-        ).one()
-        if count >= limit:
-            minutes = _retry_minutes(oldest, settings.LOGIN_FAILURE_WINDOW)
-            unit = "minute" if minutes == 1 else "minutes"
-            raise RateLimited(
-                f"Too many failed sign-in attempts. Try again in {minutes} {unit}.",
-                retry_after=minutes * 60,
-                field="password",
-            )
+    count, oldest, newest = session.exec(
+        select(
+            func.count(), func.min(LoginAttempt.created_at), func.max(LoginAttempt.created_at)
+        ).where(
+            *where,
+            LoginAttempt.success == False,  # noqa: E712
+            LoginAttempt.created_at >= since,
+        )
+    ).one()
+    return count, oldest, newest
+
+
+def _refuse(message: str, since: datetime, window: timedelta, field: str) -> NoReturn:
+    minutes = _retry_minutes(since, window)
+    unit = "minute" if minutes == 1 else "minutes"
+    raise RateLimited(
+        f"{message} Try again in {minutes} {unit}.", retry_after=minutes * 60, field=field
+    )
+
+
+def _check_throttle(
+    session: Session,
+    email: str,
+    client_key: str,
+    *,
+    message: str = "Too many failed sign-in attempts.",
+    field: str = "password",
+) -> None:
+    """Refuse a client over its own failure limit, or one that failed on an account under
+    attack; a client that has not failed on the account may still try (see settings)."""
+    window = settings.LOGIN_FAILURE_WINDOW
+    count, oldest, _ = _failures(session, LoginAttempt.client_key == client_key)
+    if count >= settings.LOGIN_MAX_FAILURES_PER_CLIENT and oldest is not None:
+        _refuse(message, oldest, window, field)
+    count, _, _ = _failures(session, LoginAttempt.email == email)
+    if count < settings.LOGIN_MAX_FAILURES_PER_ACCOUNT:
+        return
+    mine, _, newest = _failures(
+        session, LoginAttempt.email == email, LoginAttempt.client_key == client_key
+    )
+    if mine and newest is not None:
+        _refuse(message, newest, window, field)
+
+
+def _check_success_cap(session: Session, email: str, client_key: str) -> None:
+    """Cap the sessions one client opens by signing in, for one account and for all (sign-ups
+    have their own limit)."""
+    window = settings.LOGIN_SUCCESS_WINDOW
+    since = utcnow() - window
+    count, mine, oldest, oldest_mine = session.exec(
+        select(
+            func.count(),
+            func.count().filter(LoginAttempt.email == email),
+            func.min(LoginAttempt.created_at),
+            func.min(LoginAttempt.created_at).filter(LoginAttempt.email == email),
+        ).where(
+            LoginAttempt.client_key == client_key,
+            LoginAttempt.email != SIGNUP_MARK,
+            LoginAttempt.success == True,  # noqa: E712
+            LoginAttempt.created_at >= since,
+        )
+    ).one()
+    if count >= settings.LOGIN_MAX_SUCCESSES_PER_CLIENT and oldest is not None:
+        _refuse("Too many sign-ins from this device.", oldest, window, "form")
+    if mine >= settings.LOGIN_MAX_SUCCESSES_PER_ACCOUNT_AND_CLIENT and oldest_mine is not None:
+        _refuse("Too many sign-ins to this account from this device.", oldest_mine, window, "form")
 
 
 def sign_up(
@@ -108,15 +171,13 @@ def sign_up(
 ) -> SignedIn:
     """Create a member account and sign it in; nothing is written if any field is bad."""
     email = normalise_email(email)
-    name = validation.text(
-        display_name, "display_name", "Display name", min_len=2, max_len=settings.DISPLAY_NAME_MAX
-    )
+    name = display_name_of(display_name)
     password = passwords.check_policy(password, email)
     since = utcnow() - settings.SIGNUP_WINDOW
     signups_here = session.exec(
         select(func.count()).where(
             LoginAttempt.client_key == client_key,
-            LoginAttempt.email == "signup",
+            LoginAttempt.email == SIGNUP_MARK,
             LoginAttempt.created_at >= since,
         )
     ).one()
@@ -124,6 +185,7 @@ def sign_up(
         raise RateLimited("Too many new accounts from this device. Try again later.", 3600)
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
         raise Invalid("An account with this email already exists. Sign in instead.", "email")
+    names.refuse_impersonation(session, name, None, "display_name")
     user = User(
         email=email,
         display_name=name,
@@ -132,7 +194,7 @@ def sign_up(
     )
     session.add(user)
     session.flush()
-    session.add(LoginAttempt(email="signup", client_key=client_key, success=True))
+    session.add(LoginAttempt(email=SIGNUP_MARK, client_key=client_key, success=True))
     token = _new_session(session, user)
     activity.record(
         session,
@@ -155,6 +217,7 @@ def sign_in(session: Session, email: object, password: object, client_key: str) 
     if len(password) > settings.PASSWORD_MAX_LENGTH:
         raise Invalid("Email or password is not right.", "password")
     _check_throttle(session, email, client_key)
+    _check_success_cap(session, email, client_key)
     user = session.exec(select(User).where(User.email == email)).first()
     ok, new_hash = passwords.verify_password(password, user.password_hash if user else _DUMMY_HASH)
     if not user or not ok:
@@ -240,16 +303,31 @@ def revoke_all_sessions(session: Session, user_id: int) -> None:
     )
 
 
-def change_password(session: Session, actor: User | None, current: object, new: object) -> str:
-    """Check the current password, set the new one, revoke every session, start a new one."""
+def change_password(
+    session: Session, actor: User | None, current: object, new: object, client_key: str
+) -> str:
+    """Check the current password (throttled like sign-in: a stolen session cannot guess it),
+    set the new one, revoke every session, start a new one."""
     actor = require_user(actor)
     if not isinstance(current, str) or not current:
         raise Invalid("Enter your current password.", "current_password")
     user = session.get(User, actor.id)
     if user is None:
         raise NotFound("Account not found.")
-    ok, _ = passwords.verify_password(current, user.password_hash)
+    _check_throttle(
+        session,
+        user.email,
+        client_key,
+        message="Too many wrong passwords.",
+        field="current_password",
+    )
+    ok = (
+        len(current) <= settings.PASSWORD_MAX_LENGTH
+        and (passwords.verify_password(current, user.password_hash)[0])
+    )
     if not ok:
+        session.add(LoginAttempt(email=user.email, client_key=client_key, success=False))
+        session.commit()
         raise Invalid("Your current password is not right.", "current_password")
     try:
         new = passwords.check_policy(new, user.email)
@@ -294,9 +372,9 @@ def update_profile(
         settings.WRITE_LIMIT_WINDOW,
         "profile saves",
     )
-    name = validation.text(
-        display_name, "display_name", "Display name", min_len=2, max_len=settings.DISPLAY_NAME_MAX
-    )
+    name = display_name_of(display_name)
+    if name != user.display_name:
+        names.refuse_impersonation(session, name, user.id, "display_name")
     bio_text = validation.text(bio, "bio", "Bio", max_len=settings.BIO_MAX)
     org = validation.text(
         organisation, "organisation", "Organisation", max_len=settings.ORGANISATION_MAX
@@ -331,13 +409,7 @@ def create_admin(session: Session, email: object, display_name: object, password
         session.add(existing)
         user = existing
     else:
-        name = validation.text(
-            display_name,
-            "display_name",
-            "Display name",
-            min_len=2,
-            max_len=settings.DISPLAY_NAME_MAX,
-        )
+        name = display_name_of(display_name)
         password = passwords.check_policy(password, email)
         user = User(
             email=email,

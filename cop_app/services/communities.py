@@ -211,7 +211,7 @@ def clean_input(
 ) -> CommunityInput:
     """Validate every field of the community form."""
     return CommunityInput(
-        name=validation.text(
+        name=validation.line(
             name,
             "name",
             "Name",

@@ -347,7 +347,7 @@ def clean_thread_input(kind: object, title: object, body: object, tags: object) 
     """Validate every field of the new-thread form."""
     return ThreadInput(
         kind=validation.choice(kind, KINDS, "kind", "Type"),
-        title=validation.text(
+        title=validation.line(
             title,
             "title",
             "Title",
@@ -579,7 +579,7 @@ def edit_post(
     text = _body(body)
     new_title = None
     if post.number == 1 and title is not None:
-        new_title = validation.text(
+        new_title = validation.line(
             title,
             "title",
             "Title",

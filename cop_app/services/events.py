@@ -7,7 +7,9 @@ activity event is shown to its listeners at once, inside the caller's transactio
 they write (a mentee's goal met by a reply) commits or rolls back with it.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,7 @@ class Change:
 Listener = Callable[[Change], None]
 _listeners: list[Listener] = []
 _PENDING = "cop_pending_changes"
+_collector: ContextVar[list[Change] | None] = ContextVar("cop_change_collector", default=None)
 
 
 def subscribe(listener: Listener) -> None:
@@ -41,8 +44,23 @@ def unsubscribe(listener: Listener) -> None:
         _listeners.remove(listener)
 
 
+@contextmanager
+def collect(into: list[Change]) -> Iterator[None]:
+    """Keep the changes announced in this context in `into` instead of handing them out:
+    a service run in a worker thread announces them on the event loop afterwards."""
+    reset = _collector.set(into)
+    try:
+        yield
+    finally:
+        _collector.reset(reset)
+
+
 def emit(change: Change) -> None:
     """Hand a change to every listener now; a failing listener never breaks the write."""
+    collected = _collector.get()
+    if collected is not None:
+        collected.append(change)
+        return
     for listener in list(_listeners):
         try:
             listener(change)

@@ -11,10 +11,21 @@ SESSION_LIFETIME = timedelta(days=14)
 # Writing last_seen on every event would turn reads into writes; refresh at most this often.
 SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
 
-# Sign-in throttling: after this many failures in the window, refuse until it passes.
-LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+# Sign-in throttling. Failed sign-ins and wrong current passwords (password change) count.
+# A client with this many failures in the window is refused on every account until it passes.
 LOGIN_MAX_FAILURES_PER_CLIENT = 20
+# An account with this many failures in the window is "under attack": every client that failed
+# on it in the window is refused, even with the right password, while a client that has not
+# failed on it may still sign in (one wrong guess and it is refused too). So nobody can lock
+# someone else out by guessing wrong, and each attacking client gets at most this many guesses.
+LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
 LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+# Successful sign-ins in the window: each opens a session row. Per account and client, a
+# script cannot mint sessions in a loop (a person signs in a few times a day); per client,
+# a list of stolen passwords cannot either, while an office behind one address still fits.
+LOGIN_MAX_SUCCESSES_PER_ACCOUNT_AND_CLIENT = 10
+LOGIN_MAX_SUCCESSES_PER_CLIENT = 60
+LOGIN_SUCCESS_WINDOW = timedelta(minutes=10)
 # Sign-ups from one client in the window (throttles scripted account creation).
 SIGNUP_MAX_PER_CLIENT = 10
 SIGNUP_WINDOW = timedelta(hours=1)

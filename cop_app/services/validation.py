@@ -1,12 +1,24 @@
 """Input clean-up shared by every service: arguments arrive as any browser sent them."""
 
 import re
-from typing import Any
+import unicodedata
+from typing import Any, Literal
 
 from cop_app.services import settings
 from cop_app.services.errors import Invalid
 
 _TAG_RE = re.compile(r"[^a-z0-9+#.-]+")
+# Unicode's Default_Ignorable_Code_Point set (DerivedCoreProperties.txt): drawn as nothing, or,
+# for the bidi controls among them, reordering what follows. Format (Cf) characters and
+# controls are removed as well; U+2800 (braille blank) is a symbol drawn as a blank.
+_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+_BLANK_SYMBOLS = frozenset("\u2800")
+# Cleaning a line costs time per character: input far beyond the limit is refused unread.
+_RAW_LENGTH_FACTOR = 4
 
 
 def text(value: Any, field: str, label: str, *, min_len: int = 0, max_len: int) -> str:
@@ -29,6 +41,48 @@ def text(value: Any, field: str, label: str, *, min_len: int = 0, max_len: int) 
     if len(value) > max_len:
         raise Invalid(f"{label} must be at most {max_len} characters.", field)
     return value
+
+
+def _hidden(char: str) -> bool:
+    return unicodedata.category(char) in ("Cf", "Cc") and not char.isspace()
+
+
+def strip_invisible(value: str) -> str:
+    """Without invisible and bidi control characters; any run of spaces becomes one space."""
+    kept = "".join(c for c in _IGNORABLE.sub("", value) if not _hidden(c))
+    return " ".join(kept.split())
+
+
+def has_visible(value: str) -> bool:
+    """At least one letter, digit, punctuation mark or symbol that is drawn as something."""
+    return any(unicodedata.category(c)[0] in "LNPS" and c not in _BLANK_SYMBOLS for c in value)
+
+
+def line(
+    value: Any,
+    field: str,
+    label: str,
+    *,
+    min_len: int = 0,
+    max_len: int,
+    form: Literal["NFC", "NFKC"] = "NFC",
+) -> str:
+    """A one-line name or title others read: normalised, without invisible or bidi control
+    characters (they hide or reorder text), and refused when nothing visible is left.
+
+    Names use NFKC, which folds look-alike compatibility forms (fullwidth, math letters);
+    titles keep NFC, which changes no character people can see."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise Invalid(f"{label} must be text.", field)
+    if len(value) > max_len * _RAW_LENGTH_FACTOR:
+        raise Invalid(f"{label} must be at most {max_len} characters.", field)
+    cleaned = unicodedata.normalize(form, strip_invisible(value))
+    cleaned = text(cleaned, field, label, min_len=min_len, max_len=max_len)
+    if cleaned and not has_visible(cleaned):
+        raise Invalid(f"{label} must contain visible letters, digits or signs.", field)
+    return cleaned
 
 
 def integer(value: Any, field: str = "id", label: str = "Id") -> int:

@@ -10,7 +10,7 @@ from cop_app import routes
 from cop_app.models import User
 from cop_app.services import accounts
 from cop_app.services.errors import DomainError
-from cop_app.states.base import db, detached, form_value
+from cop_app.states.base import db, detached, form_value, in_thread
 
 
 def safe_next(value: object) -> str:
@@ -61,6 +61,8 @@ class AuthState(rx.State):
         return "".join(p[0] for p in parts[:2]).upper() or "?"
 
     def _client_key(self) -> str:
+        """The caller's address as Reflex resolved it when the socket connected: the peer,
+        or the client behind `trusted_proxy_hops` proxies (rxconfig: COP_TRUSTED_PROXY_HOPS)."""
         ip = self.rx_router_session.client_ip or "unknown"
         return hashlib.sha256(ip.encode()).hexdigest()[:32]
 
@@ -115,50 +117,48 @@ class AuthState(rx.State):
         """A no-op round trip: the benchmark's floor and a liveness probe."""
 
     @rx.event
-    def sign_in(self, form_data: Any) -> Any:
+    async def sign_in(self, form_data: Any) -> Any:
         """Check credentials (throttled on the server) and keep the new session id."""
         self.signin_errors, self.busy = {}, True
         yield
         try:
-            with db() as session:
-                result = accounts.sign_in(
-                    session,
-                    form_value(form_data, "email"),
-                    form_value(form_data, "password"),
-                    self._client_key(),
-                )
-                self.session_token = result.token
-                self._set_user(result.user)
-                self.session_ended = False
+            result = await in_thread(
+                accounts.sign_in,
+                form_value(form_data, "email"),
+                form_value(form_data, "password"),
+                self._client_key(),
+            )
         except DomainError as err:
             self.signin_errors = {err.field or "form": err.message}
             return
         finally:
             self.busy = False
+        self.session_token = result.token
+        self._set_user(result.user)
+        self.session_ended = False
         target = safe_next(self.router.url.query_parameters.get("next", "/"))
         yield [rx.redirect(target), rx.toast.success(f"Welcome back, {self.user_name}.")]
 
     @rx.event
-    def sign_up(self, form_data: Any) -> Any:
+    async def sign_up(self, form_data: Any) -> Any:
         """Create an account; field errors come back next to the field."""
         self.signup_errors, self.busy = {}, True
         yield
         try:
-            with db() as session:
-                result = accounts.sign_up(
-                    session,
-                    form_value(form_data, "email"),
-                    form_value(form_data, "display_name"),
-                    form_value(form_data, "password"),
-                    self._client_key(),
-                )
-                self.session_token = result.token
-                self._set_user(result.user)
+            result = await in_thread(
+                accounts.sign_up,
+                form_value(form_data, "email"),
+                form_value(form_data, "display_name"),
+                form_value(form_data, "password"),
+                self._client_key(),
+            )
         except DomainError as err:
             self.signup_errors = {err.field or "form": err.message}
             return
         finally:
             self.busy = False
+        self.session_token = result.token
+        self._set_user(result.user)
         yield [
             rx.redirect(routes.communities_url()),
             rx.toast.success("Welcome! Join a community."),

@@ -1,17 +1,41 @@
 """What every state handler needs: a database session and the caller, from the server."""
 
-from typing import Any
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import reflex as rx
 from sqlmodel import Session
 
 from cop_app.models import User
+from cop_app.services import events
 from cop_app.services.errors import DomainError
+
+T = TypeVar("T")
 
 
 def db() -> Session:
     """A SQLModel session on the configured database (SQLite or PostgreSQL)."""
     return rx.session()
+
+
+async def in_thread(verb: Callable[..., T], *args: Any) -> T:
+    """Run a blocking service call (password hashing, ~120 ms) in a worker thread with its own
+    database session, so every other tab keeps its event loop. Rows it returns are detached;
+    the changes it announced reach live rooms from the loop once it is done, even on error."""
+    changes: list[events.Change] = []
+
+    def call() -> T:
+        with events.collect(changes), db() as session:
+            result = verb(session, *args)
+            session.expunge_all()
+            return result
+
+    try:
+        return await asyncio.to_thread(call)
+    finally:
+        for change in changes:
+            events.emit(change)
 
 
 def form_value(form: Any, key: str) -> Any:

@@ -11,7 +11,7 @@ from cop_app.services.errors import DomainError
 from cop_app.services.stages import StageView
 from cop_app.services.users import ProfileView
 from cop_app.states.auth import AuthState, current_user
-from cop_app.states.base import db, form_value, route_param
+from cop_app.states.base import db, form_value, in_thread, route_param
 
 
 class NavState(rx.State):
@@ -114,20 +114,20 @@ class SettingsState(rx.State):
 
     @rx.event
     async def change_password(self, form_data: Any) -> Any:
-        """Change the password: every other session is signed out."""
+        """Change the password: every other session is signed out. Hashing runs in a thread."""
         self.password_errors = {}
         actor = await current_user(self)
+        auth = await self.get_state(AuthState)
         try:
-            with db() as session:
-                token = accounts.change_password(
-                    session,
-                    actor,
-                    form_value(form_data, "current_password"),
-                    form_value(form_data, "new_password"),
-                )
+            token = await in_thread(
+                accounts.change_password,
+                actor,
+                form_value(form_data, "current_password"),
+                form_value(form_data, "new_password"),
+                auth._client_key(),
+            )
         except DomainError as err:
             self.password_errors = {err.field or "form": err.message}
             return None
-        auth = await self.get_state(AuthState)
         auth.session_token = token
         return rx.toast.success("Password changed. Other devices were signed out.")

@@ -53,6 +53,7 @@ class Browser:
     path: str = "/"
     query: dict[str, str] = field(default_factory=dict)
     token: str = field(default_factory=lambda: str(uuid.uuid4()))
+    ip: str = "127.0.0.9"
 
     def _router_data(self) -> dict[str, Any]:
         qs = "&".join(f"{k}={v}" for k, v in self.query.items())
@@ -62,7 +63,7 @@ class Browser:
             "query": dict(self.query),
             "asPath": self.path + (f"?{qs}" if qs else ""),
             "headers": {"origin": "http://localhost:3000"},
-            "ip": "127.0.0.9",
+            "ip": self.ip,
         }
 
     async def call(self, state: type[BaseState], handler: str, **payload: Any) -> list[StateUpdate]:

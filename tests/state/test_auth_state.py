@@ -1,13 +1,16 @@
 """AuthState handlers: sign-in, sign-up, throttling, sign-out and the page guard."""
 
 import asyncio
+import threading
+import time
 
 import reflex as rx
 from sqlmodel import func, select
 
 from cop_app.models import AuthSession, LoginAttempt, User
 from cop_app.seed import DEMO_PASSWORD
-from cop_app.services import accounts
+from cop_app.services import accounts, events
+from cop_app.services.events import Change
 from cop_app.states.auth import AuthState, safe_next
 from tests.state.conftest import session_token_for
 from tests.state.harness import Browser, start_server, var
@@ -164,5 +167,93 @@ def test_failed_attempts_are_recorded(app_db: None) -> None:
             form_data={"email": "ravi.iyer@example.org", "password": "nope-nope"},
         )
         assert _count(LoginAttempt) == before + 1
+
+    asyncio.run(scenario())
+
+
+def test_password_hashing_does_not_stall_other_tabs(app_db: None) -> None:
+    """Five sign-ins hash at once; another tab's ping is answered long before they finish."""
+
+    async def scenario() -> None:
+        server = await start_server()
+        signers = [Browser(server, path="/signin", ip=f"10.0.0.{i}") for i in range(5)]
+        other = Browser(server, path="/")
+        for browser in [*signers, other]:
+            await browser.call(AuthState, "ping")  # hydrated, so the ping below is a bare event
+        form = {"email": "ravi.iyer@example.org", "password": DEMO_PASSWORD}
+
+        start = time.monotonic()
+        sign_ins = [
+            asyncio.create_task(b.call(AuthState, "sign_in", form_data=form)) for b in signers
+        ]
+        await other.call(AuthState, "ping")
+        ping_done = time.monotonic() - start
+        results = await asyncio.gather(*sign_ins)
+        all_done = time.monotonic() - start
+
+        assert all(var(u, AuthState, "user_name") == "Ravi Iyer" for u in results)
+        assert ping_done < all_done / 3, (ping_done, all_done)
+
+    asyncio.run(scenario())
+
+
+def test_right_password_from_a_client_that_has_not_failed_is_accepted_under_attack(
+    app_db: None,
+) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        attacker = Browser(server, path="/signin", ip="203.0.113.7")
+        owner = Browser(server, path="/signin", ip="198.51.100.4")
+        wrong = {"email": "amara.okafor@example.org", "password": "guessing-again"}
+        for _ in range(30):
+            await attacker.call(AuthState, "sign_in", form_data=wrong)
+        right = {"email": "amara.okafor@example.org", "password": DEMO_PASSWORD}
+
+        refused = await attacker.call(AuthState, "sign_in", form_data=right)
+        accepted = await owner.call(AuthState, "sign_in", form_data=right)
+
+        assert var(refused, AuthState, "signin_errors")["password"].startswith(
+            "Too many failed sign-in attempts."
+        )
+        assert (await attacker.state(AuthState)).user_id == 0
+        assert var(accepted, AuthState, "user_name") == "Amara Okafor"
+
+    asyncio.run(scenario())
+
+
+def test_sign_in_changes_reach_live_rooms_from_the_event_loop(app_db: None) -> None:
+    """The service runs in a worker thread; what it announces is handed out on the loop."""
+    heard: list[tuple[str, int]] = []
+
+    def listener(change: Change) -> None:
+        heard.append((change.data.get("kind", ""), threading.get_ident()))
+
+    async def scenario() -> None:
+        server = await start_server()
+        browser = Browser(server, path="/signin")
+        form = {"email": "ravi.iyer@example.org", "password": DEMO_PASSWORD}
+        await browser.call(AuthState, "sign_in", form_data=form)
+        form["password"] = "not-the-password"
+        await browser.call(AuthState, "sign_in", form_data=form)
+
+    events.subscribe(listener)
+    try:
+        asyncio.run(scenario())
+    finally:
+        events.unsubscribe(listener)
+    assert ("user.signed_in", threading.get_ident()) in heard
+    assert ("user.sign_in_failed", threading.get_ident()) in heard
+
+
+def test_sign_ins_are_keyed_by_the_resolved_client_address(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        here, there = Browser(server, ip="192.0.2.1"), Browser(server, ip="192.0.2.2")
+        again = Browser(server, ip="192.0.2.1")
+        for browser in (here, there, again):
+            await browser.call(AuthState, "ping")
+        keys = [(await b.state(AuthState))._client_key() for b in (here, there, again)]
+        assert keys[0] == keys[2] != keys[1]
+        assert "192.0.2" not in keys[0]  # only a digest of the address is stored
 
     asyncio.run(scenario())

@@ -313,7 +313,7 @@ def test_sign_in_after_suspension_ended(session: Session, make_user, default_pas
 # --- throttling -------------------------------------------------------------------------------
 
 
-def test_five_failures_lock_the_account_even_for_the_right_password(
+def test_five_failures_lock_the_attacking_client_out_even_with_the_right_password(
     session: Session, make_user, default_password
 ) -> None:
     make_user(session, email="ada@example.org")
@@ -323,7 +323,7 @@ def test_five_failures_lock_the_account_even_for_the_right_password(
             accounts.sign_in(session, "ada@example.org", "not-the-password", CLIENT)
 
     with pytest.raises(RateLimited) as err:
-        accounts.sign_in(session, "ada@example.org", default_password, "another-client")
+        accounts.sign_in(session, "ada@example.org", default_password, CLIENT)
 
     match = re.search(r"Try again in (\d+) minutes?", err.value.message)
     assert match, err.value.message
@@ -335,6 +335,81 @@ def test_five_failures_lock_the_account_even_for_the_right_password(
     assert session.exec(select(AuthSession)).all() == []
     # Another account from the same client is not locked (5 < the per-client limit).
     assert accounts.sign_in(session, "grace@example.org", default_password, CLIENT).token
+
+
+def test_an_account_under_attack_still_accepts_its_owner_from_a_client_that_has_not_failed(
+    session: Session, make_user, default_password
+) -> None:
+    admin = make_user(session, email="ada@example.org", role="admin")
+    add_failures(session, 30, email="ada@example.org", client="attacker")
+
+    signed_in = accounts.sign_in(session, "ada@example.org", default_password, "owner-laptop")
+
+    assert signed_in.user.id == admin.id
+    with pytest.raises(RateLimited):
+        accounts.sign_in(session, "ada@example.org", default_password, "attacker")
+
+
+def test_under_attack_a_new_client_gets_one_wrong_guess_then_is_refused(
+    session: Session, make_user, default_password
+) -> None:
+    make_user(session, email="ada@example.org")
+    add_failures(session, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT, email="ada@example.org")
+    with pytest.raises(Invalid):
+        accounts.sign_in(session, "ada@example.org", "wrong-guess-here", "client-b")
+    with pytest.raises(RateLimited):
+        accounts.sign_in(session, "ada@example.org", default_password, "client-b")
+    assert accounts.sign_in(session, "ada@example.org", default_password, "client-c").token
+
+
+def test_successful_sign_ins_to_one_account_are_capped_per_client(
+    session: Session, make_user, default_password
+) -> None:
+    make_user(session, email="ada@example.org")
+    make_user(session, email="grace@example.org")
+    for _ in range(settings.LOGIN_MAX_SUCCESSES_PER_ACCOUNT_AND_CLIENT):
+        accounts.sign_in(session, "ada@example.org", default_password, CLIENT)
+    sessions = len(session.exec(select(AuthSession)).all())
+
+    with pytest.raises(RateLimited) as err:
+        accounts.sign_in(session, "ada@example.org", default_password, CLIENT)
+
+    assert err.value.message.startswith(
+        "Too many sign-ins to this account from this device. Try again in"
+    )
+    assert len(session.exec(select(AuthSession)).all()) == sessions
+    assert accounts.sign_in(session, "ada@example.org", default_password, "client-b").token
+    assert accounts.sign_in(session, "grace@example.org", default_password, CLIENT).token
+
+
+def test_successful_sign_ins_from_one_client_are_capped(
+    session: Session, make_user, default_password
+) -> None:
+    make_user(session, email="ada@example.org")
+    for i in range(settings.LOGIN_MAX_SUCCESSES_PER_CLIENT):
+        session.add(LoginAttempt(email=f"person{i}@example.org", client_key=CLIENT, success=True))
+    session.commit()
+
+    with pytest.raises(RateLimited) as err:
+        accounts.sign_in(session, "ada@example.org", default_password, CLIENT)
+
+    assert err.value.message.startswith("Too many sign-ins from this device. Try again in")
+    assert err.value.retry_after == settings.LOGIN_SUCCESS_WINDOW.total_seconds()
+    assert accounts.sign_in(session, "ada@example.org", default_password, "client-b").token
+
+
+def test_old_successes_and_sign_ups_do_not_count_against_the_cap(
+    session: Session, make_user, default_password
+) -> None:
+    make_user(session, email="ada@example.org")
+    old = utcnow() - settings.LOGIN_SUCCESS_WINDOW - timedelta(minutes=1)
+    for _ in range(settings.LOGIN_MAX_SUCCESSES_PER_CLIENT):
+        session.add(
+            LoginAttempt(email="ada@example.org", client_key=CLIENT, success=True, created_at=old)
+        )
+        session.add(LoginAttempt(email=accounts.SIGNUP_MARK, client_key=CLIENT, success=True))
+    session.commit()
+    assert accounts.sign_in(session, "ada@example.org", default_password, CLIENT).token
 
 
 def test_account_lock_says_one_minute_when_the_window_is_nearly_over(session: Session) -> None:
@@ -355,7 +430,7 @@ def test_failures_outside_the_window_and_successes_do_not_count(
         email="ada@example.org",
         age=settings.LOGIN_FAILURE_WINDOW + timedelta(minutes=1),
     )
-    for _ in range(10):
+    for _ in range(settings.LOGIN_MAX_SUCCESSES_PER_ACCOUNT_AND_CLIENT - 1):
         session.add(LoginAttempt(email="ada@example.org", client_key=CLIENT, success=True))
     add_failures(session, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT - 1, email="ada@example.org")
     assert accounts.sign_in(session, "ada@example.org", default_password, CLIENT).token
@@ -503,7 +578,7 @@ def test_change_password_signs_out_everywhere_and_returns_a_new_session(
     user = make_user(session)
     old_tokens = [issue_token(session, user) for _ in range(2)]
 
-    token = accounts.change_password(session, user, default_password, NEW_PASSWORD)
+    token = accounts.change_password(session, user, default_password, NEW_PASSWORD, CLIENT)
 
     assert isinstance(token, str) and len(token) >= 22
     assert token not in old_tokens
@@ -519,7 +594,7 @@ def _change_refused(session: Session, user: User, current: object, new: object, 
     token = issue_token(session, user)
     old_hash = user.password_hash
     with pytest.raises(Invalid) as err:
-        accounts.change_password(session, user, current, new)
+        accounts.change_password(session, user, current, new, CLIENT)
     assert err.value.field == field
     session.rollback()
     session.expire_all()
@@ -533,6 +608,36 @@ def test_change_password_refuses_a_wrong_current_password(session: Session, make
     _change_refused(
         session, make_user(session), "not-the-password", NEW_PASSWORD, "current_password"
     )
+
+
+def test_change_password_guesses_are_throttled_like_sign_in(
+    session: Session, make_user, default_password
+) -> None:
+    user = make_user(session, email="ada@example.org")
+    for _ in range(settings.LOGIN_MAX_FAILURES_PER_ACCOUNT):
+        with pytest.raises(Invalid):
+            accounts.change_password(session, user, "a-wrong-guess", NEW_PASSWORD, CLIENT)
+
+    with pytest.raises(RateLimited) as err:
+        accounts.change_password(session, user, default_password, NEW_PASSWORD, CLIENT)
+
+    assert err.value.message.startswith("Too many wrong passwords. Try again in")
+    assert err.value.field == "current_password"
+    session.expire_all()
+    assert passwords.verify_password(default_password, session.get(User, user.id).password_hash)[0]
+    # The same guesses lock this client out of signing in to the account, not its owner.
+    with pytest.raises(RateLimited):
+        accounts.sign_in(session, "ada@example.org", default_password, CLIENT)
+    assert accounts.change_password(session, user, default_password, NEW_PASSWORD, "laptop")
+
+
+def test_change_password_refuses_an_overlong_current_password_as_a_failure(
+    session: Session, make_user
+) -> None:
+    user = make_user(session, email="ada@example.org")
+    with pytest.raises(Invalid):
+        accounts.change_password(session, user, "x" * 100_000, NEW_PASSWORD, CLIENT)
+    assert [a.success for a in session.exec(select(LoginAttempt)).all()] == [False]
 
 
 @pytest.mark.parametrize("current", ["", None, 123])
@@ -559,13 +664,13 @@ def test_change_password_refuses_the_same_password(
 def test_change_password_without_an_actor_is_forbidden(session: Session, default_password) -> None:
     """states/people.py passes current_user(), which is None once the session has expired."""
     with pytest.raises(Forbidden):
-        accounts.change_password(session, None, default_password, NEW_PASSWORD)
+        accounts.change_password(session, None, default_password, NEW_PASSWORD, CLIENT)
 
 
 def test_change_password_for_a_deleted_account(session: Session, default_password) -> None:
     ghost = User(id=999_999, email="ghost@example.org", display_name="Ghost", password_hash="-")
     with pytest.raises(NotFound):
-        accounts.change_password(session, ghost, default_password, NEW_PASSWORD)
+        accounts.change_password(session, ghost, default_password, NEW_PASSWORD, CLIENT)
 
 
 # --- profile ----------------------------------------------------------------------------------

@@ -109,3 +109,17 @@ def test_subscribe_is_idempotent_and_unsubscribe_is_safe() -> None:
     events.unsubscribe(listener)  # a second time: no error
     events.emit(Change("after", ()))
     assert [c.kind for c in got] == ["once"]
+
+
+def test_collect_keeps_committed_changes_for_later_instead_of_handing_them_out(
+    session: Session, changes
+) -> None:
+    change = Change("a", ("r1",))
+    kept: list[Change] = []
+    with events.collect(kept):
+        events.on_commit(session, change)
+        session.commit()
+    assert (kept, changes) == ([change], [])
+
+    events.emit(change)  # outside the block, changes are handed out again
+    assert changes == [change]
