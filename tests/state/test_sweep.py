@@ -28,7 +28,7 @@ from cop_app.models.base import utcnow
 from cop_app.seed import email_of
 from cop_app.services import accounts, discussions
 from cop_app.states.auth import AuthState
-from cop_app.states.discussions import NewThreadState
+from cop_app.states.discussions import NewThreadState, ThreadListState, ThreadState
 from tests.state.conftest import session_token_for, user_id_of
 from tests.state.harness import Browser, Server, delta_text, start_server, var
 
@@ -118,7 +118,8 @@ class Targets:
     elsewhere: dict[str, int]
 
 
-# (kind, variant): each maps a parameter class to a value; classes left out keep a plausible value
+# (kind, variant): a value per parameter class ("form*": for every field of a form); parameters
+# whose class a variant leaves out get a plausible value, so the hostile one gets further in.
 Variant = dict[str, Any]
 HOSTILE: list[tuple[str, Variant]] = [
     ("wrong types", {"id": None, "text": None, "bool": None, "form": None}),
@@ -387,7 +388,7 @@ class Tally:
     problems: list[str] = field(default_factory=list)
 
 
-async def open_tab(server: Server, caller: Caller, query: dict[str, str]) -> Browser:
+async def open_tab(server: Server, query: dict[str, str]) -> Browser:
     """A tab on the marked thread of PAGE that has sent its first event."""
     tab = Browser(server, path=f"/c/{PAGE}/t/{query['id']}", query=query)
     await tab.call(AuthState, "ping")
@@ -421,7 +422,7 @@ async def sweep(
     server = await start_server()
     watch = DatabaseWatch()
     secrets = private_strings(caller, others)
-    tab = await open_tab(server, caller, query)
+    tab = await open_tab(server, query)
     await hold_token(tab, caller.token)
     await tab.call(AuthState, "check_session")
     tally.signed_in_as = (await tab.state(AuthState)).user_id  # type: ignore[attr-defined]
@@ -455,7 +456,7 @@ async def sweep(
             if not alive:
                 tally.broken += 1
                 tally.problems.append(f"{label} broke the tab")
-                tab = await open_tab(server, caller, query)
+                tab = await open_tab(server, query)
             tally.calls += 1
             tally.kinds.add(kind)
             counts = tally.by_kind.setdefault(kind, [0, 0])
@@ -544,3 +545,47 @@ def test_hostile_calls_change_nothing_leak_nothing_break_nothing(
     valid_session = role in ("member", "member of another community")
     assert tally.signed_in_as == (caller.user_id if valid_session else 0)
     assert not tally.problems, "\n".join(tally.problems)
+
+
+def test_the_marker_reaches_a_member_of_the_page(app_db: None) -> None:
+    """The leak check is not vacuous: a member of PAGE does receive the marked thread."""
+    marker_thread, _ = seed_marker_thread()
+    token = session_token_for("grace.adeyemi")
+
+    async def scenario() -> str:
+        server = await start_server()
+        tab = await open_tab(server, {"slug": PAGE, "id": "0"})
+        await tab.sign_in_with_token(token)
+        listed = await tab.call(ThreadListState, "load")
+        tab.query["id"] = str(marker_thread)
+        opened = await tab.call(ThreadState, "load_page")
+        await server.processor.stop()
+        return delta_text(listed + opened)
+
+    sent = asyncio.run(scenario())
+    assert sent.count(MARKER) >= 3  # the title in the list, then the thread's title and body
+
+
+def test_the_watch_sees_every_write_and_nothing_else(app_db: None) -> None:
+    watch = DatabaseWatch()
+    assert watch.changed() == {}
+    with rx.session() as session:
+        session.exec(text("UPDATE \"user\" SET bio = 'changed' WHERE id = 1"))  # type: ignore[call-overload]
+        session.commit()
+    assert set(watch.changed()) == {"user"}
+    assert watch.changed() == {}
+    watch.close()
+
+
+def test_an_update_the_socket_cannot_send_counts_as_a_broken_tab() -> None:
+    async def scenario() -> tuple[list[Exception], list[Exception]]:
+        server = await start_server()
+        update = StateUpdate(delta={"state": {"draft": "a\ud800b"}})
+        await server.recorder.emit_update(update, "tab-1")
+        await server.recorder.emit_update(StateUpdate(delta={"state": {"draft": "ok"}}), "tab-2")
+        await server.processor.stop()
+        return server.recorder.unsendable_for("tab-1"), server.recorder.unsendable_for("tab-2")
+
+    broken, fine = asyncio.run(scenario())
+    assert [type(e) for e in broken] == [UnicodeEncodeError]
+    assert fine == []
