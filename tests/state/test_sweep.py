@@ -23,11 +23,13 @@ from reflex.state import BaseState, State, StateUpdate
 from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
+from cop_app import live
 from cop_app.models import AuthSession, BoardCard, Community, Mentorship, Post, Thread, User
 from cop_app.models.base import utcnow
 from cop_app.seed import email_of
 from cop_app.services import accounts, discussions
 from cop_app.states.auth import AuthState
+from cop_app.states.communities import CommunityState
 from cop_app.states.discussions import NewThreadState, ThreadListState, ThreadState
 from tests.state.conftest import session_token_for, user_id_of
 from tests.state.harness import Browser, Server, delta_text, start_server, var
@@ -260,8 +262,11 @@ class Caller:
     user_id: int = 0
 
 
+ACCESS_ENDS = ("suspended", "signed-out tab")
+
+
 def make_caller(role: str) -> Caller:
-    """Sign the role's person in; suspend them, or revoke the session, as the role says."""
+    """Sign the role's person in (their access ends later, in `end_access`)."""
     person = {
         "visitor": "",
         "member": "hannah.kowalski",  # Engineering Craft Guild (open)
@@ -271,16 +276,19 @@ def make_caller(role: str) -> Caller:
     }[role]
     if not person:
         return Caller(role)
-    token = session_token_for(person)
+    return Caller(role, session_token_for(person), email_of(person), user_id_of(person))
+
+
+def end_access(caller: Caller) -> None:
+    """Suspend the caller (their session row stays), or sign their session out elsewhere."""
     with rx.session() as session:
-        if role == "suspended":
-            user = session.exec(select(User).where(User.email == email_of(person))).one()
+        if caller.role == "suspended":
+            user = session.exec(select(User).where(User.id == caller.user_id)).one()
             user.suspended_until = utcnow() + timedelta(days=7)
             session.add(user)
             session.commit()
-        if role == "signed-out tab":
-            accounts.sign_out(session, token)
-    return Caller(role, token, email_of(person), user_id_of(person))
+        if caller.role == "signed-out tab":
+            accounts.sign_out(session, caller.token)
 
 
 # --- checks -----------------------------------------------------------------------------------
@@ -395,6 +403,33 @@ async def open_tab(server: Server, query: dict[str, str]) -> Browser:
     return tab
 
 
+async def live_updates_stop(tab: Browser, caller: Caller, thread_id: int, tally: Tally) -> None:
+    """The tab reads PAGE while it may, then its access ends: the next reply in the marked
+    thread must not reach it through the rooms it had joined."""
+    await tab.hold_session_token(caller.token)
+    seen = []
+    for state, handler in ((CommunityState, "load_page"), (ThreadListState, "load")):
+        seen += await tab.call(state, handler)
+    seen += await tab.call(ThreadState, "load_page")
+    if MARKER not in delta_text(seen):
+        tally.problems.append(f"{caller.role}: the tab never read PAGE while it could")
+    end_access(caller)
+    before = len(tab.server.recorder.updates)
+    with rx.session() as session:
+        member = session.exec(select(User).where(User.email == email_of("sofia.lindqvist"))).one()
+        discussions.post_reply(session, member, thread_id, f"{MARKER} after access ended")
+    await live.drain()
+    sent = [u for t, u in tab.server.recorder.updates[before:] if t == tab.token]
+    kind = "live update after access ended"
+    tally.calls += 1
+    tally.kinds.add(kind)
+    tally.by_kind[kind] = [1, int(MARKER in delta_text(sent))]
+    if MARKER in delta_text(sent):
+        tally.leaks += 1
+        where = ", ".join(leak_places(sent, MARKER))
+        tally.problems.append(f"{caller.role}: a reply after access ended reached {where}")
+
+
 async def hold_token(tab: Browser, token: str) -> None:
     """The tab's storage holds the caller's session id, as a browser keeps it between events."""
     if token:
@@ -417,12 +452,15 @@ async def still_works(tab: Browser, probe: str) -> tuple[bool, list[StateUpdate]
 async def sweep(
     caller: Caller, targets: Targets, query: dict[str, str], others: list[str]
 ) -> Tally:
-    """Every handler x every payload kind, one tab reused until it breaks."""
+    """Every handler x every payload kind, one tab reused until it breaks (for a suspended or
+    signed-out caller, the tab that read the page before their access ended)."""
     tally = Tally(handlers=len(HANDLERS))
     server = await start_server()
+    tab = await open_tab(server, query)
+    if caller.role in ACCESS_ENDS:
+        await live_updates_stop(tab, caller, int(query["id"]), tally)
     watch = DatabaseWatch()
     secrets = private_strings(caller, others)
-    tab = await open_tab(server, query)
     await hold_token(tab, caller.token)
     await tab.call(AuthState, "check_session")
     tally.signed_in_as = (await tab.state(AuthState)).user_id  # type: ignore[attr-defined]
