@@ -167,7 +167,7 @@ async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args)
     flood_error = ""
     with bf.metered(backend, meter):
         task = asyncio.create_task(ping_loop(pinger, args.ping_every, args.timeout, stop))
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)  # the flood meets a pinger already ticking
         started = time.perf_counter()
         done = flooder.expect(cm.BARRIER.until, fresh=True)
         try:
