@@ -18,6 +18,7 @@ from reflex.istate.manager.token import BaseStateToken
 from reflex.state import BaseState, StateUpdate
 from reflex_base.event import Event
 from reflex_base.event.processor.base_state_processor import BaseStateEventProcessor
+from reflex_base.utils import format
 
 import cop_app.cop_app  # noqa: F401 - registers every state and page with Reflex
 from cop_app import live
@@ -26,13 +27,26 @@ from cop_app.states.auth import AuthState
 
 @dataclass
 class Recorder:
-    """Stands in for the socket namespace: keeps what would be sent to each browser."""
+    """Stands in for the socket namespace: keeps what would be sent to each browser.
+
+    Each update is encoded as the socket would send it (JSON, then UTF-8): one that cannot be
+    encoded never reaches its browser, whose tab is then broken, so it is kept apart."""
 
     updates: list[tuple[str, StateUpdate]] = field(default_factory=list)
+    unsendable: list[tuple[str, Exception]] = field(default_factory=list)
 
     async def emit_update(self, update: StateUpdate, token: str) -> None:
-        """Record one update for one token."""
+        """Record one update for one token, or that it could not be sent."""
+        try:
+            format.json_dumps(["event", update], separators=(",", ":")).encode()
+        except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+            self.unsendable.append((token, exc))
+            return
         self.updates.append((token, update))
+
+    def unsendable_for(self, token: str) -> list[Exception]:
+        """The updates this token's browser never received."""
+        return [exc for t, exc in self.unsendable if t == token]
 
 
 @dataclass
@@ -85,6 +99,10 @@ class Browser:
         The first event of a token hydrates its state, so it is sent before the id is set.
         """
         await self.call(AuthState, "ping")
+        await self.hold_session_token(session_token)
+
+    async def hold_session_token(self, session_token: str) -> None:
+        """Set the session id in this (hydrated) browser's storage var without an event."""
         async with self.server.manager.modify_state(
             BaseStateToken(ident=self.token, cls=AuthState)
         ) as root:
