@@ -34,6 +34,8 @@ class AuthState(rx.State):
     user_role: str = ""
     checked: bool = False
     session_ended: bool = False
+    # Why this tab stopped receiving live updates (signed out, suspended, a new role...).
+    access_notice: str = ""
     signin_errors: dict[str, str] = {}
     signup_errors: dict[str, str] = {}
     busy: bool = False
@@ -92,7 +94,8 @@ class AuthState(rx.State):
     @rx.event
     def check_session(self) -> None:
         """On every page load: refresh who is signed in."""
-        self._actor()
+        if self._actor() is not None:
+            self._page_opened()
 
     @rx.event
     def require_login(self) -> rx.event.EventSpec | None:
@@ -100,7 +103,13 @@ class AuthState(rx.State):
         if self._actor() is None:
             here = self.router.url.path or "/"
             return rx.redirect(f"/signin?next={quote(here)}")
+        self._page_opened()
         return None
+
+    def _page_opened(self) -> None:
+        """A page opened with a valid session re-checked its rooms: the last notice is old."""
+        if self.access_notice:
+            self.access_notice = ""
 
     @rx.event
     def redirect_if_signed_in(self) -> rx.event.EventSpec | None:
@@ -128,7 +137,7 @@ class AuthState(rx.State):
                 )
                 self.session_token = result.token
                 self._set_user(result.user)
-                self.session_ended = False
+                self.session_ended, self.access_notice = False, ""
         except DomainError as err:
             self.signin_errors = {err.field or "form": err.message}
             return
@@ -153,6 +162,7 @@ class AuthState(rx.State):
                 )
                 self.session_token = result.token
                 self._set_user(result.user)
+                self.session_ended, self.access_notice = False, ""
         except DomainError as err:
             self.signup_errors = {err.field or "form": err.message}
             return
