@@ -480,6 +480,10 @@ def set_member_role(
     before = membership.role
     membership.role = role
     session.add(membership)
+    if role == "member":  # a steward's feed and hidden threads close with the role
+        announce_access_change(
+            session, user_id, f"You are no longer a steward of {community.name}."
+        )
     activity.record(
         session,
         "community.role_changed",
