@@ -442,10 +442,11 @@ def _read(room: rx.State, ident: int, touched: set[int | str]) -> None:
 
 
 async def _drop_links(tab: str, reason: str, *, only: str = "") -> bool:
-    """Drop a tab's room links: the one named `only`, or every one its session may no
-    longer hold (re-checked against `ROOM_ACCESS`). The tab's own copies of the dropped
-    rooms are reset, so the page forgets them, and `reason` is shown when any went.
-    Returns whether the tab still holds a room (closed or expired tabs hold none)."""
+    """Drop a tab's room links: the one named `only` (a refused page: the tab's own empty
+    copy replaces it, so nothing of the last room shows as the new one's), or every one its
+    session may no longer hold (re-checked against `ROOM_ACCESS`: the page stays as it was,
+    frozen, with what was typed, and says why). Returns whether the tab still holds a room
+    (closed or expired tabs hold none)."""
     manager, namespace = target()
     async with manager.modify_state(BaseStateToken(ident=tab, cls=AuthState)) as root:
         links = dict(root._reflex_internal_links or {})
@@ -460,7 +461,7 @@ async def _drop_links(tab: str, reason: str, *, only: str = "") -> bool:
                 gone = {n: r for n, r in links.items() if not may_keep(session, actor, r)}
         if gone:
             root._reflex_internal_links = {n: r for n, r in links.items() if n not in gone}
-            for room in gone.values():
+            for room in gone.values() if only else ():
                 cls = room_class(room)
                 if cls is not None:
                     (await root.get_state(cls)).reset()

@@ -219,7 +219,7 @@ def member_page(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
                 rx.text(
                     rx.cond(
                         AuthState.access_notice != "",
-                        AuthState.access_notice,
+                        "Your session has ended. " + AuthState.access_notice,
                         "Your session has ended: you signed out elsewhere, it expired, or "
                         "the account was suspended.",
                     ),
