@@ -236,8 +236,8 @@ def member_page(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
             margin_bottom="1em",
         )
         notice = rx.callout(
-            AuthState.access_notice,
-            " This page no longer updates live; open it again to see what you may.",
+            AuthState.access_notice
+            + " This page no longer updates live; open it again to see what you may.",
             icon="shield-alert",
             color_scheme="amber",
             role="alert",
