@@ -495,8 +495,13 @@ async def end_access(user_id: int, reason: str) -> None:
     manager, _ = target()
     room = discussions.user_room(user_id)
     root = await manager.get_state(BaseStateToken(ident=room, cls=UserRoom))
-    tabs = set((await root.get_state(UserRoom))._linked_from)
-    idle = {tab for tab in tabs if not await _drop_links(tab, reason)}
+    idle: set[str] = set()
+    for tab in set((await root.get_state(UserRoom))._linked_from):
+        try:
+            if not await _drop_links(tab, reason):
+                idle.add(tab)
+        except Exception:  # one broken tab must not keep the others linked
+            logger.exception("dropping the rooms of tab %s failed", tab)
     if idle:
         await _forget_viewers(room, idle)
 
