@@ -4,12 +4,19 @@ Services announce changes through `services.events`; `start()` subscribes here. 
 announced room is re-read from the database and written into its SharedState through
 `app.modify_state`, so every linked browser gets the delta. Changes to one room that
 arrive together are coalesced into one refresh (bursts cost one write, not many).
+
+Access works the other way too: a tab holds a room only while its session may see it.
+Every tab holding a room is also linked to its member's own room (`UserRoom`), so when a
+service announces that what a person may see changed (`ACCESS_CHANGED`), the viewers of
+that room are the person's tabs: each is re-checked with its own session against the
+room's `access_*` helper and drops what it lost, through the state manager (Redis when
+several workers run), and is told why.
 """
 
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
 import reflex as rx
@@ -22,10 +29,17 @@ from sqlmodel import Session
 
 from cop_app.models import Thread, User
 from cop_app.services import communities, discussions, feed, mentorship, settings
+from cop_app.services.access import (
+    ACCESS_CHANGED,
+    access_community_content,
+    access_self,
+)
 from cop_app.services.discussions import NotificationView, PostView, ThreadRow
+from cop_app.services.errors import DomainError, Forbidden
 from cop_app.services.events import Change, subscribe
 from cop_app.services.feed import EventView
 from cop_app.services.mentorship import CardView, SessionNoteView
+from cop_app.states.auth import AuthState
 
 logger = logging.getLogger(__name__)
 
@@ -276,6 +290,36 @@ _ROOMS: dict[str, type[rx.State]] = {
 }
 
 
+def _access_feed(session: Session, actor: User | None, scope_id: int) -> None:
+    if feed.access_feed_room(session, actor) != scope_id:
+        raise Forbidden("This activity feed is not yours.")
+
+
+# The access check behind each room kind: the same `access_*` helper its handler calls
+# before linking. A tab keeps a room only while this passes for its session.
+ROOM_ACCESS: dict[str, Callable[[Session, User | None, int], object]] = {
+    "board": mentorship.access_board,
+    "activity": _access_feed,
+    "community": access_community_content,
+    "threads": access_community_content,
+    "thread": discussions.access_thread,
+    "user": lambda _session, actor, user_id: access_self(actor, user_id),
+}
+
+
+def may_keep(session: Session, actor: User | None, room: str) -> bool:
+    """Whether this actor may hold this room (an unknown room: no)."""
+    kind, _, ident = room.rpartition("-")
+    check = ROOM_ACCESS.get(kind)
+    if check is None or not ident.isdigit():
+        return False
+    try:
+        check(session, actor, int(ident))
+    except DomainError:
+        return False
+    return True
+
+
 async def link_room(
     state: rx.State, room_cls: type, room: str, ident: int, *, refresh: bool = False
 ) -> rx.State:
@@ -284,8 +328,11 @@ async def link_room(
 
     Only handlers call this, after the service checked access: linking is the permission.
     A room is brought up to date through its own token before the link, so its current
-    viewers get any change as one shared delta and linking costs them nothing.
+    viewers get any change as one shared delta and linking costs them nothing. The tab is
+    also linked to its member's own room, where access changes find it.
     """
+    if room_cls is not UserRoom:
+        await _link_member_room(state)
     mine = await state.get_state(room_cls)
     if mine._linked_to == room:
         if refresh or _stale(mine, ident):
@@ -293,6 +340,27 @@ async def link_room(
         return mine
     await publish(room, when="always" if refresh else "stale")
     return await mine._link_to(room)
+
+
+async def _link_member_room(state: rx.State) -> None:
+    """Register the tab with its member's room (a dict lookup when already linked). No read:
+    the bell, linked on every page, re-reads that room; this link only makes the tab found."""
+    user_id = (await state.get_state(AuthState)).user_id
+    links = state._get_root_state()._reflex_internal_links or {}
+    room = discussions.user_room(user_id)
+    if user_id and links.get(UserRoom.get_full_name()) != room:
+        await (await state.get_state(UserRoom))._link_to(room)
+
+
+def unlink_room(state: rx.State, room_cls: type) -> None:
+    """A handler refused this tab a room of this kind: drop the one it held (a previous
+    thread, community or board), so a refused page keeps nothing of the last one. Runs
+    once the handler is done, as the link is part of the state the handler holds."""
+    name = room_cls.get_full_name()
+    links = state._get_root_state()._reflex_internal_links or {}
+    if name in links:
+        token = state.rx_router_session.client_token
+        _spawn(_drop_links(token, "", only=name))
 
 
 def _stale(room: rx.State, ident: int) -> bool:
@@ -373,6 +441,92 @@ def _read(room: rx.State, ident: int, touched: set[int | str]) -> None:
     room._loaded_at = time.time()
 
 
+async def _drop_links(tab: str, reason: str, *, only: str = "") -> bool:
+    """Drop a tab's room links: the one named `only` (a refused page: the tab's own empty
+    copy replaces it, so nothing of the last room shows as the new one's), or every one its
+    session may no longer hold (re-checked against `ROOM_ACCESS`: the page stays as it was,
+    frozen, with what was typed, and says why). Returns whether the tab still holds a room
+    (closed or expired tabs hold none)."""
+    manager, namespace = target()
+    async with manager.modify_state(BaseStateToken(ident=tab, cls=AuthState)) as root:
+        links = dict(root._reflex_internal_links or {})
+        if not links:
+            return False
+        auth = await root.get_state(AuthState)
+        if only:
+            gone = {name: room for name, room in links.items() if name == only}
+        else:
+            actor = auth._actor()  # signs the tab out when its session ended
+            with rx.session() as session:
+                gone = {n: r for n, r in links.items() if not may_keep(session, actor, r)}
+        if gone:
+            root._reflex_internal_links = {n: r for n, r in links.items() if n not in gone}
+            for room in gone.values() if only else ():
+                cls = room_class(room)
+                if cls is not None:
+                    (await root.get_state(cls)).reset()
+            if reason:
+                auth.access_notice = reason
+        delta = await root._get_resolved_delta()
+        root._clean()
+    if delta and namespace is not None:
+        await _emit(namespace, StateUpdate(delta=delta), {tab})
+    for room in gone.values():
+        await _forget_viewers(room, {tab})
+    return len(gone) < len(links)
+
+
+async def _forget_viewers(room: str, tabs: set[str]) -> None:
+    """Take tabs off a room's viewers, so its publishes reach them no more."""
+    cls = room_class(room)
+    if cls is None:
+        return
+    manager, _ = target()
+    async with manager.modify_state(BaseStateToken(ident=room, cls=cls)) as root:
+        state = await root.get_state(cls)
+        if tabs & state._linked_from:
+            state._linked_from = state._linked_from - tabs
+            state._clean()  # the viewer list is not a change to fan out
+
+
+async def end_access(user_id: int, reason: str) -> None:
+    """What a person may see changed: re-check every tab of theirs (the viewers of their
+    own room) and drop the rooms each lost. Tabs holding nothing are forgotten."""
+    manager, _ = target()
+    room = discussions.user_room(user_id)
+    root = await manager.get_state(BaseStateToken(ident=room, cls=UserRoom))
+    idle: set[str] = set()
+    for tab in set((await root.get_state(UserRoom))._linked_from):
+        try:
+            if not await _drop_links(tab, reason):
+                idle.add(tab)
+        except Exception:  # one broken tab must not keep the others linked
+            logger.exception("dropping the rooms of tab %s failed", tab)
+    if idle:
+        await _forget_viewers(room, idle)
+
+
+_TASKS: set[asyncio.Task] = set()
+
+
+def _spawn(work: Coroutine[Any, Any, object]) -> None:
+    """Run link bookkeeping after the current handler, outside its locks."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        work.close()
+        return  # no event loop (CLI, seed): no tab is open to reach
+    task = loop.create_task(work)
+    _TASKS.add(task)
+    task.add_done_callback(_finished)
+
+
+def _finished(task: asyncio.Task) -> None:
+    _TASKS.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("dropping room links failed", exc_info=task.exception())
+
+
 class _Batch:
     """Rooms waiting to be published, flushed together after a pause: a burst of changes
     to one room costs one refresh per pause, not one per change."""
@@ -414,6 +568,9 @@ _DEFAULT_BATCH = _Batch(COALESCE_SECONDS)
 
 async def drain() -> None:
     """Wait until every queued room has been published (tests and benchmarks)."""
+    loop = asyncio.get_running_loop()
+    while mine := [t for t in _TASKS if t.get_loop() is loop and not t.done()]:
+        await asyncio.wait(mine)
     for batch in (_DEFAULT_BATCH, *_BATCHES.values()):
         while batch.task is not None and not batch.task.done():
             await asyncio.shield(batch.task)
@@ -422,6 +579,9 @@ async def drain() -> None:
 def on_change(change: Change) -> None:
     """Listener for services.events: queue the rooms that serve a browser, with the post
     or the part of the room (`part`) the change touched."""
+    if change.kind == ACCESS_CHANGED:
+        _spawn(end_access(change.data["user_id"], change.data["reason"]))
+        return
     items = (change.data.get("post_id"), change.data.get("part"))
     for room in change.rooms:
         kind = room.rsplit("-", 1)[0]

@@ -218,8 +218,13 @@ def member_page(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
         ended = rx.callout(
             rx.hstack(
                 rx.text(
-                    "Your session has ended: you signed out elsewhere, it expired, or the "
-                    "account was suspended. What you typed here is kept."
+                    rx.cond(
+                        AuthState.access_notice != "",
+                        "Your session has ended. " + AuthState.access_notice,
+                        "Your session has ended: you signed out elsewhere, it expired, or "
+                        "the account was suspended.",
+                    ),
+                    " What you typed here is kept.",
                 ),
                 rx.link("Sign in again", href=routes.signin_url(rx.State.router.page.raw_path)),
                 wrap="wrap",
@@ -231,10 +236,19 @@ def member_page(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
             width="100%",
             margin_bottom="1em",
         )
+        notice = rx.callout(
+            AuthState.access_notice
+            + " This page no longer updates live; open it again to see what you may.",
+            icon="shield-alert",
+            color_scheme="amber",
+            role="alert",
+            width="100%",
+            margin_bottom="1em",
+        )
         return shell(
             rx.cond(
                 AuthState.signed_in,
-                body(),
+                rx.fragment(rx.cond(AuthState.access_notice != "", notice), body()),
                 rx.cond(AuthState.session_ended, rx.fragment(ended, body()), loading_block()),
             ),
             signed_in=True,

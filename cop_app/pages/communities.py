@@ -210,6 +210,26 @@ def _membership_action() -> rx.Component:
     )
 
 
+def _members_list() -> rx.Component:
+    return rx.vstack(
+        rx.foreach(CommunityRoom.members, _member_row),
+        rx.cond(
+            CommunityRoom.member_count > CommunityRoom.members.length(),
+            rx.text(
+                "Showing the first ",
+                CommunityRoom.members.length().to_string(),
+                " members.",
+                size="2",
+                color_scheme="gray",
+            ),
+        ),
+        spacing="1",
+        padding_y="1em",
+        width="100%",
+        aria_label="Members",
+    )
+
+
 def _community_body() -> rx.Component:
     card = CommunityState.card
     return rx.vstack(
@@ -228,7 +248,11 @@ def _community_body() -> rx.Component:
                 rx.hstack(
                     rx.icon("users", size=16),
                     rx.text(
-                        count_of(CommunityRoom.member_count, "member", "members"),
+                        rx.cond(
+                            CommunityState.inside,
+                            count_of(CommunityRoom.member_count, "member", "members"),
+                            count_of(card.member_count, "member", "members"),
+                        ),
                         aria_label="Member count",
                         id="member-count",
                         role="status",
@@ -290,22 +314,14 @@ def _community_body() -> rx.Component:
                 value="about",
             ),
             rx.tabs.content(
-                rx.vstack(
-                    rx.foreach(CommunityRoom.members, _member_row),
-                    rx.cond(
-                        CommunityRoom.member_count > CommunityRoom.members.length(),
-                        rx.text(
-                            "Showing the first ",
-                            CommunityRoom.members.length().to_string(),
-                            " members.",
-                            size="2",
-                            color_scheme="gray",
-                        ),
+                rx.cond(
+                    CommunityState.inside,
+                    _members_list(),
+                    rx.text(
+                        "Join " + card.name + " to see who is in it.",
+                        color_scheme="gray",
+                        padding_y="1em",
                     ),
-                    spacing="1",
-                    padding_y="1em",
-                    width="100%",
-                    aria_label="Members",
                 ),
                 value="members",
             ),

@@ -4,9 +4,13 @@ from sqlmodel import Session, select
 
 from cop_app.models import Community, Membership, User
 from cop_app.models.base import utcnow
+from cop_app.services import validation
 from cop_app.services.errors import Forbidden, NotFound
+from cop_app.services.events import Change, on_commit
 
 CREATOR_ROLES = ("mentor", "admin")
+# The kind of change announcing that what one person may see has changed.
+ACCESS_CHANGED = "access.changed"
 
 
 def require_user(actor: User | None) -> User:
@@ -44,6 +48,43 @@ def access_community(session: Session, actor: User | None, community_id: int) ->
     if community is None:
         raise NotFound("This community does not exist.")
     return community
+
+
+def may_see_inside(community: Community, user: User, membership: Membership | None) -> bool:
+    """Discussions and the member list: open communities for every signed-in user,
+    approval-only ones for their active members and admins (the card and About are public)."""
+    active = membership is not None and membership.status == "active"
+    return community.visibility == "open" or active or user.role == "admin"
+
+
+def access_community_content(
+    session: Session, actor: User | None, community_id: object
+) -> Community:
+    """A community whose inside (threads, member list) the actor may see; its live rooms
+    are joined only after this check."""
+    user = require_user(actor)
+    cid = validation.integer(community_id, "community_id", "Community")
+    community = session.get(Community, cid)
+    if community is None:
+        raise NotFound("This community does not exist.")
+    if not may_see_inside(community, user, membership_of(session, cid, user.id)):
+        raise Forbidden(f"Join {community.name} to see its discussions and members.")
+    return community
+
+
+def access_self(actor: User | None, user_id: object) -> User:
+    """A person's own private things (their bell, their home feed): theirs alone."""
+    user = require_user(actor)
+    if user.id != user_id:
+        raise NotFound("This page does not exist.")
+    return user
+
+
+def announce_access_change(session: Session, user_id: int, reason: str) -> None:
+    """After commit, tell the live side that what this person may see changed (signed out,
+    suspended, a new role, no longer a member): their open tabs drop the rooms they lost
+    and show `reason`, a sentence for that person."""
+    on_commit(session, Change(ACCESS_CHANGED, (), {"user_id": user_id, "reason": reason}))
 
 
 def access_community_as_steward(

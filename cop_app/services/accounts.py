@@ -15,7 +15,7 @@ from sqlmodel import Session, select, update
 from cop_app.models import AuthSession, LoginAttempt, User
 from cop_app.models.base import utcnow
 from cop_app.services import activity, names, passwords, settings, validation
-from cop_app.services.access import require_user
+from cop_app.services.access import announce_access_change, require_user
 from cop_app.services.errors import Invalid, NotFound, RateLimited
 
 ROLES = ("member", "mentor", "admin")
@@ -283,14 +283,20 @@ def user_for_token(session: Session, token: object) -> User | None:
 
 
 def sign_out(session: Session, token: object) -> None:
-    """Revoke this browser's session."""
+    """Revoke this browser's session; every tab holding it loses its live rooms."""
     if not isinstance(token, str) or not token:
         return
-    session.exec(
-        update(AuthSession)
-        .where(AuthSession.token_hash == token_hash(token), AuthSession.revoked_at.is_(None))  # type: ignore[union-attr]
-        .values(revoked_at=utcnow())
-    )
+    row = session.exec(
+        select(AuthSession).where(
+            AuthSession.token_hash == token_hash(token),
+            AuthSession.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+    ).first()
+    if row is None:
+        return
+    row.revoked_at = utcnow()
+    session.add(row)
+    announce_access_change(session, row.user_id, "You were signed out.")
     session.commit()
 
 
@@ -339,6 +345,9 @@ def change_password(
     session.add(user)
     revoke_all_sessions(session, user.id)
     token = _new_session(session, user)
+    announce_access_change(
+        session, user.id, "You were signed out because your password was changed."
+    )
     activity.record(
         session,
         "user.password_changed",

@@ -14,6 +14,8 @@ from cop_app.services.access import (
     CREATOR_ROLES,
     access_community,
     access_community_as_steward,
+    access_community_content,
+    announce_access_change,
     membership_of,
     require_user,
 )
@@ -137,11 +139,12 @@ def slug_of(session: Session, community_id: int) -> str:
 def list_members(
     session: Session, actor: User | None, community_id: int, status: str = "active"
 ) -> list[MemberView]:
-    """Members (stewards first), or pending requests which only stewards may see."""
+    """Members (stewards first), or pending requests which only stewards may see; an
+    approval-only community's members are for its members."""
     if status == "pending":
         access_community_as_steward(session, actor, community_id)
     else:
-        access_community(session, actor, community_id)
+        access_community_content(session, actor, community_id)
     return member_views(session, community_id, status)
 
 
@@ -402,6 +405,9 @@ def leave(session: Session, actor: User | None, community_id: int) -> CommunityC
             raise Invalid("You are the only steward. Appoint another steward before leaving.")
     was_active = membership.status == "active"
     session.delete(membership)
+    if was_active and community.visibility != "open":
+        # The leaver's other tabs lose this community's rooms (open ones stay readable).
+        announce_access_change(session, user.id, f"You are no longer a member of {community.name}.")
     count = _bump(session, community, -1) if was_active else community.member_count
     activity.record(
         session,
@@ -482,6 +488,10 @@ def set_member_role(
     before = membership.role
     membership.role = role
     session.add(membership)
+    if role == "member":  # a steward's feed and hidden threads close with the role
+        announce_access_change(
+            session, user_id, f"You are no longer a steward of {community.name}."
+        )
     activity.record(
         session,
         "community.role_changed",

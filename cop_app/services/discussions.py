@@ -25,7 +25,12 @@ from cop_app.models import (
 )
 from cop_app.models.base import utcnow
 from cop_app.services import activity, markdown, settings, validation
-from cop_app.services.access import membership_of, require_user
+from cop_app.services.access import (
+    access_community_content,
+    may_see_inside,
+    membership_of,
+    require_user,
+)
 from cop_app.services.errors import Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.events import Change, on_commit
 from cop_app.services.notifications import NotificationView as NotificationView
@@ -138,11 +143,6 @@ class ThreadAccess:
     author_name: str = ""
 
 
-def _may_read(community: Community, user: User, membership: Membership | None) -> bool:
-    active = membership is not None and membership.status == "active"
-    return community.visibility == "open" or active or user.role == "admin"
-
-
 def access_thread(session: Session, actor: User | None, thread_id: object) -> ThreadAccess:
     """Load a thread the actor may read: open communities for all members of the site,
     approval-only communities for their members; hidden threads for moderators only."""
@@ -166,7 +166,7 @@ def access_thread(session: Session, actor: User | None, thread_id: object) -> Th
     thread, community, membership, author_name = row
     member = membership is not None and membership.status == "active"
     steward = user.role == "admin" or (member and membership.role == "steward")
-    if not _may_read(community, user, membership):
+    if not may_see_inside(community, user, membership):
         raise Forbidden(f"Join {community.name} to read its discussions.")
     if thread.hidden and not steward:
         raise NotFound("This thread does not exist.")
@@ -910,24 +910,13 @@ def _listing():
     )
 
 
-def _readable_community(session: Session, user: User, community_id: object) -> int:
-    """The id of a community whose discussions the user may read."""
-    cid = validation.integer(community_id, "community_id", "Community")
-    community = session.get(Community, cid)
-    if community is None:
-        raise NotFound("This community does not exist.")
-    if not _may_read(community, user, membership_of(session, cid, user.id)):
-        raise Forbidden(f"Join {community.name} to read its discussions.")
-    return cid
-
-
 def read_marks(
     session: Session, actor: User | None, community_id: object, thread_ids: list[int]
 ) -> dict[str, int]:
     """How far the actor has read each listed thread (keyed by id as text): the unread
     markers beside a community's shared live list, in one query."""
     user = require_user(actor)
-    _readable_community(session, user, community_id)
+    access_community_content(session, user, community_id)
     ids = [i for i in thread_ids[: settings.THREADS_PAGE_SIZE * 2] if isinstance(i, int)]
     if not ids:
         return {}
@@ -948,7 +937,7 @@ def list_threads(
 ) -> list[ThreadRow]:
     """A community's threads, one page: latest activity, newest, top, or unanswered."""
     user = require_user(actor)
-    cid = _readable_community(session, user, community_id)
+    cid = access_community_content(session, user, community_id).id
     order = validation.choice(sort, SORTS, "sort", "Sort")
     number = validation.integer(page, "page", "Page") - 1 if page not in (0, "0") else 0
     stmt = _listing().where(Thread.community_id == cid, col(Thread.hidden).is_(False))

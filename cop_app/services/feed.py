@@ -115,6 +115,13 @@ def feed_scope(session: Session, actor: User | None) -> tuple[User, list[int] | 
     return user, scope
 
 
+def access_feed_room(session: Session, actor: User | None) -> int:
+    """The feed room the actor may watch: 0 (the whole site) for admins, their own id (their
+    communities) for stewards; Forbidden for everyone else."""
+    user, scope = feed_scope(session, actor)
+    return 0 if scope is None else user.id or 0
+
+
 def history(
     session: Session,
     actor: User | None,

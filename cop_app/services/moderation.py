@@ -15,7 +15,7 @@ from cop_app import routes
 from cop_app.models import Community, Flag, Membership, Post, Thread, User
 from cop_app.models.base import utcnow
 from cop_app.services import activity, markdown, settings, stages, validation
-from cop_app.services.access import require_admin, require_user
+from cop_app.services.access import announce_access_change, require_admin, require_user
 from cop_app.services.accounts import revoke_all_sessions
 from cop_app.services.discussions import _announce_thread, access_post, access_thread
 from cop_app.services.errors import Forbidden, Invalid, NotFound, RateLimited
@@ -442,6 +442,7 @@ def suspend(
     target.suspension_reason = why
     session.add(target)
     revoke_all_sessions(session, uid)
+    announce_access_change(session, uid, "Your account was suspended.")
     shown = "until further notice" if end == INDEFINITE else f"until {end:%d %b %Y}"
     activity.record(
         session,

@@ -17,7 +17,7 @@ from cop_app import routes
 from cop_app.models import PasswordReset, ResetRequest, User
 from cop_app.models.base import utcnow
 from cop_app.services import activity, mail, passwords, settings, validation
-from cop_app.services.access import require_admin
+from cop_app.services.access import announce_access_change, require_admin
 from cop_app.services.accounts import normalise_email, revoke_all_sessions, token_hash
 from cop_app.services.errors import Invalid, NotFound, RateLimited
 
@@ -137,6 +137,7 @@ def reset_password(
     user.password_hash = new_hash
     session.add(user)
     revoke_all_sessions(session, user.id)
+    announce_access_change(session, user.id, "You were signed out because your password was reset.")
     activity.record(
         session,
         "user.password_reset",

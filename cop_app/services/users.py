@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from cop_app.models import AuthSession, Community, Membership, Post, User
 from cop_app.models.base import utcnow
 from cop_app.services import activity, settings, validation
-from cop_app.services.access import require_admin, require_user
+from cop_app.services.access import announce_access_change, require_admin, require_user
 from cop_app.services.accounts import ROLES
 from cop_app.services.errors import Invalid, NotFound
 
@@ -144,6 +144,7 @@ def set_role(
     before = user.role
     user.role = new_role
     session.add(user)
+    announce_access_change(session, uid, f"Your site role changed to {new_role}.")
     activity.record(
         session,
         "user.role_changed",

@@ -35,6 +35,8 @@ class AuthState(rx.State):
     user_role: str = ""
     checked: bool = False
     session_ended: bool = False
+    # Why this tab stopped receiving live updates (signed out, suspended, a new role...).
+    access_notice: str = ""
     signin_errors: dict[str, str] = {}
     signup_errors: dict[str, str] = {}
     busy: bool = False
@@ -95,7 +97,8 @@ class AuthState(rx.State):
     @rx.event
     def check_session(self) -> None:
         """On every page load: refresh who is signed in."""
-        self._actor()
+        if self._actor() is not None:
+            self._page_opened()
 
     @rx.event
     def require_login(self) -> rx.event.EventSpec | None:
@@ -103,7 +106,13 @@ class AuthState(rx.State):
         if self._actor() is None:
             here = self.router.url.path or "/"
             return rx.redirect(routes.signin_url(quote(here)))
+        self._page_opened()
         return None
+
+    def _page_opened(self) -> None:
+        """A page opened with a valid session re-checked its rooms: the last notice is old."""
+        if self.access_notice:
+            self.access_notice = ""
 
     @rx.event
     def redirect_if_signed_in(self) -> rx.event.EventSpec | None:
@@ -135,7 +144,7 @@ class AuthState(rx.State):
             self.busy = False
         self.session_token = result.token
         self._set_user(result.user)
-        self.session_ended = False
+        self.session_ended, self.access_notice = False, ""
         target = safe_next(self.router.url.query_parameters.get("next", "/"))
         yield [rx.redirect(target), rx.toast.success(f"Welcome back, {self.user_name}.")]
 

@@ -4,13 +4,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
 from cop_app import routes
-from cop_app.live import CommunityRoom, assign, link_room
+from cop_app.live import CommunityRoom, assign, link_room, unlink_room
 from cop_app.models import User
 from cop_app.services import communities, validation
+from cop_app.services.access import access_community_content
 from cop_app.services.communities import CommunityCard, MemberView
-from cop_app.services.errors import DomainError, Invalid, NotFound
+from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound
 from cop_app.states.auth import current_user
 from cop_app.states.base import db, error_toast, form_value, route_param
 
@@ -29,6 +31,14 @@ def _empty_card() -> CommunityCard:
         member_count=0,
         last_activity_at=datetime(2000, 1, 1, tzinfo=UTC),
     )
+
+
+def _may_see_inside(session: Session, actor: User | None, community_id: int) -> bool:
+    try:
+        access_community_content(session, actor, community_id)
+    except Forbidden:
+        return False
+    return True
 
 
 class DirectoryState(rx.State):
@@ -75,6 +85,8 @@ class CommunityState(rx.State):
 
     card: CommunityCard = _empty_card()
     found: bool = False
+    # May see the inside (member list, threads): not an outsider of an approval-only one.
+    inside: bool = False
     missing: str = ""
     pending: list[MemberView] = []
 
@@ -103,11 +115,16 @@ class CommunityState(rx.State):
                     if card.my_role == "steward"
                     else []
                 )
+                inside = _may_see_inside(session, actor, card.id)
         except DomainError as err:
-            self.found, self.missing = False, err.message
+            self.found, self.inside, self.missing = False, False, err.message
+            unlink_room(self, CommunityRoom)
             return
-        assign(self, card=card, found=True, missing="", pending=pending)
-        await link_room(self, CommunityRoom, communities.room_for(card.id), card.id)
+        assign(self, card=card, found=True, inside=inside, missing="", pending=pending)
+        if inside:  # the card and About tab are public; the members are the room's
+            await link_room(self, CommunityRoom, communities.room_for(card.id), card.id)
+        else:
+            unlink_room(self, CommunityRoom)
 
     @rx.event
     async def load_page(self) -> None:
@@ -116,16 +133,17 @@ class CommunityState(rx.State):
 
     async def _act(self, verb: str, *args: Any) -> Any:
         """Call a service verb on this community; a verb that returns the member's new card
-        (join, leave) needs no re-read of the page (the member list comes from the room)."""
+        (join, leave) of an open community needs no re-read of the page (the member list
+        comes from the room)."""
         actor = await current_user(self)
         try:
             with db() as session:
                 result = getattr(communities, verb)(session, actor, self.card.id, *args)
         except DomainError as err:
             return error_toast(err)
-        if isinstance(result, CommunityCard):
+        if isinstance(result, CommunityCard) and result.visibility == "open":
             assign(self, card=result, pending=[])
-        else:
+        else:  # leaving an approval-only community also closes its inside
             await self._load(self.card.slug, actor)
         return result
 

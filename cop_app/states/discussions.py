@@ -9,8 +9,9 @@ from typing import Any
 import reflex as rx
 
 from cop_app import routes
-from cop_app.live import ThreadListRoom, ThreadRoom, UserRoom, assign, link_room
+from cop_app.live import ThreadListRoom, ThreadRoom, UserRoom, assign, link_room, unlink_room
 from cop_app.services import communities, discussions, markdown, mentorship, settings
+from cop_app.services.access import access_community_content
 from cop_app.services.discussions import PostView, ThreadRow, ThreadView
 from cop_app.services.errors import DomainError, Invalid
 from cop_app.services.mentorship import MentorshipRow
@@ -69,6 +70,8 @@ class ThreadListState(rx.State):
         try:
             with db() as session:
                 card = communities.get_by_slug(session, actor, route_param(self, "slug"))
+                if latest:  # the room is joined only after list_threads' own check
+                    access_community_content(session, actor, card.id)
                 rows = (
                     [] if latest else discussions.list_threads(session, actor, card.id, self.sort)
                 )
@@ -82,7 +85,9 @@ class ThreadListState(rx.State):
             else:
                 marks = {str(r.id): r.post_count - r.unread for r in rows}
         except DomainError as err:
-            self.rows, self.read_marks, self.error = [], {}, err.message
+            self.rows, self.more, self.read_marks, self.error = [], [], {}, err.message
+            self.community_id, self.has_more = 0, False
+            unlink_room(self, ThreadListRoom)
             return
         # Only what changed is set: a reopened list then sends (almost) nothing.
         assign(
@@ -160,6 +165,7 @@ class ThreadState(rx.State):
                 view, posts = discussions.open_thread(session, actor, self._thread_id())
         except DomainError as err:
             self.found, self.missing = False, err.message
+            unlink_room(self, ThreadRoom)
             return
         # Only what changed is set: reopening a thread sends (almost) nothing again.
         assign(
@@ -609,6 +615,7 @@ class BellState(rx.State):
         """Join the member's own room (their unread count and home feed)."""
         actor = await current_user(self)
         if actor is None or actor.id is None:
+            unlink_room(self, UserRoom)
             return
         # Replies do not announce themselves to every member's home: re-read it on each page.
         await link_room(self, UserRoom, discussions.user_room(actor.id), actor.id, refresh=True)

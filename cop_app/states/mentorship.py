@@ -5,7 +5,7 @@ from typing import Any
 
 import reflex as rx
 
-from cop_app.live import BoardRoom, link_room
+from cop_app.live import BoardRoom, link_room, unlink_room
 from cop_app.services import communities, mentorship, stages
 from cop_app.services.errors import DomainError, Invalid
 from cop_app.services.mentorship import MentorProfileView, MentorshipRow, MentorSuggestion
@@ -212,6 +212,7 @@ class BoardState(rx.State):
                 stage = stages.stage_for(session, view.mentee_id, view.community_id)
         except DomainError as err:
             self.found, self.missing = False, err.message
+            unlink_room(self, BoardRoom)
             return
         self.found, self.missing = True, ""
         self.mentorship_id, self.my_role = view.id, view.my_role

@@ -5,7 +5,7 @@ from typing import Any
 
 import reflex as rx
 
-from cop_app.live import ActivityRoom, feed_window, link_room
+from cop_app.live import ActivityRoom, feed_window, link_room, unlink_room
 from cop_app.services import activity, discussions, feed, moderation
 from cop_app.services.errors import DomainError
 from cop_app.services.feed import AuditView, EventView
@@ -37,15 +37,15 @@ class FeedState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                user, scope = feed.feed_scope(session, actor)
+                scope_id = feed.access_feed_room(session, actor)
                 options = feed.filter_options(session, actor)
         except DomainError as err:
             self.allowed, self.error = False, err.message
+            unlink_room(self, ActivityRoom)
             return
         self.allowed, self.error = True, ""
         self.communities, self.people = options["communities"], options["people"]
         self.paused, self.frozen, self.older, self.no_more = False, [], [], False
-        scope_id = 0 if scope is None else user.id or 0
         await link_room(self, ActivityRoom, activity.feed_room(scope_id), scope_id)
 
     def _reset_history(self) -> None:

@@ -8,7 +8,8 @@ from sqlmodel import Session
 from cop_app.models import Membership, User
 from cop_app.models.base import utcnow
 from cop_app.services import access
-from cop_app.services.errors import Forbidden, NotFound
+from cop_app.services.errors import Forbidden, Invalid, NotFound
+from cop_app.services.events import Change
 
 
 def test_creator_roles() -> None:
@@ -110,3 +111,60 @@ def test_access_community_as_steward(session: Session, make_user, make_community
         access.access_community_as_steward(session, steward, community.id + 1000)
     with pytest.raises(Forbidden):
         access.access_community_as_steward(session, None, community.id)
+
+
+def test_access_community_content(session: Session, make_user, make_community) -> None:
+    steward, member, outsider = make_user(session), make_user(session), make_user(session)
+    waiting, admin = make_user(session), make_user(session, role="admin")
+    closed = make_community(
+        session, steward, members=[member], pending=[waiting], visibility="approval"
+    )
+    open_one = make_community(session)
+    for user in (steward, member, admin):
+        assert access.access_community_content(session, user, closed.id).id == closed.id
+    for user in (outsider, waiting):
+        with pytest.raises(Forbidden) as err:
+            access.access_community_content(session, user, closed.id)
+        assert err.value.message == f"Join {closed.name} to see its discussions and members."
+    assert access.access_community_content(session, outsider, open_one.id).id == open_one.id
+    with pytest.raises(Forbidden):
+        access.access_community_content(session, None, open_one.id)
+    for bad in (closed.id + 1000, "x", None, True, -1):
+        with pytest.raises((NotFound, Invalid)):
+            access.access_community_content(session, member, bad)
+
+
+def test_may_see_inside(session: Session, make_user, make_community) -> None:
+    member, outsider = make_user(session), make_user(session)
+    admin = make_user(session, role="admin")
+    closed = make_community(session, members=[member], visibility="approval")
+    mine = access.membership_of(session, closed.id, member.id)
+    assert access.may_see_inside(closed, member, mine)
+    assert not access.may_see_inside(closed, outsider, None)
+    assert access.may_see_inside(closed, admin, None)
+    mine.status = "pending"
+    assert not access.may_see_inside(closed, member, mine)
+
+
+def test_access_self(session: Session, make_user) -> None:
+    me, other = make_user(session), make_user(session)
+    assert access.access_self(me, me.id) is me
+    for user_id in (other.id, str(me.id), None):
+        with pytest.raises(NotFound):
+            access.access_self(me, user_id)
+    with pytest.raises(Forbidden):
+        access.access_self(None, me.id)
+
+
+def test_an_access_change_is_announced_after_commit_only(
+    session: Session, make_user, changes
+) -> None:
+    user = make_user(session)
+    access.announce_access_change(session, user.id, "You were signed out.")
+    session.rollback()
+    assert changes == []
+    access.announce_access_change(session, user.id, "You were signed out.")
+    session.commit()
+    assert changes == [
+        Change(access.ACCESS_CHANGED, (), {"user_id": user.id, "reason": "You were signed out."})
+    ]
