@@ -15,7 +15,9 @@ from sqlmodel import Session, func, select
 from cop_app.models import ActivityEvent, AuditEntry, PasswordReset, ResetRequest, User
 from cop_app.models.base import utcnow
 from cop_app.services import accounts, mail, passwords, recovery, settings
+from cop_app.services.access import ACCESS_CHANGED
 from cop_app.services.errors import Forbidden, Invalid, RateLimited
+from cop_app.services.events import Change
 from tests.smtp_inbox import LocalSmtp, body_of, token_in
 
 NEW_PASSWORD = "copper-kettle-meadow-19"
@@ -40,7 +42,11 @@ def _count(session: Session, model: type) -> int:
 
 
 def test_a_mailed_link_sets_a_new_password_and_ends_every_session(
-    session: Session, smtp: LocalSmtp, make_user: Callable[..., User], default_password: str
+    session: Session,
+    smtp: LocalSmtp,
+    make_user: Callable[..., User],
+    default_password: str,
+    changes: list[Change],
 ) -> None:
     user = make_user(session, email="ines.moreau@example.org")
     browsers = [accounts.sign_in(session, user.email, default_password, "k").token for _ in "ab"]
@@ -53,8 +59,14 @@ def test_a_mailed_link_sets_a_new_password_and_ends_every_session(
     assert "http://practica.test/reset?token=" in body and "30 minutes" in body
     token = token_in(body)
 
+    changes.clear()
     changed = recovery.reset_password(session, token, NEW_PASSWORD)
     assert changed.id == user.id
+    # the open tabs of that person drop their rooms at once, and say why
+    ended = [c.data for c in changes if c.kind == ACCESS_CHANGED]
+    assert ended == [
+        {"user_id": user.id, "reason": "You were signed out because your password was reset."}
+    ]
     assert all(accounts.user_for_token(session, b) is None for b in browsers)
     with pytest.raises(Invalid):
         accounts.sign_in(session, user.email, default_password, "k")
