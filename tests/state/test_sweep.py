@@ -14,7 +14,6 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,9 +24,8 @@ from sqlmodel import SQLModel, select
 
 from cop_app import live
 from cop_app.models import AuthSession, BoardCard, Community, Mentorship, Post, Thread, User
-from cop_app.models.base import utcnow
 from cop_app.seed import email_of
-from cop_app.services import accounts, discussions
+from cop_app.services import accounts, discussions, moderation
 from cop_app.states.auth import AuthState
 from cop_app.states.communities import CommunityState
 from cop_app.states.discussions import NewThreadState, ThreadListState, ThreadState
@@ -44,7 +42,11 @@ SELF_SERVICE = {
 }
 # Handlers with arguments that may write the caller's own rows: the tables they may touch (in
 # the user table, only the caller's row).
-OWN_ROWS = {("SettingsState", "save_profile"): {"user", "activityevent"}}
+OWN_ROWS = {
+    ("SettingsState", "save_profile"): {"user", "activityevent"},
+    # a wrong current password is a failed attempt on one's own account: it is throttled
+    ("SettingsState", "change_password"): {"loginattempt", "activityevent"},
+}
 PAGE = "surgical-technique-exchange"  # approval-only; no sweeping caller may read it
 ELSEWHERE = "science-teaching-circle"  # an open community none of the callers belongs to
 MARKER = "QZX7-approval-only-marker"  # in a thread of PAGE: no caller may ever receive it
@@ -280,13 +282,11 @@ def make_caller(role: str) -> Caller:
 
 
 def end_access(caller: Caller) -> None:
-    """Suspend the caller (their session row stays), or sign their session out elsewhere."""
+    """Suspend the caller as an admin does, or sign their session out in another tab."""
     with rx.session() as session:
         if caller.role == "suspended":
-            user = session.exec(select(User).where(User.id == caller.user_id)).one()
-            user.suspended_until = utcnow() + timedelta(days=7)
-            session.add(user)
-            session.commit()
+            admin = session.exec(select(User).where(User.email == email_of("amara.okafor"))).one()
+            moderation.suspend(session, admin, caller.user_id, "Sweep: access ends mid-page")
         if caller.role == "signed-out tab":
             accounts.sign_out(session, caller.token)
 

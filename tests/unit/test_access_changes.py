@@ -31,7 +31,7 @@ def test_a_new_password_announces_the_other_sessions_end(
     session: Session, make_user, changes, default_password: str
 ) -> None:
     user = make_user(session)
-    accounts.change_password(session, user, default_password, "a fresh long passphrase 42")
+    accounts.change_password(session, user, default_password, "a fresh long passphrase 42", "k")
     assert _access_changes(changes) == [
         (user.id, "You were signed out because your password was changed.")
     ]
