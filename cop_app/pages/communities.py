@@ -142,9 +142,71 @@ def _member_row(member: rx.Var) -> rx.Component:
         ),
         rx.spacer(),
         rx.cond(member.role == "steward", rx.badge("Steward", color_scheme="teal")),
+        rx.cond(
+            CommunityState.is_steward & (member.user_id != AuthState.user_id),
+            _member_menu(member),
+        ),
         width="100%",
         align="center",
         padding_y="0.4em",
+    )
+
+
+def _member_menu(member: rx.Var) -> rx.Component:
+    """A steward's choices for one member: appoint or step down, remove."""
+    return rx.menu.root(
+        rx.menu.trigger(
+            rx.icon_button(
+                rx.icon("ellipsis", size=16),
+                variant="ghost",
+                size="1",
+                aria_label="Manage " + member.display_name,
+            )
+        ),
+        rx.menu.content(
+            rx.cond(
+                member.role == "steward",
+                rx.menu.item(
+                    "Step down to member",
+                    on_select=CommunityState.set_role(member.user_id, "member"),
+                ),
+                rx.fragment(
+                    rx.menu.item(
+                        "Make steward",
+                        on_select=CommunityState.set_role(member.user_id, "steward"),
+                    ),
+                    rx.menu.item(
+                        "Remove from community",
+                        color_scheme="red",
+                        on_select=CommunityState.ask_remove(member.user_id, member.display_name),
+                    ),
+                ),
+            ),
+        ),
+    )
+
+
+def _remove_dialog() -> rx.Component:
+    """Confirms a removal; the member loses the community's private rooms at once."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Remove " + CommunityState.removing_name + "?"),
+            rx.alert_dialog.description(
+                "They stop being a member at once and are told. They can ask to join again."
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(
+                    rx.button("Keep member", variant="soft", on_click=CommunityState.cancel_remove)
+                ),
+                rx.alert_dialog.action(
+                    rx.button("Remove", color_scheme="red", on_click=CommunityState.remove_member)
+                ),
+                justify="end",
+                spacing="2",
+                padding_top="1em",
+            ),
+        ),
+        open=CommunityState.removing_id > 0,
     )
 
 
@@ -212,6 +274,7 @@ def _membership_action() -> rx.Component:
 
 def _members_list() -> rx.Component:
     return rx.vstack(
+        _remove_dialog(),
         rx.foreach(CommunityRoom.members, _member_row),
         rx.cond(
             CommunityRoom.member_count > CommunityRoom.members.length(),

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select, update
 
+from cop_app import routes
 from cop_app.models import Community, Membership, User
 from cop_app.models.base import utcnow
 from cop_app.services import activity, settings, validation
@@ -21,6 +22,7 @@ from cop_app.services.access import (
 )
 from cop_app.services.errors import Forbidden, Invalid, NotFound
 from cop_app.services.events import Change, on_commit
+from cop_app.services.notifications import notify
 
 KINDS = ("cop", "coi")
 KIND_LABELS = {"cop": "Community of Practice", "coi": "Community of Interest"}
@@ -503,6 +505,47 @@ def set_member_role(
     )
     activity.audit(
         session, steward.id, "membership.role", "user", user_id, before=before, after=role
+    )
+    on_commit(session, Change("community.members", (room_for(community.id),), {}))
+    session.commit()
+
+
+def remove_member(session: Session, actor: User | None, community_id: int, user_id: int) -> None:
+    """A steward removes a member (not a steward: step them down first); audited. Their open
+    tabs lose the community's private rooms at once, and they are told in the bell."""
+    community, steward = access_community_as_steward(session, actor, community_id)
+    membership = membership_of(session, community.id, user_id)
+    if membership is None or membership.status != "active":
+        raise NotFound("This person is not a member of the community.")
+    if user_id == steward.id:
+        raise Invalid("To leave the community yourself, use Leave.")
+    if membership.role == "steward":
+        raise Invalid("Step this steward down to member before removing them.")
+    member = session.get(User, user_id)
+    name = member.display_name if member else "someone"
+    session.delete(membership)
+    _bump(session, community, -1)
+    if community.visibility != "open":
+        announce_access_change(session, user_id, f"You are no longer a member of {community.name}.")
+    notify(
+        session,
+        [user_id],
+        "community.removed",
+        steward.id,
+        f"{steward.display_name} removed you from {community.name}",
+        routes.community_url(community.slug),
+    )
+    activity.record(
+        session,
+        "community.member_removed",
+        steward.id,
+        community_id=community.id,
+        target_type="user",
+        target_id=user_id,
+        summary=f"{steward.display_name} removed {name} from {community.name}",
+    )
+    activity.audit(
+        session, steward.id, "membership.removed", "user", user_id, before="active", after="removed"
     )
     on_commit(session, Change("community.members", (room_for(community.id),), {}))
     session.commit()

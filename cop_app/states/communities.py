@@ -9,7 +9,7 @@ from sqlmodel import Session
 from cop_app import routes
 from cop_app.live import CommunityRoom, assign, link_room, unlink_room
 from cop_app.models import User
-from cop_app.services import communities, validation
+from cop_app.services import communities, settings, validation
 from cop_app.services.access import access_community_content
 from cop_app.services.communities import CommunityCard, MemberView
 from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound
@@ -89,6 +89,9 @@ class CommunityState(rx.State):
     inside: bool = False
     missing: str = ""
     pending: list[MemberView] = []
+    # The member a steward is about to remove (the confirm dialog is open while set).
+    removing_id: int = 0
+    removing_name: str = ""
 
     @rx.var
     def is_member(self) -> bool:
@@ -192,6 +195,27 @@ class CommunityState(rx.State):
             return error_toast(NotFound("Open a community first."))
         result = await self._act("set_member_role", uid, role)
         return result if result is not None else rx.toast.success("Role updated.")
+
+    @rx.event
+    def ask_remove(self, user_id: Any, name: Any) -> None:
+        """Open the confirmation; only this tab's dialog changes (the service checks later)."""
+        if isinstance(user_id, int) and not isinstance(user_id, bool) and user_id > 0:
+            self.removing_id = user_id
+            self.removing_name = name[: settings.DISPLAY_NAME_MAX] if isinstance(name, str) else ""
+
+    @rx.event
+    def cancel_remove(self) -> None:
+        self.removing_id, self.removing_name = 0, ""
+
+    @rx.event
+    async def remove_member(self) -> Any:
+        """A steward removes the member named in the open confirmation."""
+        uid, name = self.removing_id, self.removing_name
+        self.removing_id, self.removing_name = 0, ""
+        if not uid or not self.card.id:
+            return error_toast(NotFound("Choose a member to remove first."))
+        result = await self._act("remove_member", uid)
+        return result if result is not None else rx.toast.success(f"Removed {name}.")
 
 
 class CommunityFormState(rx.State):

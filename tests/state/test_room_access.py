@@ -462,6 +462,40 @@ def test_leaving_an_approval_community_drops_its_rooms_in_every_tab(app_db: None
     _run(scenario)
 
 
+def test_a_member_removed_by_a_steward_loses_the_rooms_and_is_told(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        priya = "priya.natarajan"
+        page = await _tab(server, priya)
+        await _open_community(page, CLOSED)
+        thread = await _member_on_a_thread(server, priya, CLOSED)
+        steward = await _tab(server, "helen.carter", slug=CLOSED)
+        await steward.call(CommunityState, "load_page")
+        # an ordinary member cannot remove anyone: nothing happens to Priya's tabs
+        hannah = await _tab(server, "hannah.kowalski", slug=CLOSED)
+        await hannah.call(CommunityState, "load_page")
+        await hannah.call(CommunityState, "ask_remove", user_id=user_id_of(priya), name="P")
+        await hannah.call(CommunityState, "remove_member")
+        assert (await page.state(ThreadListRoom)).latest
+
+        mark = len(server.recorder.updates)
+        await steward.call(CommunityState, "ask_remove", user_id=user_id_of(priya), name="Priya")
+        sent = await steward.call(CommunityState, "remove_member")
+        assert "Removed Priya." in delta_text(sent)
+        reason = "You are no longer a member of Surgical Technique Exchange."
+        for tab in (page, thread):
+            updates = _since(server, tab, mark)
+            assert var(updates, AuthState, "access_notice") == reason
+            assert {r.split("-")[0] for r in (await _links(tab)).values()} == {"user"}
+
+        mark = len(server.recorder.updates)
+        await _reply(server, "helen.carter", CLOSED, _a_thread(CLOSED), "After the removal")
+        for tab in (page, thread):
+            assert not _room_deltas(_since(server, tab, mark), CommunityRoom, ThreadRoom)
+
+    _run(scenario)
+
+
 def test_suspension_reaches_a_tab_served_by_another_worker(app_db: None) -> None:
     """Two workers share Redis: the member's tab lives on one, the admin acts on the other."""
     url = _redis_url()
