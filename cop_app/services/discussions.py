@@ -1114,6 +1114,23 @@ def removed_text(session: Session, actor: User | None, post_id: object) -> str:
     return post.body_html
 
 
+def quotable_text(session: Session, actor: User | None, post_id: object) -> str:
+    """The Markdown a reply may quote: a removed or hidden post's text is not quotable."""
+    post, _ = access_post(session, actor, post_id)
+    if post.deleted_at is not None or post.hidden:
+        raise Invalid("A removed post cannot be quoted.")
+    return post.body
+
+
+def post_to_edit(session: Session, actor: User | None, post_id: object) -> tuple[int, str, str]:
+    """What the post editor opens with (id, text, the title of an opening post): only the
+    author edits, as `edit_post` checks again on save."""
+    post, access = access_post(session, actor, post_id)
+    if post.author_id != access.user.id:
+        raise Forbidden("You can only edit your own posts.")
+    return post.id or 0, post.body, access.thread.title if post.number == 1 else ""
+
+
 def accepted_post(session: Session, actor: User | None, thread_id: object) -> list[PostView]:
     """The accepted answer, shown right under the question (empty when none)."""
     access = access_thread(session, actor, thread_id)
