@@ -37,6 +37,7 @@ from cop_app.services.notifications import NotificationView as NotificationView
 from cop_app.services.notifications import bell, mark_all_read, notify_post
 from cop_app.services.notifications import unread_and_latest as unread_and_latest
 from cop_app.services.notifications import user_room as user_room
+from cop_app.services.rooms import RoomKey, RoomKind
 
 KINDS = ("discussion", "question")
 SORTS = ("latest", "newest", "top", "unanswered")
@@ -46,14 +47,14 @@ notifications = bell
 mark_notifications_read = mark_all_read
 
 
-def thread_room(thread_id: int) -> str:
+def thread_room(thread_id: int) -> RoomKey:
     """The live room of one thread's readers."""
-    return f"thread-{thread_id}"
+    return RoomKey(RoomKind.THREAD, thread_id)
 
 
-def list_room(community_id: int) -> str:
+def list_room(community_id: int) -> RoomKey:
     """The live room of one community's thread list."""
-    return f"threads-{community_id}"
+    return RoomKey(RoomKind.THREADS, community_id)
 
 
 # ---------------------------------------------------------------- views

@@ -142,7 +142,7 @@ class CommunityState(rx.State):
         card, pending, inside = page
         assign(self, card=card, found=True, inside=inside, missing="", pending=pending)
         if inside:  # the card and About tab are public; the members are the room's
-            await link_room(self, CommunityRoom, communities.room_for(card.id), card.id)
+            await link_room(self, communities.room_for(card.id))
         else:
             unlink_room(self, CommunityRoom)
 

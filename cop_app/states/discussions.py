@@ -122,9 +122,7 @@ class ThreadListState(rx.State):
         if not isinstance(page, Refused):
             card_id, rows = page
             if latest:  # the shared room holds the rows; this reader needs only their marks
-                room = await link_room(
-                    self, ThreadListRoom, discussions.list_room(card_id), card_id
-                )
+                room = await link_room(self, discussions.list_room(card_id))
                 rows = room.latest
                 marks = await call(
                     self, discussions.read_marks, card_id, [r.id for r in rows], actor=actor
@@ -226,7 +224,7 @@ class ThreadState(rx.State):
             reactor_names={key: [] for key in discussions.REACTIONS},
             revealed={},
         )
-        await link_room(self, ThreadRoom, discussions.thread_room(view.id), view.id)
+        await link_room(self, discussions.thread_room(view.id))
 
     def _draft_scope(self) -> str:
         return f"reply:{self.thread.id}"
@@ -608,7 +606,7 @@ class BellState(rx.State):
             unlink_room(self, UserRoom)
             return
         # Replies do not announce themselves to every member's home: re-read it on each page.
-        await link_room(self, UserRoom, discussions.user_room(actor.id), actor.id, refresh=True)
+        await link_room(self, discussions.user_room(actor.id), refresh=True)
 
     @rx.event
     async def mark_all_read(self) -> Any:

@@ -46,7 +46,7 @@ def _board(
 def _transition(
     session: Session, actor: User | None, verb: Any, board_id: int, reflection: Any
 ) -> None:
-    if verb not in _VERBS:
+    if not isinstance(verb, str) or verb not in _VERBS:
         raise Invalid("Choose pause, resume or complete.")
     args = (reflection,) if verb == "complete" else ()
     _VERBS[verb](session, actor, board_id, *args)
@@ -235,7 +235,7 @@ class BoardState(rx.State):
         self.community_name, self.community_slug = view.community_name, view.community_slug
         self.goals, self.mentee_id, self.stage = view.goals, view.mentee_id, stage
         self.requirement_options = mentorship.requirement_options()
-        await link_room(self, BoardRoom, mentorship.board_room(view.id), view.id)
+        await link_room(self, mentorship.board_room(view.id))
 
     @rx.event
     async def load(self) -> None:

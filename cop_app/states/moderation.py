@@ -49,7 +49,7 @@ class FeedState(rx.State):
         self.allowed, self.error = True, ""
         self.communities, self.people = options["communities"], options["people"]
         self.paused, self.frozen, self.older, self.no_more = False, [], [], False
-        await link_room(self, ActivityRoom, activity.feed_room(scope_id), scope_id)
+        await link_room(self, activity.feed_room(scope_id))
 
     def _reset_history(self) -> None:
         self.older, self.no_more = [], False
