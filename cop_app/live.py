@@ -39,6 +39,7 @@ from cop_app.services.errors import DomainError, Forbidden
 from cop_app.services.events import Change, subscribe
 from cop_app.services.feed import EventView
 from cop_app.services.mentorship import CardView, SessionNoteView
+from cop_app.services.rooms import RoomKey, RoomKind, parse
 from cop_app.states.auth import AuthState
 
 logger = logging.getLogger(__name__)
@@ -280,13 +281,13 @@ class BoardRoom(rx.SharedState):
         )
 
 
-_ROOMS: dict[str, type[rx.State]] = {
-    "board": BoardRoom,
-    "activity": ActivityRoom,
-    "community": CommunityRoom,
-    "threads": ThreadListRoom,
-    "thread": ThreadRoom,
-    "user": UserRoom,
+_ROOMS: dict[RoomKind, type[rx.State]] = {
+    RoomKind.BOARD: BoardRoom,
+    RoomKind.ACTIVITY: ActivityRoom,
+    RoomKind.COMMUNITY: CommunityRoom,
+    RoomKind.THREADS: ThreadListRoom,
+    RoomKind.THREAD: ThreadRoom,
+    RoomKind.USER: UserRoom,
 }
 
 
@@ -297,32 +298,28 @@ def _access_feed(session: Session, actor: User | None, scope_id: int) -> None:
 
 # The access check behind each room kind: the same `access_*` helper its handler calls
 # before linking. A tab keeps a room only while this passes for its session.
-ROOM_ACCESS: dict[str, Callable[[Session, User | None, int], object]] = {
-    "board": mentorship.access_board,
-    "activity": _access_feed,
-    "community": access_community_content,
-    "threads": access_community_content,
-    "thread": discussions.access_thread,
-    "user": lambda _session, actor, user_id: access_self(actor, user_id),
+ROOM_ACCESS: dict[RoomKind, Callable[[Session, User | None, int], object]] = {
+    RoomKind.BOARD: mentorship.access_board,
+    RoomKind.ACTIVITY: _access_feed,
+    RoomKind.COMMUNITY: access_community_content,
+    RoomKind.THREADS: access_community_content,
+    RoomKind.THREAD: discussions.access_thread,
+    RoomKind.USER: lambda _session, actor, user_id: access_self(actor, user_id),
 }
 
 
-def may_keep(session: Session, actor: User | None, room: str) -> bool:
+def may_keep(session: Session, actor: User | None, room: RoomKey | None) -> bool:
     """Whether this actor may hold this room (an unknown room: no)."""
-    kind, _, ident = room.rpartition("-")
-    check = ROOM_ACCESS.get(kind)
-    if check is None or not ident.isdigit():
+    if room is None:
         return False
     try:
-        check(session, actor, int(ident))
+        ROOM_ACCESS[room.kind](session, actor, room.ident)
     except DomainError:
         return False
     return True
 
 
-async def link_room(
-    state: rx.State, room_cls: type, room: str, ident: int, *, refresh: bool = False
-) -> rx.State:
+async def link_room(state: rx.State, room: RoomKey, *, refresh: bool = False) -> rx.State:
     """Link a browser to a room its handler just allowed it to see; fill an empty room
     (or re-read it when asked: rooms that are not announced on every change).
 
@@ -331,15 +328,15 @@ async def link_room(
     viewers get any change as one shared delta and linking costs them nothing. The tab is
     also linked to its member's own room, where access changes find it.
     """
-    if room_cls is not UserRoom:
+    if room.kind is not RoomKind.USER:
         await _link_member_room(state)
-    mine = await state.get_state(room_cls)
-    if mine._linked_to == room:
-        if refresh or _stale(mine, ident):
-            _read(mine, ident, set())
+    mine = await state.get_state(_ROOMS[room.kind])
+    if mine._linked_to == str(room):
+        if refresh or _stale(mine, room.ident):
+            _read(mine, room.ident, set())
         return mine
     await publish(room, when="always" if refresh else "stale")
-    return await mine._link_to(room)
+    return await mine._link_to(str(room))
 
 
 async def _link_member_room(state: rx.State) -> None:
@@ -347,7 +344,7 @@ async def _link_member_room(state: rx.State) -> None:
     the bell, linked on every page, re-reads that room; this link only makes the tab found."""
     user_id = (await state.get_state(AuthState)).user_id
     links = state._get_root_state()._reflex_internal_links or {}
-    room = discussions.user_room(user_id)
+    room = str(discussions.user_room(user_id))
     if user_id and links.get(UserRoom.get_full_name()) != room:
         await (await state.get_state(UserRoom))._link_to(room)
 
@@ -367,9 +364,9 @@ def _stale(room: rx.State, ident: int) -> bool:
     return room._ident() != ident or time.time() - room._loaded_at > ROOM_MAX_AGE_SECONDS
 
 
-def room_class(room: str) -> type[rx.State] | None:
-    """The SharedState class serving a room id such as 'community-7'."""
-    return _ROOMS.get(room.rsplit("-", 1)[0])
+def room_class(room: RoomKey | None) -> type[rx.State] | None:
+    """The SharedState class serving a room (None for no room)."""
+    return None if room is None else _ROOMS[room.kind]
 
 
 def _app_target() -> tuple[Any, Any]:
@@ -382,7 +379,7 @@ target: Callable[[], tuple[Any, Any]] = _app_target
 
 
 async def publish(
-    room: str, touched: set[int | str] | None = None, *, when: ReadWhen = "watched"
+    room: RoomKey, touched: set[int | str] | None = None, *, when: ReadWhen = "watched"
 ) -> None:
     """Re-read one room from the database and push it to every linked client.
 
@@ -391,14 +388,11 @@ async def publish(
     One delta goes to every viewer: Reflex would otherwise load, lock and diff each viewer's
     whole state tree, and no view computes from a room, so the room's delta is all they need.
     """
-    cls = room_class(room)
-    if cls is None:
-        return
-    ident = int(room.rpartition("-")[2])
+    cls = _ROOMS[room.kind]
     manager, namespace = target()
-    async with manager.modify_state(BaseStateToken(ident=room, cls=cls)) as root:
+    async with manager.modify_state(BaseStateToken(ident=str(room), cls=cls)) as root:
         state = await root.get_state(cls)
-        if not _refresh_room(state, ident, touched or set(), when):
+        if not _refresh_room(state, room.ident, touched or set(), when):
             return
         delta = await state._get_resolved_delta()
         state._clean()
@@ -458,11 +452,11 @@ async def _drop_links(tab: str, reason: str, *, only: str = "") -> bool:
         else:
             actor = auth._actor()  # signs the tab out when its session ended
             with rx.session() as session:
-                gone = {n: r for n, r in links.items() if not may_keep(session, actor, r)}
+                gone = {n: r for n, r in links.items() if not may_keep(session, actor, parse(r))}
         if gone:
             root._reflex_internal_links = {n: r for n, r in links.items() if n not in gone}
             for room in gone.values() if only else ():
-                cls = room_class(room)
+                cls = room_class(parse(room))
                 if cls is not None:
                     (await root.get_state(cls)).reset()
             if reason:
@@ -472,17 +466,16 @@ async def _drop_links(tab: str, reason: str, *, only: str = "") -> bool:
     if delta and namespace is not None:
         await _emit(namespace, StateUpdate(delta=delta), {tab})
     for room in gone.values():
-        await _forget_viewers(room, {tab})
+        if key := parse(room):
+            await _forget_viewers(key, {tab})
     return len(gone) < len(links)
 
 
-async def _forget_viewers(room: str, tabs: set[str]) -> None:
+async def _forget_viewers(room: RoomKey, tabs: set[str]) -> None:
     """Take tabs off a room's viewers, so its publishes reach them no more."""
-    cls = room_class(room)
-    if cls is None:
-        return
+    cls = _ROOMS[room.kind]
     manager, _ = target()
-    async with manager.modify_state(BaseStateToken(ident=room, cls=cls)) as root:
+    async with manager.modify_state(BaseStateToken(ident=str(room), cls=cls)) as root:
         state = await root.get_state(cls)
         if tabs & state._linked_from:
             state._linked_from = state._linked_from - tabs
@@ -494,7 +487,7 @@ async def end_access(user_id: int, reason: str) -> None:
     own room) and drop the rooms each lost. Tabs holding nothing are forgotten."""
     manager, _ = target()
     room = discussions.user_room(user_id)
-    root = await manager.get_state(BaseStateToken(ident=room, cls=UserRoom))
+    root = await manager.get_state(BaseStateToken(ident=str(room), cls=UserRoom))
     idle: set[str] = set()
     for tab in set((await root.get_state(UserRoom))._linked_from):
         try:
@@ -533,10 +526,10 @@ class _Batch:
 
     def __init__(self, delay: float) -> None:
         self.delay = delay
-        self.pending: dict[str, set[int | str]] = {}
+        self.pending: dict[RoomKey, set[int | str]] = {}
         self.task: asyncio.Task | None = None
 
-    def add(self, room: str, *items: object) -> None:
+    def add(self, room: RoomKey, *items: object) -> None:
         touched = self.pending.setdefault(room, set())
         touched.update(i for i in items if isinstance(i, int | str))
         try:
@@ -559,8 +552,8 @@ class _Batch:
 
 
 _BATCHES = {
-    "activity": _Batch(FEED_COALESCE_SECONDS),
-    "community": _Batch(MEMBERS_COALESCE_SECONDS),
+    RoomKind.ACTIVITY: _Batch(FEED_COALESCE_SECONDS),
+    RoomKind.COMMUNITY: _Batch(MEMBERS_COALESCE_SECONDS),
 }
 
 _DEFAULT_BATCH = _Batch(COALESCE_SECONDS)
@@ -584,9 +577,7 @@ def on_change(change: Change) -> None:
         return
     items = (change.data.get("post_id"), change.data.get("part"))
     for room in change.rooms:
-        kind = room.rsplit("-", 1)[0]
-        if kind in _ROOMS:
-            _BATCHES.get(kind, _DEFAULT_BATCH).add(room, *items)
+        _BATCHES.get(room.kind, _DEFAULT_BATCH).add(room, *items)
 
 
 def start() -> None:

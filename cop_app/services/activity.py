@@ -9,11 +9,12 @@ from cop_app.models import ActivityEvent, AuditEntry, Membership
 from cop_app.models.base import utcnow
 from cop_app.services.errors import RateLimited
 from cop_app.services.events import Change, on_commit, recorded
+from cop_app.services.rooms import RoomKey, RoomKind
 
 
-def feed_room(scope_user_id: int = 0) -> str:
+def feed_room(scope_user_id: int = 0) -> RoomKey:
     """The live feed room: 0 is the admins' whole-site feed, a user id a steward's feed."""
-    return f"activity-{scope_user_id}"
+    return RoomKey(RoomKind.ACTIVITY, scope_user_id)
 
 
 def check_rate(

@@ -23,6 +23,7 @@ from cop_app.services.access import (
 from cop_app.services.errors import Forbidden, Invalid, NotFound
 from cop_app.services.events import Change, on_commit
 from cop_app.services.notifications import notify
+from cop_app.services.rooms import RoomKey, RoomKind
 
 KINDS = ("cop", "coi")
 KIND_LABELS = {"cop": "Community of Practice", "coi": "Community of Interest"}
@@ -30,9 +31,9 @@ VISIBILITIES = ("open", "approval")
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
 
-def room_for(community_id: int) -> str:
+def room_for(community_id: int) -> RoomKey:
     """The live room of a community page (no underscores: Reflex room ids forbid them)."""
-    return f"community-{community_id}"
+    return RoomKey(RoomKind.COMMUNITY, community_id)
 
 
 @dataclass

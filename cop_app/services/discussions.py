@@ -37,6 +37,7 @@ from cop_app.services.notifications import NotificationView as NotificationView
 from cop_app.services.notifications import bell, mark_all_read, notify_post
 from cop_app.services.notifications import unread_and_latest as unread_and_latest
 from cop_app.services.notifications import user_room as user_room
+from cop_app.services.rooms import RoomKey, RoomKind
 
 KINDS = ("discussion", "question")
 SORTS = ("latest", "newest", "top", "unanswered")
@@ -46,14 +47,14 @@ notifications = bell
 mark_notifications_read = mark_all_read
 
 
-def thread_room(thread_id: int) -> str:
+def thread_room(thread_id: int) -> RoomKey:
     """The live room of one thread's readers."""
-    return f"thread-{thread_id}"
+    return RoomKey(RoomKind.THREAD, thread_id)
 
 
-def list_room(community_id: int) -> str:
+def list_room(community_id: int) -> RoomKey:
     """The live room of one community's thread list."""
-    return f"threads-{community_id}"
+    return RoomKey(RoomKind.THREADS, community_id)
 
 
 # ---------------------------------------------------------------- views
@@ -1112,6 +1113,23 @@ def removed_text(session: Session, actor: User | None, post_id: object) -> str:
     if post.deleted_at is None and not post.hidden:
         raise Invalid("This post is not removed.")
     return post.body_html
+
+
+def quotable_text(session: Session, actor: User | None, post_id: object) -> str:
+    """The Markdown a reply may quote: a removed or hidden post's text is not quotable."""
+    post, _ = access_post(session, actor, post_id)
+    if post.deleted_at is not None or post.hidden:
+        raise Invalid("A removed post cannot be quoted.")
+    return post.body
+
+
+def post_to_edit(session: Session, actor: User | None, post_id: object) -> tuple[int, str, str]:
+    """What the post editor opens with (id, text, the title of an opening post): only the
+    author edits, as `edit_post` checks again on save."""
+    post, access = access_post(session, actor, post_id)
+    if post.author_id != access.user.id:
+        raise Forbidden("You can only edit your own posts.")
+    return post.id or 0, post.body, access.thread.title if post.number == 1 else ""
 
 
 def accepted_post(session: Session, actor: User | None, thread_id: object) -> list[PostView]:

@@ -16,13 +16,15 @@ from typing import Any
 from sqlalchemy import event
 from sqlmodel import Session
 
+from cop_app.services.rooms import RoomKey
+
 
 @dataclass(frozen=True)
 class Change:
     """What changed and which rooms may care; rooms re-read the database."""
 
     kind: str
-    rooms: tuple[str, ...]
+    rooms: tuple[RoomKey, ...]
     data: dict[str, Any] = field(default_factory=dict)
 
 

@@ -15,11 +15,12 @@ from cop_app.models.base import utcnow
 from cop_app.services import settings
 from cop_app.services.access import require_user
 from cop_app.services.events import Change, on_commit
+from cop_app.services.rooms import RoomKey, RoomKind
 
 
-def user_room(user_id: int) -> str:
+def user_room(user_id: int) -> RoomKey:
     """The live room of one member's bell and home page (all their tabs)."""
-    return f"user-{user_id}"
+    return RoomKey(RoomKind.USER, user_id)
 
 
 @dataclass

@@ -54,6 +54,15 @@ COMMUNITY_DOMAIN_MAX = 500
 COMMUNITY_DESCRIPTION_MAX = 5000
 COMMUNITY_MAX_TAGS = 8
 
+# Text a state keeps as it is typed, for inputs whose service limit is not one length: a tag
+# list (the service counts the tags and their lengths), a search box, the audit log's action
+# filter, a date (YYYY-MM-DD). Texts with a length limit keep one character more than it, so
+# the service, not the state, says the text is too long (states/base.py: typed).
+TAGS_INPUT_MAX = 300
+SEARCH_QUERY_MAX = 100
+AUDIT_ACTION_FILTER_MAX = 40
+DATE_INPUT_MAX = 10
+
 # List caps: a list var is re-sent whole on change, so every list is a page.
 DIRECTORY_PAGE_SIZE = 30
 MEMBERS_PAGE_SIZE = 50
@@ -79,6 +88,11 @@ ROOM_RECENT_POSTS = 20
 NOTIFICATIONS_PAGE_SIZE = 20
 MENTION_SUGGESTIONS = 8
 HOME_LIST_SIZE = 10
+# Home shows the member's open mentorships, up to this many (the rest: /mentorship).
+HOME_MENTORSHIPS = 6
+# A quote brings the start of a post into a reply, up to this many characters: enough for
+# the point it answers, short enough that the reply stays the reply.
+QUOTE_MAX = 2000
 
 # Drafts (replies, threads, cards) are kept in the browser until posted. Each carries an
 # idempotency key (url-safe, this long) so a Post retried after a lost reply creates nothing new.

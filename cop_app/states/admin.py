@@ -3,12 +3,17 @@
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
-from cop_app.services import moderation, recovery, users
-from cop_app.services.errors import DomainError
+from cop_app.models import User
+from cop_app.services import accounts, moderation, recovery, settings, users
 from cop_app.services.users import UserRow
-from cop_app.states.auth import current_user
-from cop_app.states.base import db, error_toast
+from cop_app.states.base import Refused, call
+
+
+def _set_role(session: Session, actor: User | None, user_id: Any, role: Any) -> tuple[str, str]:
+    user = users.set_role(session, actor, user_id, role)
+    return user.display_name, user.role
 
 
 class AdminUsersState(rx.State):
@@ -20,13 +25,10 @@ class AdminUsersState(rx.State):
     error: str = ""
 
     async def _reload(self) -> None:
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                self.rows = users.list_users(session, actor, self.query, self.role)
-            self.error = ""
-        except DomainError as err:
-            self.rows, self.error = [], err.message
+        rows = await call(self, users.list_users, self.query, self.role)
+        refused = isinstance(rows, Refused)
+        self.rows = [] if refused else rows
+        self.error = rows.error.message if refused else ""
 
     @rx.event
     async def load(self) -> None:
@@ -37,49 +39,46 @@ class AdminUsersState(rx.State):
     async def set_query(self, value: Any) -> None:
         """Search by name, email or organisation."""
         if isinstance(value, str):
-            self.query = value[:100]
+            self.query = value[: settings.SEARCH_QUERY_MAX]
             await self._reload()
 
     @rx.event
     async def set_role_filter(self, value: Any) -> None:
         """Filter by site role; 'all' clears it."""
-        self.role = value if value in ("member", "mentor", "admin") else ""
+        self.role = value if value in accounts.ROLES else ""
         await self._reload()
 
     @rx.event
     async def reactivate(self, user_id: Any) -> Any:
         """Lift a suspension (audited)."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                user = moderation.reactivate(session, actor, user_id)
-                message = f"{user.display_name} is active again."
-        except DomainError as err:
-            return error_toast(err)
+        name = await call(
+            self, lambda session, actor: moderation.reactivate(session, actor, user_id).display_name
+        )
+        if isinstance(name, Refused):
+            return name.toast
+        message = f"{name} is active again."
         await self._reload()
         return rx.toast.success(message)
 
     @rx.event
     async def change_role(self, user_id: Any, role: Any) -> Any:
         """Change a person's site role (audited)."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                user = users.set_role(session, actor, user_id, role)
-                message = f"{user.display_name} is now a {user.role}."
-        except DomainError as err:
-            return error_toast(err)
+        changed = await call(self, _set_role, user_id, role)
+        if isinstance(changed, Refused):
+            return changed.toast
+        message = "{} is now a {}.".format(*changed)
         await self._reload()
         return rx.toast.success(message)
 
     @rx.event
     async def send_reset(self, user_id: Any) -> Any:
         """Mail a person a password reset link (admins only, audited)."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                user = recovery.admin_request_reset(session, actor, user_id)
-                message = f"A password reset link is on its way to {user.display_name}."
-        except DomainError as err:
-            return error_toast(err)
-        return rx.toast.success(message)
+        name = await call(
+            self,
+            lambda session, actor: (
+                recovery.admin_request_reset(session, actor, user_id).display_name
+            ),
+        )
+        if isinstance(name, Refused):
+            return name.toast
+        return rx.toast.success(f"A password reset link is on its way to {name}.")

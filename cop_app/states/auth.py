@@ -9,8 +9,8 @@ import reflex as rx
 from cop_app import routes
 from cop_app.models import User
 from cop_app.services import accounts
-from cop_app.services.errors import DomainError
-from cop_app.states.base import db, detached, form_value, in_thread
+from cop_app.services.access import CREATOR_ROLES
+from cop_app.states.base import Caller, Refused, call, db, detached, form_value
 
 
 def safe_next(value: object) -> str:
@@ -54,7 +54,7 @@ class AuthState(rx.State):
     @rx.var
     def can_create_community(self) -> bool:
         """Mentors and admins create communities."""
-        return self.user_role in ("mentor", "admin")
+        return self.user_role in CREATOR_ROLES
 
     @rx.var
     def user_initials(self) -> str:
@@ -130,18 +130,19 @@ class AuthState(rx.State):
         """Check credentials (throttled on the server) and keep the new session id."""
         self.signin_errors, self.busy = {}, True
         yield
-        try:
-            result = await in_thread(
-                accounts.sign_in,
-                form_value(form_data, "email"),
-                form_value(form_data, "password"),
-                self._client_key(),
-            )
-        except DomainError as err:
-            self.signin_errors = {err.field or "form": err.message}
+        result = await call(
+            self,
+            accounts.sign_in,
+            form_value(form_data, "email"),
+            form_value(form_data, "password"),
+            self._client_key(),
+            actor=Caller.NOBODY,
+            errors="signin_errors",
+            off_loop=True,
+        )
+        self.busy = False
+        if isinstance(result, Refused):
             return
-        finally:
-            self.busy = False
         self.session_token = result.token
         self._set_user(result.user)
         self.session_ended, self.access_notice = False, ""
@@ -153,19 +154,20 @@ class AuthState(rx.State):
         """Create an account; field errors come back next to the field."""
         self.signup_errors, self.busy = {}, True
         yield
-        try:
-            result = await in_thread(
-                accounts.sign_up,
-                form_value(form_data, "email"),
-                form_value(form_data, "display_name"),
-                form_value(form_data, "password"),
-                self._client_key(),
-            )
-        except DomainError as err:
-            self.signup_errors = {err.field or "form": err.message}
+        result = await call(
+            self,
+            accounts.sign_up,
+            form_value(form_data, "email"),
+            form_value(form_data, "display_name"),
+            form_value(form_data, "password"),
+            self._client_key(),
+            actor=Caller.NOBODY,
+            errors="signup_errors",
+            off_loop=True,
+        )
+        self.busy = False
+        if isinstance(result, Refused):
             return
-        finally:
-            self.busy = False
         self.session_token = result.token
         self._set_user(result.user)
         yield [
@@ -174,10 +176,9 @@ class AuthState(rx.State):
         ]
 
     @rx.event
-    def sign_out(self) -> Any:
+    async def sign_out(self) -> Any:
         """Revoke this browser's session on the server, then forget it here."""
-        with db() as session:
-            accounts.sign_out(session, self.session_token)
+        await call(self, accounts.sign_out, self.session_token, actor=Caller.NOBODY)
         self.session_token = ""
         self._set_user(None)
         return [rx.redirect(routes.home_url()), rx.toast.info("You are signed out.")]

@@ -1,7 +1,15 @@
-"""What every state handler needs: a database session and the caller, from the server."""
+"""What every state handler needs: the caller, from the server, and one way to call a service.
+
+`call` is the whole path of a handler's write or read: resolve the caller from the
+server-side session, open one database session, run the service, and turn a domain error
+into what the person reads (a field error, a toast), so each handler says only what it
+does with the answer.
+"""
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any, TypeVar
 
 import reflex as rx
@@ -14,28 +22,93 @@ from cop_app.services.errors import DomainError
 T = TypeVar("T")
 
 
+class Caller(Enum):
+    """Who `call` passes to the service as its actor, when it is not a resolved user."""
+
+    SESSION = "session"  # the caller of this event, looked up from its session token
+    NOBODY = "nobody"  # the verb takes no actor (sign-in, a reset link's token)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A service refused the call: its error, as the toast a handler may return."""
+
+    error: DomainError
+
+    @property
+    def toast(self) -> rx.event.EventSpec:
+        """The refusal as a toast the person can read."""
+        return error_toast(self.error)
+
+
 def db() -> Session:
     """A SQLModel session on the configured database (SQLite or PostgreSQL)."""
     return rx.session()
 
 
-async def in_thread(verb: Callable[..., T], *args: Any) -> T:
-    """Run a blocking service call (password hashing, ~120 ms) in a worker thread with its own
-    database session, so every other tab keeps its event loop. Rows it returns are detached;
-    the changes it announced reach live rooms from the loop once it is done, even on error."""
+async def call(
+    state: rx.State,
+    verb: Callable[..., T],
+    *args: Any,
+    actor: User | Caller | None = Caller.SESSION,
+    errors: str = "",
+    field: str = "form",
+    one_field: bool = False,
+    off_loop: bool = False,
+    **kwargs: Any,
+) -> T | Refused:
+    """Run `verb(session, actor, *args, **kwargs)` for the caller of this event and return
+    its answer, or a `Refused` when it raised a domain error.
+
+    The caller is looked up from the server-side session on every call (a browser can send
+    any event), unless the handler passes the `actor` it resolved earlier in this event (one
+    lookup per event, not two). `errors` names a dict var that holds the call's field error
+    (emptied first; at `field` when the error names none, or always with `one_field`: an
+    editor with one message line). `off_loop` runs the verb in a worker
+    thread with its own session (password hashing, ~120 ms), so other tabs keep the event
+    loop; rows it returns are detached and the changes it announced reach live rooms from
+    the loop once it is done. The verb should return plain values: rows expire on commit.
+    """
+    if errors and getattr(state, errors):
+        setattr(state, errors, {})
+    if actor is Caller.SESSION:
+        from cop_app.states.auth import current_user  # auth.py builds on this module
+
+        actor = await current_user(state)
+    head = () if actor is Caller.NOBODY else (actor,)
+    try:
+        if off_loop:
+            return await _in_thread(verb, *head, *args, **kwargs)
+        with db() as session:
+            return verb(session, *head, *args, **kwargs)
+    except DomainError as err:
+        if errors:
+            key = field if one_field else err.field or field
+            setattr(state, errors, {key: err.message})
+        return Refused(err)
+
+
+async def _in_thread(verb: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     changes: list[events.Change] = []
 
-    def call() -> T:
+    def run() -> T:
         with events.collect(changes), db() as session:
-            result = verb(session, *args)
+            result = verb(session, *args, **kwargs)
             session.expunge_all()
             return result
 
     try:
-        return await asyncio.to_thread(call)
+        return await asyncio.to_thread(run)
     finally:
         for change in changes:
             events.emit(change)
+
+
+def typed(value: Any, limit: int) -> str:
+    """A text argument as a state keeps it while it is typed: one character over the field's
+    limit (from services/settings.py), so an over-long text still reaches the service, which
+    says what the limit is, while no client parks megabytes in a var; a non-string is ""."""
+    return value[: limit + 1] if isinstance(value, str) else ""
 
 
 def form_value(form: Any, key: str) -> Any:

@@ -12,9 +12,9 @@ from cop_app.models import User
 from cop_app.services import communities, settings, validation
 from cop_app.services.access import access_community_content
 from cop_app.services.communities import CommunityCard, MemberView
-from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound
+from cop_app.services.errors import Forbidden, Invalid, NotFound
 from cop_app.states.auth import current_user
-from cop_app.states.base import db, error_toast, form_value, route_param
+from cop_app.states.base import Refused, call, error_toast, form_value, route_param
 
 
 def _empty_card() -> CommunityCard:
@@ -41,6 +41,37 @@ def _may_see_inside(session: Session, actor: User | None, community_id: int) -> 
     return True
 
 
+def _page(
+    session: Session, actor: User | None, slug: Any
+) -> tuple[CommunityCard, list[MemberView], bool]:
+    """The card, the requests a steward answers, and whether the caller sees inside."""
+    card = communities.get_by_slug(session, actor, slug)
+    steward = card.my_role == "steward"
+    pending = communities.list_members(session, actor, card.id, "pending") if steward else []
+    return card, pending, _may_see_inside(session, actor, card.id)
+
+
+def _steward_card(session: Session, actor: User | None, slug: str) -> CommunityCard:
+    card = communities.get_by_slug(session, actor, slug)
+    communities.access_community_as_steward(session, actor, card.id)
+    return card
+
+
+def _read_form(form: Any) -> communities.CommunityInput:
+    return communities.clean_input(
+        form_value(form, "name"),
+        form_value(form, "kind") or "cop",
+        form_value(form, "domain"),
+        form_value(form, "description"),
+        form_value(form, "tags"),
+        form_value(form, "visibility") or "open",
+    )
+
+
+def _slug_and_name(community: Any) -> tuple[str, str]:
+    return community.slug, community.name
+
+
 class DirectoryState(rx.State):
     """The directory: search by name or tag, filter by kind, one capped page."""
 
@@ -51,13 +82,10 @@ class DirectoryState(rx.State):
     error: str = ""
 
     async def _reload(self) -> None:
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                self.cards = communities.list_directory(session, actor, self.query, self.kind)
-            self.error = ""
-        except DomainError as err:
-            self.cards, self.error = [], err.message
+        cards = await call(self, communities.list_directory, self.query, self.kind)
+        refused = isinstance(cards, Refused)
+        self.cards = [] if refused else cards
+        self.error = cards.error.message if refused else ""
         self.loading = False
 
     @rx.event
@@ -70,7 +98,7 @@ class DirectoryState(rx.State):
         """Search as the person types (the input debounces)."""
         if not isinstance(value, str):
             return
-        self.query = value[:100]
+        self.query = value[: settings.SEARCH_QUERY_MAX]
         await self._reload()
 
     @rx.event
@@ -109,23 +137,15 @@ class CommunityState(rx.State):
         return self.card.my_status == "pending"
 
     async def _load(self, slug: Any, actor: User | None = None) -> None:
-        actor = actor or await current_user(self)
-        try:
-            with db() as session:
-                card = communities.get_by_slug(session, actor, slug)
-                pending = (
-                    communities.list_members(session, actor, card.id, "pending")
-                    if card.my_role == "steward"
-                    else []
-                )
-                inside = _may_see_inside(session, actor, card.id)
-        except DomainError as err:
-            self.found, self.inside, self.missing = False, False, err.message
+        page = await call(self, _page, slug, actor=actor or await current_user(self))
+        if isinstance(page, Refused):
+            self.found, self.inside, self.missing = False, False, page.error.message
             unlink_room(self, CommunityRoom)
             return
+        card, pending, inside = page
         assign(self, card=card, found=True, inside=inside, missing="", pending=pending)
         if inside:  # the card and About tab are public; the members are the room's
-            await link_room(self, CommunityRoom, communities.room_for(card.id), card.id)
+            await link_room(self, communities.room_for(card.id))
         else:
             unlink_room(self, CommunityRoom)
 
@@ -139,11 +159,9 @@ class CommunityState(rx.State):
         (join, leave) of an open community needs no re-read of the page (the member list
         comes from the room)."""
         actor = await current_user(self)
-        try:
-            with db() as session:
-                result = getattr(communities, verb)(session, actor, self.card.id, *args)
-        except DomainError as err:
-            return error_toast(err)
+        result = await call(self, getattr(communities, verb), self.card.id, *args, actor=actor)
+        if isinstance(result, Refused):
+            return result.toast
         if isinstance(result, CommunityCard) and result.visibility == "open":
             assign(self, card=result, pending=[])
         else:  # leaving an approval-only community also closes its inside
@@ -226,16 +244,6 @@ class CommunityFormState(rx.State):
     values: dict[str, str] = {}
     busy: bool = False
 
-    def _read_form(self, form: Any) -> communities.CommunityInput:
-        return communities.clean_input(
-            form_value(form, "name"),
-            form_value(form, "kind") or "cop",
-            form_value(form, "domain"),
-            form_value(form, "description"),
-            form_value(form, "tags"),
-            form_value(form, "visibility") or "open",
-        )
-
     @rx.event
     def start_new(self) -> None:
         """on_load of the create page: an empty form."""
@@ -253,14 +261,10 @@ class CommunityFormState(rx.State):
     async def start_edit(self) -> Any:
         """on_load of a community's settings page: stewards only."""
         self.errors = {}
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                card = communities.get_by_slug(session, actor, route_param(self, "slug"))
-                communities.access_community_as_steward(session, actor, card.id)
-        except DomainError as err:
+        card = await call(self, _steward_card, route_param(self, "slug"))
+        if isinstance(card, Refused):
             self.editing_id = 0
-            return [error_toast(err), rx.redirect(routes.communities_url())]
+            return [card.toast, rx.redirect(routes.communities_url())]
         self.editing_id = card.id
         self.values = {
             "name": card.name,
@@ -275,16 +279,16 @@ class CommunityFormState(rx.State):
     @rx.event
     async def create(self, form_data: Any) -> Any:
         """Create a community; the creator becomes its steward."""
-        self.errors = {}
-        actor = await current_user(self)
-        try:
-            data = self._read_form(form_data)
-            with db() as session:
-                community = communities.create_community(session, actor, data)
-                slug, name = community.slug, community.name
-        except DomainError as err:
-            self.errors = {err.field or "form": err.message}
+        made = await call(
+            self,
+            lambda session, user: _slug_and_name(
+                communities.create_community(session, user, _read_form(form_data))
+            ),
+            errors="errors",
+        )
+        if isinstance(made, Refused):
             return None
+        slug, name = made
         return [
             rx.redirect(routes.community_url(slug)),
             rx.toast.success(f"{name} is ready. Invite people in."),
@@ -294,15 +298,16 @@ class CommunityFormState(rx.State):
     async def save(self, form_data: Any) -> Any:
         """Save a steward's edits (audited)."""
         self.errors = {}
-        actor = await current_user(self)
         if not self.editing_id:
             return error_toast(NotFound("Open a community's settings first."))
-        try:
-            data = self._read_form(form_data)
-            with db() as session:
-                community = communities.edit_community(session, actor, self.editing_id, data)
-                slug = community.slug
-        except DomainError as err:
-            self.errors = {err.field or "form": err.message}
+        saved = await call(
+            self,
+            lambda session, user: _slug_and_name(
+                communities.edit_community(session, user, self.editing_id, _read_form(form_data))
+            ),
+            errors="errors",
+        )
+        if isinstance(saved, Refused):
             return None
+        slug, _ = saved
         return [rx.redirect(routes.community_url(slug)), rx.toast.success("Changes saved.")]

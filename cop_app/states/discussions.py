@@ -7,17 +7,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
 from cop_app import routes
 from cop_app.live import ThreadListRoom, ThreadRoom, UserRoom, assign, link_room, unlink_room
+from cop_app.models import User
 from cop_app.services import communities, discussions, markdown, mentorship, settings
 from cop_app.services.access import access_community_content
 from cop_app.services.discussions import PostView, ThreadRow, ThreadView
-from cop_app.services.errors import DomainError, Invalid
+from cop_app.services.errors import Invalid
 from cop_app.services.mentorship import MentorshipRow
 from cop_app.states import drafts
 from cop_app.states.auth import current_user
-from cop_app.states.base import db, error_toast, route_param
+from cop_app.states.base import Refused, call, error_toast, route_param, typed
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _MENTION_TAIL = re.compile(r"(?:^|\s)@([\w.-]{1,40})$")
@@ -42,9 +44,58 @@ def _empty_thread() -> ThreadView:
     )
 
 
-def _text(value: Any, limit: int) -> str:
-    """A string argument cut to a size a form can hold (the service validates the rest)."""
-    return value[:limit] if isinstance(value, str) else ""
+def _number_and_author(session: Session, actor: User | None, post_id: Any) -> tuple[int, int]:
+    post, _ = discussions.access_post(session, actor, post_id)
+    return post.number, post.author_id
+
+
+def _post_view(
+    session: Session, actor: User | None, thread_id: int, post_id: int
+) -> PostView | None:
+    access = discussions.access_thread(session, actor, thread_id)
+    views = discussions.post_views(session, actor, access.thread, limit=1, ids=[post_id])
+    return views[0] if views else None
+
+
+def _moderate(
+    session: Session, actor: User | None, thread_id: int, what: str, value: Any
+) -> ThreadView:
+    discussions.moderate_thread(session, actor, thread_id, **{what: value})
+    return discussions.get_thread(session, actor, thread_id)
+
+
+def _start_thread(
+    session: Session, actor: User | None, community_id: int, form: tuple[Any, ...], key: str
+) -> str:
+    """The new thread's address: it is where the form goes once the thread exists."""
+    data = discussions.clean_thread_input(*form)
+    thread = discussions.create_thread(session, actor, community_id, data, client_key=key or None)
+    return routes.thread_url(communities.slug_of(session, community_id), thread.id or 0)
+
+
+def _home_lists(
+    session: Session, actor: User | None
+) -> tuple[list[ThreadRow], list[ThreadRow], list[MentorshipRow]]:
+    open_rows = [
+        r for r in mentorship.my_mentorships(session, actor) if r.state in mentorship.OPEN_STATES
+    ]
+    return (
+        discussions.followed_unread(session, actor),
+        discussions.could_help(session, actor),
+        open_rows[: settings.HOME_MENTORSHIPS],
+    )
+
+
+def _first_page(
+    session: Session, actor: User | None, slug: str, sort: str
+) -> tuple[int, list[ThreadRow]]:
+    """The community's id and the first page of this sort; for the latest (the live room's
+    rows) only the access check the room is joined after."""
+    card = communities.get_by_slug(session, actor, slug)
+    if sort == "latest":
+        access_community_content(session, actor, card.id)
+        return card.id, []
+    return card.id, discussions.list_threads(session, actor, card.id, sort)
 
 
 class ThreadListState(rx.State):
@@ -67,32 +118,27 @@ class ThreadListState(rx.State):
     async def _reload(self) -> None:
         actor = await current_user(self)
         latest = self.sort == "latest"
-        try:
-            with db() as session:
-                card = communities.get_by_slug(session, actor, route_param(self, "slug"))
-                if latest:  # the room is joined only after list_threads' own check
-                    access_community_content(session, actor, card.id)
-                rows = (
-                    [] if latest else discussions.list_threads(session, actor, card.id, self.sort)
-                )
+        page = await call(self, _first_page, route_param(self, "slug"), self.sort, actor=actor)
+        if not isinstance(page, Refused):
+            card_id, rows = page
             if latest:  # the shared room holds the rows; this reader needs only their marks
-                room = await link_room(
-                    self, ThreadListRoom, discussions.list_room(card.id), card.id
-                )
+                room = await link_room(self, discussions.list_room(card_id))
                 rows = room.latest
-                with db() as session:
-                    marks = discussions.read_marks(session, actor, card.id, [r.id for r in rows])
+                marks = await call(
+                    self, discussions.read_marks, card_id, [r.id for r in rows], actor=actor
+                )
             else:
                 marks = {str(r.id): r.post_count - r.unread for r in rows}
-        except DomainError as err:
-            self.rows, self.more, self.read_marks, self.error = [], [], {}, err.message
+        if isinstance(page, Refused) or isinstance(marks, Refused):
+            refused = page if isinstance(page, Refused) else marks
+            self.rows, self.more, self.read_marks, self.error = [], [], {}, refused.error.message
             self.community_id, self.has_more = 0, False
             unlink_room(self, ThreadListRoom)
             return
         # Only what changed is set: a reopened list then sends (almost) nothing.
         assign(
             self,
-            community_id=card.id,
+            community_id=card_id,
             error="",
             rows=[] if latest else rows,
             more=[],
@@ -110,14 +156,11 @@ class ThreadListState(rx.State):
     @rx.event
     async def load_more(self) -> Any:
         """The next page of this sort, from the database."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                rows = discussions.list_threads(
-                    session, actor, self.community_id, self.sort, self.page + 1
-                )
-        except DomainError as err:
-            return error_toast(err)
+        rows = await call(
+            self, discussions.list_threads, self.community_id, self.sort, self.page + 1
+        )
+        if isinstance(rows, Refused):
+            return rows.toast
         self.page += 1
         self.more = self.more + rows
         self.has_more = len(rows) >= settings.THREADS_PAGE_SIZE
@@ -159,14 +202,12 @@ class ThreadState(rx.State):
         return route_param(self, "id")
 
     async def _load(self) -> None:
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                view, posts = discussions.open_thread(session, actor, self._thread_id())
-        except DomainError as err:
-            self.found, self.missing = False, err.message
+        opened = await call(self, discussions.open_thread, self._thread_id())
+        if isinstance(opened, Refused):
+            self.found, self.missing = False, opened.error.message
             unlink_room(self, ThreadRoom)
             return
+        view, posts = opened
         # Only what changed is set: reopening a thread sends (almost) nothing again.
         assign(
             self,
@@ -183,7 +224,7 @@ class ThreadState(rx.State):
             reactor_names={key: [] for key in discussions.REACTIONS},
             revealed={},
         )
-        await link_room(self, ThreadRoom, discussions.thread_room(view.id), view.id)
+        await link_room(self, discussions.thread_room(view.id))
 
     def _draft_scope(self) -> str:
         return f"reply:{self.thread.id}"
@@ -200,12 +241,9 @@ class ThreadState(rx.State):
     @rx.event
     async def load_more(self) -> Any:
         """The next page after what this reader has loaded."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                posts = discussions.read_posts(session, actor, self.thread.id, self.loaded_upto)
-        except DomainError as err:
-            return error_toast(err)
+        posts = await call(self, discussions.read_posts, self.thread.id, self.loaded_upto)
+        if isinstance(posts, Refused):
+            return posts.toast
         self.loaded = self.loaded + posts
         if posts:
             self.loaded_upto = posts[-1].number
@@ -224,12 +262,9 @@ class ThreadState(rx.State):
 
     async def _mark_seen(self) -> Any:
         room = await self.get_state(ThreadRoom)
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                discussions.mark_read(session, actor, self.thread.id, max(room.post_count, 1))
-        except DomainError as err:
-            return error_toast(err)
+        done = await call(self, discussions.mark_read, self.thread.id, max(room.post_count, 1))
+        if isinstance(done, Refused):
+            return done.toast
         self.seen_upto = room.post_count
         return None
 
@@ -237,7 +272,7 @@ class ThreadState(rx.State):
     async def set_draft(self, value: Any) -> None:
         """The reply being written (kept on the server, so no error loses it); suggests
         @mentions for the word being typed."""
-        self.draft = _text(value, 60_000)
+        self.draft = typed(value, settings.POST_BODY_MAX)
         await drafts.keep(self, await current_user(self), self._draft_scope(), body=self.draft)
         self.suggestions = await self._suggest(self.draft)
 
@@ -245,14 +280,10 @@ class ThreadState(rx.State):
         match = _MENTION_TAIL.search(text)
         if not match or not self.thread.community_id:
             return []
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                return discussions.mention_candidates(
-                    session, actor, self.thread.community_id, match.group(1)
-                )
-        except DomainError:
-            return []
+        found = await call(
+            self, discussions.mention_candidates, self.thread.community_id, match.group(1)
+        )
+        return [] if isinstance(found, Refused) else found
 
     @rx.event
     async def pick_mention(self, handle: Any) -> None:
@@ -268,31 +299,21 @@ class ThreadState(rx.State):
     @rx.event
     async def reply_to(self, post_id: Any) -> Any:
         """Answer one post: the reply will link back to it."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                post, _ = discussions.access_post(session, actor, post_id)
-                author = post.author_id
-                number = post.number
-        except DomainError as err:
-            return error_toast(err)
+        found = await call(self, _number_and_author, post_id)
+        if isinstance(found, Refused):
+            return found.toast
+        number, author = found
         name = next((p.author_name for p in self.loaded if p.author_id == author), "")
         self.reply_to_id, self.reply_to_label = int(post_id), f"#{number} {name}".strip()
         return rx.set_focus("reply-body")
 
     @rx.event
     async def quote(self, post_id: Any) -> Any:
-        """Quote a post into the draft as a Markdown block quote."""
         actor = await current_user(self)
-        try:
-            with db() as session:
-                post, _ = discussions.access_post(session, actor, post_id)
-                if post.deleted_at is not None or post.hidden:
-                    raise Invalid("A removed post cannot be quoted.")
-                body = post.body
-        except DomainError as err:
-            return error_toast(err)
-        quoted = "\n".join("> " + line for line in body[:2000].splitlines())
+        body = await call(self, discussions.quotable_text, post_id, actor=actor)
+        if isinstance(body, Refused):
+            return body.toast
+        quoted = "\n".join("> " + line for line in body[: settings.QUOTE_MAX].splitlines())
         self.draft = (self.draft + "\n\n" if self.draft else "") + quoted + "\n\n"
         await drafts.keep(self, actor, self._draft_scope(), body=self.draft)
         return rx.set_focus("reply-body")
@@ -311,19 +332,23 @@ class ThreadState(rx.State):
         key = await drafts.keep(self, actor, scope, body=self.draft)
         self.errors, self.posting = {}, True
         yield
-        try:
-            with db() as session:
-                post = discussions.post_reply(
+        number = await call(
+            self,
+            lambda session, user: (
+                discussions.post_reply(
                     session,
-                    actor,
+                    user,
                     self.thread.id,
                     self.draft,
                     self.reply_to_id or None,
                     client_key=key or None,
-                )
-                number = post.number
-        except DomainError as err:
-            self.errors = {err.field or "body": err.message}
+                ).number
+            ),
+            actor=actor,
+            errors="errors",
+            field="body",
+        )
+        if isinstance(number, Refused):
             self.posting = False
             return
         await drafts.clear(self, actor, scope)
@@ -335,12 +360,9 @@ class ThreadState(rx.State):
     @rx.event
     async def toggle_reaction(self, post_id: Any, kind: Any) -> Any:
         """Helpful, insightful or thanks: one of each per member per post."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                on = discussions.toggle_reaction(session, actor, post_id, kind)
-        except DomainError as err:
-            return error_toast(err)
+        on = await call(self, discussions.toggle_reaction, post_id, kind)
+        if isinstance(on, Refused):
+            return on.toast
         key = f"{int(post_id)}:{kind}"
         rest = [k for k in self.my_reactions if k != key]
         self.my_reactions = [*rest, key] if on else rest
@@ -349,53 +371,48 @@ class ThreadState(rx.State):
     @rx.event
     async def show_reactors(self, post_id: Any) -> Any:
         """Who reacted to a post."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                self.reactor_names = discussions.reactors(session, actor, post_id)
-        except DomainError as err:
-            return error_toast(err)
+        names = await call(self, discussions.reactors, post_id)
+        if isinstance(names, Refused):
+            return names.toast
+        self.reactor_names = names
         return None
 
     @rx.event
     async def accept(self, post_id: Any) -> Any:
         """Mark a reply as the accepted answer (0 clears it)."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                thread = discussions.accept_answer(session, actor, self.thread.id, post_id or None)
-                accepted = thread.accepted_post_id or 0
-        except DomainError as err:
-            return error_toast(err)
+        accepted = await call(
+            self,
+            lambda session, user: (
+                discussions.accept_answer(
+                    session, user, self.thread.id, post_id or None
+                ).accepted_post_id
+                or 0
+            ),
+        )
+        if isinstance(accepted, Refused):
+            return accepted.toast
         self.thread = replace(self.thread, accepted_post_id=accepted)
         return rx.toast.success("Accepted answer updated." if accepted else "Answer unmarked.")
 
     @rx.event
     async def start_edit(self, post_id: Any) -> Any:
         """Open the editor on one of the reader's own posts."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                post, access = discussions.access_post(session, actor, post_id)
-                if actor is None or post.author_id != actor.id:
-                    raise Invalid("You can only edit your own posts.")
-                self.edit_text = post.body
-                self.edit_title = access.thread.title if post.number == 1 else ""
-                self.editing_id = post.id or 0
-        except DomainError as err:
-            return error_toast(err)
+        found = await call(self, discussions.post_to_edit, post_id)
+        if isinstance(found, Refused):
+            return found.toast
+        self.editing_id, self.edit_text, self.edit_title = found
         self.errors = {}
         return None
 
     @rx.event
     def set_edit_text(self, value: Any) -> None:
         """The text in the post editor."""
-        self.edit_text = _text(value, 60_000)
+        self.edit_text = typed(value, settings.POST_BODY_MAX)
 
     @rx.event
     def set_edit_title(self, value: Any) -> None:
         """The title, when editing the opening post."""
-        self.edit_title = _text(value, 300)
+        self.edit_title = typed(value, settings.THREAD_TITLE_MAX)
 
     @rx.event
     def cancel_edit(self) -> None:
@@ -405,19 +422,18 @@ class ThreadState(rx.State):
     @rx.event
     async def save_edit(self) -> Any:
         """Save an edit; the old text goes to the revision history."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                post = discussions.edit_post(
-                    session,
-                    actor,
-                    self.editing_id,
-                    self.edit_text,
-                    self.edit_title if self.edit_title else None,
-                )
-                number = post.number
-        except DomainError as err:
-            self.errors = {"edit": err.message}
+        number = await call(
+            self,
+            lambda session, user: (
+                discussions.edit_post(
+                    session, user, self.editing_id, self.edit_text, self.edit_title or None
+                ).number
+            ),
+            errors="errors",
+            field="edit",
+            one_field=True,
+        )
+        if isinstance(number, Refused):
             return None
         self.editing_id = 0
         if number == 1 and self.edit_title:
@@ -426,57 +442,44 @@ class ThreadState(rx.State):
         return rx.toast.success("Saved.")
 
     async def _fresh(self, view: PostView) -> PostView:
-        actor = await current_user(self)
-        with db() as session:
-            access = discussions.access_thread(session, actor, self.thread.id)
-            fresh = discussions.post_views(session, actor, access.thread, limit=1, ids=[view.id])
-        return fresh[0] if fresh else view
+        fresh = await call(self, _post_view, self.thread.id, view.id)
+        return view if isinstance(fresh, Refused) or fresh is None else fresh
 
     @rx.event
     async def delete(self, post_id: Any) -> Any:
         """Remove one's own post (moderators can still read it)."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                post = discussions.delete_post(session, actor, post_id)
-                pid = post.id
-        except DomainError as err:
-            return error_toast(err)
+        pid = await call(
+            self, lambda session, user: discussions.delete_post(session, user, post_id).id
+        )
+        if isinstance(pid, Refused):
+            return pid.toast
         self.loaded = [await self._fresh(p) if p.id == pid else p for p in self.loaded]
         return rx.toast.info("Post removed.")
 
     @rx.event
     async def reveal(self, post_id: Any) -> Any:
         """A moderator reads a removed or hidden post's kept text, in this tab only."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                html = discussions.removed_text(session, actor, post_id)
-        except DomainError as err:
-            return error_toast(err)
+        html = await call(self, discussions.removed_text, post_id)
+        if isinstance(html, Refused):
+            return html.toast
         self.revealed = {**self.revealed, str(int(post_id)): html}
         return None
 
     @rx.event
     async def show_revisions(self, post_id: Any) -> Any:
         """The earlier versions of an edited post."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                self.revisions = discussions.post_revisions(session, actor, post_id)
-        except DomainError as err:
-            return error_toast(err)
+        revisions = await call(self, discussions.post_revisions, post_id)
+        if isinstance(revisions, Refused):
+            return revisions.toast
+        self.revisions = revisions
         return None
 
     @rx.event
     async def set_following(self, follow: Any) -> Any:
         """Follow (notifications for every reply) or unfollow this thread."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                following = discussions.set_following(session, actor, self.thread.id, follow)
-        except DomainError as err:
-            return error_toast(err)
+        following = await call(self, discussions.set_following, self.thread.id, follow)
+        if isinstance(following, Refused):
+            return following.toast
         self.thread = replace(self.thread, following=following)
         return None
 
@@ -485,20 +488,12 @@ class ThreadState(rx.State):
         """Stewards pin or lock the thread."""
         if what not in ("pinned", "locked"):
             return error_toast(Invalid("Choose pin or lock."))
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                thread = discussions.moderate_thread(
-                    session, actor, self.thread.id, **{what: value}
-                )
-                pinned, locked = thread.pinned, thread.locked
-        except DomainError as err:
-            return error_toast(err)
+        view = await call(self, _moderate, self.thread.id, what, value)
+        if isinstance(view, Refused):
+            return view.toast
+        # Who may reply now is the service's answer, as is every other "may" of the view.
         self.thread = replace(
-            self.thread,
-            pinned=pinned,
-            locked=locked,
-            can_reply=self.thread.is_member and not locked,
+            self.thread, pinned=view.pinned, locked=view.locked, can_reply=view.can_reply
         )
         return rx.toast.success("Thread updated.")
 
@@ -521,11 +516,9 @@ class NewThreadState(rx.State):
         """on_load of /c/[slug]/new: members only."""
         actor = await current_user(self)
         self.errors = {}
-        try:
-            with db() as session:
-                card = communities.get_by_slug(session, actor, route_param(self, "slug"))
-        except DomainError as err:
-            return [error_toast(err), rx.redirect(routes.communities_url())]
+        card = await call(self, communities.get_by_slug, route_param(self, "slug"), actor=actor)
+        if isinstance(card, Refused):
+            return [card.toast, rx.redirect(routes.communities_url())]
         if card.my_status != "active":
             return [
                 rx.toast.info(f"Join {card.name} to start a thread."),
@@ -565,19 +558,19 @@ class NewThreadState(rx.State):
     @rx.event
     async def set_title(self, value: Any) -> None:
         """The title as typed."""
-        self.title = _text(value, 300)
+        self.title = typed(value, settings.THREAD_TITLE_MAX)
         await self._keep()
 
     @rx.event
     async def set_tags(self, value: Any) -> None:
         """Tags as typed."""
-        self.tags = _text(value, 300)
+        self.tags = typed(value, settings.TAGS_INPUT_MAX)
         await self._keep()
 
     @rx.event
     async def set_body(self, value: Any) -> None:
         """The body as typed, and its preview rendered by the same sanitizer as posts."""
-        self.body = _text(value, 60_000)
+        self.body = typed(value, settings.POST_BODY_MAX)
         self.preview_html = markdown.render(self.body) if self.body.strip() else ""
         await self._keep()
 
@@ -589,22 +582,17 @@ class NewThreadState(rx.State):
         self.errors, self.posting = {}, True
         yield
         actor = await current_user(self)
-        try:
-            data = discussions.clean_thread_input(self.kind, self.title, self.body, self.tags)
-            with db() as session:
-                thread = discussions.create_thread(
-                    session, actor, self.community_id, data, client_key=key or None
-                )
-                tid = thread.id
-                slug = communities.slug_of(session, self.community_id)
-        except DomainError as err:
-            self.errors = {err.field or "form": err.message}
+        form = (self.kind, self.title, self.body, self.tags)
+        url = await call(
+            self, _start_thread, self.community_id, form, key, actor=actor, errors="errors"
+        )
+        if isinstance(url, Refused):
             self.posting = False
             return
         await drafts.clear(self, actor, self._draft_scope())
         self.posting = False
         self.title, self.body, self.tags, self.preview_html = "", "", "", ""
-        yield [rx.redirect(routes.thread_url(slug, tid)), rx.toast.success("Thread started.")]
+        yield [rx.redirect(url), rx.toast.success("Thread started.")]
 
 
 class BellState(rx.State):
@@ -618,18 +606,13 @@ class BellState(rx.State):
             unlink_room(self, UserRoom)
             return
         # Replies do not announce themselves to every member's home: re-read it on each page.
-        await link_room(self, UserRoom, discussions.user_room(actor.id), actor.id, refresh=True)
+        await link_room(self, discussions.user_room(actor.id), refresh=True)
 
     @rx.event
     async def mark_all_read(self) -> Any:
-        """Mark every notification read (all the member's tabs update)."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                discussions.mark_notifications_read(session, actor)
-        except DomainError as err:
-            return error_toast(err)
-        return None
+        """Every tab of the member updates (their room's bell)."""
+        done = await call(self, discussions.mark_notifications_read)
+        return done.toast if isinstance(done, Refused) else None
 
 
 class HomeState(rx.State):
@@ -641,13 +624,7 @@ class HomeState(rx.State):
 
     @rx.event
     async def load(self) -> None:
-        """Fill the home lists."""
-        actor = await current_user(self)
-        if actor is None:
-            self.followed, self.could_help, self.mentorships = [], [], []
-            return
-        with db() as session:
-            self.followed = discussions.followed_unread(session, actor)
-            self.could_help = discussions.could_help(session, actor)
-            rows = mentorship.my_mentorships(session, actor)
-        self.mentorships = [r for r in rows if r.state in ("active", "paused", "requested")][:6]
+        lists = await call(self, _home_lists)
+        self.followed, self.could_help, self.mentorships = (
+            ([], [], []) if isinstance(lists, Refused) else lists
+        )

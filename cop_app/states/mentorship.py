@@ -4,15 +4,52 @@ one board (live through BoardRoom). Every handler resolves the caller; services 
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
 from cop_app.live import BoardRoom, link_room, unlink_room
-from cop_app.services import communities, mentorship, stages
-from cop_app.services.errors import DomainError, Invalid
+from cop_app.models import User
+from cop_app.services import communities, mentorship, settings, stages
+from cop_app.services.access import CREATOR_ROLES
+from cop_app.services.communities import CommunityCard
+from cop_app.services.errors import Invalid
 from cop_app.services.mentorship import MentorProfileView, MentorshipRow, MentorSuggestion
 from cop_app.services.stages import StageView
 from cop_app.states import drafts
 from cop_app.states.auth import current_user
-from cop_app.states.base import db, error_toast, form_value, route_param
+from cop_app.states.base import Refused, call, error_toast, form_value, route_param, typed
+
+_VERBS = {"pause": mentorship.pause, "resume": mentorship.resume, "complete": mentorship.complete}
+
+
+def _my_page(
+    session: Session, actor: User | None
+) -> tuple[list[MentorshipRow], list[CommunityCard], bool, MentorProfileView | None]:
+    """The page's lists, and whether the caller offers mentoring (the roles the service
+    lets mentor) with their offer."""
+    rows = mentorship.my_mentorships(session, actor)
+    mine = communities.list_directory(session, actor, mine_only=True)
+    mentors = actor is not None and actor.role in CREATOR_ROLES
+    return rows, mine, mentors, mentorship.get_mentor_profile(session, actor) if mentors else None
+
+
+def _board(
+    session: Session, actor: User | None, board_id: str
+) -> tuple[mentorship.BoardView, StageView | None, list[MentorshipRow]]:
+    """The board, the mentee's stage, and for a mentor every mentee (one query) to switch
+    boards in place."""
+    view = mentorship.board(session, actor, board_id)
+    stage = stages.stage_for(session, view.mentee_id, view.community_id)
+    others = mentorship.mentor_dashboard(session, actor) if view.my_role == "mentor" else []
+    return view, stage, [r for r in others if r.state in mentorship.HOLDING_STATES]
+
+
+def _transition(
+    session: Session, actor: User | None, verb: Any, board_id: int, reflection: Any
+) -> None:
+    if not isinstance(verb, str) or verb not in _VERBS:
+        raise Invalid("Choose pause, resume or complete.")
+    args = (reflection,) if verb == "complete" else ()
+    _VERBS[verb](session, actor, board_id, *args)
 
 
 class MentorshipState(rx.State):
@@ -33,15 +70,11 @@ class MentorshipState(rx.State):
     offer_ids: list[str] = []
 
     async def _reload(self) -> None:
-        actor = await current_user(self)
-        if actor is None:
+        page = await call(self, _my_page)
+        if isinstance(page, Refused):
             self.as_mentee, self.as_mentor = [], []
             return
-        with db() as session:
-            rows = mentorship.my_mentorships(session, actor)
-            mine = communities.list_directory(session, actor, mine_only=True)
-            self.is_mentor = actor.role in ("mentor", "admin")
-            self.profile = mentorship.get_mentor_profile(session, actor) if self.is_mentor else None
+        rows, mine, self.is_mentor, self.profile = page
         self.as_mentee = [r for r in rows if r.role == "mentee"]
         self.as_mentor = [r for r in rows if r.role == "mentor"]
         self.my_communities = [{"id": str(c.id), "name": c.name} for c in mine]
@@ -64,42 +97,36 @@ class MentorshipState(rx.State):
     @rx.event
     def set_goals(self, value: Any) -> None:
         """Goals in the mentee's own words."""
-        self.goals = value[:2000] if isinstance(value, str) else ""
+        self.goals = typed(value, settings.MENTORSHIP_GOALS_MAX)
 
     @rx.event
     def set_skills(self, value: Any) -> None:
         """Skills wanted, as tags."""
-        self.skills = value[:300] if isinstance(value, str) else ""
+        self.skills = typed(value, settings.TAGS_INPUT_MAX)
 
     @rx.event
     async def find_mentors(self) -> Any:
         """Suggested mentors, ranked, with the reasons for each score."""
-        self.errors = {}
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                self.suggestions = mentorship.suggest_mentors(
-                    session, actor, self.community_id or 0, self.skills
-                )
-        except DomainError as err:
-            self.errors = {err.field or "form": err.message}
-            return None
-        self.searched = True
-        return None
+        found = await call(
+            self, mentorship.suggest_mentors, self.community_id or 0, self.skills, errors="errors"
+        )
+        if not isinstance(found, Refused):
+            self.suggestions, self.searched = found, True
 
     @rx.event
     async def request(self, mentor_id: Any) -> Any:
         """Ask one mentor; they are notified at once."""
-        self.errors = {}
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                mentorship.request_mentorship(
-                    session, actor, mentor_id, self.community_id or 0, self.goals, self.skills
-                )
-        except DomainError as err:
-            self.errors = {err.field or "form": err.message}
-            return error_toast(err)
+        sent = await call(
+            self,
+            mentorship.request_mentorship,
+            mentor_id,
+            self.community_id or 0,
+            self.goals,
+            self.skills,
+            errors="errors",
+        )
+        if isinstance(sent, Refused):
+            return sent.toast
         await self._reload()
         self.suggestions, self.searched = [], False
         return rx.toast.success("Request sent. You will be notified of the answer.")
@@ -107,12 +134,9 @@ class MentorshipState(rx.State):
     @rx.event
     async def respond(self, mentorship_id: Any, accept: Any, message: Any = "") -> Any:
         """The mentor accepts (with a welcome) or declines (with a reason)."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                mentorship.respond(session, actor, mentorship_id, accept, message)
-        except DomainError as err:
-            return error_toast(err)
+        answered = await call(self, mentorship.respond, mentorship_id, accept, message)
+        if isinstance(answered, Refused):
+            return answered.toast
         await self._reload()
         return rx.toast.success("Answer sent.")
 
@@ -129,12 +153,9 @@ class MentorshipState(rx.State):
     @rx.event
     async def withdraw(self, mentorship_id: Any) -> Any:
         """The mentee withdraws a request that is still waiting."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                mentorship.withdraw(session, actor, mentorship_id)
-        except DomainError as err:
-            return error_toast(err)
+        withdrawn = await call(self, mentorship.withdraw, mentorship_id)
+        if isinstance(withdrawn, Refused):
+            return withdrawn.toast
         await self._reload()
         return rx.toast.info("Request withdrawn.")
 
@@ -151,22 +172,19 @@ class MentorshipState(rx.State):
     @rx.event
     async def save_profile(self, form_data: Any) -> Any:
         """A mentor's offer: capacity, availability, accepting, communities."""
-        self.errors = {}
-        actor = await current_user(self)
-        ids = [int(i) for i in self.offer_ids]
-        try:
-            with db() as session:
-                self.profile = mentorship.update_mentor_profile(
-                    session,
-                    actor,
-                    form_value(form_data, "capacity"),
-                    form_value(form_data, "availability"),
-                    form_value(form_data, "accepting") in ("on", True, "true"),
-                    ids,
-                )
-        except DomainError as err:
-            self.errors = {err.field or "profile": err.message}
+        profile = await call(
+            self,
+            mentorship.update_mentor_profile,
+            form_value(form_data, "capacity"),
+            form_value(form_data, "availability"),
+            form_value(form_data, "accepting") in ("on", True, "true"),
+            [int(i) for i in self.offer_ids],
+            errors="errors",
+            field="profile",
+        )
+        if isinstance(profile, Refused):
             return None
+        self.profile = profile
         return rx.toast.success("Mentor profile saved.")
 
 
@@ -205,28 +223,19 @@ class BoardState(rx.State):
     requirement_options: list[dict[str, str]] = []
 
     async def _load(self) -> None:
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                view = mentorship.board(session, actor, route_param(self, "id"))
-                stage = stages.stage_for(session, view.mentee_id, view.community_id)
-        except DomainError as err:
-            self.found, self.missing = False, err.message
+        found = await call(self, _board, route_param(self, "id"))
+        if isinstance(found, Refused):
+            self.found, self.missing = False, found.error.message
             unlink_room(self, BoardRoom)
             return
+        view, stage, self.other_boards = found
         self.found, self.missing = True, ""
         self.mentorship_id, self.my_role = view.id, view.my_role
         self.other_name = view.mentee_name if view.my_role == "mentor" else view.mentor_name
         self.community_name, self.community_slug = view.community_name, view.community_slug
         self.goals, self.mentee_id, self.stage = view.goals, view.mentee_id, stage
-        if view.my_role == "mentor":  # one query: every mentee, to switch boards in place
-            with db() as session:
-                rows = mentorship.mentor_dashboard(session, actor)
-            self.other_boards = [r for r in rows if r.state in ("active", "paused")]
-        else:
-            self.other_boards = []
         self.requirement_options = mentorship.requirement_options()
-        await link_room(self, BoardRoom, mentorship.board_room(view.id), view.id)
+        await link_room(self, mentorship.board_room(view.id))
 
     @rx.event
     async def load(self) -> None:
@@ -242,7 +251,7 @@ class BoardState(rx.State):
     @rx.event
     async def set_new_title(self, value: Any) -> None:
         """The new card's title as typed (kept in this browser until the card is added)."""
-        self.new_title = value[:120] if isinstance(value, str) else ""
+        self.new_title = typed(value, settings.BOARD_CARD_TITLE_MAX)
         await drafts.keep(self, await current_user(self), self._draft_scope(), title=self.new_title)
 
     @rx.event
@@ -254,25 +263,36 @@ class BoardState(rx.State):
     @rx.event
     def set_new_due(self, value: Any) -> None:
         """An optional due date (YYYY-MM-DD)."""
-        self.new_due = value[:10] if isinstance(value, str) else ""
+        self.new_due = value[: settings.DATE_INPUT_MAX] if isinstance(value, str) else ""
 
     @rx.event
     async def add_card(self) -> Any:
         """Add a goal card to To do."""
-        self.errors = {}
         actor = await current_user(self)
         scope = self._draft_scope()
         key = await drafts.keep(self, actor, scope, title=self.new_title)
-        try:
-            data = mentorship.clean_card_input(
-                self.new_title, "", self.new_due or None, None, None, self.new_requirement or None
-            )
-            with db() as session:
-                mentorship.add_card(
-                    session, actor, self.mentorship_id, data, client_key=key or None
-                )
-        except DomainError as err:
-            self.errors = {err.field or "card": err.message}
+        fields = (
+            self.new_title,
+            "",
+            self.new_due or None,
+            None,
+            None,
+            self.new_requirement or None,
+        )
+        added = await call(
+            self,
+            lambda session, user: mentorship.add_card(
+                session,
+                user,
+                self.mentorship_id,
+                mentorship.clean_card_input(*fields),
+                client_key=key or None,
+            ),
+            actor=actor,
+            errors="errors",
+            field="card",
+        )
+        if isinstance(added, Refused):
             return None
         await drafts.clear(self, actor, scope)
         self.new_title, self.new_requirement, self.new_due = "", "", ""
@@ -281,13 +301,8 @@ class BoardState(rx.State):
     @rx.event
     async def move(self, card_id: Any, column: Any, position: Any) -> Any:
         """Move a card to a column and position (buttons work by keyboard)."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                mentorship.move_card(session, actor, card_id, column, position)
-        except DomainError as err:
-            return error_toast(err)
-        return None
+        moved = await call(self, mentorship.move_card, card_id, column, position)
+        return moved.toast if isinstance(moved, Refused) else None
 
     @rx.event
     def drag_start(self, card_id: Any) -> None:
@@ -305,16 +320,10 @@ class BoardState(rx.State):
         """Drop the dragged card before the card at `position` of `column` (or at its end);
         the same service path as `move`, so the same checks."""
         card_id, self.dragging_id = self.dragging_id, 0
-        actor = await current_user(self)
         room = await self.get_state(BoardRoom)
-        try:
-            with db() as session:
-                mentorship.move_card(
-                    session, actor, card_id, column, _drop_index(room, card_id, column, position)
-                )
-        except DomainError as err:
-            return error_toast(err)
-        return None
+        index = _drop_index(room, card_id, column, position)
+        moved = await call(self, mentorship.move_card, card_id, column, index)
+        return moved.toast if isinstance(moved, Refused) else None
 
     @rx.event
     async def start_edit(self, card_id: Any) -> Any:
@@ -330,12 +339,12 @@ class BoardState(rx.State):
     @rx.event
     def set_edit_title(self, value: Any) -> None:
         """Title in the card editor."""
-        self.edit_title = value[:120] if isinstance(value, str) else ""
+        self.edit_title = typed(value, settings.BOARD_CARD_TITLE_MAX)
 
     @rx.event
     def set_edit_description(self, value: Any) -> None:
         """Description in the card editor."""
-        self.edit_description = value[:2000] if isinstance(value, str) else ""
+        self.edit_description = typed(value, settings.BOARD_CARD_DESCRIPTION_MAX)
 
     @rx.event
     def cancel_edit(self) -> None:
@@ -345,58 +354,53 @@ class BoardState(rx.State):
     @rx.event
     async def save_edit(self) -> Any:
         """Save the card being edited (its other fields stay as they are)."""
-        actor = await current_user(self)
         room = await self.get_state(BoardRoom)
         card = next(
             (c for c in [*room.todo, *room.doing, *room.done] if c.id == self.editing_id), None
         )
         if card is None:
             return error_toast(Invalid("That card is not on this board."))
-        try:
-            data = mentorship.clean_card_input(
-                self.edit_title,
-                self.edit_description,
-                card.due_date.isoformat() if card.due_date else None,
-                card.link_thread_id or None,
-                card.link_post_id or None,
-                card.requirement or None,
-            )
-            with db() as session:
-                mentorship.edit_card(session, actor, card.id, data)
-        except DomainError as err:
-            self.errors = {"edit": err.message}
+        fields = (
+            self.edit_title,
+            self.edit_description,
+            card.due_date.isoformat() if card.due_date else None,
+            card.link_thread_id or None,
+            card.link_post_id or None,
+            card.requirement or None,
+        )
+        saved = await call(
+            self,
+            lambda session, user: mentorship.edit_card(
+                session, user, card.id, mentorship.clean_card_input(*fields)
+            ),
+            errors="errors",
+            field="edit",
+            one_field=True,
+        )
+        if isinstance(saved, Refused):
             return None
         self.editing_id = 0
         return None
 
     @rx.event
     async def delete_card(self, card_id: Any) -> Any:
-        """Remove a card."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                mentorship.delete_card(session, actor, card_id)
-        except DomainError as err:
-            return error_toast(err)
-        return None
+        deleted = await call(self, mentorship.delete_card, card_id)
+        return deleted.toast if isinstance(deleted, Refused) else None
 
     @rx.event
     async def add_note(self, form_data: Any) -> Any:
         """Log a session: date, notes, agreed next steps."""
-        self.errors = {}
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                mentorship.add_session_note(
-                    session,
-                    actor,
-                    self.mentorship_id,
-                    form_value(form_data, "date"),
-                    form_value(form_data, "notes"),
-                    form_value(form_data, "next_steps"),
-                )
-        except DomainError as err:
-            self.errors = {err.field or "note": err.message}
+        logged = await call(
+            self,
+            mentorship.add_session_note,
+            self.mentorship_id,
+            form_value(form_data, "date"),
+            form_value(form_data, "notes"),
+            form_value(form_data, "next_steps"),
+            errors="errors",
+            field="note",
+        )
+        if isinstance(logged, Refused):
             return None
         return rx.toast.success("Session logged.")
 
@@ -408,21 +412,16 @@ class BoardState(rx.State):
     @rx.event
     async def transition(self, verb: Any, form_data: Any = None) -> Any:
         """Pause, resume or complete (with a short reflection) the mentorship."""
-        self.errors = {}
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                if verb == "pause":
-                    mentorship.pause(session, actor, self.mentorship_id)
-                elif verb == "resume":
-                    mentorship.resume(session, actor, self.mentorship_id)
-                elif verb == "complete":
-                    mentorship.complete(
-                        session, actor, self.mentorship_id, form_value(form_data, "reflection")
-                    )
-                else:
-                    raise Invalid("Choose pause, resume or complete.")
-        except DomainError as err:
-            self.errors = {err.field or "transition": err.message}
-            return error_toast(err)
+        reflection = form_value(form_data, "reflection")
+        done = await call(
+            self,
+            _transition,
+            verb,
+            self.mentorship_id,
+            reflection,
+            errors="errors",
+            field="transition",
+        )
+        if isinstance(done, Refused):
+            return done.toast
         return rx.toast.success("Mentorship updated.")

@@ -4,15 +4,21 @@ log and suspensions. Every handler re-checks the caller; the services check agai
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
 from cop_app.live import ActivityRoom, feed_window, link_room, unlink_room
-from cop_app.services import activity, discussions, feed, moderation
-from cop_app.services.errors import DomainError
+from cop_app.models import User
+from cop_app.services import activity, discussions, feed, moderation, settings
 from cop_app.services.feed import AuditView, EventView
 from cop_app.services.moderation import QueueItem
 from cop_app.states.admin import AdminUsersState
-from cop_app.states.auth import current_user
-from cop_app.states.base import db, error_toast, form_value
+from cop_app.states.base import Refused, call, form_value
+
+
+def _feed_access(
+    session: Session, actor: User | None
+) -> tuple[int, dict[str, list[dict[str, str]]]]:
+    return feed.access_feed_room(session, actor), feed.filter_options(session, actor)
 
 
 class FeedState(rx.State):
@@ -33,20 +39,17 @@ class FeedState(rx.State):
 
     @rx.event
     async def load(self) -> None:
-        """Open the feed: admins see the site, stewards their communities."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                scope_id = feed.access_feed_room(session, actor)
-                options = feed.filter_options(session, actor)
-        except DomainError as err:
-            self.allowed, self.error = False, err.message
+        """Admins see the site, stewards their communities."""
+        found = await call(self, _feed_access)
+        if isinstance(found, Refused):
+            self.allowed, self.error = False, found.error.message
             unlink_room(self, ActivityRoom)
             return
+        scope_id, options = found
         self.allowed, self.error = True, ""
         self.communities, self.people = options["communities"], options["people"]
         self.paused, self.frozen, self.older, self.no_more = False, [], [], False
-        await link_room(self, ActivityRoom, activity.feed_room(scope_id), scope_id)
+        await link_room(self, activity.feed_room(scope_id))
 
     def _reset_history(self) -> None:
         self.older, self.no_more = [], False
@@ -89,22 +92,18 @@ class FeedState(rx.State):
     @rx.event
     async def load_older(self) -> Any:
         """The next page of history before the oldest event shown, with the filters."""
-        actor = await current_user(self)
         room = await self.get_state(ActivityRoom)
         shown = self.older or self.frozen or feed_window(room)
-        before = shown[-1].id if shown else 0
-        try:
-            with db() as session:
-                page = feed.history(
-                    session,
-                    actor,
-                    before_id=before,
-                    community_id=self.community or 0,
-                    group=self.group,
-                    person_id=self.person or 0,
-                )
-        except DomainError as err:
-            return error_toast(err)
+        page = await call(
+            self,
+            feed.history,
+            before_id=shown[-1].id if shown else 0,
+            community_id=self.community or 0,
+            group=self.group,
+            person_id=self.person or 0,
+        )
+        if isinstance(page, Refused):
+            return page.toast
         self.older = self.older + page
         self.no_more = not page
         return None
@@ -117,13 +116,10 @@ class ModerationState(rx.State):
     error: str = ""
 
     async def _reload(self) -> None:
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                self.items = moderation.queue(session, actor)
-            self.error = ""
-        except DomainError as err:
-            self.items, self.error = [], err.message
+        items = await call(self, moderation.queue)
+        refused = isinstance(items, Refused)
+        self.items = [] if refused else items
+        self.error = items.error.message if refused else ""
 
     @rx.event
     async def load(self) -> None:
@@ -133,12 +129,9 @@ class ModerationState(rx.State):
     @rx.event
     async def review(self, action: Any, target_type: Any, target_id: Any) -> Any:
         """Dismiss the flags, hide, or restore an item."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                verb = moderation.review(session, actor, action, target_type, target_id)
-        except DomainError as err:
-            return error_toast(err)
+        verb = await call(self, moderation.review, action, target_type, target_id)
+        if isinstance(verb, Refused):
+            return verb.toast
         await self._reload()
         return rx.toast.success(
             {"dismiss": "Flags dismissed.", "hide": "Hidden.", "restore": "Restored."}[verb]
@@ -147,12 +140,9 @@ class ModerationState(rx.State):
     @rx.event
     async def lock_thread(self, thread_id: Any) -> Any:
         """Lock the flagged thread against new replies."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                discussions.moderate_thread(session, actor, thread_id, locked=True)
-        except DomainError as err:
-            return error_toast(err)
+        locked = await call(self, discussions.moderate_thread, thread_id, locked=True)
+        if isinstance(locked, Refused):
+            return locked.toast
         return rx.toast.success("Thread locked.")
 
 
@@ -168,7 +158,12 @@ class SuspendState(rx.State):
     def ask(self, user_id: Any, name: Any) -> None:
         """Open the dialog for one person."""
         if isinstance(user_id, int) and isinstance(name, str):
-            self.user_id, self.user_name, self.open, self.errors = user_id, name[:80], True, {}
+            self.user_id, self.user_name, self.open, self.errors = (
+                user_id,
+                name[: settings.DISPLAY_NAME_MAX],
+                True,
+                {},
+            )
 
     @rx.event
     def close(self) -> None:
@@ -178,18 +173,15 @@ class SuspendState(rx.State):
     @rx.event
     async def confirm(self, form_data: Any) -> Any:
         """Suspend now: sessions revoked, every handler refuses the account."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                moderation.suspend(
-                    session,
-                    actor,
-                    self.user_id,
-                    form_value(form_data, "reason"),
-                    form_value(form_data, "until") or None,
-                )
-        except DomainError as err:
-            self.errors = {err.field or "form": err.message}
+        suspended = await call(
+            self,
+            moderation.suspend,
+            self.user_id,
+            form_value(form_data, "reason"),
+            form_value(form_data, "until") or None,
+            errors="errors",
+        )
+        if isinstance(suspended, Refused):
             return None
         self.open = False
         # The pages that list people or flags show the new state at once.
@@ -231,19 +223,16 @@ class FlagState(rx.State):
     @rx.event
     async def submit(self, form_data: Any) -> Any:
         """Send the flag; moderators see it in their queue."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                moderation.flag(
-                    session,
-                    actor,
-                    self.target_type,
-                    self.target_id,
-                    form_value(form_data, "reason"),
-                    form_value(form_data, "note"),
-                )
-        except DomainError as err:
-            self.errors = {err.field or "form": err.message}
+        flagged = await call(
+            self,
+            moderation.flag,
+            self.target_type,
+            self.target_id,
+            form_value(form_data, "reason"),
+            form_value(form_data, "note"),
+            errors="errors",
+        )
+        if isinstance(flagged, Refused):
             return None
         self.open = False
         return rx.toast.success("Thanks. Moderators will review it.")
@@ -257,13 +246,10 @@ class AuditState(rx.State):
     error: str = ""
 
     async def _reload(self) -> None:
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                self.rows = feed.audit_log(session, actor, self.action)
-            self.error = ""
-        except DomainError as err:
-            self.rows, self.error = [], err.message
+        rows = await call(self, feed.audit_log, self.action)
+        refused = isinstance(rows, Refused)
+        self.rows = [] if refused else rows
+        self.error = rows.error.message if refused else ""
 
     @rx.event
     async def load(self) -> None:
@@ -274,19 +260,13 @@ class AuditState(rx.State):
     async def set_action(self, value: Any) -> None:
         """Filter by action prefix (e.g. "user." or "content.hide")."""
         if isinstance(value, str):
-            self.action = value[:40]
+            self.action = value[: settings.AUDIT_ACTION_FILTER_MAX]
             await self._reload()
 
     @rx.event
     async def load_older(self) -> Any:
-        """The next page."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                page = feed.audit_log(
-                    session, actor, self.action, self.rows[-1].id if self.rows else 0
-                )
-        except DomainError as err:
-            return error_toast(err)
+        page = await call(self, feed.audit_log, self.action, self.rows[-1].id if self.rows else 0)
+        if isinstance(page, Refused):
+            return page.toast
         self.rows = self.rows + page
         return None

@@ -4,14 +4,38 @@ from datetime import UTC, datetime
 from typing import Any
 
 import reflex as rx
+from sqlmodel import Session
 
-from cop_app.services import accounts, communities, stages, users
+from cop_app.models import User
+from cop_app.services import accounts, communities, moderation, stages, users
+from cop_app.services.access import require_user
 from cop_app.services.communities import CommunityCard
-from cop_app.services.errors import DomainError
 from cop_app.services.stages import StageView
 from cop_app.services.users import ProfileView
 from cop_app.states.auth import AuthState, current_user
-from cop_app.states.base import db, form_value, in_thread, route_param
+from cop_app.states.base import Refused, call, form_value, route_param
+
+
+def _nav(session: Session, actor: User | None) -> tuple[list[CommunityCard], bool]:
+    """The member's communities, and whether they moderate anything (the service says)."""
+    mine = communities.list_directory(session, actor, mine_only=True)
+    return mine, moderation.stewarded_ids(session, require_user(actor)) != []
+
+
+def _profile(
+    session: Session, actor: User | None, user_id: str
+) -> tuple[ProfileView, list[StageView]]:
+    profile = users.profile(session, actor, user_id)
+    return profile, stages.stages_for_user(session, profile.id)
+
+
+def _profile_values(user: User) -> dict[str, str]:
+    return {
+        "display_name": user.display_name,
+        "bio": user.bio,
+        "organisation": user.organisation,
+        "expertise": user.expertise,
+    }
 
 
 class NavState(rx.State):
@@ -22,14 +46,9 @@ class NavState(rx.State):
 
     @rx.event
     async def load(self) -> None:
-        """Refresh on every signed-in page load."""
-        actor = await current_user(self)
-        if actor is None:
-            self.mine, self.moderates = [], False
-            return
-        with db() as session:
-            self.mine = communities.list_directory(session, actor, mine_only=True)
-        self.moderates = actor.role == "admin" or any(c.my_role == "steward" for c in self.mine)
+        """Refreshed on every signed-in page load: joining elsewhere shows at once."""
+        nav = await call(self, _nav)
+        self.mine, self.moderates = ([], False) if isinstance(nav, Refused) else nav
 
 
 class ProfileState(rx.State):
@@ -50,15 +69,12 @@ class ProfileState(rx.State):
 
     @rx.event
     async def load(self) -> None:
-        """Load the profile named in the route, with the person's stage in each community."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                self.profile = users.profile(session, actor, route_param(self, "id"))
-                self.stages = stages.stages_for_user(session, self.profile.id)
-            self.found, self.missing = True, ""
-        except DomainError as err:
-            self.found, self.missing = False, err.message
+        found = await call(self, _profile, route_param(self, "id"))
+        if isinstance(found, Refused):
+            self.found, self.missing = False, found.error.message
+            return
+        self.profile, self.stages = found
+        self.found, self.missing = True, ""
 
 
 class SettingsState(rx.State):
@@ -72,62 +88,48 @@ class SettingsState(rx.State):
     @rx.event
     async def load(self) -> None:
         """Fill the profile form from the database."""
-        actor = await current_user(self)
         self.profile_errors, self.password_errors = {}, {}
-        if actor is None:
-            self.values = {}
-            return
-        self.values = {
-            "display_name": actor.display_name,
-            "bio": actor.bio,
-            "organisation": actor.organisation,
-            "expertise": actor.expertise,
-        }
+        actor = await current_user(self)
+        self.values = _profile_values(actor) if actor is not None else {}
 
     @rx.event
     async def save_profile(self, form_data: Any) -> Any:
         """Save name, bio, organisation and expertise tags."""
-        self.profile_errors = {}
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                user = accounts.update_profile(
+        values = await call(
+            self,
+            lambda session, user: _profile_values(
+                accounts.update_profile(
                     session,
-                    actor,
+                    user,
                     form_value(form_data, "display_name"),
                     form_value(form_data, "bio"),
                     form_value(form_data, "organisation"),
                     form_value(form_data, "expertise"),
                 )
-                self.values = {
-                    "display_name": user.display_name,
-                    "bio": user.bio,
-                    "organisation": user.organisation,
-                    "expertise": user.expertise,
-                }
-        except DomainError as err:
-            self.profile_errors = {err.field or "form": err.message}
+            ),
+            errors="profile_errors",
+        )
+        if isinstance(values, Refused):
             return None
+        self.values = values
         auth = await self.get_state(AuthState)
         auth.user_name = self.values["display_name"]
         return rx.toast.success("Profile saved.")
 
     @rx.event
     async def change_password(self, form_data: Any) -> Any:
-        """Change the password: every other session is signed out. Hashing runs in a thread."""
-        self.password_errors = {}
-        actor = await current_user(self)
+        """Every other session is signed out; hashing runs off the event loop."""
         auth = await self.get_state(AuthState)
-        try:
-            token = await in_thread(
-                accounts.change_password,
-                actor,
-                form_value(form_data, "current_password"),
-                form_value(form_data, "new_password"),
-                auth._client_key(),
-            )
-        except DomainError as err:
-            self.password_errors = {err.field or "form": err.message}
+        token = await call(
+            self,
+            accounts.change_password,
+            form_value(form_data, "current_password"),
+            form_value(form_data, "new_password"),
+            auth._client_key(),
+            errors="password_errors",
+            off_loop=True,
+        )
+        if isinstance(token, Refused):
             return None
         auth.session_token = token
         return rx.toast.success("Password changed. Other devices were signed out.")

@@ -1,26 +1,14 @@
 """Forgot-password and reset-password forms. The reset token is read from the page URL on
 each submit and never kept in a var; argon2 and the database run off the event loop."""
 
-import asyncio
 from typing import Any
 
 import reflex as rx
 
 from cop_app import routes
 from cop_app.services import recovery
-from cop_app.services.errors import DomainError, Invalid
 from cop_app.states.auth import AuthState
-from cop_app.states.base import db, form_value
-
-
-def _request_reset(email: object, client_key: str) -> None:
-    with db() as session:
-        recovery.request_reset(session, email, client_key)
-
-
-def _reset_password(token: object, password: object) -> None:
-    with db() as session:
-        recovery.reset_password(session, token, password)
+from cop_app.states.base import Caller, Refused, call, form_value
 
 
 class RecoveryState(rx.State):
@@ -47,14 +35,18 @@ class RecoveryState(rx.State):
         self.forgot_errors, self.busy = {}, True
         yield
         client_key = (await self.get_state(AuthState))._client_key()
-        try:
-            await asyncio.to_thread(_request_reset, form_value(form_data, "email"), client_key)
-        except DomainError as err:
-            self.forgot_errors = {err.field or "form": err.message}
-            return
-        finally:
-            self.busy = False
-        self.forgot_sent = True
+        sent = await call(
+            self,
+            recovery.request_reset,
+            form_value(form_data, "email"),
+            client_key,
+            actor=Caller.NOBODY,
+            errors="forgot_errors",
+            off_loop=True,
+        )
+        self.busy = False
+        if not isinstance(sent, Refused):
+            self.forgot_sent = True
 
     @rx.event
     async def reset_password(self, form_data: Any) -> Any:
@@ -63,15 +55,21 @@ class RecoveryState(rx.State):
         yield
         token = self.router.url.query_parameters.get("token", "")
         password, confirm = form_value(form_data, "password"), form_value(form_data, "confirm")
-        try:
-            if isinstance(password, str) and password and password != confirm:
-                raise Invalid("The two passwords are not the same.", "confirm")
-            await asyncio.to_thread(_reset_password, token, password)
-        except DomainError as err:
-            self.reset_errors = {err.field or "form": err.message}
+        if isinstance(password, str) and password and password != confirm:
+            self.reset_errors, self.busy = {"confirm": "The two passwords are not the same."}, False
             return
-        finally:
-            self.busy = False
+        done = await call(
+            self,
+            recovery.reset_password,
+            token,
+            password,
+            actor=Caller.NOBODY,
+            errors="reset_errors",
+            off_loop=True,
+        )
+        self.busy = False
+        if isinstance(done, Refused):
+            return
         yield [
             rx.redirect(routes.signin_url()),
             rx.toast.success("Your password is changed. Sign in with your new password."),

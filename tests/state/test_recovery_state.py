@@ -14,7 +14,9 @@ from sqlmodel import func, select
 
 from cop_app.models import AuditEntry, PasswordReset, ResetRequest, User
 from cop_app.seed import DEMO_PASSWORD, email_of
-from cop_app.services import accounts, passwords
+from cop_app.services import accounts, events, passwords
+from cop_app.services.access import ACCESS_CHANGED
+from cop_app.services.events import Change
 from cop_app.states.admin import AdminUsersState
 from cop_app.states.recovery import RecoveryState
 from tests.smtp_inbox import LocalSmtp, body_of, token_in
@@ -123,6 +125,43 @@ def test_a_mailed_link_sets_the_password_ends_sessions_and_goes_to_sign_in(
     assert passwords.verify_password(NEW_PASSWORD, password_hash_of("ravi.iyer"))[0]
     with rx.session() as session:
         assert accounts.user_for_token(session, old_session) is None
+
+
+def test_a_reset_through_the_form_announces_its_changes_on_the_event_loop(
+    app_db: None, smtp: LocalSmtp
+) -> None:
+    """Hashing runs in a worker thread, but live rooms are reached from the loop only: the
+    access change that ends the member's open tabs must not be dropped in the thread."""
+    heard: list[tuple[str, bool]] = []
+
+    def listener(change: Change) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            heard.append((change.kind, False))
+        else:
+            heard.append((change.kind, True))
+
+    async def scenario() -> None:
+        server = await start_server()
+        asking = Browser(server, path=NEUTRAL_PATH)
+        await asking.call(
+            RecoveryState, "request_reset", form_data={"email": email_of("ravi.iyer")}
+        )
+        token = await asyncio.to_thread(
+            lambda: token_in(body_of(smtp.wait_for(email_of("ravi.iyer"))))
+        )
+        resetting = Browser(server, path="/reset", query={"token": token})
+        form = {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+        await resetting.call(RecoveryState, "reset_password", form_data=form)
+
+    events.subscribe(listener)
+    try:
+        asyncio.run(scenario())
+    finally:
+        events.unsubscribe(listener)
+    assert (ACCESS_CHANGED, True) in heard
+    assert all(on_loop for _, on_loop in heard), heard
 
 
 def test_reset_errors_are_clear_and_change_nothing(app_db: None, smtp: LocalSmtp) -> None:

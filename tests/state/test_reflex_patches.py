@@ -50,7 +50,7 @@ def test_linking_a_viewer_does_not_fan_out_but_a_change_does(
             session.add(thread)
             session.commit()
         async with server.manager.modify_state(
-            BaseStateToken(ident=discussions.thread_room(thread_id), cls=ThreadRoom)
+            BaseStateToken(ident=str(discussions.thread_room(thread_id)), cls=ThreadRoom)
         ) as root:
             (await root.get_state(ThreadRoom))._loaded_at = 0.0
         await viewers[0].call(ThreadState, "load_page")

@@ -45,7 +45,7 @@ def test_record_joins_the_callers_transaction(
     # The admins' feed hears of it, and so does each steward's feed of that community.
     assert len(changes) == 1 and changes[0].data == {"kind": "community.joined"}
     assert changes[0].rooms[0] == activity.feed_room(0)
-    assert all(room.startswith("activity-") for room in changes[0].rooms)
+    assert all(str(room).startswith("activity-") for room in changes[0].rooms)
 
 
 def test_record_truncates_the_summary_and_allows_no_actor(session: Session, changes) -> None:

@@ -280,9 +280,9 @@ def test_clean_thread_input_refuses_too_many_tags() -> None:
 
 
 def test_room_names() -> None:
-    assert discussions.thread_room(7) == "thread-7"
-    assert discussions.list_room(3) == "threads-3"
-    assert notifications.user_room(9) == "user-9"
+    assert str(discussions.thread_room(7)) == "thread-7"
+    assert str(discussions.list_room(3)) == "threads-3"
+    assert str(notifications.user_room(9)) == "user-9"
 
 
 # --- create_thread ----------------------------------------------------------------------------
@@ -333,11 +333,14 @@ def test_create_thread_announces_to_rooms_only_after_commit(w: World, changes) -
     assert committed and set(committed) == {1}
     created = [c for c in changes if c.kind == "thread.created"]
     assert len(created) == 1
-    assert set(created[0].rooms) == {f"thread-{thread.id}", f"threads-{w.open.id}"}
+    assert set(created[0].rooms) == {
+        discussions.thread_room(thread.id),
+        discussions.list_room(w.open.id),
+    }
     home = [c for c in changes if c.kind == "home.threads"]
     assert len(home) == 1
     members = [w.steward, w.asker, w.member, w.other]
-    assert set(home[0].rooms) == {f"user-{u.id}" for u in members}
+    assert set(home[0].rooms) == {notifications.user_room(u.id) for u in members}
 
 
 def test_create_thread_by_a_non_member_is_forbidden(w: World, changes) -> None:
@@ -623,7 +626,7 @@ def test_reply_mentions_notify_community_members_only(w: World, make_user, chang
     assert 'class="mention">@grace-adeyemi' not in post.body_html
     assert "post.mentioned" in activity_kinds(w)
     rooms = {r for c in changes if c.kind == "notification" for r in c.rooms}
-    assert f"user-{w.steward.id}" in rooms
+    assert notifications.user_room(w.steward.id) in rooms
 
 
 def test_followers_hear_of_replies_but_never_the_actor(w: World) -> None:
@@ -693,7 +696,9 @@ def test_edit_own_post_keeps_a_revision(w: World, changes) -> None:
     ]
     assert all(h["title"] == "" and h["when"] for h in history)
     assert "post.edited" in activity_kinds(w)
-    assert any(c.kind == "post.edited" and f"thread-{thread.id}" in c.rooms for c in changes)
+    assert any(
+        c.kind == "post.edited" and discussions.thread_room(thread.id) in c.rooms for c in changes
+    )
     view = discussions.read_posts(w.session, w.asker, thread.id)[1]
     assert view.edited is True
 
@@ -820,7 +825,9 @@ def test_toggle_reaction_on_and_off(w: World, changes) -> None:
     view = discussions.read_posts(w.session, w.asker, thread.id)[1]
     assert sorted(view.reacted) == ["helpful", "thanks"]
     assert (view.helpful, view.thanks) == (2, 1)
-    assert any(c.kind == "post.reacted" and f"thread-{thread.id}" in c.rooms for c in changes)
+    assert any(
+        c.kind == "post.reacted" and discussions.thread_room(thread.id) in c.rooms for c in changes
+    )
     assert activity_kinds(w).count("post.reacted") == 3
 
     assert discussions.toggle_reaction(w.session, w.asker, post.id, "helpful") is False
@@ -872,7 +879,10 @@ def test_accept_change_and_clear_an_answer(w: World, changes) -> None:
     note = w.session.exec(select(Notification).where(Notification.kind == "accepted")).one()
     assert note.link == f"/c/engineering-craft/t/{thread.id}#post-2"
     assert "was accepted" in note.text
-    assert any(c.kind == "thread.accepted" and f"thread-{thread.id}" in c.rooms for c in changes)
+    assert any(
+        c.kind == "thread.accepted" and discussions.thread_room(thread.id) in c.rooms
+        for c in changes
+    )
     assert [v.id for v in discussions.accepted_post(w.session, w.outsider, thread.id)] == [first.id]
     views = discussions.read_posts(w.session, w.asker, thread.id)
     assert [v.accepted for v in views] == [False, True, False]
@@ -940,7 +950,10 @@ def test_stewards_pin_and_lock_with_an_audit_entry(w: World, changes) -> None:
     )
     assert entry.after == "pinned=True, locked=True"
     assert "thread.moderated" in activity_kinds(w)
-    assert any(c.kind == "thread.moderated" and f"threads-{w.open.id}" in c.rooms for c in changes)
+    assert any(
+        c.kind == "thread.moderated" and discussions.list_room(w.open.id) in c.rooms
+        for c in changes
+    )
     # no change, no new audit entry
     discussions.moderate_thread(w.session, w.steward, thread.id, pinned=True)
     assert w.session.exec(select(func.count()).select_from(AuditEntry)).one() == 1
@@ -1328,7 +1341,7 @@ def test_notifications_unread_count_latest_first_and_mark_read(w: World, changes
     assert count == 0
     assert not any(r.unread for r in rows)
     assert notifications.bell(w.session, w.member)[0] == member_before
-    assert [c.rooms for c in changes] == [(f"user-{w.asker.id}",)]
+    assert [c.rooms for c in changes] == [(notifications.user_room(w.asker.id),)]
     assert notifications.unread_and_latest(w.session, w.asker.id)[0] == 0
     refused(w, Forbidden, notifications.bell, None)
     refused(w, Forbidden, notifications.mark_all_read, None)

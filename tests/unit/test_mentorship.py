@@ -30,7 +30,7 @@ from cop_app.models import (
     User,
 )
 from cop_app.models.base import utcnow
-from cop_app.services import discussions, events, mentorship, settings, wiring
+from cop_app.services import discussions, events, mentorship, notifications, settings, wiring
 from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.mentorship import (
     STATES,
@@ -468,8 +468,15 @@ def test_request_notifies_the_mentor_and_records(w: World, changes) -> None:
     assert note.text == "Lucas Moreau asked you for mentorship in Engineering Craft Guild"
     assert kinds(w) == ["mentorship.requested"]
     rooms = {r for c in changes for r in c.rooms}
-    assert {f"user-{w.ravi.id}", f"user-{w.lucas.id}", f"board-{m.id}"} <= rooms
-    assert any(c.kind == "notification" and c.rooms == (f"user-{w.ravi.id}",) for c in changes)
+    assert {
+        notifications.user_room(w.ravi.id),
+        notifications.user_room(w.lucas.id),
+        mentorship.board_room(m.id),
+    } <= rooms
+    assert any(
+        c.kind == "notification" and c.rooms == (notifications.user_room(w.ravi.id),)
+        for c in changes
+    )
 
 
 def test_request_refusals_write_nothing(w: World, changes) -> None:
@@ -784,7 +791,9 @@ def test_move_and_reorder_keep_positions_contiguous(w: World, changes) -> None:
     assert positions(w, m) == {"todo": [0], "doing": [0, 1], "done": [0]}
     assert kinds(w).count("board.card_moved") == 5
     assert {ch.kind for ch in changes} >= {"board.card_moved"}
-    assert all(f"board-{m.id}" in ch.rooms for ch in changes if ch.kind == "board.card_moved")
+    assert all(
+        mentorship.board_room(m.id) in ch.rooms for ch in changes if ch.kind == "board.card_moved"
+    )
     assert fresh(w, Mentorship, m.id).last_activity_at > utcnow() - timedelta(minutes=1)
     before = w.row_counts(w.session)
     mentorship.move_card(w.session, w.ravi, b.id, "done", 0)  # where it is: nothing written
@@ -867,7 +876,9 @@ def test_ask_question_is_met_through_check_requirements(w: World, changes) -> No
     )
     note = w.session.exec(select(Notification).where(Notification.kind == "board.goal_met")).one()
     assert note.user_id == w.ravi.id and note.link == routes.board_url(m.id)
-    assert any(ch.kind == "board.goal_met" and f"board-{m.id}" in ch.rooms for ch in changes)
+    assert any(
+        ch.kind == "board.goal_met" and mentorship.board_room(m.id) in ch.rooms for ch in changes
+    )
     # a second question does not meet it again
     ask(w, w.lucas)
     assert mentorship.check_requirements(w.session, latest_event(w, "thread.created")) == []
@@ -1110,7 +1121,7 @@ def test_session_notes_are_shared_by_the_pair(w: World, changes) -> None:
     assert mentorship.session_notes(w.session, w.admin, m.id) == notes
     assert fresh(w, Mentorship, m.id).last_activity_at > utcnow() - timedelta(minutes=1)
     assert "mentorship.session_logged" in kinds(w)
-    assert any(ch.rooms == (f"board-{m.id}",) for ch in changes)
+    assert any(ch.rooms == (mentorship.board_room(m.id),) for ch in changes)
     add = mentorship.add_session_note
     refused(w, Forbidden, add, w.admin, m.id, None, "Admins do not log.")
     refused(w, NotFound, add, w.marta, m.id, None, "Not my pair.")

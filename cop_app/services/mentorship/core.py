@@ -16,6 +16,7 @@ from cop_app.services import activity, validation
 from cop_app.services.errors import Forbidden, Invalid
 from cop_app.services.events import Change, on_commit
 from cop_app.services.notifications import user_room
+from cop_app.services.rooms import RoomKey, RoomKind
 
 STATES = ("requested", "active", "paused", "completed", "declined", "withdrawn")
 STATE_LABELS = {
@@ -34,9 +35,9 @@ COLUMNS = ("todo", "doing", "done")
 COLUMN_LABELS = {"todo": "To do", "doing": "Doing", "done": "Done"}
 
 
-def board_room(mentorship_id: int) -> str:
+def board_room(mentorship_id: int) -> RoomKey:
     """The live room of one mentorship board (the pair, and admins looking in)."""
-    return f"board-{mentorship_id}"
+    return RoomKey(RoomKind.BOARD, mentorship_id)
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def _holding(session: Session, mentor_id: int) -> int:
     ).one()
 
 
-def _rooms(m: Mentorship) -> tuple[str, ...]:
+def _rooms(m: Mentorship) -> tuple[RoomKey, ...]:
     return (
         user_room(m.mentor_id),
         user_room(m.mentee_id),
