@@ -163,6 +163,8 @@ class ThreadState(rx.State):
         try:
             with db() as session:
                 view, posts = discussions.open_thread(session, actor, self._thread_id())
+                if posts:
+                    discussions.check_mark_read(session, actor, view.id, posts[-1].number)
         except DomainError as err:
             self.found, self.missing = False, err.message
             unlink_room(self, ThreadRoom)
@@ -204,6 +206,8 @@ class ThreadState(rx.State):
         try:
             with db() as session:
                 posts = discussions.read_posts(session, actor, self.thread.id, self.loaded_upto)
+                if posts:
+                    discussions.check_mark_read(session, actor, self.thread.id, posts[-1].number)
         except DomainError as err:
             return error_toast(err)
         self.loaded = self.loaded + posts
@@ -227,7 +231,7 @@ class ThreadState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                discussions.mark_read(session, actor, self.thread.id, max(room.post_count, 1))
+                discussions.check_mark_read(session, actor, self.thread.id, max(room.post_count, 1))
         except DomainError as err:
             return error_toast(err)
         self.seen_upto = room.post_count
@@ -313,7 +317,7 @@ class ThreadState(rx.State):
         yield
         try:
             with db() as session:
-                post = discussions.post_reply(
+                post = discussions.check_post_reply(
                     session,
                     actor,
                     self.thread.id,
@@ -338,7 +342,7 @@ class ThreadState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                on = discussions.toggle_reaction(session, actor, post_id, kind)
+                on = discussions.check_toggle_reaction(session, actor, post_id, kind)
         except DomainError as err:
             return error_toast(err)
         key = f"{int(post_id)}:{kind}"
@@ -363,7 +367,9 @@ class ThreadState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                thread = discussions.accept_answer(session, actor, self.thread.id, post_id or None)
+                thread = discussions.check_accept_answer(
+                    session, actor, self.thread.id, post_id or None
+                )
                 accepted = thread.accepted_post_id or 0
         except DomainError as err:
             return error_toast(err)
@@ -408,7 +414,7 @@ class ThreadState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                post = discussions.edit_post(
+                post = discussions.check_edit_post(
                     session,
                     actor,
                     self.editing_id,
@@ -438,7 +444,7 @@ class ThreadState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                post = discussions.delete_post(session, actor, post_id)
+                post = discussions.check_delete_post(session, actor, post_id)
                 pid = post.id
         except DomainError as err:
             return error_toast(err)
@@ -474,7 +480,7 @@ class ThreadState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                following = discussions.set_following(session, actor, self.thread.id, follow)
+                following = discussions.check_set_following(session, actor, self.thread.id, follow)
         except DomainError as err:
             return error_toast(err)
         self.thread = replace(self.thread, following=following)
@@ -488,7 +494,7 @@ class ThreadState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                thread = discussions.moderate_thread(
+                thread = discussions.check_moderate_thread(
                     session, actor, self.thread.id, **{what: value}
                 )
                 pinned, locked = thread.pinned, thread.locked
@@ -592,7 +598,7 @@ class NewThreadState(rx.State):
         try:
             data = discussions.clean_thread_input(self.kind, self.title, self.body, self.tags)
             with db() as session:
-                thread = discussions.create_thread(
+                thread = discussions.check_create_thread(
                     session, actor, self.community_id, data, client_key=key or None
                 )
                 tid = thread.id

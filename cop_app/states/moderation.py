@@ -150,7 +150,7 @@ class ModerationState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                discussions.moderate_thread(session, actor, thread_id, locked=True)
+                discussions.check_moderate_thread(session, actor, thread_id, locked=True)
         except DomainError as err:
             return error_toast(err)
         return rx.toast.success("Thread locked.")
