@@ -1557,3 +1557,42 @@ def test_a_draft_posted_twice_at_once_returns_the_row_that_won(
     assert w.row_counts(w.session) == before
     assert changes == []
     assert fresh(w, Thread, thread.id).post_count == 2
+
+
+# --- check_ / do_: the do_ functions write, dated by `now`, and leave the commit to the caller ----
+
+
+def test_do_functions_write_dated_rows_and_commit_nothing(w: World, changes) -> None:
+    """What seeds rely on: a past `now` dates every row a write makes, no rate limit applies,
+    and nothing is committed (or announced) until the caller commits."""
+    past = utcnow() - timedelta(days=3)
+    data = discussions.clean_thread_input("question", TITLE, "Ask @ravi-iyer first.", "")
+    thread = discussions.do_create_thread(w.session, w.open, w.asker, data, now=past)
+    answers = [
+        discussions.do_post_reply(w.session, thread, w.member, f"Try {n}.", now=past)
+        for n in range(settings.POSTS_PER_DAY + 1)
+    ]
+    discussions.do_toggle_reaction(w.session, answers[0], thread, w.asker, "thanks", now=past)
+    discussions.do_accept_answer(w.session, thread, w.asker, answers[0], now=past)
+    assert changes == []  # nothing announced: nothing committed yet
+    w.session.flush()
+    assert thread.created_at == thread.last_activity_at == thread.first_reply_at == past
+    assert {p.created_at for p in answers} == {past}
+    stamps = [
+        *w.session.exec(select(ActivityEvent.created_at)).all(),
+        *w.session.exec(select(Notification.created_at)).all(),
+        *w.session.exec(select(Reaction.created_at)).all(),
+    ]
+    assert stamps and set(stamps) == {past}
+    assert fresh(w, Community, w.open.id).last_activity_at == past
+    w.session.rollback()
+    assert w.session.exec(select(func.count()).select_from(Thread)).one() == 0
+
+
+def test_discussion_modules_stay_small() -> None:
+    """Issue 11: no service module over ~600 lines; the discussions package aims under 400."""
+    from pathlib import Path
+
+    package = Path(discussions.__file__).parent
+    sizes = {p.name: len(p.read_text().splitlines()) for p in package.glob("*.py")}
+    assert sizes and max(sizes.values()) < 400, sizes
