@@ -1,5 +1,5 @@
 """Pieces every discussion write shares: the body rule, who a text mentions, and the
-activity event a mention leaves."""
+activity events of posts and mentions."""
 
 from datetime import datetime
 
@@ -31,6 +31,28 @@ def mentioned_members(session: Session, community_id: int, text: str) -> dict[st
     return {u.handle: u for u in rows}
 
 
+def record_post_event(
+    session: Session,
+    kind: str,
+    actor: User,
+    thread: Thread,
+    post: Post,
+    summary: str,
+    now: datetime,
+) -> None:
+    """A post's activity event, in its thread's community feed."""
+    activity.record(
+        session,
+        kind,
+        actor.id,
+        community_id=thread.community_id,
+        target_type="post",
+        target_id=post.id,
+        summary=summary,
+        now=now,
+    )
+
+
 def record_mentions(
     session: Session,
     author: User,
@@ -42,14 +64,12 @@ def record_mentions(
     """The feed shows who was mentioned (the notifications go out with the post)."""
     if not mentioned:
         return
-    activity.record(
+    record_post_event(
         session,
         "post.mentioned",
-        author.id,
-        community_id=thread.community_id,
-        target_type="post",
-        target_id=post.id,
-        summary=f"{author.display_name} mentioned "
-        + ", ".join(u.display_name for u in mentioned.values()),
-        now=now,
+        author,
+        thread,
+        post,
+        f"{author.display_name} mentioned " + ", ".join(u.display_name for u in mentioned.values()),
+        now,
     )

@@ -8,10 +8,15 @@ from sqlmodel import Session, col, select
 
 from cop_app.models import Community, Membership, Post, PostRevision, Thread, ThreadFollow, User
 from cop_app.models.base import utcnow
-from cop_app.services import activity, markdown, settings, validation
+from cop_app.services import markdown, settings, validation
 from cop_app.services.discussions import guards
 from cop_app.services.discussions.access import access_post, access_thread, require_member
-from cop_app.services.discussions.common import clean_body, mentioned_members, record_mentions
+from cop_app.services.discussions.common import (
+    clean_body,
+    mentioned_members,
+    record_mentions,
+    record_post_event,
+)
 from cop_app.services.discussions.rooms import announce_thread
 from cop_app.services.discussions.threads import clean_title, do_mark_read, do_set_following
 from cop_app.services.errors import Forbidden, Invalid
@@ -132,15 +137,14 @@ def do_post_reply(
     do_mark_read(session, thread, author, post.number)
     community.last_activity_at = now
     session.add(community)
-    activity.record(
+    record_post_event(
         session,
         "post.created",
-        author.id,
-        community_id=thread.community_id,
-        target_type="post",
-        target_id=post.id,
-        summary=f"{author.display_name} replied in “{thread.title}”",
-        now=now,
+        author,
+        thread,
+        post,
+        f"{author.display_name} replied in “{thread.title}”",
+        now,
     )
     record_mentions(session, author, thread, post, mentioned, now)
     announce_thread(session, thread, "post.created")
@@ -194,15 +198,14 @@ def do_edit_post(
     if title is not None and title != thread.title:
         thread.title = title
         session.add(thread)
-    activity.record(
+    record_post_event(
         session,
         "post.edited",
-        editor.id,
-        community_id=thread.community_id,
-        target_type="post",
-        target_id=post.id,
-        summary=f"{editor.display_name} edited a post in “{thread.title}”",
-        now=now,
+        editor,
+        thread,
+        post,
+        f"{editor.display_name} edited a post in “{thread.title}”",
+        now,
     )
     announce_thread(session, thread, "post.edited", post.id)
     return post
@@ -232,15 +235,14 @@ def do_delete_post(
     if thread.accepted_post_id == post.id:
         thread.accepted_post_id = None
         session.add(thread)
-    activity.record(
+    record_post_event(
         session,
         "post.deleted",
-        remover.id,
-        community_id=thread.community_id,
-        target_type="post",
-        target_id=post.id,
-        summary=f"{remover.display_name} removed a post in “{thread.title}”",
-        now=now,
+        remover,
+        thread,
+        post,
+        f"{remover.display_name} removed a post in “{thread.title}”",
+        now,
     )
     announce_thread(session, thread, "post.deleted", post.id)
     return post

@@ -10,6 +10,7 @@ from cop_app.models import Post, Reaction, Thread, User
 from cop_app.models.base import utcnow
 from cop_app.services import activity, settings, validation
 from cop_app.services.discussions.access import access_post, access_thread, require_member
+from cop_app.services.discussions.common import record_post_event
 from cop_app.services.discussions.rooms import announce_thread
 from cop_app.services.discussions.views import REACTIONS
 from cop_app.services.errors import Forbidden, Invalid
@@ -59,15 +60,14 @@ def do_toggle_reaction(
         .values(reaction_count=Thread.reaction_count + delta)
     )
     if not existing:
-        activity.record(
+        record_post_event(
             session,
             "post.reacted",
-            user.id,
-            community_id=thread.community_id,
-            target_type="post",
-            target_id=post.id,
-            summary=f"{user.display_name} found a post {kind} in “{thread.title}”",
-            now=now,
+            user,
+            thread,
+            post,
+            f"{user.display_name} found a post {kind} in “{thread.title}”",
+            now,
         )
     announce_thread(session, thread, "post.reacted", post.id)
     return not existing
