@@ -108,7 +108,7 @@ def extra(args: argparse.Namespace) -> None:
         data = discussions.clean_thread_input(
             "discussion", "What survives a crash?", "Reply here: the backend will be killed.", ""
         )
-        thread = discussions.create_thread(session, author, cid, data)
+        thread = discussions.check_create_thread(session, author, cid, data)
         args.extra.write_text(json.dumps({"thread_id": thread.id}))
 
 

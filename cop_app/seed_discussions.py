@@ -1,32 +1,24 @@
 """Deterministic demo discussions for every demo community (part of `seed`).
 
-Rows are written directly, the way the discussion services would have left them: numbered
-posts with sanitized HTML, counters that match the rows (posts, replies, reactions, first
-reply, last activity, accepted answer), follows and read marks for everyone who took part,
-the notifications those posts caused, and the activity stream. Timestamps are spread over
-the last four weeks; the newest post is a few hours old, so nobody is near a rate limit.
+The demo is replayed through the discussion services' do_ functions, oldest step first, with
+past timestamps: threads, replies, reactions, pins and accepted answers leave exactly the
+rows, counters, follows, read marks, notifications and activity the app itself writes.
+Then the participants read what they saw (except those `behind`) and the notifications of
+what they read. Timestamps are spread over the last four weeks; the newest post is a few
+hours old.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import count
 
+from sqlalchemy import and_
 from sqlmodel import Session, select
 
-from cop_app import routes
-from cop_app.models import (
-    ActivityEvent,
-    Community,
-    Membership,
-    Notification,
-    Post,
-    Reaction,
-    Thread,
-    ThreadFollow,
-    ThreadRead,
-    User,
-)
+from cop_app.models import Community, Membership, Notification, Post, Thread, ThreadRead, User
 from cop_app.models.base import utcnow
-from cop_app.services import markdown
+from cop_app.services import discussions
 
 
 @dataclass(frozen=True)
@@ -679,233 +671,145 @@ THREADS: dict[str, list[T]] = {
 }
 
 
-def _summary(text: str) -> str:
-    return text[:300]
+Step = tuple[datetime, int, Callable[[], None]]
 
 
 def seed_discussions(session: Session) -> None:
     """Add the demo threads to the demo communities (call once, inside `seed`)."""
     now = utcnow()
     users = {u.email.split("@")[0]: u for u in session.exec(select(User)).all()}
-    by_id = {u.id: u for u in users.values()}
+    order = count()
+    steps: list[Step] = []
+    finish: list[Callable[[], None]] = []
     for slug, specs in THREADS.items():
         community = session.exec(select(Community).where(Community.slug == slug)).one()
-        member_ids = set(
-            session.exec(
-                select(Membership.user_id).where(
-                    Membership.community_id == community.id, Membership.status == "active"
-                )
-            ).all()
-        )
-        handles = {by_id[uid].handle for uid in member_ids}
-        latest = community.last_activity_at
         for spec in specs:
-            end = _seed_thread(session, now, community, spec, users, member_ids, handles)
-            latest = max(latest, end)
-        community.last_activity_at = latest
-        session.add(community)
+            steps += _thread_steps(session, now, community, spec, users, order, finish)
+    for _, _, step in sorted(steps, key=lambda s: (s[0], s[1])):
+        step()
+    for read in finish:
+        read()
     session.flush()
 
 
-def _seed_thread(
+def _thread_steps(
     session: Session,
     now: datetime,
     community: Community,
     spec: T,
     users: dict[str, User],
-    member_ids: set[int],
-    handles: set[str],
-) -> datetime:
-    """One thread with its posts, reactions, follows, reads, notifications and events."""
+    order: count,
+    finish: list[Callable[[], None]],
+) -> list[Step]:
+    """One thread's writes, each with its time; `finish` gets the reading done afterwards."""
+    members = {
+        m.user_id: m.role
+        for m in session.exec(
+            select(Membership).where(
+                Membership.community_id == community.id, Membership.status == "active"
+            )
+        ).all()
+    }
     author = users[spec.author]
     started = now - timedelta(days=spec.days_ago)
-    texts = [(author, spec.body, started, spec.reactions)]
+    posts = [(author, spec.body, started, spec.reactions)]
     at = started
     for r in spec.replies:
         at += timedelta(hours=r.hours)
-        texts.append((users[r.author], r.body, at, r.reactions))
+        posts.append((users[r.author], r.body, at, r.reactions))
     if at > now - timedelta(hours=2):
         raise ValueError(f"demo thread {spec.title!r} would end in the future")
-    thread = Thread(
-        community_id=community.id,
-        author_id=author.id,
-        kind=spec.kind,
-        title=spec.title,
-        tags=spec.tags,
-        post_count=len(texts),
-        reply_count=len(texts) - 1,
-        pinned=spec.pinned,
-        created_at=started,
-        last_activity_at=at,
-        first_reply_at=texts[1][2] if len(texts) > 1 else None,
-    )
-    session.add(thread)
-    session.flush()
-    session.add(
-        ActivityEvent(
-            kind="thread.created",
-            actor_id=author.id,
-            community_id=community.id,
-            target_type="thread",
-            target_id=thread.id,
-            summary=_summary(
-                f"{author.display_name} {'asked' if spec.kind == 'question' else 'started'} "
-                f"“{spec.title}”"
-            ),
-            created_at=started,
-        )
-    )
+    made: dict[str, Thread] = {}
+    steps: list[Step] = []
 
-    posts: list[Post] = []
-    followers: list[int] = []
-    last_post_of: dict[int, int] = {}
-    notes: list[Notification] = []
-    reactions_total = 0
-    for number, (writer, body, when, reactions) in enumerate(texts, start=1):
-        mentioned = [h for h in markdown.mentioned_handles(body) if h in handles]
-        post = Post(
-            thread_id=thread.id,
-            number=number,
-            author_id=writer.id,
-            body=body,
-            body_html=markdown.render(body, handles),
-            created_at=when,
+    def step(when: datetime, write: Callable[[], object]) -> None:
+        steps.append((when, next(order), write))
+
+    def post(number: int) -> Post:
+        thread = made["thread"]
+        return session.exec(
+            select(Post).where(Post.thread_id == thread.id, Post.number == number)
+        ).one()
+
+    def start() -> None:
+        data = discussions.clean_thread_input(spec.kind, spec.title, spec.body, spec.tags)
+        made["thread"] = discussions.do_create_thread(session, community, author, data, now=started)
+
+    step(started, start)
+    if spec.pinned:
+        steward = next(u for u in users.values() if members.get(u.id) == "steward")
+        step(
+            started,
+            lambda: discussions.do_moderate_thread(
+                session, made["thread"], steward, {"pinned": True}, now=started
+            ),
         )
-        for kind, who in reactions.items():
-            setattr(post, kind, len(who))
-            reactions_total += len(who)
-        session.add(post)
-        session.flush()
-        posts.append(post)
-        link = routes.thread_url(community.slug, thread.id, number)
-        mentioned_ids = [u.id for u in users.values() if u.handle in mentioned]
-        for uid in mentioned_ids:
-            if uid != writer.id:
-                notes.append(
-                    Notification(
-                        user_id=uid,
-                        kind="mention",
-                        actor_id=writer.id,
-                        thread_id=thread.id,
-                        post_id=post.id,
-                        text=_summary(f"{writer.display_name} mentioned you in “{spec.title}”"),
-                        link=link,
-                        created_at=when,
-                    )
-                )
+    for number, (writer, body, when, reactions) in enumerate(posts, start=1):
+        if writer.id not in members:
+            raise ValueError(f"demo post by a non-member in {spec.title!r}")
         if number > 1:
-            for uid in followers:
-                if uid != writer.id and uid not in mentioned_ids:
-                    notes.append(
-                        Notification(
-                            user_id=uid,
-                            kind="reply",
-                            actor_id=writer.id,
-                            thread_id=thread.id,
-                            post_id=post.id,
-                            text=_summary(f"{writer.display_name} replied in “{spec.title}”"),
-                            link=link,
-                            created_at=when,
-                        )
-                    )
-            session.add(
-                ActivityEvent(
-                    kind="post.created",
-                    actor_id=writer.id,
-                    community_id=community.id,
-                    target_type="post",
-                    target_id=post.id,
-                    summary=_summary(f"{writer.display_name} replied in “{spec.title}”"),
-                    created_at=when,
-                )
+            step(
+                when,
+                lambda w=writer, b=body, t=when: discussions.do_post_reply(
+                    session, made["thread"], w, b, now=t
+                ),
             )
-        if mentioned_ids:
-            session.add(
-                ActivityEvent(
-                    kind="post.mentioned",
-                    actor_id=writer.id,
-                    community_id=community.id,
-                    target_type="post",
-                    target_id=post.id,
-                    summary=_summary(
-                        f"{writer.display_name} mentioned "
-                        + ", ".join(u.display_name for u in users.values() if u.id in mentioned_ids)
-                    ),
-                    created_at=when,
-                )
-            )
-        if writer.id not in followers:
-            followers.append(writer.id)
-        last_post_of[writer.id] = number
         for k, (kind, who) in enumerate(sorted(reactions.items())):
             for j, local in enumerate(who):
                 reactor = users[local]
-                if reactor.id not in member_ids or reactor.id == writer.id:
+                if reactor.id not in members or reactor.id == writer.id:
                     raise ValueError(f"demo reaction by {local} in {spec.title!r}")
                 reacted = min(when + timedelta(minutes=20 + 13 * j + 7 * k), now)
-                session.add(
-                    Reaction(post_id=post.id, user_id=reactor.id, kind=kind, created_at=reacted)
+                step(
+                    reacted,
+                    lambda n=number, u=reactor, kd=kind, t=reacted: discussions.do_toggle_reaction(
+                        session, post(n), made["thread"], u, kd, now=t
+                    ),
                 )
-                session.add(
-                    ActivityEvent(
-                        kind="post.reacted",
-                        actor_id=reactor.id,
-                        community_id=community.id,
-                        target_type="post",
-                        target_id=post.id,
-                        summary=_summary(
-                            f"{reactor.display_name} found a post {kind} in “{spec.title}”"
-                        ),
-                        created_at=reacted,
-                    )
-                )
-        if writer.id not in member_ids:
-            raise ValueError(f"demo post by a non-member in {spec.title!r}")
-    thread.reaction_count = reactions_total
-
     if spec.accepted is not None:
-        answer = posts[spec.accepted - 1]
-        thread.accepted_post_id = answer.id
-        accepted_at = min(answer.created_at + timedelta(hours=3), thread.last_activity_at)
-        if answer.author_id != author.id:
-            notes.append(
-                Notification(
-                    user_id=answer.author_id,
-                    kind="accepted",
-                    actor_id=author.id,
-                    thread_id=thread.id,
-                    post_id=answer.id,
-                    text=_summary(f"Your answer in “{spec.title}” was accepted"),
-                    link=routes.thread_url(community.slug, thread.id, answer.number),
-                    created_at=accepted_at,
-                )
-            )
-        session.add(
-            ActivityEvent(
-                kind="thread.answer_accepted",
-                actor_id=author.id,
-                community_id=community.id,
-                target_type="thread",
-                target_id=thread.id,
-                summary=_summary(f"{author.display_name} accepted an answer in “{spec.title}”"),
-                created_at=accepted_at,
-            )
+        accepted_at = min(posts[spec.accepted - 1][2] + timedelta(hours=3), at)
+        step(
+            accepted_at,
+            lambda: discussions.do_accept_answer(
+                session, made["thread"], author, post(spec.accepted), now=accepted_at
+            ),
         )
-    session.add(thread)
-
-    # Everyone who took part follows; they have read it all, except those `behind`.
     behind = {users[local].id for local in spec.behind}
-    marks: dict[int, int] = {}
-    for uid in followers:
-        marks[uid] = last_post_of[uid] if uid in behind else len(posts)
-        session.add(ThreadFollow(thread_id=thread.id, user_id=uid))
-        session.add(ThreadRead(thread_id=thread.id, user_id=uid, last_read_number=marks[uid]))
-    # A notification is read once its post has been read (accepted ones after a day).
-    for note in notes:
-        post_number = next(p.number for p in posts if p.id == note.post_id)
-        seen = marks.get(note.user_id, 0) >= post_number
+    finish.append(lambda: _read(session, now, made["thread"], posts, behind))
+    return steps
+
+
+def _read(
+    session: Session,
+    now: datetime,
+    thread: Thread,
+    posts: list[tuple[User, str, datetime, dict[str, tuple[str, ...]]]],
+    behind: set[int],
+) -> None:
+    """Everyone who took part has read the thread, except those `behind` (they stopped at
+    their own last post); a notification is read an hour after it came once its post was
+    read (an accepted answer's a day on)."""
+    for writer in {w.id: w for w, *_ in posts}.values():
+        if writer.id not in behind:
+            discussions.do_mark_read(session, thread, writer, len(posts))
+    session.flush()
+    rows = session.exec(
+        select(Notification, Post.number, ThreadRead.last_read_number)
+        .join(Post, Post.id == Notification.post_id)
+        .join(
+            ThreadRead,
+            and_(
+                ThreadRead.thread_id == Notification.thread_id,
+                ThreadRead.user_id == Notification.user_id,
+            ),
+            isouter=True,
+        )
+        .where(Notification.thread_id == thread.id)
+    ).all()
+    for note, number, mark in rows:
+        seen = (mark or 0) >= number
         if note.kind == "accepted":
             seen = note.created_at < now - timedelta(days=1) and note.user_id not in behind
-        note.read_at = min(note.created_at + timedelta(hours=1), now) if seen else None
-        session.add(note)
-    return thread.last_activity_at
+        if seen:
+            note.read_at = min(note.created_at + timedelta(hours=1), now)
+            session.add(note)

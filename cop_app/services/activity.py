@@ -1,7 +1,7 @@
 """Recording what happens: one ActivityEvent per action, shown to the listeners wired in
 services/wiring.py within the transaction, announced after commit."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -51,8 +51,10 @@ def record(
     target_type: str = "",
     target_id: int | None = None,
     summary: str = "",
+    now: datetime | None = None,
 ) -> ActivityEvent:
-    """Add an event to the caller's transaction; the admin room hears of it after commit."""
+    """Add an event to the caller's transaction; the admin room hears of it after commit.
+    `now` dates it (seeds replay the past)."""
     event = ActivityEvent(
         kind=kind,
         actor_id=actor_id,
@@ -60,6 +62,7 @@ def record(
         target_type=target_type,
         target_id=target_id,
         summary=summary[:300],
+        created_at=now or utcnow(),
     )
     session.add(event)
     recorded(session, event)
@@ -87,8 +90,10 @@ def audit(
     reason: str = "",
     before: str = "",
     after: str = "",
+    now: datetime | None = None,
 ) -> AuditEntry:
-    """Append an audit entry in the caller's transaction; there is no update or delete."""
+    """Append an audit entry in the caller's transaction; there is no update or delete.
+    `now` dates it (seeds replay the past)."""
     entry = AuditEntry(
         actor_id=actor_id,
         action=action,
@@ -97,6 +102,7 @@ def audit(
         reason=reason[:500],
         before=before[:2000],
         after=after[:2000],
+        created_at=now or utcnow(),
     )
     session.add(entry)
     return entry

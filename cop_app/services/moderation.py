@@ -17,7 +17,7 @@ from cop_app.models.base import utcnow
 from cop_app.services import activity, markdown, settings, stages, validation
 from cop_app.services.access import announce_access_change, require_admin, require_user
 from cop_app.services.accounts import revoke_all_sessions
-from cop_app.services.discussions import _announce_thread, access_post, access_thread
+from cop_app.services.discussions import access_post, access_thread, announce_thread
 from cop_app.services.errors import Forbidden, Invalid, NotFound, RateLimited
 
 # Far enough to read as "until further notice" while keeping one column and one comparison.
@@ -82,7 +82,7 @@ def _hide_thread(session: Session, tid: int, hidden: bool) -> None:
     if thread is not None:
         thread.hidden = hidden
         session.add(thread)
-        _announce_thread(session, thread, "thread.hidden")
+        announce_thread(session, thread, "thread.hidden")
 
 
 def _hide_post(session: Session, pid: int, hidden: bool) -> None:
@@ -95,7 +95,7 @@ def _hide_post(session: Session, pid: int, hidden: bool) -> None:
             if hidden and thread.accepted_post_id == pid:
                 thread.accepted_post_id = None
                 session.add(thread)
-            _announce_thread(session, thread, "post.hidden", pid)
+            announce_thread(session, thread, "post.hidden", pid)
 
 
 TARGETS: dict[str, Target] = {

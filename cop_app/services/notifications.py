@@ -44,8 +44,10 @@ def notify(
     *,
     thread_id: int | None = None,
     post_id: int | None = None,
+    now: datetime | None = None,
 ) -> None:
-    """Tell each recipient once (never the actor) about what `actor_id` did, linking to it."""
+    """Tell each recipient once (never the actor) about what `actor_id` did, linking to it;
+    `now` dates it (seeds replay the past)."""
     for uid in dict.fromkeys(recipients):
         if uid == actor_id:
             continue
@@ -58,6 +60,7 @@ def notify(
                 post_id=post_id,
                 text=text[:300],
                 link=link,
+                created_at=now or utcnow(),
             )
         )
         on_commit(
@@ -73,13 +76,24 @@ def notify_post(
     thread: Thread,
     post: Post | None,
     text: str,
+    now: datetime | None = None,
 ) -> None:
     """`notify` about a thread, or about one of its posts (the link scrolls to it)."""
     community = session.get(Community, thread.community_id)
     slug = community.slug if community else ""
     link = routes.thread_url(slug, thread.id, post.number if post else None)
     post_id = post.id if post else None
-    notify(session, recipients, kind, actor.id, text, link, thread_id=thread.id, post_id=post_id)
+    notify(
+        session,
+        recipients,
+        kind,
+        actor.id,
+        text,
+        link,
+        thread_id=thread.id,
+        post_id=post_id,
+        now=now,
+    )
 
 
 def bell(session: Session, actor: User | None) -> tuple[int, list[NotificationView]]:

@@ -87,12 +87,23 @@ POSTS_PAGE_SIZE = 30
 ROOM_RECENT_POSTS = 20
 NOTIFICATIONS_PAGE_SIZE = 20
 MENTION_SUGGESTIONS = 8
+# Mention suggestions match a prefix of a handle or name: longer text is no prefix anyone has.
+MENTION_PREFIX_MAX = 40
 HOME_LIST_SIZE = 10
 # Home shows the member's open mentorships, up to this many (the rest: /mentorship).
 HOME_MENTORSHIPS = 6
 # A quote brings the start of a post into a reply, up to this many characters: enough for
 # the point it answers, short enough that the reply stays the reply.
 QUOTE_MAX = 2000
+
+# One post notifies at most this many mentioned members (beyond it, a post is a broadcast).
+MENTIONS_PER_POST = 20
+# An "edited" marker opens at most this many earlier versions, newest first.
+POST_REVISIONS_SHOWN = 50
+# "Who reacted" lists at most this many names per post (a popular post stays one small list).
+REACTORS_SHOWN = 200
+# Read marks asked for beside a shared thread list: two pages' worth covers the visible rows.
+READ_MARKS_MAX = THREADS_PAGE_SIZE * 2
 
 # Drafts (replies, threads, cards) are kept in the browser until posted. Each carries an
 # idempotency key (url-safe, this long) so a Post retried after a lost reply creates nothing new.

@@ -60,7 +60,7 @@ def _post_view(
 def _moderate(
     session: Session, actor: User | None, thread_id: int, what: str, value: Any
 ) -> ThreadView:
-    discussions.moderate_thread(session, actor, thread_id, **{what: value})
+    discussions.check_moderate_thread(session, actor, thread_id, **{what: value})
     return discussions.get_thread(session, actor, thread_id)
 
 
@@ -69,7 +69,9 @@ def _start_thread(
 ) -> str:
     """The new thread's address: it is where the form goes once the thread exists."""
     data = discussions.clean_thread_input(*form)
-    thread = discussions.create_thread(session, actor, community_id, data, client_key=key or None)
+    thread = discussions.check_create_thread(
+        session, actor, community_id, data, client_key=key or None
+    )
     return routes.thread_url(communities.slug_of(session, community_id), thread.id or 0)
 
 
@@ -175,6 +177,26 @@ class ThreadListState(rx.State):
             await self._reload()
 
 
+def _open_and_mark_read(
+    session: Session, actor: User | None, thread_id: Any
+) -> tuple[ThreadView, list[PostView]]:
+    """Open a thread and mark what it shows as read (reads never write: the mark is a verb)."""
+    view, posts = discussions.open_thread(session, actor, thread_id)
+    if posts:
+        discussions.check_mark_read(session, actor, view.id, posts[-1].number)
+    return view, posts
+
+
+def _read_and_mark_read(
+    session: Session, actor: User | None, thread_id: int, after: int
+) -> list[PostView]:
+    """The next page of a thread, marked read as it is shown."""
+    posts = discussions.read_posts(session, actor, thread_id, after)
+    if posts:
+        discussions.check_mark_read(session, actor, thread_id, posts[-1].number)
+    return posts
+
+
 class ThreadState(rx.State):
     """One reader of one thread: the pages they loaded, their draft, their reactions."""
 
@@ -202,7 +224,7 @@ class ThreadState(rx.State):
         return route_param(self, "id")
 
     async def _load(self) -> None:
-        opened = await call(self, discussions.open_thread, self._thread_id())
+        opened = await call(self, _open_and_mark_read, self._thread_id())
         if isinstance(opened, Refused):
             self.found, self.missing = False, opened.error.message
             unlink_room(self, ThreadRoom)
@@ -241,7 +263,7 @@ class ThreadState(rx.State):
     @rx.event
     async def load_more(self) -> Any:
         """The next page after what this reader has loaded."""
-        posts = await call(self, discussions.read_posts, self.thread.id, self.loaded_upto)
+        posts = await call(self, _read_and_mark_read, self.thread.id, self.loaded_upto)
         if isinstance(posts, Refused):
             return posts.toast
         self.loaded = self.loaded + posts
@@ -262,7 +284,9 @@ class ThreadState(rx.State):
 
     async def _mark_seen(self) -> Any:
         room = await self.get_state(ThreadRoom)
-        done = await call(self, discussions.mark_read, self.thread.id, max(room.post_count, 1))
+        done = await call(
+            self, discussions.check_mark_read, self.thread.id, max(room.post_count, 1)
+        )
         if isinstance(done, Refused):
             return done.toast
         self.seen_upto = room.post_count
@@ -335,7 +359,7 @@ class ThreadState(rx.State):
         number = await call(
             self,
             lambda session, user: (
-                discussions.post_reply(
+                discussions.check_post_reply(
                     session,
                     user,
                     self.thread.id,
@@ -360,7 +384,7 @@ class ThreadState(rx.State):
     @rx.event
     async def toggle_reaction(self, post_id: Any, kind: Any) -> Any:
         """Helpful, insightful or thanks: one of each per member per post."""
-        on = await call(self, discussions.toggle_reaction, post_id, kind)
+        on = await call(self, discussions.check_toggle_reaction, post_id, kind)
         if isinstance(on, Refused):
             return on.toast
         key = f"{int(post_id)}:{kind}"
@@ -383,7 +407,7 @@ class ThreadState(rx.State):
         accepted = await call(
             self,
             lambda session, user: (
-                discussions.accept_answer(
+                discussions.check_accept_answer(
                     session, user, self.thread.id, post_id or None
                 ).accepted_post_id
                 or 0
@@ -425,7 +449,7 @@ class ThreadState(rx.State):
         number = await call(
             self,
             lambda session, user: (
-                discussions.edit_post(
+                discussions.check_edit_post(
                     session, user, self.editing_id, self.edit_text, self.edit_title or None
                 ).number
             ),
@@ -449,7 +473,7 @@ class ThreadState(rx.State):
     async def delete(self, post_id: Any) -> Any:
         """Remove one's own post (moderators can still read it)."""
         pid = await call(
-            self, lambda session, user: discussions.delete_post(session, user, post_id).id
+            self, lambda session, user: discussions.check_delete_post(session, user, post_id).id
         )
         if isinstance(pid, Refused):
             return pid.toast
@@ -477,7 +501,7 @@ class ThreadState(rx.State):
     @rx.event
     async def set_following(self, follow: Any) -> Any:
         """Follow (notifications for every reply) or unfollow this thread."""
-        following = await call(self, discussions.set_following, self.thread.id, follow)
+        following = await call(self, discussions.check_set_following, self.thread.id, follow)
         if isinstance(following, Refused):
             return following.toast
         self.thread = replace(self.thread, following=following)

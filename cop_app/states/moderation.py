@@ -140,7 +140,7 @@ class ModerationState(rx.State):
     @rx.event
     async def lock_thread(self, thread_id: Any) -> Any:
         """Lock the flagged thread against new replies."""
-        locked = await call(self, discussions.moderate_thread, thread_id, locked=True)
+        locked = await call(self, discussions.check_moderate_thread, thread_id, locked=True)
         if isinstance(locked, Refused):
             return locked.toast
         return rx.toast.success("Thread locked.")

@@ -6,7 +6,7 @@ import reflex as rx
 from sqlmodel import func, select
 
 from cop_app.live import ThreadRoom, UserRoom
-from cop_app.models import Post, Thread, ThreadRead
+from cop_app.models import Post, Thread, ThreadRead, User
 from cop_app.services import discussions
 from cop_app.states.discussions import BellState, NewThreadState, ThreadState
 from tests.state.conftest import session_token_for, user_id_of
@@ -154,7 +154,7 @@ def test_reactions_toggle_per_member(app_db: None) -> None:
         await member.call(ThreadState, "toggle_reaction", post_id=first.id, kind="bogus")
         with rx.session() as session:
             reactors = discussions.reactors(
-                session, session.get(discussions.User, user_id_of("ravi.iyer")), first.id
+                session, session.get(User, user_id_of("ravi.iyer")), first.id
             )
         assert reactors == {"helpful": [], "insightful": [], "thanks": []}
 

@@ -204,8 +204,8 @@ def seed_marker_thread() -> tuple[int, int]:
         data = discussions.clean_thread_input(
             "discussion", f"{MARKER} title", f"{MARKER} body text", ""
         )
-        thread = discussions.create_thread(session, steward, cid, data)
-        reply = discussions.post_reply(session, member, thread.id, f"{MARKER} reply")
+        thread = discussions.check_create_thread(session, steward, cid, data)
+        reply = discussions.check_post_reply(session, member, thread.id, f"{MARKER} reply")
         return thread.id, reply.id
 
 
@@ -417,7 +417,7 @@ async def live_updates_stop(tab: Browser, caller: Caller, thread_id: int, tally:
     before = len(tab.server.recorder.updates)
     with rx.session() as session:
         member = session.exec(select(User).where(User.email == email_of("sofia.lindqvist"))).one()
-        discussions.post_reply(session, member, thread_id, f"{MARKER} after access ended")
+        discussions.check_post_reply(session, member, thread_id, f"{MARKER} after access ended")
     await live.drain()
     sent = [u for t, u in tab.server.recorder.updates[before:] if t == tab.token]
     kind = "live update after access ended"

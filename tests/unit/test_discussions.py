@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -29,6 +29,7 @@ from cop_app.models import (
 )
 from cop_app.models.base import utcnow
 from cop_app.services import discussions, events, notifications, settings
+from cop_app.services.discussions import guards
 from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.events import Change
 
@@ -146,11 +147,13 @@ def start(
     tags: str = "testing ci",
 ) -> Thread:
     data = discussions.clean_thread_input(kind, title, body, tags)
-    return discussions.create_thread(w.session, actor or w.asker, (community or w.open).id, data)
+    return discussions.check_create_thread(
+        w.session, actor or w.asker, (community or w.open).id, data
+    )
 
 
 def reply(w: World, actor: User, thread: Thread, body: str = "Agreed.", parent: Any = None) -> Post:
-    return discussions.post_reply(w.session, actor, thread.id, body, parent)
+    return discussions.check_post_reply(w.session, actor, thread.id, body, parent)
 
 
 def refused(w: World, error: type[DomainError], fn: Callable[..., Any], *args: Any, **kw: Any):
@@ -345,27 +348,27 @@ def test_create_thread_announces_to_rooms_only_after_commit(w: World, changes) -
 
 def test_create_thread_by_a_non_member_is_forbidden(w: World, changes) -> None:
     data = discussions.clean_thread_input("question", TITLE, BODY, "")
-    refused(w, Forbidden, discussions.create_thread, w.outsider, w.open.id, data)
-    refused(w, Forbidden, discussions.create_thread, w.other, w.closed.id, data)
-    refused(w, Forbidden, discussions.create_thread, w.admin, w.closed.id, data)
+    refused(w, Forbidden, discussions.check_create_thread, w.outsider, w.open.id, data)
+    refused(w, Forbidden, discussions.check_create_thread, w.other, w.closed.id, data)
+    refused(w, Forbidden, discussions.check_create_thread, w.admin, w.closed.id, data)
     assert changes == []
 
 
 def test_create_thread_by_a_pending_member_of_an_approval_community_is_forbidden(w: World) -> None:
     data = discussions.clean_thread_input("question", TITLE, BODY, "")
-    err = refused(w, Forbidden, discussions.create_thread, w.pending, w.closed.id, data)
+    err = refused(w, Forbidden, discussions.check_create_thread, w.pending, w.closed.id, data)
     assert "Surgical Technique Exchange" in err.message
 
 
 def test_create_thread_refuses_signed_out_suspended_and_unknown_community(w: World) -> None:
     data = discussions.clean_thread_input("question", TITLE, BODY, "")
-    refused(w, Forbidden, discussions.create_thread, None, w.open.id, data)
-    refused(w, NotFound, discussions.create_thread, w.asker, 999_999, data)
-    refused(w, Invalid, discussions.create_thread, w.asker, "abc", data)
+    refused(w, Forbidden, discussions.check_create_thread, None, w.open.id, data)
+    refused(w, NotFound, discussions.check_create_thread, w.asker, 999_999, data)
+    refused(w, Invalid, discussions.check_create_thread, w.asker, "abc", data)
     w.asker.suspended_until = utcnow() + timedelta(days=1)
     w.session.add(w.asker)
     w.session.commit()
-    refused(w, Forbidden, discussions.create_thread, w.asker, w.open.id, data)
+    refused(w, Forbidden, discussions.check_create_thread, w.asker, w.open.id, data)
 
 
 def test_create_thread_in_an_approval_community_by_a_member(w: World) -> None:
@@ -392,15 +395,15 @@ def test_thread_rate_limits(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(settings, "THREAD_MIN_INTERVAL", REAL_THREAD_MIN_INTERVAL)
     start(w)
     data = discussions.clean_thread_input("discussion", "Second thread", BODY, "")
-    err = refused(w, RateLimited, discussions.create_thread, w.asker, w.open.id, data)
+    err = refused(w, RateLimited, discussions.check_create_thread, w.asker, w.open.id, data)
     assert re.search(r"again in \d+ seconds", err.message)
     assert 0 < err.retry_after <= REAL_THREAD_MIN_INTERVAL.total_seconds()
     monkeypatch.setattr(settings, "THREAD_MIN_INTERVAL", timedelta(0))
     monkeypatch.setattr(settings, "THREADS_PER_DAY", 1)
-    err = refused(w, RateLimited, discussions.create_thread, w.asker, w.open.id, data)
+    err = refused(w, RateLimited, discussions.check_create_thread, w.asker, w.open.id, data)
     assert "today's limit of 1" in err.message
     # someone else is not affected
-    discussions.create_thread(w.session, w.member, w.open.id, data)
+    discussions.check_create_thread(w.session, w.member, w.open.id, data)
 
 
 # --- post_reply -------------------------------------------------------------------------------
@@ -444,38 +447,40 @@ def test_reply_to_a_post_of_another_thread_is_invalid(w: World) -> None:
     thread = start(w)
     elsewhere = start(w, w.member, title="Another thread here")
     other_post = reply(w, w.other, elsewhere, "Unrelated.")
-    err = refused(w, Invalid, discussions.post_reply, w.member, thread.id, "Hi", other_post.id)
+    err = refused(
+        w, Invalid, discussions.check_post_reply, w.member, thread.id, "Hi", other_post.id
+    )
     assert err.field == "parent_id"
-    refused(w, Invalid, discussions.post_reply, w.member, thread.id, "Hi", 999_999)
-    refused(w, Invalid, discussions.post_reply, w.member, thread.id, "Hi", "nope")
+    refused(w, Invalid, discussions.check_post_reply, w.member, thread.id, "Hi", 999_999)
+    refused(w, Invalid, discussions.check_post_reply, w.member, thread.id, "Hi", "nope")
 
 
 def test_reply_with_a_bad_body_is_invalid(w: World) -> None:
     thread = start(w)
     for body in ("", "   ", None, "x" * 50_001, 12):
-        err = refused(w, Invalid, discussions.post_reply, w.member, thread.id, body)
+        err = refused(w, Invalid, discussions.check_post_reply, w.member, thread.id, body)
         assert err.field == "body"
 
 
 def test_reply_to_a_locked_thread_is_forbidden(w: World, changes) -> None:
     thread = start(w)
-    discussions.moderate_thread(w.session, w.steward, thread.id, locked=True)
+    discussions.check_moderate_thread(w.session, w.steward, thread.id, locked=True)
     changes.clear()
-    err = refused(w, Forbidden, discussions.post_reply, w.member, thread.id, "Late reply")
+    err = refused(w, Forbidden, discussions.check_post_reply, w.member, thread.id, "Late reply")
     assert "locked" in err.message
-    refused(w, Forbidden, discussions.post_reply, w.steward, thread.id, "Steward reply")
+    refused(w, Forbidden, discussions.check_post_reply, w.steward, thread.id, "Steward reply")
     assert changes == []
 
 
 def test_reply_by_non_members_is_forbidden(w: World) -> None:
     thread = start(w)
     closed = start(w, w.member, w.closed, title="Theatre list overruns")
-    refused(w, Forbidden, discussions.post_reply, w.outsider, thread.id, "I can read this")
-    refused(w, Forbidden, discussions.post_reply, w.admin, thread.id, "Admin, not member")
-    refused(w, Forbidden, discussions.post_reply, w.pending, closed.id, "Not yet in")
-    refused(w, Forbidden, discussions.post_reply, w.other, closed.id, "Not in")
-    refused(w, Forbidden, discussions.post_reply, None, thread.id, "Signed out")
-    refused(w, NotFound, discussions.post_reply, w.member, 999_999, "Nowhere")
+    refused(w, Forbidden, discussions.check_post_reply, w.outsider, thread.id, "I can read this")
+    refused(w, Forbidden, discussions.check_post_reply, w.admin, thread.id, "Admin, not member")
+    refused(w, Forbidden, discussions.check_post_reply, w.pending, closed.id, "Not yet in")
+    refused(w, Forbidden, discussions.check_post_reply, w.other, closed.id, "Not in")
+    refused(w, Forbidden, discussions.check_post_reply, None, thread.id, "Signed out")
+    refused(w, NotFound, discussions.check_post_reply, w.member, 999_999, "Nowhere")
 
 
 def test_open_community_threads_are_readable_by_any_signed_in_user(w: World) -> None:
@@ -515,7 +520,9 @@ def test_reply_rate_limit_interval(w: World, monkeypatch: pytest.MonkeyPatch, ch
     thread = start(w)
     reply(w, w.member, thread, "First thought.")
     changes.clear()
-    err = refused(w, RateLimited, discussions.post_reply, w.member, thread.id, "Second thought.")
+    err = refused(
+        w, RateLimited, discussions.check_post_reply, w.member, thread.id, "Second thought."
+    )
     match = re.search(r"again in (\d+) seconds", err.message)
     assert match is not None
     assert 1 <= int(match.group(1)) <= REAL_POST_MIN_INTERVAL.total_seconds()
@@ -541,7 +548,7 @@ def test_new_members_wait_longer_between_replies(w: World, monkeypatch: pytest.M
     post.created_at -= timedelta(seconds=10)  # past the normal interval, not the new-member one
     w.session.add(post)
     w.session.commit()
-    err = refused(w, RateLimited, discussions.post_reply, w.other, thread.id, "Me again.")
+    err = refused(w, RateLimited, discussions.check_post_reply, w.other, thread.id, "Me again.")
     seconds = int(re.search(r"again in (\d+) seconds", err.message).group(1))
     assert 10 < seconds <= 21
     # an established member in the same position may post
@@ -557,7 +564,7 @@ def test_reply_daily_cap(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
     thread = start(w)
     for n in range(3):
         reply(w, w.member, thread, f"Reply {n}")
-    err = refused(w, RateLimited, discussions.post_reply, w.member, thread.id, "One too many")
+    err = refused(w, RateLimited, discussions.check_post_reply, w.member, thread.id, "One too many")
     assert "today's limit of 3" in err.message
     assert err.retry_after == 86400
     # the asker's opening post is not a reply: they still may reply
@@ -578,7 +585,7 @@ def test_new_members_have_a_lower_daily_cap(w: World, monkeypatch: pytest.Monkey
     w.session.commit()
     reply(w, w.other, thread, "One")
     reply(w, w.other, thread, "Two")
-    err = refused(w, RateLimited, discussions.post_reply, w.other, thread.id, "Three")
+    err = refused(w, RateLimited, discussions.check_post_reply, w.other, thread.id, "Three")
     assert "today's limit of 2" in err.message
 
 
@@ -590,7 +597,7 @@ def test_reply_numbering_uses_the_locked_row_not_a_stale_copy(w: World) -> None:
     thread = start(w)
     assert w.session.get(Thread, thread.id).post_count == 1  # loaded in this session
     with Session(w.engine) as racer:
-        discussions.post_reply(racer, racer.get(User, w.member.id), thread.id, "I was first")
+        discussions.check_post_reply(racer, racer.get(User, w.member.id), thread.id, "I was first")
     post = reply(w, w.other, thread, "I was second")
     assert post.number == 3
     t = fresh(w, Thread, thread.id)
@@ -677,7 +684,7 @@ def test_edit_own_post_keeps_a_revision(w: World, changes) -> None:
     thread = start(w)
     post = reply(w, w.member, thread, "Quarantine them.")
     changes.clear()
-    edited = discussions.edit_post(w.session, w.member, post.id, "Fix them first, @ada-l.")
+    edited = discussions.check_edit_post(w.session, w.member, post.id, "Fix them first, @ada-l.")
     assert edited.body == "Fix them first, @ada-l."
     assert '<span class="mention">@ada-l</span>' in edited.body_html
     assert edited.edited_at is not None
@@ -688,7 +695,7 @@ def test_edit_own_post_keeps_a_revision(w: World, changes) -> None:
         "Quarantine them.",
         "",
     )
-    discussions.edit_post(w.session, w.member, post.id, "Fix them first.")
+    discussions.check_edit_post(w.session, w.member, post.id, "Fix them first.")
     history = discussions.post_revisions(w.session, w.outsider, post.id)
     assert [h["body_html"] for h in history] == [
         "<p>Fix them first, @ada-l.</p>\n",
@@ -706,11 +713,13 @@ def test_edit_own_post_keeps_a_revision(w: World, changes) -> None:
 def test_edit_the_opening_post_can_change_the_title(w: World) -> None:
     thread = start(w)
     opening = w.session.exec(select(Post).where(Post.thread_id == thread.id)).one()
-    discussions.edit_post(w.session, w.asker, opening.id, BODY, title="Flaky tests: fix first?")
+    discussions.check_edit_post(
+        w.session, w.asker, opening.id, BODY, title="Flaky tests: fix first?"
+    )
     assert fresh(w, Thread, thread.id).title == "Flaky tests: fix first?"
     revision = w.session.exec(select(PostRevision)).one()
     assert (revision.title, revision.body) == (TITLE, BODY)
-    err = refused(w, Invalid, discussions.edit_post, w.asker, opening.id, BODY, title="abcd")
+    err = refused(w, Invalid, discussions.check_edit_post, w.asker, opening.id, BODY, title="abcd")
     assert err.field == "title"
     assert fresh(w, Thread, thread.id).title == "Flaky tests: fix first?"
 
@@ -718,7 +727,7 @@ def test_edit_the_opening_post_can_change_the_title(w: World) -> None:
 def test_title_is_ignored_when_editing_a_reply(w: World) -> None:
     thread = start(w)
     post = reply(w, w.member, thread, "Quarantine.")
-    discussions.edit_post(w.session, w.member, post.id, "Fix.", title="Hijacked title")
+    discussions.check_edit_post(w.session, w.member, post.id, "Fix.", title="Hijacked title")
     assert fresh(w, Thread, thread.id).title == TITLE
 
 
@@ -726,7 +735,7 @@ def test_edit_with_no_change_writes_nothing(w: World) -> None:
     thread = start(w)
     post = reply(w, w.member, thread, "Quarantine.")
     before = w.row_counts(w.session)
-    discussions.edit_post(w.session, w.member, post.id, "  Quarantine.  ")
+    discussions.check_edit_post(w.session, w.member, post.id, "  Quarantine.  ")
     assert w.row_counts(w.session) == before
     assert fresh(w, Post, post.id).edited_at is None
 
@@ -734,20 +743,20 @@ def test_edit_with_no_change_writes_nothing(w: World) -> None:
 def test_edit_refusals(w: World) -> None:
     thread = start(w)
     post = reply(w, w.member, thread, "Quarantine.")
-    refused(w, Forbidden, discussions.edit_post, w.other, post.id, "Not mine")
-    refused(w, Forbidden, discussions.edit_post, w.steward, post.id, "Steward, not author")
-    err = refused(w, Invalid, discussions.edit_post, w.member, post.id, "  ")
+    refused(w, Forbidden, discussions.check_edit_post, w.other, post.id, "Not mine")
+    refused(w, Forbidden, discussions.check_edit_post, w.steward, post.id, "Steward, not author")
+    err = refused(w, Invalid, discussions.check_edit_post, w.member, post.id, "  ")
     assert err.field == "body"
-    refused(w, NotFound, discussions.edit_post, w.member, 999_999, "Nowhere")
-    discussions.delete_post(w.session, w.member, post.id)
-    refused(w, Invalid, discussions.edit_post, w.member, post.id, "Resurrect")
+    refused(w, NotFound, discussions.check_edit_post, w.member, 999_999, "Nowhere")
+    discussions.check_delete_post(w.session, w.member, post.id)
+    refused(w, Invalid, discussions.check_edit_post, w.member, post.id, "Resurrect")
 
 
 def test_revisions_of_a_removed_post_are_not_shown_to_readers(w: World) -> None:
     thread = start(w)
     post = reply(w, w.member, thread, "Patient details I should not have posted.")
-    discussions.edit_post(w.session, w.member, post.id, "Redacted.")
-    discussions.delete_post(w.session, w.member, post.id)
+    discussions.check_edit_post(w.session, w.member, post.id, "Redacted.")
+    discussions.check_delete_post(w.session, w.member, post.id)
     try:
         history = discussions.post_revisions(w.session, w.other, post.id)
     except (NotFound, Forbidden):
@@ -762,7 +771,7 @@ def test_delete_post_is_a_soft_delete(w: World, changes) -> None:
     thread = start(w)
     post = reply(w, w.member, thread, "Regrettable reply.")
     changes.clear()
-    removed = discussions.delete_post(w.session, w.member, post.id)
+    removed = discussions.check_delete_post(w.session, w.member, post.id)
     assert removed.deleted_at is not None
     assert fresh(w, Post, post.id).body == "Regrettable reply."  # kept for moderators
     views = discussions.read_posts(w.session, w.asker, thread.id)
@@ -772,14 +781,14 @@ def test_delete_post_is_a_soft_delete(w: World, changes) -> None:
     assert (t.post_count, t.reply_count) == (2, 1)  # it keeps its place
     assert "post.deleted" in activity_kinds(w)
     assert any(c.kind == "post.deleted" for c in changes)
-    refused(w, Invalid, discussions.delete_post, w.member, post.id)
+    refused(w, Invalid, discussions.check_delete_post, w.member, post.id)
 
 
 def test_only_moderators_read_a_removed_posts_kept_text(w: World) -> None:
     thread = start(w)
     post = reply(w, w.member, thread, "Wrong **dosage** posted by mistake.")
     refused(w, Invalid, discussions.removed_text, w.steward, post.id)  # not removed yet
-    discussions.delete_post(w.session, w.member, post.id)
+    discussions.check_delete_post(w.session, w.member, post.id)
     assert "<strong>dosage</strong>" in discussions.removed_text(w.session, w.steward, post.id)
     assert "dosage" in discussions.removed_text(w.session, w.admin, post.id)
     for reader in (w.member, w.asker, w.other):  # the author included: it is removed
@@ -791,16 +800,16 @@ def test_delete_someone_elses_post_is_forbidden(w: World) -> None:
 
     thread = start(w)
     post = reply(w, w.member, thread, "Mine.")
-    refused(w, Forbidden, discussions.delete_post, w.asker, post.id)
-    refused(w, Forbidden, discussions.delete_post, w.outsider, post.id)
-    refused(w, NotFound, discussions.delete_post, w.member, 999_999)
+    refused(w, Forbidden, discussions.check_delete_post, w.asker, post.id)
+    refused(w, Forbidden, discussions.check_delete_post, w.outsider, post.id)
+    refused(w, NotFound, discussions.check_delete_post, w.member, 999_999)
 
 
 def test_deleting_the_accepted_answer_clears_it(w: World) -> None:
     thread = start(w)
     post = reply(w, w.member, thread, "The answer.")
-    discussions.accept_answer(w.session, w.asker, thread.id, post.id)
-    discussions.delete_post(w.session, w.member, post.id)
+    discussions.check_accept_answer(w.session, w.asker, thread.id, post.id)
+    discussions.check_delete_post(w.session, w.member, post.id)
     assert fresh(w, Thread, thread.id).accepted_post_id is None
     assert discussions.accepted_post(w.session, w.asker, thread.id) == []
 
@@ -812,9 +821,9 @@ def test_toggle_reaction_on_and_off(w: World, changes) -> None:
     thread = start(w)
     post = reply(w, w.member, thread, "Useful answer.")
     changes.clear()
-    assert discussions.toggle_reaction(w.session, w.asker, post.id, "helpful") is True
-    assert discussions.toggle_reaction(w.session, w.asker, post.id, "thanks") is True
-    assert discussions.toggle_reaction(w.session, w.other, post.id, "helpful") is True
+    assert discussions.check_toggle_reaction(w.session, w.asker, post.id, "helpful") is True
+    assert discussions.check_toggle_reaction(w.session, w.asker, post.id, "thanks") is True
+    assert discussions.check_toggle_reaction(w.session, w.other, post.id, "helpful") is True
     p, t = fresh(w, Post, post.id), fresh(w, Thread, thread.id)
     assert (p.helpful, p.insightful, p.thanks, t.reaction_count) == (2, 0, 1, 3)
     assert discussions.reactors(w.session, w.outsider, post.id) == {
@@ -830,9 +839,9 @@ def test_toggle_reaction_on_and_off(w: World, changes) -> None:
     )
     assert activity_kinds(w).count("post.reacted") == 3
 
-    assert discussions.toggle_reaction(w.session, w.asker, post.id, "helpful") is False
-    assert discussions.toggle_reaction(w.session, w.asker, post.id, "thanks") is False
-    assert discussions.toggle_reaction(w.session, w.other, post.id, "helpful") is False
+    assert discussions.check_toggle_reaction(w.session, w.asker, post.id, "helpful") is False
+    assert discussions.check_toggle_reaction(w.session, w.asker, post.id, "thanks") is False
+    assert discussions.check_toggle_reaction(w.session, w.other, post.id, "helpful") is False
     p, t = fresh(w, Post, post.id), fresh(w, Thread, thread.id)
     assert (p.helpful, p.insightful, p.thanks, t.reaction_count) == (0, 0, 0, 0)
     assert w.session.exec(select(func.count()).select_from(Reaction)).one() == 0
@@ -843,7 +852,7 @@ def test_one_reaction_of_each_kind_per_member(w: World) -> None:
     thread = start(w)
     post = reply(w, w.member, thread, "Useful.")
     for _ in range(3):
-        discussions.toggle_reaction(w.session, w.asker, post.id, "insightful")
+        discussions.check_toggle_reaction(w.session, w.asker, post.id, "insightful")
     assert fresh(w, Post, post.id).insightful == 1
     rows = w.session.exec(select(Reaction).where(Reaction.post_id == post.id)).all()
     assert [(r.user_id, r.kind) for r in rows] == [(w.asker.id, "insightful")]
@@ -853,16 +862,16 @@ def test_reaction_refusals(w: World) -> None:
     thread = start(w)
     post = reply(w, w.member, thread, "Useful.")
     for kind in ("like", "", None, "HELPFUL"):
-        err = refused(w, Invalid, discussions.toggle_reaction, w.asker, post.id, kind)
+        err = refused(w, Invalid, discussions.check_toggle_reaction, w.asker, post.id, kind)
         assert err.field == "kind"
-    refused(w, Forbidden, discussions.toggle_reaction, w.outsider, post.id, "helpful")
-    refused(w, Forbidden, discussions.toggle_reaction, None, post.id, "helpful")
-    refused(w, NotFound, discussions.toggle_reaction, w.asker, 999_999, "helpful")
-    discussions.delete_post(w.session, w.member, post.id)
-    refused(w, Invalid, discussions.toggle_reaction, w.asker, post.id, "helpful")
+    refused(w, Forbidden, discussions.check_toggle_reaction, w.outsider, post.id, "helpful")
+    refused(w, Forbidden, discussions.check_toggle_reaction, None, post.id, "helpful")
+    refused(w, NotFound, discussions.check_toggle_reaction, w.asker, 999_999, "helpful")
+    discussions.check_delete_post(w.session, w.member, post.id)
+    refused(w, Invalid, discussions.check_toggle_reaction, w.asker, post.id, "helpful")
     closed = start(w, w.member, w.closed, title="Theatre checklists")
     opening = w.session.exec(select(Post).where(Post.thread_id == closed.id)).one()
-    refused(w, Forbidden, discussions.toggle_reaction, w.other, opening.id, "thanks")
+    refused(w, Forbidden, discussions.check_toggle_reaction, w.other, opening.id, "thanks")
 
 
 # --- accepted answers -------------------------------------------------------------------------
@@ -873,7 +882,7 @@ def test_accept_change_and_clear_an_answer(w: World, changes) -> None:
     first = reply(w, w.member, thread, "Fix first.")
     second = reply(w, w.other, thread, "Quarantine with an owner.")
     changes.clear()
-    accepted = discussions.accept_answer(w.session, w.asker, thread.id, first.id)
+    accepted = discussions.check_accept_answer(w.session, w.asker, thread.id, first.id)
     assert accepted.accepted_post_id == first.id
     assert notes(w, w.member)[-1] == (w.member.id, "accepted")
     note = w.session.exec(select(Notification).where(Notification.kind == "accepted")).one()
@@ -889,11 +898,11 @@ def test_accept_change_and_clear_an_answer(w: World, changes) -> None:
     rows = discussions.list_threads(w.session, w.asker, w.open.id)
     assert rows[0].answered is True
 
-    discussions.accept_answer(w.session, w.asker, thread.id, second.id)
+    discussions.check_accept_answer(w.session, w.asker, thread.id, second.id)
     assert fresh(w, Thread, thread.id).accepted_post_id == second.id
     assert (w.other.id, "accepted") in notes(w, w.other)
 
-    discussions.accept_answer(w.session, w.asker, thread.id, None)
+    discussions.check_accept_answer(w.session, w.asker, thread.id, None)
     assert fresh(w, Thread, thread.id).accepted_post_id is None
     assert discussions.accepted_post(w.session, w.asker, thread.id) == []
     assert activity_kinds(w).count("thread.answer_accepted") == 3
@@ -902,12 +911,12 @@ def test_accept_change_and_clear_an_answer(w: World, changes) -> None:
 def test_a_steward_may_accept_and_the_asker_own_reply_is_not_notified(w: World) -> None:
     thread = start(w)
     own = reply(w, w.asker, thread, "Answering myself: we fixed the clock skew.")
-    discussions.accept_answer(w.session, w.asker, thread.id, own.id)
+    discussions.check_accept_answer(w.session, w.asker, thread.id, own.id)
     assert [n for n in notes(w) if n[1] == "accepted"] == []
     theirs = reply(w, w.member, thread, "Also pin the container clock.")
-    discussions.accept_answer(w.session, w.steward, thread.id, theirs.id)
+    discussions.check_accept_answer(w.session, w.steward, thread.id, theirs.id)
     assert fresh(w, Thread, thread.id).accepted_post_id == theirs.id
-    discussions.accept_answer(w.session, w.admin, thread.id, "")
+    discussions.check_accept_answer(w.session, w.admin, thread.id, "")
     assert fresh(w, Thread, thread.id).accepted_post_id is None
 
 
@@ -921,15 +930,15 @@ def test_accept_answer_refusals(w: World) -> None:
     discussion = start(w, w.member, kind="discussion", title="A discussion")
     talk = reply(w, w.asker, discussion, "Talk.")
 
-    refused(w, Forbidden, discussions.accept_answer, w.other, thread.id, answer.id)
-    refused(w, Forbidden, discussions.accept_answer, w.member, thread.id, answer.id)
-    refused(w, Forbidden, discussions.accept_answer, w.outsider, thread.id, answer.id)
-    refused(w, Invalid, discussions.accept_answer, w.asker, thread.id, opening_id)
-    refused(w, Invalid, discussions.accept_answer, w.asker, thread.id, foreign.id)
-    refused(w, Invalid, discussions.accept_answer, w.asker, thread.id, 999_999)
-    refused(w, Invalid, discussions.accept_answer, w.member, discussion.id, talk.id)
-    discussions.delete_post(w.session, w.member, answer.id)
-    refused(w, Invalid, discussions.accept_answer, w.asker, thread.id, answer.id)
+    refused(w, Forbidden, discussions.check_accept_answer, w.other, thread.id, answer.id)
+    refused(w, Forbidden, discussions.check_accept_answer, w.member, thread.id, answer.id)
+    refused(w, Forbidden, discussions.check_accept_answer, w.outsider, thread.id, answer.id)
+    refused(w, Invalid, discussions.check_accept_answer, w.asker, thread.id, opening_id)
+    refused(w, Invalid, discussions.check_accept_answer, w.asker, thread.id, foreign.id)
+    refused(w, Invalid, discussions.check_accept_answer, w.asker, thread.id, 999_999)
+    refused(w, Invalid, discussions.check_accept_answer, w.member, discussion.id, talk.id)
+    discussions.check_delete_post(w.session, w.member, answer.id)
+    refused(w, Invalid, discussions.check_accept_answer, w.asker, thread.id, answer.id)
     assert fresh(w, Thread, thread.id).accepted_post_id is None
 
 
@@ -939,7 +948,9 @@ def test_accept_answer_refusals(w: World) -> None:
 def test_stewards_pin_and_lock_with_an_audit_entry(w: World, changes) -> None:
     thread = start(w)
     changes.clear()
-    result = discussions.moderate_thread(w.session, w.steward, thread.id, pinned=True, locked=True)
+    result = discussions.check_moderate_thread(
+        w.session, w.steward, thread.id, pinned=True, locked=True
+    )
     assert (result.pinned, result.locked) == (True, True)
     entry = w.session.exec(select(AuditEntry)).one()
     assert (entry.actor_id, entry.action, entry.target_type, entry.target_id) == (
@@ -955,18 +966,18 @@ def test_stewards_pin_and_lock_with_an_audit_entry(w: World, changes) -> None:
         for c in changes
     )
     # no change, no new audit entry
-    discussions.moderate_thread(w.session, w.steward, thread.id, pinned=True)
+    discussions.check_moderate_thread(w.session, w.steward, thread.id, pinned=True)
     assert w.session.exec(select(func.count()).select_from(AuditEntry)).one() == 1
-    discussions.moderate_thread(w.session, w.admin, thread.id, locked=False)
+    discussions.check_moderate_thread(w.session, w.admin, thread.id, locked=False)
     assert fresh(w, Thread, thread.id).locked is False
 
 
 def test_moderation_refusals(w: World) -> None:
     thread = start(w)
-    refused(w, Forbidden, discussions.moderate_thread, w.asker, thread.id, pinned=True)
-    refused(w, Forbidden, discussions.moderate_thread, w.member, thread.id, locked=True)
-    refused(w, Forbidden, discussions.moderate_thread, w.outsider, thread.id, locked=True)
-    refused(w, Invalid, discussions.moderate_thread, w.steward, thread.id, pinned="yes")
+    refused(w, Forbidden, discussions.check_moderate_thread, w.asker, thread.id, pinned=True)
+    refused(w, Forbidden, discussions.check_moderate_thread, w.member, thread.id, locked=True)
+    refused(w, Forbidden, discussions.check_moderate_thread, w.outsider, thread.id, locked=True)
+    refused(w, Invalid, discussions.check_moderate_thread, w.steward, thread.id, pinned="yes")
     assert fresh(w, Thread, thread.id).pinned is False
 
 
@@ -975,7 +986,7 @@ def test_pinned_threads_come_first_in_latest(w: World) -> None:
     new = insert_thread(w, w.open, w.member, "Fresh discussion", age=timedelta(hours=1))
     rows = discussions.list_threads(w.session, w.asker, w.open.id, "latest")
     assert [r.id for r in rows] == [new.id, old.id]
-    discussions.moderate_thread(w.session, w.steward, old.id, pinned=True)
+    discussions.check_moderate_thread(w.session, w.steward, old.id, pinned=True)
     rows = discussions.list_threads(w.session, w.asker, w.open.id, "latest")
     assert [r.id for r in rows] == [old.id, new.id]
     assert rows[0].pinned is True
@@ -997,8 +1008,10 @@ def test_latest_rows_is_the_shared_first_page(w: World) -> None:
 
 def test_follow_unfollow_and_unread(w: World) -> None:
     thread = start(w)
-    assert discussions.set_following(w.session, w.other, thread.id, True) is True
-    assert discussions.set_following(w.session, w.other, thread.id, True) is True  # idempotent
+    assert discussions.check_set_following(w.session, w.other, thread.id, True) is True
+    assert (
+        discussions.check_set_following(w.session, w.other, thread.id, True) is True
+    )  # idempotent
     assert discussions.get_thread(w.session, w.other, thread.id).following is True
     rows = discussions.followed_unread(w.session, w.other)
     assert [(r.id, r.unread) for r in rows] == [(thread.id, 1)]
@@ -1008,11 +1021,11 @@ def test_follow_unfollow_and_unread(w: World) -> None:
         (thread.id, 3)
     ]
     assert discussions.followed_unread(w.session, w.asker) == []  # read up to their own reply
-    discussions.mark_read(w.session, w.other, thread.id, 2)
+    discussions.check_mark_read(w.session, w.other, thread.id, 2)
     assert discussions.followed_unread(w.session, w.other)[0].unread == 1
-    discussions.mark_read(w.session, w.other, thread.id, 1)  # never goes back
+    discussions.check_mark_read(w.session, w.other, thread.id, 1)  # never goes back
     assert discussions.followed_unread(w.session, w.other)[0].unread == 1
-    discussions.mark_read(w.session, w.other, thread.id, 99)  # capped at the last post
+    discussions.check_mark_read(w.session, w.other, thread.id, 99)  # capped at the last post
     assert discussions.followed_unread(w.session, w.other) == []
     read = w.session.exec(
         select(ThreadRead.last_read_number).where(
@@ -1020,7 +1033,7 @@ def test_follow_unfollow_and_unread(w: World) -> None:
         )
     ).one()
     assert read == 3
-    assert discussions.set_following(w.session, w.other, thread.id, False) is False
+    assert discussions.check_set_following(w.session, w.other, thread.id, False) is False
     assert discussions.get_thread(w.session, w.other, thread.id).following is False
     reply(w, w.member, thread, "More.")
     assert discussions.followed_unread(w.session, w.other) == []
@@ -1029,12 +1042,30 @@ def test_follow_unfollow_and_unread(w: World) -> None:
 
 def test_follow_and_read_refusals(w: World) -> None:
     thread = start(w, w.member, w.closed, title="Theatre checklists")
-    refused(w, Invalid, discussions.set_following, w.asker, thread.id, "yes")
-    refused(w, Forbidden, discussions.set_following, w.outsider, thread.id, True)
-    refused(w, Forbidden, discussions.mark_read, w.outsider, thread.id, 1)
-    refused(w, Invalid, discussions.mark_read, w.asker, thread.id, 0)
-    refused(w, Invalid, discussions.mark_read, w.asker, thread.id, "x")
+    refused(w, Invalid, discussions.check_set_following, w.asker, thread.id, "yes")
+    refused(w, Forbidden, discussions.check_set_following, w.outsider, thread.id, True)
+    refused(w, Forbidden, discussions.check_mark_read, w.outsider, thread.id, 1)
+    refused(w, Invalid, discussions.check_mark_read, w.asker, thread.id, 0)
+    refused(w, Invalid, discussions.check_mark_read, w.asker, thread.id, "x")
     refused(w, Forbidden, discussions.followed_unread, None)
+
+
+def test_reads_write_nothing_and_commit_nothing(w: World) -> None:
+    thread = start(w)
+    reply(w, w.member, thread, "One.")
+    unread = discussions.list_threads(w.session, w.asker, w.open.id)[0].unread
+    before = w.row_counts(w.session)
+    commits: list[int] = []
+    event.listen(w.session, "after_commit", lambda _s: commits.append(1))
+    discussions.open_thread(w.session, w.asker, thread.id)
+    discussions.read_posts(w.session, w.asker, thread.id)
+    discussions.get_thread(w.session, w.asker, thread.id)
+    discussions.list_threads(w.session, w.asker, w.open.id)
+    discussions.followed_unread(w.session, w.asker)
+    assert commits == []
+    assert w.row_counts(w.session) == before
+    assert unread == 1  # the reply: reading it is not marking it read
+    assert discussions.list_threads(w.session, w.asker, w.open.id)[0].unread == unread
 
 
 def test_unread_per_row_in_lists(w: World) -> None:
@@ -1045,18 +1076,20 @@ def test_unread_per_row_in_lists(w: World) -> None:
     assert rows == {thread.id: 2}
     rows = {r.id: r.unread for r in discussions.list_threads(w.session, w.outsider, w.open.id)}
     assert rows == {thread.id: 3}  # never opened: everything is unread
-    discussions.read_posts(w.session, w.asker, thread.id)
+    discussions.check_mark_read(w.session, w.asker, thread.id, 3)
     assert discussions.list_threads(w.session, w.asker, w.open.id)[0].unread == 0
 
 
-def test_read_posts_pages_and_moves_the_read_mark(w: World) -> None:
+def test_read_posts_pages_and_the_reader_marks_each_page_read(w: World) -> None:
     size = settings.POSTS_PAGE_SIZE
     thread = insert_thread(w, w.open, w.member, "Long thread", posts=size + 5)
     first = discussions.read_posts(w.session, w.asker, thread.id)
     assert [p.number for p in first] == list(range(1, size + 1))
+    discussions.check_mark_read(w.session, w.asker, thread.id, first[-1].number)
     assert discussions.list_threads(w.session, w.asker, w.open.id)[0].unread == 5
     second = discussions.read_posts(w.session, w.asker, thread.id, size)
     assert [p.number for p in second] == list(range(size + 1, size + 6))
+    discussions.check_mark_read(w.session, w.asker, thread.id, second[-1].number)
     assert discussions.list_threads(w.session, w.asker, w.open.id)[0].unread == 0
     assert discussions.read_posts(w.session, w.asker, thread.id, size + 5) == []
     refused(w, Invalid, discussions.read_posts, w.asker, thread.id, "later")
@@ -1186,7 +1219,7 @@ def test_get_thread_permission_flags(w: World) -> None:
         0,
         True,
     )
-    discussions.moderate_thread(w.session, w.steward, thread.id, locked=True)
+    discussions.check_moderate_thread(w.session, w.steward, thread.id, locked=True)
     assert flags(w.asker) == (True, False, True, False)
     assert flags(w.steward) == (True, False, True, True)
     talk = start(w, w.member, kind="discussion", title="Just talking")
@@ -1207,7 +1240,7 @@ def test_hidden_threads_are_invisible_to_members_visible_to_stewards(w: World) -
     for reader in (w.asker, w.member, w.outsider):
         refused(w, NotFound, discussions.get_thread, reader, thread.id)
         refused(w, NotFound, discussions.read_posts, reader, thread.id)
-    refused(w, NotFound, discussions.post_reply, w.member, thread.id, "Hello?")
+    refused(w, NotFound, discussions.check_post_reply, w.member, thread.id, "Hello?")
     assert [r.id for r in discussions.list_threads(w.session, w.asker, w.open.id)] == [visible.id]
     assert [r.id for r in discussions.home_latest(w.session, w.member)] == [visible.id]
     assert discussions.followed_unread(w.session, w.asker) == []
@@ -1223,9 +1256,9 @@ def test_hidden_posts_are_blank_for_everyone_and_unreachable_for_members(w: Worl
     w.session.commit()
     views = discussions.read_posts(w.session, w.asker, thread.id)
     assert (views[1].removed, views[1].body_html) == (True, "")
-    refused(w, NotFound, discussions.toggle_reaction, w.asker, post.id, "helpful")
+    refused(w, NotFound, discussions.check_toggle_reaction, w.asker, post.id, "helpful")
     refused(w, NotFound, discussions.reactors, w.asker, post.id)
-    refused(w, Invalid, discussions.accept_answer, w.steward, thread.id, post.id)
+    refused(w, Invalid, discussions.check_accept_answer, w.steward, thread.id, post.id)
     assert discussions.reactors(w.session, w.steward, post.id)["helpful"] == []
 
 
@@ -1458,11 +1491,15 @@ def test_a_reply_posted_twice_with_one_key_is_one_reply(
 ) -> None:
     monkeypatch.setattr(settings, "POST_MIN_INTERVAL", REAL_POST_MIN_INTERVAL)
     thread = start(w)
-    first = discussions.post_reply(w.session, w.member, thread.id, "Fix first.", client_key=KEY)
+    first = discussions.check_post_reply(
+        w.session, w.member, thread.id, "Fix first.", client_key=KEY
+    )
     changes.clear()
     before = w.row_counts(w.session)
     # the acknowledgement was lost; Post again (within the rate-limit interval) with the same key
-    again = discussions.post_reply(w.session, w.member, thread.id, "Fix first.", client_key=KEY)
+    again = discussions.check_post_reply(
+        w.session, w.member, thread.id, "Fix first.", client_key=KEY
+    )
     assert again.id == first.id
     assert w.row_counts(w.session) == before
     assert changes == []
@@ -1471,19 +1508,19 @@ def test_a_reply_posted_twice_with_one_key_is_one_reply(
 
 def test_a_thread_started_twice_with_one_key_is_one_thread(w: World) -> None:
     data = discussions.clean_thread_input("question", TITLE, BODY, "")
-    first = discussions.create_thread(w.session, w.asker, w.open.id, data, client_key=KEY)
+    first = discussions.check_create_thread(w.session, w.asker, w.open.id, data, client_key=KEY)
     before = w.row_counts(w.session)
-    again = discussions.create_thread(w.session, w.asker, w.open.id, data, client_key=KEY)
+    again = discussions.check_create_thread(w.session, w.asker, w.open.id, data, client_key=KEY)
     assert again.id == first.id
     assert w.row_counts(w.session) == before
     # a thread's key is not a reply's: posting a reply with it is refused, nothing written
-    refused(w, Invalid, discussions.post_reply, w.asker, first.id, "Me.", client_key=KEY)
+    refused(w, Invalid, discussions.check_post_reply, w.asker, first.id, "Me.", client_key=KEY)
 
 
 def test_another_authors_key_does_not_collide(w: World) -> None:
     thread = start(w)
-    mine = discussions.post_reply(w.session, w.member, thread.id, "Mine.", client_key=KEY)
-    theirs = discussions.post_reply(w.session, w.other, thread.id, "Theirs.", client_key=KEY)
+    mine = discussions.check_post_reply(w.session, w.member, thread.id, "Mine.", client_key=KEY)
+    theirs = discussions.check_post_reply(w.session, w.other, thread.id, "Theirs.", client_key=KEY)
     assert mine.id != theirs.id
     assert (mine.author_id, theirs.author_id) == (w.member.id, w.other.id)
     # keyless posts never collide either
@@ -1492,8 +1529,10 @@ def test_another_authors_key_does_not_collide(w: World) -> None:
 
 def test_a_key_reused_in_another_thread_is_refused(w: World) -> None:
     first, second = start(w), start(w, title="Another question entirely")
-    discussions.post_reply(w.session, w.member, first.id, "Here.", client_key=KEY)
-    err = refused(w, Invalid, discussions.post_reply, w.member, second.id, "There.", client_key=KEY)
+    discussions.check_post_reply(w.session, w.member, first.id, "Here.", client_key=KEY)
+    err = refused(
+        w, Invalid, discussions.check_post_reply, w.member, second.id, "There.", client_key=KEY
+    )
     assert "already posted" in err.message
 
 
@@ -1503,29 +1542,70 @@ def test_a_key_reused_in_another_thread_is_refused(w: World) -> None:
 )
 def test_a_bad_key_is_refused(w: World, key: Any) -> None:
     thread = start(w)
-    err = refused(w, Invalid, discussions.post_reply, w.member, thread.id, "Hi.", client_key=key)
+    err = refused(
+        w, Invalid, discussions.check_post_reply, w.member, thread.id, "Hi.", client_key=key
+    )
     assert "key is not valid" in err.message
     data = discussions.clean_thread_input("question", TITLE, BODY, "")
-    refused(w, Invalid, discussions.create_thread, w.asker, w.open.id, data, client_key=key)
+    refused(w, Invalid, discussions.check_create_thread, w.asker, w.open.id, data, client_key=key)
 
 
 def test_a_draft_posted_twice_at_once_returns_the_row_that_won(
     w: World, monkeypatch: pytest.MonkeyPatch, changes
 ) -> None:
     thread = start(w)
-    first = discussions.post_reply(w.session, w.member, thread.id, "Once.", client_key=KEY)
+    first = discussions.check_post_reply(w.session, w.member, thread.id, "Once.", client_key=KEY)
     # the second request looked before the first committed: only the unique key stops it
-    real, looks = discussions._already_posted, []
+    real, looks = guards.already_posted, []
 
     def raced(*args: Any, **kw: Any) -> Post | None:
         looks.append(1)
         return None if len(looks) == 1 else real(*args, **kw)
 
-    monkeypatch.setattr(discussions, "_already_posted", raced)
+    monkeypatch.setattr(guards, "already_posted", raced)
     changes.clear()
     before = w.row_counts(w.session)
-    again = discussions.post_reply(w.session, w.member, thread.id, "Once.", client_key=KEY)
+    again = discussions.check_post_reply(w.session, w.member, thread.id, "Once.", client_key=KEY)
     assert again.id == first.id and len(looks) == 2
     assert w.row_counts(w.session) == before
     assert changes == []
     assert fresh(w, Thread, thread.id).post_count == 2
+
+
+# --- check_ / do_: the do_ functions write, dated by `now`, and leave the commit to the caller ----
+
+
+def test_do_functions_write_dated_rows_and_commit_nothing(w: World, changes) -> None:
+    """What seeds rely on: a past `now` dates every row a write makes, no rate limit applies,
+    and nothing is committed (or announced) until the caller commits."""
+    past = utcnow() - timedelta(days=3)
+    data = discussions.clean_thread_input("question", TITLE, "Ask @ravi-iyer first.", "")
+    thread = discussions.do_create_thread(w.session, w.open, w.asker, data, now=past)
+    answers = [
+        discussions.do_post_reply(w.session, thread, w.member, f"Try {n}.", now=past)
+        for n in range(settings.POSTS_PER_DAY + 1)
+    ]
+    discussions.do_toggle_reaction(w.session, answers[0], thread, w.asker, "thanks", now=past)
+    discussions.do_accept_answer(w.session, thread, w.asker, answers[0], now=past)
+    assert changes == []  # nothing announced: nothing committed yet
+    w.session.flush()
+    assert thread.created_at == thread.last_activity_at == thread.first_reply_at == past
+    assert {p.created_at for p in answers} == {past}
+    stamps = [
+        *w.session.exec(select(ActivityEvent.created_at)).all(),
+        *w.session.exec(select(Notification.created_at)).all(),
+        *w.session.exec(select(Reaction.created_at)).all(),
+    ]
+    assert stamps and set(stamps) == {past}
+    assert fresh(w, Community, w.open.id).last_activity_at == past
+    w.session.rollback()
+    assert w.session.exec(select(func.count()).select_from(Thread)).one() == 0
+
+
+def test_discussion_modules_stay_small() -> None:
+    """Issue 11: no service module over ~600 lines; the discussions package aims under 400."""
+    from pathlib import Path
+
+    package = Path(discussions.__file__).parent
+    sizes = {p.name: len(p.read_text().splitlines()) for p in package.glob("*.py")}
+    assert sizes and max(sizes.values()) < 400, sizes

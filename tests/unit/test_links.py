@@ -59,9 +59,9 @@ def _everything_that_notifies(session: Session, monkeypatch: pytest.MonkeyPatch)
     mentorship.update_mentor_profile(session, ravi, 3, "Tuesdays", True, [guild.id])
 
     question = discussions.clean_thread_input("question", "How to review?", "Ask @ravi.", "")
-    thread = discussions.create_thread(session, lucas, guild.id, question)  # mention
-    answer = discussions.post_reply(session, ravi, thread.id, "Read it twice.")  # reply
-    discussions.accept_answer(session, lucas, thread.id, answer.id)  # accepted
+    thread = discussions.check_create_thread(session, lucas, guild.id, question)  # mention
+    answer = discussions.check_post_reply(session, ravi, thread.id, "Read it twice.")  # reply
+    discussions.check_accept_answer(session, lucas, thread.id, answer.id)  # accepted
 
     goals = "I want to review large pull requests with confidence."
     m = mentorship.request_mentorship(session, lucas, ravi.id, guild.id, goals, "")  # request
@@ -72,7 +72,7 @@ def _everything_that_notifies(session: Session, monkeypatch: pytest.MonkeyPatch)
     mentorship.pause(session, ravi, m.id)
     mentorship.resume(session, lucas, m.id)
     asked = discussions.clean_thread_input("question", "A second question", "Body.", "")
-    discussions.create_thread(session, lucas, guild.id, asked)  # goal met
+    discussions.check_create_thread(session, lucas, guild.id, asked)  # goal met
     mentorship.complete(session, lucas, m.id, "I learned to review.")
     declined = mentorship.request_mentorship(session, grace, ravi.id, guild.id, goals, "")
     mentorship.respond(session, ravi, declined.id, False, "Full this term")

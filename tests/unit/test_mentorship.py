@@ -212,7 +212,7 @@ def kinds(w: World) -> list[str]:
 
 def ask(w: World, who: User, community: Community | None = None, kind: str = "question") -> Thread:
     data = discussions.clean_thread_input(kind, f"A {kind} from {who.display_name}", "Body.", "")
-    return discussions.create_thread(w.session, who, (community or w.eng).id, data)
+    return discussions.check_create_thread(w.session, who, (community or w.eng).id, data)
 
 
 def columns(w: World, m: Mentorship) -> dict[str, list[str]]:
@@ -723,7 +723,7 @@ def test_card_input_refusals(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_card_links_must_point_into_the_mentorship_community(w: World) -> None:
     m = pair(w)
     here = ask(w, w.hannah)
-    reply = discussions.post_reply(w.session, w.grace, here.id, "An answer.")
+    reply = discussions.check_post_reply(w.session, w.grace, here.id, "An answer.")
     there = ask(w, w.marta, w.science)
     err = refused(
         w,
@@ -888,11 +888,11 @@ def test_answer_accepted_is_met_through_check_requirements(w: World) -> None:
     m = pair(w)
     g = goal(w, m, "answer_accepted")
     q = ask(w, w.hannah)
-    mine = discussions.post_reply(w.session, w.lucas, q.id, "Review it in passes.")
-    theirs = discussions.post_reply(w.session, w.grace, q.id, "Ask for a split.")
-    discussions.accept_answer(w.session, w.hannah, q.id, theirs.id)
+    mine = discussions.check_post_reply(w.session, w.lucas, q.id, "Review it in passes.")
+    theirs = discussions.check_post_reply(w.session, w.grace, q.id, "Ask for a split.")
+    discussions.check_accept_answer(w.session, w.hannah, q.id, theirs.id)
     assert mentorship.check_requirements(w.session, latest_event(w, "thread.answer_accepted")) == []
-    discussions.accept_answer(w.session, w.hannah, q.id, mine.id)
+    discussions.check_accept_answer(w.session, w.hannah, q.id, mine.id)
     # activity.record already ran the check in the same transaction; a second look finds
     # nothing new, since one artifact meets a goal once.
     assert mentorship.check_requirements(w.session, latest_event(w, "thread.answer_accepted")) == []
@@ -905,8 +905,8 @@ def test_answer_accepted_is_met_through_check_requirements(w: World) -> None:
     m2 = pair(w, w.marta, w.grace)
     g2 = goal(w, m2, "answer_accepted")
     own = ask(w, w.grace)
-    self_reply = discussions.post_reply(w.session, w.grace, own.id, "Found it myself.")
-    discussions.accept_answer(w.session, w.grace, own.id, self_reply.id)
+    self_reply = discussions.check_post_reply(w.session, w.grace, own.id, "Found it myself.")
+    discussions.check_accept_answer(w.session, w.grace, own.id, self_reply.id)
     assert mentorship.check_requirements(w.session, latest_event(w, "thread.answer_accepted")) == []
     assert fresh(w, BoardCard, g2.id).met_at is None
 
@@ -915,9 +915,9 @@ def test_discussion_replied_is_met_when_someone_else_replies(w: World) -> None:
     m = pair(w)
     g = goal(w, m, "discussion_replied")
     t = ask(w, w.lucas, kind="discussion")
-    discussions.post_reply(w.session, w.lucas, t.id, "Adding some context myself.")
+    discussions.check_post_reply(w.session, w.lucas, t.id, "Adding some context myself.")
     assert mentorship.check_requirements(w.session, latest_event(w, "post.created")) == []
-    discussions.post_reply(w.session, w.hannah, t.id, "We test backfills on a sample first.")
+    discussions.check_post_reply(w.session, w.hannah, t.id, "We test backfills on a sample first.")
     # activity.record already ran the check in the same transaction; a second look finds
     # nothing new, since one artifact meets a goal once.
     assert mentorship.check_requirements(w.session, latest_event(w, "post.created")) == []
@@ -1021,8 +1021,8 @@ def test_a_new_requirement_kind_is_one_registry_entry(
     m = pair(w)
     g = goal(w, m, "thanked")
     q = ask(w, w.hannah)
-    r = discussions.post_reply(w.session, w.lucas, q.id, "Try this.")
-    discussions.toggle_reaction(w.session, w.hannah, r.id, "thanks")
+    r = discussions.check_post_reply(w.session, w.lucas, q.id, "Try this.")
+    discussions.check_toggle_reaction(w.session, w.hannah, r.id, "thanks")
     # activity.record already ran the check in the same transaction; a second look finds
     # nothing new, since one artifact meets a goal once.
     assert mentorship.check_requirements(w.session, latest_event(w, "post.reacted")) == []
@@ -1047,15 +1047,15 @@ def _practice(w: World) -> None:
     w.session.commit()
     for answerer in (w.lucas, w.grace):
         q = ask(w, w.hannah)
-        r = discussions.post_reply(w.session, answerer, q.id, "Try this.")
-        discussions.accept_answer(w.session, w.hannah, q.id, r.id)
-    own = discussions.post_reply(w.session, w.lucas, mine.id, "Answering myself.")
-    discussions.accept_answer(w.session, w.lucas, mine.id, own.id)
+        r = discussions.check_post_reply(w.session, answerer, q.id, "Try this.")
+        discussions.check_accept_answer(w.session, w.hannah, q.id, r.id)
+    own = discussions.check_post_reply(w.session, w.lucas, mine.id, "Answering myself.")
+    discussions.check_accept_answer(w.session, w.lucas, mine.id, own.id)
     for replier in (w.hannah, w.lucas, None):
         d = ask(w, w.lucas, kind="discussion")
         if replier is not None:
-            discussions.post_reply(w.session, replier, d.id, "A thought.")
-    discussions.post_reply(w.session, w.grace, ask(w, w.hannah, kind="discussion").id, "Yes.")
+            discussions.check_post_reply(w.session, replier, d.id, "A thought.")
+    discussions.check_post_reply(w.session, w.grace, ask(w, w.hannah, kind="discussion").id, "Yes.")
 
 
 @pytest.mark.parametrize("requirement", list(mentorship.REQUIREMENTS))

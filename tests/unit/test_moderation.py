@@ -122,12 +122,16 @@ def w(session: Session, engine: Engine, row_counts) -> World:
     data = discussions.clean_thread_input(
         "question", "Flaky integration tests: quarantine?", "Our suite fails one run in ten.", ""
     )
-    thread = discussions.create_thread(session, p["author"], guild.id, data)
-    reply = discussions.post_reply(session, p["author"], thread.id, "More detail: it is the clock.")
+    thread = discussions.check_create_thread(session, p["author"], guild.id, data)
+    reply = discussions.check_post_reply(
+        session, p["author"], thread.id, "More detail: it is the clock."
+    )
     circle_data = discussions.clean_thread_input(
         "discussion", "Checklists that worked", "Share your theatre checklists.", ""
     )
-    circle_thread = discussions.create_thread(session, p["circle_author"], circle.id, circle_data)
+    circle_thread = discussions.check_create_thread(
+        session, p["circle_author"], circle.id, circle_data
+    )
     opening = session.exec(select(Post).where(Post.thread_id == thread.id, Post.number == 1)).one()
     give_standing(session, p["admin2"], guild, [p[k] for k in ("r1", "r2", "r3", "r4")])
     return World(
@@ -152,10 +156,12 @@ def give_standing(session: Session, host: User, community: Community, people: li
     data = discussions.clean_thread_input(
         "discussion", "Introduce yourself", "Say what you work on.", ""
     )
-    intro = discussions.create_thread(session, host, community.id, data)
+    intro = discussions.check_create_thread(session, host, community.id, data)
     for person in people:
-        reply = discussions.post_reply(session, person, intro.id, f"{person.display_name} here.")
-        discussions.toggle_reaction(session, host, reply.id, "helpful")
+        reply = discussions.check_post_reply(
+            session, person, intro.id, f"{person.display_name} here."
+        )
+        discussions.check_toggle_reaction(session, host, reply.id, "helpful")
 
 
 def snapshot(session: Session) -> dict[str, list[str]]:
@@ -395,8 +401,10 @@ def test_third_reporter_hides_a_post_and_readers_see_it_removed(w: World) -> Non
 
 
 def test_auto_hiding_the_accepted_answer_clears_it(w: World) -> None:
-    answer = discussions.post_reply(w.session, w.r4, w.thread.id, "Fix the shared clock fixture.")
-    discussions.accept_answer(w.session, w.author, w.thread.id, answer.id)
+    answer = discussions.check_post_reply(
+        w.session, w.r4, w.thread.id, "Fix the shared clock fixture."
+    )
+    discussions.check_accept_answer(w.session, w.author, w.thread.id, answer.id)
     hide_by_three(w, "post", answer.id)
     assert fresh(w, Post, answer.id).hidden
     assert fresh(w, Thread, w.thread.id).accepted_post_id is None
@@ -436,7 +444,7 @@ def newcomer(w: World, handle: str, *, joins: Community | None = None) -> User:
 
 def test_three_brand_new_non_members_cannot_hide_an_admins_thread(w: World) -> None:
     data = discussions.clean_thread_input("discussion", "Release rota", "Who ships this week?", "")
-    admins = discussions.create_thread(w.session, w.admin2, w.guild.id, data)
+    admins = discussions.check_create_thread(w.session, w.admin2, w.guild.id, data)
     for handle in ("throwaway1", "throwaway2", "throwaway3"):
         flag(w, newcomer(w, handle), "thread", admins.id, "harmful")
     assert not fresh(w, Thread, admins.id).hidden
@@ -449,7 +457,7 @@ def test_three_brand_new_non_members_cannot_hide_an_admins_thread(w: World) -> N
 
 def test_three_members_with_standing_still_hide_it(w: World) -> None:
     data = discussions.clean_thread_input("discussion", "Release rota", "Who ships this week?", "")
-    admins = discussions.create_thread(w.session, w.admin2, w.guild.id, data)
+    admins = discussions.check_create_thread(w.session, w.admin2, w.guild.id, data)
     hide_by_three(w, "thread", admins.id)
     assert fresh(w, Thread, admins.id).hidden
     assert "3 flags" in events(w, "moderation.auto_hidden")[0].summary
@@ -668,7 +676,9 @@ def test_admin_suspends_a_member_and_their_sessions_end(w: World, changes: list[
         accounts.sign_in(w.session, w.author.email, DEFAULT_PASSWORD, "tests")
     w.session.rollback()
     with pytest.raises(Forbidden):
-        discussions.post_reply(w.session, fresh(w, User, w.author.id), w.thread.id, "Still here")
+        discussions.check_post_reply(
+            w.session, fresh(w, User, w.author.id), w.thread.id, "Still here"
+        )
 
 
 @pytest.mark.parametrize("until", ["", None])

@@ -1,0 +1,201 @@
+"""Thread lists: a community's pages and sorts, the shared first page its live room
+holds, the member's read marks beside it, and the home page's lists. Reads never write."""
+
+from sqlalchemy import and_, func, or_
+from sqlalchemy.sql import Select
+from sqlmodel import Session, col, select
+
+from cop_app.models import Community, Membership, Thread, ThreadFollow, ThreadRead, User
+from cop_app.services import settings, validation
+from cop_app.services.access import access_community_content, require_user
+from cop_app.services.discussions.views import SORTS, ThreadRow
+
+
+def _rows(session: Session, user: User | None, stmt: Select) -> list[ThreadRow]:
+    """Thread rows with the reader's unread counts (none for a shared room's rows)."""
+    rows = session.exec(stmt).all()
+    ids = [r.id for r in rows]
+    reads = (
+        dict(
+            session.exec(
+                select(ThreadRead.thread_id, ThreadRead.last_read_number).where(
+                    ThreadRead.user_id == user.id, col(ThreadRead.thread_id).in_(ids)
+                )
+            ).all()
+        )
+        if ids and user is not None
+        else {}
+    )
+    return [
+        ThreadRow(
+            id=r.id,
+            community_slug=r.slug,
+            community_name=r.name,
+            title=r.title,
+            kind=r.kind,
+            author_name=r.display_name,
+            tags=validation.split_tags(r.tags),
+            post_count=r.post_count,
+            reply_count=r.reply_count,
+            reaction_count=r.reaction_count,
+            answered=r.accepted_post_id is not None,
+            pinned=r.pinned,
+            locked=r.locked,
+            last_activity_at=r.last_activity_at,
+            unread=max(0, r.post_count - reads.get(r.id, 0)) if user is not None else 0,
+        )
+        for r in rows
+    ]
+
+
+def _listing() -> Select:
+    """The columns of a thread row (plain tuples: loading Thread entities costs twice as much)."""
+    return (
+        select(
+            Thread.id,
+            Thread.title,
+            Thread.kind,
+            Thread.tags,
+            Thread.post_count,
+            Thread.reply_count,
+            Thread.reaction_count,
+            Thread.accepted_post_id,
+            Thread.pinned,
+            Thread.locked,
+            Thread.last_activity_at,
+            Community.slug,
+            Community.name,
+            User.display_name,
+        )
+        .join(Community, Community.id == Thread.community_id)
+        .join(User, User.id == Thread.author_id)
+    )
+
+
+def read_marks(
+    session: Session, actor: User | None, community_id: object, thread_ids: list[int]
+) -> dict[str, int]:
+    """How far the actor has read each listed thread (keyed by id as text): the unread
+    markers beside a community's shared live list, in one query."""
+    user = require_user(actor)
+    access_community_content(session, user, community_id)
+    ids = [i for i in thread_ids[: settings.READ_MARKS_MAX] if isinstance(i, int)]
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(ThreadRead.thread_id, ThreadRead.last_read_number).where(
+            ThreadRead.user_id == user.id, col(ThreadRead.thread_id).in_(ids)
+        )
+    ).all()
+    return {str(tid): number for tid, number in rows}
+
+
+def list_threads(
+    session: Session,
+    actor: User | None,
+    community_id: object,
+    sort: object = "latest",
+    page: object = 0,
+) -> list[ThreadRow]:
+    """A community's threads, one page: latest activity, newest, top, or unanswered."""
+    user = require_user(actor)
+    cid = access_community_content(session, user, community_id).id
+    order = validation.choice(sort, SORTS, "sort", "Sort")
+    number = validation.integer(page, "page", "Page") - 1 if page not in (0, "0") else 0
+    stmt = _listing().where(Thread.community_id == cid, col(Thread.hidden).is_(False))
+    if order == "latest":
+        stmt = stmt.order_by(col(Thread.pinned).desc(), col(Thread.last_activity_at).desc())
+    elif order == "newest":
+        stmt = stmt.order_by(col(Thread.created_at).desc())
+    elif order == "top":
+        stmt = stmt.order_by(col(Thread.reaction_count).desc(), col(Thread.id).desc())
+    else:
+        stmt = stmt.where(
+            Thread.kind == "question",
+            col(Thread.accepted_post_id).is_(None),
+            Thread.reply_count == 0,
+        ).order_by(col(Thread.created_at).desc())
+    size = settings.THREADS_PAGE_SIZE
+    return _rows(session, user, stmt.offset(max(0, number) * size).limit(size))
+
+
+def latest_rows(session: Session, community_id: int) -> list[ThreadRow]:
+    """The first page of a community's list by activity, as every reader shares it."""
+    stmt = (
+        _listing()
+        .where(Thread.community_id == community_id, col(Thread.hidden).is_(False))
+        .order_by(col(Thread.pinned).desc(), col(Thread.last_activity_at).desc())
+        .limit(settings.THREADS_PAGE_SIZE)
+    )
+    return _rows(session, None, stmt)
+
+
+def home_latest(session: Session, user: User) -> list[ThreadRow]:
+    """Latest threads across the member's communities (their home page, kept live)."""
+    mine = select(Membership.community_id).where(
+        Membership.user_id == user.id, Membership.status == "active"
+    )
+    stmt = (
+        _listing()
+        .where(col(Thread.community_id).in_(mine), col(Thread.hidden).is_(False))
+        .order_by(col(Thread.last_activity_at).desc())
+        .limit(settings.HOME_LIST_SIZE)
+    )
+    return _rows(session, user, stmt)
+
+
+def followed_unread(session: Session, actor: User | None) -> list[ThreadRow]:
+    """Threads the member follows that have posts they have not read."""
+    user = require_user(actor)
+    stmt = (
+        _listing()
+        .join(
+            ThreadFollow, and_(ThreadFollow.thread_id == Thread.id, ThreadFollow.user_id == user.id)
+        )
+        .join(
+            ThreadRead,
+            and_(ThreadRead.thread_id == Thread.id, ThreadRead.user_id == user.id),
+            isouter=True,
+        )
+        .where(
+            Thread.post_count > func.coalesce(ThreadRead.last_read_number, 0),
+            col(Thread.hidden).is_(False),
+            or_(
+                Community.visibility == "open",
+                col(Thread.community_id).in_(
+                    select(Membership.community_id).where(
+                        Membership.user_id == user.id, Membership.status == "active"
+                    )
+                ),
+            ),
+        )
+        .order_by(col(Thread.last_activity_at).desc())
+        .limit(settings.HOME_LIST_SIZE)
+    )
+    return _rows(session, user, stmt)
+
+
+def could_help(session: Session, actor: User | None) -> list[ThreadRow]:
+    """Unanswered questions in the member's communities that match their expertise tags."""
+    user = require_user(actor)
+    tags = validation.split_tags(user.expertise)
+    if not tags:
+        return []
+    mine = select(Membership.community_id).where(
+        Membership.user_id == user.id, Membership.status == "active"
+    )
+    padded = " " + col(Thread.tags) + " "
+    stmt = (
+        _listing()
+        .where(
+            col(Thread.community_id).in_(mine),
+            Thread.kind == "question",
+            col(Thread.accepted_post_id).is_(None),
+            Thread.author_id != user.id,
+            col(Thread.hidden).is_(False),
+            or_(*[padded.like(f"% {t} %") for t in tags]),
+        )
+        .order_by(col(Thread.reply_count), col(Thread.created_at).desc())
+        .limit(settings.HOME_LIST_SIZE)
+    )
+    return _rows(session, user, stmt)

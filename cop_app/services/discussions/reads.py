@@ -1,0 +1,228 @@
+"""One thread's page: its header with the reader's permissions, pages of posts, the
+accepted answer, a removed post's kept text for moderators, and mention suggestions. Reads
+never write: how far the reader got is `check_mark_read`'s job."""
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from cop_app.models import Membership, Post, Reaction, Thread, ThreadFollow, User
+from cop_app.services import settings, validation
+from cop_app.services.access import membership_of, require_user
+from cop_app.services.discussions.access import ThreadAccess, access_post, access_thread
+from cop_app.services.discussions.views import PostView, ThreadView
+from cop_app.services.errors import Forbidden, Invalid
+
+
+def get_thread(session: Session, actor: User | None, thread_id: object) -> ThreadView:
+    """A thread's header with the actor's permissions on it."""
+    return _thread_view(session, access_thread(session, actor, thread_id))
+
+
+def open_thread(
+    session: Session, actor: User | None, thread_id: object
+) -> tuple[ThreadView, list[PostView]]:
+    """A thread's header and its first page, read with one access check (the page open)."""
+    access = access_thread(session, actor, thread_id)
+    return _thread_view(session, access), _read_page(session, access, 0)
+
+
+def _thread_view(session: Session, access: ThreadAccess) -> ThreadView:
+    t, user = access.thread, access.user
+    following = (
+        session.exec(
+            select(ThreadFollow.id).where(
+                ThreadFollow.thread_id == t.id, ThreadFollow.user_id == user.id
+            )
+        ).first()
+        is not None
+    )
+    return ThreadView(
+        id=t.id,
+        community_id=t.community_id,
+        community_slug=access.community.slug,
+        community_name=access.community.name,
+        title=t.title,
+        kind=t.kind,
+        tags=validation.split_tags(t.tags),
+        author_id=t.author_id,
+        author_name=access.author_name,
+        post_count=t.post_count,
+        accepted_post_id=t.accepted_post_id or 0,
+        pinned=t.pinned,
+        locked=t.locked,
+        created_at=t.created_at,
+        following=following,
+        can_reply=access.member and not t.locked,
+        can_moderate=access.steward,
+        can_accept=t.kind == "question" and (t.author_id == user.id or access.steward),
+        is_member=access.member,
+    )
+
+
+def post_views(
+    session: Session,
+    viewer: User | None,
+    thread: Thread,
+    *,
+    after: int = 0,
+    limit: int,
+    newest: bool = False,
+    ids: list[int] | None = None,
+) -> list[PostView]:
+    """Posts of a thread (by number after `after`, the newest `limit`, or given ids) in three
+    queries: posts with authors, parents' numbers, and the viewer's own reactions."""
+    # Plain columns, not Post entities: the raw Markdown is never needed here, and entity
+    # loading was most of a thread open's cost.
+    stmt = (
+        select(
+            Post.id,
+            Post.number,
+            Post.author_id,
+            Post.body_html,
+            Post.created_at,
+            Post.edited_at,
+            Post.deleted_at,
+            Post.hidden,
+            Post.parent_id,
+            Post.helpful,
+            Post.insightful,
+            Post.thanks,
+            User.display_name,
+            User.handle,
+        )
+        .join(User, User.id == Post.author_id)
+        .where(Post.thread_id == thread.id)
+    )
+    if ids is not None:
+        stmt = stmt.where(col(Post.id).in_(ids))
+    elif newest:
+        stmt = stmt.order_by(col(Post.number).desc()).limit(limit)
+    else:
+        stmt = stmt.where(Post.number > after).order_by(col(Post.number)).limit(limit)
+    rows = sorted(session.exec(stmt).all(), key=lambda r: r.number)
+    parent_ids = {p.parent_id for p in rows if p.parent_id}
+    parents = (
+        dict(session.exec(select(Post.id, Post.number).where(col(Post.id).in_(parent_ids))).all())
+        if parent_ids
+        else {}
+    )
+    mine: dict[int, list[str]] = {}
+    if viewer is not None and rows:
+        for pid, kind in session.exec(
+            select(Reaction.post_id, Reaction.kind).where(
+                Reaction.user_id == viewer.id, col(Reaction.post_id).in_([p.id for p in rows])
+            )
+        ).all():
+            mine.setdefault(pid, []).append(kind)
+    views = []
+    for p in rows:
+        removed = p.deleted_at is not None or p.hidden
+        views.append(
+            PostView(
+                id=p.id,
+                number=p.number,
+                author_id=p.author_id,
+                author_name=p.display_name,
+                author_handle=p.handle,
+                body_html="" if removed else p.body_html,
+                created_at=p.created_at,
+                edited=p.edited_at is not None,
+                removed=removed,
+                hidden=p.hidden,
+                parent_number=parents.get(p.parent_id, 0) if p.parent_id else 0,
+                helpful=p.helpful,
+                insightful=p.insightful,
+                thanks=p.thanks,
+                mine=viewer is not None and p.author_id == viewer.id,
+                reacted=mine.get(p.id, []),
+                accepted=thread.accepted_post_id == p.id,
+            )
+        )
+    return views
+
+
+def read_posts(
+    session: Session, actor: User | None, thread_id: object, after: object = 0
+) -> list[PostView]:
+    """One page of posts after a number (the reader's tab then calls `check_mark_read`)."""
+    access = access_thread(session, actor, thread_id)
+    start = 0 if after in (0, "0", None) else validation.integer(after, "after", "Position")
+    return _read_page(session, access, start)
+
+
+def _read_page(session: Session, access: ThreadAccess, start: int) -> list[PostView]:
+    """The page of posts after `start` (the first page when 0)."""
+    views = post_views(
+        session, access.user, access.thread, after=start, limit=settings.POSTS_PAGE_SIZE
+    )
+    return views
+
+
+def removed_text(session: Session, actor: User | None, post_id: object) -> str:
+    """The kept text (as safe HTML) of a post its author removed or moderators hid: only
+    moderators of its community may read it, and it never enters a shared room."""
+    post, access = access_post(session, actor, post_id)
+    if not access.steward:
+        raise Forbidden("Only the community's moderators can read removed posts.")
+    if post.deleted_at is None and not post.hidden:
+        raise Invalid("This post is not removed.")
+    return post.body_html
+
+
+def quotable_text(session: Session, actor: User | None, post_id: object) -> str:
+    """The Markdown a reply may quote: a removed or hidden post's text is not quotable."""
+    post, _ = access_post(session, actor, post_id)
+    if post.deleted_at is not None or post.hidden:
+        raise Invalid("A removed post cannot be quoted.")
+    return post.body
+
+
+def post_to_edit(session: Session, actor: User | None, post_id: object) -> tuple[int, str, str]:
+    """What the post editor opens with (id, text, the title of an opening post): only the
+    author edits, as `check_edit_post` checks again on save."""
+    post, access = access_post(session, actor, post_id)
+    if post.author_id != access.user.id:
+        raise Forbidden("You can only edit your own posts.")
+    return post.id or 0, post.body, access.thread.title if post.number == 1 else ""
+
+
+def accepted_post(session: Session, actor: User | None, thread_id: object) -> list[PostView]:
+    """The accepted answer, shown right under the question (empty when none)."""
+    access = access_thread(session, actor, thread_id)
+    if not access.thread.accepted_post_id:
+        return []
+    return post_views(
+        session, access.user, access.thread, limit=1, ids=[access.thread.accepted_post_id]
+    )
+
+
+def mention_candidates(
+    session: Session, actor: User | None, community_id: object, prefix: object
+) -> list[dict[str, str]]:
+    """Members of the community whose handle or name starts with the prefix."""
+    user = require_user(actor)
+    cid = validation.integer(community_id, "community_id", "Community")
+    membership = membership_of(session, cid, user.id)
+    if membership is None or membership.status != "active":
+        raise Forbidden("Join the community to mention its members.")
+    text = (
+        validation.text(prefix, "prefix", "Name", max_len=settings.MENTION_PREFIX_MAX)
+        .lower()
+        .lstrip("@")
+    )
+    like = validation.like_pattern(text)[1:]  # a prefix: no leading wildcard
+    rows = session.exec(
+        select(User.handle, User.display_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.community_id == cid,
+            Membership.status == "active",
+            or_(
+                func.lower(User.handle).like(like, escape="\\"),
+                func.lower(User.display_name).like(like, escape="\\"),
+            ),
+        )
+        .order_by(User.display_name)
+        .limit(settings.MENTION_SUGGESTIONS)
+    ).all()
+    return [{"handle": h, "name": n} for h, n in rows]
