@@ -1,7 +1,7 @@
 """Recording what happens: one ActivityEvent per action, shown to the listeners wired in
 services/wiring.py within the transaction, announced after commit."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -50,9 +50,12 @@ def record(
     target_type: str = "",
     target_id: int | None = None,
     summary: str = "",
+    at: datetime | None = None,
 ) -> ActivityEvent:
-    """Add an event to the caller's transaction; the admin room hears of it after commit."""
+    """Add an event to the caller's transaction; the admin room hears of it after commit.
+    `at` dates it in the past (seeds and imports replay what happened)."""
     event = ActivityEvent(
+        created_at=at or utcnow(),
         kind=kind,
         actor_id=actor_id,
         community_id=community_id,
@@ -86,9 +89,11 @@ def audit(
     reason: str = "",
     before: str = "",
     after: str = "",
+    at: datetime | None = None,
 ) -> AuditEntry:
     """Append an audit entry in the caller's transaction; there is no update or delete."""
     entry = AuditEntry(
+        created_at=at or utcnow(),
         actor_id=actor_id,
         action=action,
         target_type=target_type,

@@ -43,8 +43,10 @@ def notify(
     *,
     thread_id: int | None = None,
     post_id: int | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """Tell each recipient once (never the actor) about what `actor_id` did, linking to it."""
+    """Tell each recipient once (never the actor) about what `actor_id` did, linking to it;
+    `at` dates it in the past (seeds)."""
     for uid in dict.fromkeys(recipients):
         if uid == actor_id:
             continue
@@ -57,6 +59,7 @@ def notify(
                 post_id=post_id,
                 text=text[:300],
                 link=link,
+                created_at=at or utcnow(),
             )
         )
         on_commit(

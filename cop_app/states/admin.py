@@ -52,7 +52,7 @@ class AdminUsersState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                user = moderation.reactivate(session, actor, user_id)
+                user = moderation.check_reactivate(session, actor, user_id)
                 message = f"{user.display_name} is active again."
         except DomainError as err:
             return error_toast(err)
@@ -65,7 +65,7 @@ class AdminUsersState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                user = users.set_role(session, actor, user_id, role)
+                user = users.check_set_role(session, actor, user_id, role)
                 message = f"{user.display_name} is now a {user.role}."
         except DomainError as err:
             return error_toast(err)
@@ -78,7 +78,7 @@ class AdminUsersState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                user = recovery.admin_request_reset(session, actor, user_id)
+                user = recovery.check_admin_request_reset(session, actor, user_id)
                 message = f"A password reset link is on its way to {user.display_name}."
         except DomainError as err:
             return error_toast(err)

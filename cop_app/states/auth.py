@@ -132,7 +132,7 @@ class AuthState(rx.State):
         yield
         try:
             result = await in_thread(
-                accounts.sign_in,
+                accounts.check_sign_in,
                 form_value(form_data, "email"),
                 form_value(form_data, "password"),
                 self._client_key(),
@@ -155,7 +155,7 @@ class AuthState(rx.State):
         yield
         try:
             result = await in_thread(
-                accounts.sign_up,
+                accounts.check_sign_up,
                 form_value(form_data, "email"),
                 form_value(form_data, "display_name"),
                 form_value(form_data, "password"),
@@ -177,7 +177,7 @@ class AuthState(rx.State):
     def sign_out(self) -> Any:
         """Revoke this browser's session on the server, then forget it here."""
         with db() as session:
-            accounts.sign_out(session, self.session_token)
+            accounts.check_sign_out(session, self.session_token)
         self.session_token = ""
         self._set_user(None)
         return [rx.redirect(routes.home_url()), rx.toast.info("You are signed out.")]

@@ -138,7 +138,7 @@ class CommunityState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                result = getattr(communities, verb)(session, actor, self.card.id, *args)
+                result = getattr(communities, f"check_{verb}")(session, actor, self.card.id, *args)
         except DomainError as err:
             return error_toast(err)
         if isinstance(result, CommunityCard) and result.visibility == "open":
@@ -256,7 +256,7 @@ class CommunityFormState(rx.State):
         try:
             data = self._read_form(form_data)
             with db() as session:
-                community = communities.create_community(session, actor, data)
+                community = communities.check_create_community(session, actor, data)
                 slug, name = community.slug, community.name
         except DomainError as err:
             self.errors = {err.field or "form": err.message}
@@ -276,7 +276,7 @@ class CommunityFormState(rx.State):
         try:
             data = self._read_form(form_data)
             with db() as session:
-                community = communities.edit_community(session, actor, self.editing_id, data)
+                community = communities.check_edit_community(session, actor, self.editing_id, data)
                 slug = community.slug
         except DomainError as err:
             self.errors = {err.field or "form": err.message}

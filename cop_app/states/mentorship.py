@@ -94,7 +94,7 @@ class MentorshipState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                mentorship.request_mentorship(
+                mentorship.check_request_mentorship(
                     session, actor, mentor_id, self.community_id or 0, self.goals, self.skills
                 )
         except DomainError as err:
@@ -110,7 +110,7 @@ class MentorshipState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                mentorship.respond(session, actor, mentorship_id, accept, message)
+                mentorship.check_respond(session, actor, mentorship_id, accept, message)
         except DomainError as err:
             return error_toast(err)
         await self._reload()
@@ -132,7 +132,7 @@ class MentorshipState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                mentorship.withdraw(session, actor, mentorship_id)
+                mentorship.check_withdraw(session, actor, mentorship_id)
         except DomainError as err:
             return error_toast(err)
         await self._reload()
@@ -156,7 +156,7 @@ class MentorshipState(rx.State):
         ids = [int(i) for i in self.offer_ids]
         try:
             with db() as session:
-                self.profile = mentorship.update_mentor_profile(
+                self.profile = mentorship.check_update_mentor_profile(
                     session,
                     actor,
                     form_value(form_data, "capacity"),
@@ -268,7 +268,7 @@ class BoardState(rx.State):
                 self.new_title, "", self.new_due or None, None, None, self.new_requirement or None
             )
             with db() as session:
-                mentorship.add_card(
+                mentorship.check_add_card(
                     session, actor, self.mentorship_id, data, client_key=key or None
                 )
         except DomainError as err:
@@ -284,7 +284,7 @@ class BoardState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                mentorship.move_card(session, actor, card_id, column, position)
+                mentorship.check_move_card(session, actor, card_id, column, position)
         except DomainError as err:
             return error_toast(err)
         return None
@@ -309,7 +309,7 @@ class BoardState(rx.State):
         room = await self.get_state(BoardRoom)
         try:
             with db() as session:
-                mentorship.move_card(
+                mentorship.check_move_card(
                     session, actor, card_id, column, _drop_index(room, card_id, column, position)
                 )
         except DomainError as err:
@@ -362,7 +362,7 @@ class BoardState(rx.State):
                 card.requirement or None,
             )
             with db() as session:
-                mentorship.edit_card(session, actor, card.id, data)
+                mentorship.check_edit_card(session, actor, card.id, data)
         except DomainError as err:
             self.errors = {"edit": err.message}
             return None
@@ -375,7 +375,7 @@ class BoardState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                mentorship.delete_card(session, actor, card_id)
+                mentorship.check_delete_card(session, actor, card_id)
         except DomainError as err:
             return error_toast(err)
         return None
@@ -387,7 +387,7 @@ class BoardState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                mentorship.add_session_note(
+                mentorship.check_add_session_note(
                     session,
                     actor,
                     self.mentorship_id,
@@ -413,11 +413,11 @@ class BoardState(rx.State):
         try:
             with db() as session:
                 if verb == "pause":
-                    mentorship.pause(session, actor, self.mentorship_id)
+                    mentorship.check_pause(session, actor, self.mentorship_id)
                 elif verb == "resume":
-                    mentorship.resume(session, actor, self.mentorship_id)
+                    mentorship.check_resume(session, actor, self.mentorship_id)
                 elif verb == "complete":
-                    mentorship.complete(
+                    mentorship.check_complete(
                         session, actor, self.mentorship_id, form_value(form_data, "reflection")
                     )
                 else:

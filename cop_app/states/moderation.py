@@ -136,7 +136,7 @@ class ModerationState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                verb = moderation.review(session, actor, action, target_type, target_id)
+                verb = moderation.check_review(session, actor, action, target_type, target_id)
         except DomainError as err:
             return error_toast(err)
         await self._reload()
@@ -181,7 +181,7 @@ class SuspendState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                moderation.suspend(
+                moderation.check_suspend(
                     session,
                     actor,
                     self.user_id,
@@ -234,7 +234,7 @@ class FlagState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                moderation.flag(
+                moderation.check_flag(
                     session,
                     actor,
                     self.target_type,

@@ -91,7 +91,7 @@ class SettingsState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                user = accounts.update_profile(
+                user = accounts.check_update_profile(
                     session,
                     actor,
                     form_value(form_data, "display_name"),
@@ -120,7 +120,7 @@ class SettingsState(rx.State):
         auth = await self.get_state(AuthState)
         try:
             token = await in_thread(
-                accounts.change_password,
+                accounts.check_change_password,
                 actor,
                 form_value(form_data, "current_password"),
                 form_value(form_data, "new_password"),

@@ -15,12 +15,12 @@ from cop_app.states.base import db, form_value
 
 def _request_reset(email: object, client_key: str) -> None:
     with db() as session:
-        recovery.request_reset(session, email, client_key)
+        recovery.check_request_reset(session, email, client_key)
 
 
 def _reset_password(token: object, password: object) -> None:
     with db() as session:
-        recovery.reset_password(session, token, password)
+        recovery.check_reset_password(session, token, password)
 
 
 class RecoveryState(rx.State):

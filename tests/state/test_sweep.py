@@ -288,7 +288,7 @@ def end_access(caller: Caller) -> None:
             session.add(user)
             session.commit()
         if caller.role == "signed-out tab":
-            accounts.sign_out(session, caller.token)
+            accounts.check_sign_out(session, caller.token)
 
 
 # --- checks -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from cop_app.models import (
+    ActivityEvent,
     Mentorship,
     User,
 )
@@ -110,7 +111,14 @@ def _announce_board(session: Session, m: Mentorship, kind: str, card_id: int | N
     on_commit(session, Change(kind, (board_room(m.id),), {"id": m.id, "card_id": card_id}))
 
 
-def _record(session: Session, kind: str, actor_id: int | None, m: Mentorship, summary: str):
+def _record(
+    session: Session,
+    kind: str,
+    actor_id: int | None,
+    m: Mentorship,
+    summary: str,
+    at: datetime | None = None,
+) -> ActivityEvent:
     return activity.record(
         session,
         kind,
@@ -119,6 +127,7 @@ def _record(session: Session, kind: str, actor_id: int | None, m: Mentorship, su
         target_type="mentorship",
         target_id=m.id,
         summary=summary,
+        at=at,
     )
 
 
@@ -132,8 +141,8 @@ def _names(session: Session, m: Mentorship) -> tuple[str, str]:
     return rows.get(m.mentor_id, ""), rows.get(m.mentee_id, "")
 
 
-def _bump(session: Session, m: Mentorship) -> None:
-    m.last_activity_at = utcnow()
+def _bump(session: Session, m: Mentorship, now: datetime | None = None) -> None:
+    m.last_activity_at = now or utcnow()
     session.add(m)
 
 
