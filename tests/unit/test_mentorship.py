@@ -1355,6 +1355,27 @@ def test_seed_mentorship_is_consistent(session: Session) -> None:
     assert session.exec(select(SessionNote)).first() is not None
     kinds_seen = set(session.exec(select(ActivityEvent.kind)).all())
     assert {"mentorship.requested", "mentorship.accepted", "board.goal_met"} <= kinds_seen
+    # the notifications are the app's own: to one of the pair, linking to their board (or,
+    # for a request, to the mentorship page)
+    pair_of = {m.id: m for m in pairs}
+    seeded = session.exec(
+        select(Notification).where(col(Notification.kind).startswith("mentorship."))
+    ).all()
+    assert {n.kind for n in seeded} >= {"mentorship.request", "mentorship.accepted"}
+    for n in seeded:
+        if n.kind == "mentorship.request":
+            assert n.link == routes.mentorship_url()
+            assert any(m.mentor_id == n.user_id for m in pairs)
+        else:
+            board_id = int(n.link.rstrip("/").rsplit("/", 1)[1])
+            assert n.link == routes.board_url(board_id)
+            assert n.user_id in (pair_of[board_id].mentor_id, pair_of[board_id].mentee_id)
+        assert n.created_at <= now
+    # the demo the README promises: Lucas's board in progress with Ravi, Mei's request
+    lucas = next(m for m in pairs if m.mentee_id == users["lucas.moreau"].id)
+    assert (lucas.mentor_id, lucas.state) == (users["ravi.iyer"].id, "active")
+    mei = next(m for m in pairs if m.mentee_id == users["mei.wong"].id)
+    assert (mei.mentor_id, mei.state) == (users["nadia.haddad"].id, "requested")
     # the demo threads' counters are untouched
     for t in session.exec(select(Thread)).all():
         assert t.post_count == len(session.exec(select(Post).where(Post.thread_id == t.id)).all())

@@ -142,7 +142,8 @@ def _names(session: Session, m: Mentorship) -> tuple[str, str]:
 
 
 def _bump(session: Session, m: Mentorship, now: datetime | None = None) -> None:
-    m.last_activity_at = now or utcnow()
+    """Last activity moves forward only (a seed replays moments out of order)."""
+    m.last_activity_at = max(m.last_activity_at, now or utcnow())
     session.add(m)
 
 
