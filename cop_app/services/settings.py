@@ -136,6 +136,11 @@ ACTIVITY_ROOM_SIZE = 200
 ACTIVITY_HEAD_SIZE = 50
 ACTIVITY_PAGE_SIZE = 50
 AUDIT_PAGE_SIZE = 50
+# Stored cuts of recorded text: an activity line is one sentence; an audit entry keeps the
+# reason given and the before/after values it changed (a community's edited fields).
+ACTIVITY_SUMMARY_MAX = 300
+AUDIT_REASON_MAX = 500
+AUDIT_VALUE_MAX = 2000
 # "Active now" means a session was used within this window.
 ACTIVE_NOW_WINDOW = timedelta(minutes=5)
 
@@ -178,6 +183,9 @@ SESSION_NOTE_DATE_AHEAD = timedelta(days=1)
 # logged once or twice; a burst is a script or a stuck button filling the other's log).
 SESSION_NOTES_PER_WINDOW = 6
 SESSION_NOTES_WINDOW = timedelta(hours=1)
+# Due dates and session dates outside these years are typos, refused with this range.
+DATE_YEAR_MIN = 2000
+DATE_YEAR_MAX = 2100
 # A pair with no card change and no session for this long "needs a check-in".
 CHECKIN_AFTER_DAYS = 14
 

@@ -13,7 +13,7 @@ from cop_app.models import (
     User,
 )
 from cop_app.models.base import utcnow
-from cop_app.services import activity, validation
+from cop_app.services import activity, settings, validation
 from cop_app.services.errors import Forbidden, Invalid
 from cop_app.services.events import Change, on_commit
 from cop_app.services.notifications import user_room
@@ -181,8 +181,9 @@ def _day(value: object, field_name: str, label: str) -> date | None:
             raise Invalid(f"{label} must be a date like 2025-03-31.", field_name) from None
     else:
         raise Invalid(f"{label} must be a date like 2025-03-31.", field_name)
-    if not 2000 <= day.year <= 2100:
-        raise Invalid(f"{label} must be between the years 2000 and 2100.", field_name)
+    first, last = settings.DATE_YEAR_MIN, settings.DATE_YEAR_MAX
+    if not first <= day.year <= last:
+        raise Invalid(f"{label} must be between the years {first} and {last}.", field_name)
     return day
 
 
