@@ -382,12 +382,12 @@ def do_sign_out(session: Session, auth: AuthSession, *, now: datetime) -> None:
     session.flush()
 
 
-def revoke_all_sessions(session: Session, user_id: int) -> None:
-    """Revoke every session of a user in the caller's transaction."""
+def revoke_all_sessions(session: Session, user_id: int, now: datetime | None = None) -> None:
+    """Revoke every session of a user (at `now`) in the caller's transaction."""
     session.exec(
         update(AuthSession)
         .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))  # type: ignore[union-attr]
-        .values(revoked_at=utcnow())
+        .values(revoked_at=now or utcnow())
     )
 
 
@@ -432,7 +432,7 @@ def do_change_password(session: Session, user: User, password_hash: str, *, now:
     """Store the new hash, end every session and open a new one; returns its token."""
     user.password_hash = password_hash
     session.add(user)
-    revoke_all_sessions(session, user.id)
+    revoke_all_sessions(session, user.id, now)
     token = _new_session(session, user, now)
     announce_access_change(
         session, user.id, "You were signed out because your password was changed."

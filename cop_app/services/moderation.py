@@ -503,7 +503,7 @@ def do_suspend(
     target.suspended_until = end
     target.suspension_reason = reason
     session.add(target)
-    revoke_all_sessions(session, uid)
+    revoke_all_sessions(session, uid, now)
     announce_access_change(session, uid, "Your account was suspended.")
     shown = "until further notice" if end == INDEFINITE else f"until {end:%d %b %Y}"
     activity.record(

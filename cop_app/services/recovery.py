@@ -159,7 +159,7 @@ def do_reset_password(
     )
     user.password_hash = password_hash
     session.add(user)
-    revoke_all_sessions(session, user.id)
+    revoke_all_sessions(session, user.id, now)
     announce_access_change(session, user.id, "You were signed out because your password was reset.")
     activity.record(
         session,

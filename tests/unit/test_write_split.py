@@ -1,6 +1,6 @@
 """The check_/do_ split: do_ functions write at the `now` they are given and never commit
 (seeds and imports replay the past through them); check_ functions commit. Limits the
-services use come from settings and fit the columns they are stored in."""
+services use come from settings."""
 
 from collections.abc import Callable
 from datetime import date, timedelta
