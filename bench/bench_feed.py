@@ -152,7 +152,7 @@ def extra(args: argparse.Namespace) -> None:
             tokens.append(token)
         slugs = []
         for i in range(args.communities):
-            community = communities.create_community(
+            community = communities.check_create_community(
                 session,
                 wanted[0],
                 communities.clean_input(

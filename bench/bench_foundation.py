@@ -11,7 +11,7 @@ conditions on the same machine:
    the demo seed, a bench community (open) and one member account with one
    session per simulated client (users inserted directly with one shared
    argon2 hash; sessions as ``AuthSession`` rows holding sha256(token), like
-   ``accounts._new_session``; client 0 signs in through ``accounts.sign_in``).
+   ``accounts._new_session``; client 0 signs in through ``accounts.check_sign_in``).
    Stops with a clear message when the models are ahead of the migrations
    (someone's change is half done): measure a commit with ``--ref HEAD``.
 2. Bare yardstick: starts ``bench/bare_app`` (see ``bare_baseline.py``), warms
@@ -231,7 +231,7 @@ def prepare_database(out: Path, users: int, app_dir: Path) -> None:
             msg = "the fresh database already had people in it"
             raise RuntimeError(msg)
         admin = session.exec(select(User).where(User.role == "admin").order_by(User.id)).first()
-        community = communities.create_community(
+        community = communities.check_create_community(
             session,
             admin,
             communities.clean_input(
@@ -268,7 +268,7 @@ def prepare_database(out: Path, users: int, app_dir: Path) -> None:
             tokens.append(token)
         session.commit()
         # One session through the real sign-in path (one argon2 verify): client 0.
-        tokens[0] = accounts.sign_in(session, emails[0], BENCH_PASSWORD, "bench").token
+        tokens[0] = accounts.check_sign_in(session, emails[0], BENCH_PASSWORD, "bench").token
         member_count = communities.member_count(session, community_id)
     out.write_text(
         json.dumps(

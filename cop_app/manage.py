@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         password = args.password or getpass.getpass("Password for the new admin: ")
         try:
-            user = accounts.create_admin(session, args.email, args.name, password)
+            user = accounts.check_create_admin(session, args.email, args.name, password)
         except DomainError as err:
             print(f"Error: {err.message}", file=sys.stderr)
             return 2

@@ -8,10 +8,12 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from cop_app.models import ActivityEvent, Community, Membership, User
+from cop_app.models import Community, User
 from cop_app.models.base import utcnow
 from cop_app.seed_discussions import seed_discussions
 from cop_app.seed_mentorship import seed_mentorship
+from cop_app.services import accounts, communities
+from cop_app.services.access import membership_of
 from cop_app.services.passwords import hash_password
 
 DEMO_PASSWORD = "practice-makes-progress"
@@ -323,82 +325,51 @@ def email_of(local: str) -> str:
 
 
 def seed(session: Session) -> bool:
-    """Load the demo into an empty database; returns False when people already exist."""
+    """Load the demo into an empty database; returns False when people already exist.
+    Every row is written by the services' do_ functions, dated in the past."""
     if session.exec(select(User.id)).first() is not None:
         return False
     shared_hash = hash_password(DEMO_PASSWORD)
     start = utcnow() - timedelta(days=120)
     users: dict[str, User] = {}
     for i, (local, name, role, org, expertise) in enumerate(PEOPLE):
-        user = User(
-            email=email_of(local),
-            display_name=name,
-            handle=local.replace(".", "-"),
+        users[local] = accounts.do_create_user(
+            session,
+            email_of(local),
+            name,
+            shared_hash,
+            now=start + timedelta(days=i),
             role=role,
+            handle=local.replace(".", "-"),
             organisation=org,
             expertise=expertise,
             bio=f"{name.split()[-1]} works in {org.split(' · ')[-1].lower()}.",
-            password_hash=shared_hash,
-            created_at=start + timedelta(days=i),
         )
-        session.add(user)
-        users[local] = user
-    session.flush()
     for j, (slug, name, kind, vis, domain, desc, tags, stewards, members) in enumerate(COMMUNITIES):
         created = start + timedelta(days=35 + j)
-        community = Community(
-            slug=slug,
-            name=name,
-            kind=kind,
-            visibility=vis,
-            domain=domain,
-            description=desc,
-            tags=tags,
-            created_by=users[stewards[0]].id,
-            created_at=created,
-            last_activity_at=created + timedelta(days=60 - 7 * j),
-            member_count=len(stewards) + len(members),
-        )
-        session.add(community)
-        session.flush()
-        session.add(
-            ActivityEvent(
-                kind="community.created",
-                actor_id=users[stewards[0]].id,
-                community_id=community.id,
-                target_type="community",
-                target_id=community.id,
-                created_at=created,
-                summary=f"{users[stewards[0]].display_name} created {name}",
-            )
-        )
-        for k, local in enumerate(stewards + members):
+        founder = users[stewards[0]]
+        data = communities.clean_input(name, kind, domain, desc, tags, vis)
+        community = communities.do_create_community(session, founder, data, now=created, slug=slug)
+        for k, local in enumerate(stewards[1:] + members, start=1):
             joined = created + timedelta(days=k)
-            session.add(
-                Membership(
-                    community_id=community.id,
-                    user_id=users[local].id,
-                    role="steward" if local in stewards else "member",
-                    created_at=joined,
-                )
-            )
-            if local not in stewards:
-                session.add(
-                    ActivityEvent(
-                        kind="community.joined",
-                        actor_id=users[local].id,
-                        community_id=community.id,
-                        target_type="community",
-                        target_id=community.id,
-                        created_at=joined,
-                        summary=f"{users[local].display_name} joined {name}",
-                    )
+            communities.do_join(session, community, users[local], status="active", now=joined)
+            if local in stewards:
+                communities.do_set_member_role(
+                    session,
+                    community,
+                    founder,
+                    membership_of(session, community.id, users[local].id),
+                    "steward",
+                    now=joined,
                 )
     # One request waiting for a steward, so the approval flow is visible.
     waiting = session.exec(select(Community).where(Community.slug == COMMUNITIES[0][0])).one()
-    session.add(
-        Membership(community_id=waiting.id, user_id=users["emily.chen"].id, status="pending")
+    communities.do_join(
+        session, waiting, users["emily.chen"], status="pending", now=utcnow() - timedelta(days=1)
     )
+    # Member counts were kept in SQL; read the communities again before the next seeds.
+    session.flush()
+    session.expire_all()
     seed_discussions(session)
     seed_mentorship(session)
     session.commit()

@@ -2,32 +2,22 @@
 
 Five mentors with profiles; pairings in four communities, each in a different state: boards
 in progress with cards in every column, practice-linked goals already met by the demo
-threads (evidence found by the same `REQUIREMENTS` predicates the live code uses, dated
-when the artifact happened), one pair that needs a check-in, one paused, one completed with
-both reflections, one request waiting for an answer; session notes; the activity stream.
-
-No notifications are written: the discussion seed's checks expect every notification to
-point at a thread; the pending request shows on the mentor's dashboard.
+threads (found by the same scan the app runs when a goal card is added, dated when the
+artifact happened), one pair that needs a check-in, one paused, one completed with both
+reflections, one request waiting for an answer; session notes. Everything is written by the
+mentorship `do_` functions at past moments, so rows, counters, activity events and
+notifications are what the app itself writes.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from cop_app.models import (
-    ActivityEvent,
-    BoardCard,
-    Community,
-    MentorCommunity,
-    MentorProfile,
-    Mentorship,
-    SessionNote,
-    Thread,
-    User,
-)
+from cop_app.models import Community, MentorProfile, Mentorship, Thread, User
 from cop_app.models.base import utcnow
-from cop_app.services.mentorship import COLUMNS, REQUIREMENTS, taken_evidence
+from cop_app.services import mentorship
 
 # email local part: (capacity, availability, accepting, community slugs)
 MENTORS: dict[str, tuple[int, str, bool, tuple[str, ...]]] = {
@@ -98,7 +88,6 @@ class P:
     skills: str
     requested: float
     started: float | None = None
-    last_activity: float | None = None
     welcome: str = ""
     cards: tuple[C, ...] = ()
     sessions: tuple[S, ...] = ()
@@ -120,7 +109,6 @@ PAIRINGS: list[P] = [
         "code-review testing python",
         requested=26,
         started=24,
-        last_activity=2,
         welcome="Welcome, Lucas! Let's start with how you review today; bring a real PR.",
         cards=(
             C(
@@ -181,7 +169,6 @@ PAIRINGS: list[P] = [
         "architecture postgresql code-review",
         requested=19,
         started=18,
-        last_activity=6,
         welcome="Happy to, Yuki. Your migration know-how deserves a wider audience.",
         cards=(
             C(
@@ -221,7 +208,6 @@ PAIRINGS: list[P] = [
         "laparoscopy surgical-safety",
         requested=32,
         started=30,
-        last_activity=3,
         welcome="Welcome, Priya. Bring your next difficult list and we'll plan it together.",
         cards=(
             C(
@@ -263,7 +249,6 @@ PAIRINGS: list[P] = [
         "perioperative-nursing checklists",
         requested=11,
         started=10,
-        last_activity=2,
         welcome="Glad to help, Liam. Start by asking the exchange about warming.",
         cards=(
             C(
@@ -293,7 +278,6 @@ PAIRINGS: list[P] = [
         "suturing wound-care",
         requested=47,
         started=45,
-        last_activity=6,
         paused=6,
         welcome="Let's start from your day-case closure data, Grace.",
         cards=(
@@ -325,7 +309,6 @@ PAIRINGS: list[P] = [
         "physics demonstrations inquiry-based-learning",
         requested=13,
         started=12,
-        last_activity=3,
         welcome="Welcome, Ethan! Let's make Year 10 argue about forces.",
         cards=(
             C("Ask the circle for a Newton's third law demonstration", "todo", "ask_question"),
@@ -352,7 +335,6 @@ PAIRINGS: list[P] = [
         "chemistry differentiation assessment",
         requested=42,
         started=40,
-        last_activity=18,
         welcome="Great goal, Chloe. Start with one practical and one group.",
         cards=(
             C("Read the exam board's practical endorsement guidance", "done"),
@@ -377,7 +359,6 @@ PAIRINGS: list[P] = [
         "chemistry lab-safety",
         requested=72,
         started=70,
-        last_activity=25,
         ended=25,
         welcome="Welcome, Kwame. Safety first, then the fun.",
         cards=(
@@ -405,7 +386,6 @@ PAIRINGS: list[P] = [
         "epidemiology outbreak-response",
         requested=27,
         started=25,
-        last_activity=4,
         welcome="Welcome, Samuel. Let's build your exercise on the real playbook.",
         cards=(
             C(
@@ -451,52 +431,17 @@ def seed_mentorship(session: Session) -> None:
     communities = {c.slug: c for c in session.exec(select(Community)).all()}
     threads = {t.title: t for t in session.exec(select(Thread)).all()}
     for local, (capacity, availability, accepting, slugs) in MENTORS.items():
-        mentor = users[local]
-        session.add(
-            MentorProfile(
-                user_id=mentor.id,
-                capacity=capacity,
-                availability=availability,
-                accepting=accepting,
-                created_at=now - timedelta(days=80),
-                updated_at=now - timedelta(days=80),
-            )
-        )
-        for slug in slugs:
-            session.add(MentorCommunity(mentor_id=mentor.id, community_id=communities[slug].id))
-        session.add(
-            ActivityEvent(
-                kind="mentorship.profile_updated",
-                actor_id=mentor.id,
-                target_type="user",
-                target_id=mentor.id,
-                summary=f"{mentor.display_name} updated their mentor profile",
-                created_at=now - timedelta(days=80),
-            )
+        mentorship.do_update_mentor_profile(
+            session,
+            users[local],
+            capacity,
+            availability,
+            accepting,
+            [communities[slug].id for slug in slugs],
+            now=now - timedelta(days=80),
         )
     for spec in PAIRINGS:
         _seed_pairing(session, now, spec, users, communities, threads)
-    session.flush()
-
-
-def _ago(now: datetime, days: float | None) -> datetime | None:
-    return None if days is None else now - timedelta(days=days)
-
-
-def _event(
-    session: Session, kind: str, actor: User, m: Mentorship, at: datetime, summary: str
-) -> None:
-    session.add(
-        ActivityEvent(
-            kind=kind,
-            actor_id=actor.id,
-            community_id=m.community_id,
-            target_type="mentorship",
-            target_id=m.id,
-            summary=summary[:300],
-            created_at=at,
-        )
-    )
 
 
 def _seed_pairing(
@@ -509,152 +454,75 @@ def _seed_pairing(
 ) -> None:
     mentor, mentee = users[spec.mentor], users[spec.mentee]
     community = communities[spec.community]
-    requested = _ago(now, spec.requested)
-    started = _ago(now, spec.started)
-    last = _ago(now, spec.last_activity) or requested
-    m = Mentorship(
-        mentor_id=mentor.id,
-        mentee_id=mentee.id,
-        community_id=community.id,
-        goals=spec.goals,
-        skills=spec.skills,
-        state=spec.state,
-        welcome_message=spec.welcome,
-        reflection_mentor=spec.reflection_mentor,
-        reflection_mentee=spec.reflection_mentee,
-        created_at=requested,
-        started_at=started,
-        ended_at=_ago(now, spec.ended),
-        last_activity_at=last,
-    )
-    session.add(m)
-    session.flush()
-    _event(
+    m = mentorship.do_request_mentorship(
         session,
-        "mentorship.requested",
         mentee,
-        m,
-        requested,
-        f"{mentee.display_name} asked {mentor.display_name} for mentorship in {community.name}",
+        mentor,
+        community,
+        spec.goals,
+        spec.skills,
+        now=now - timedelta(days=spec.requested),
     )
-    if started is not None:
-        _event(
-            session,
-            "mentorship.accepted",
-            mentor,
-            m,
-            started,
-            f"{mentor.display_name} accepted {mentee.display_name}'s mentorship request",
-        )
-
-    cards: list[BoardCard] = []
+    if spec.started is None:
+        if spec.state != "requested":
+            raise ValueError(f"demo pairing {spec.mentee!r} was never accepted")
+        return
+    started = now - timedelta(days=spec.started)
+    mentorship.do_respond(session, m, mentor, True, spec.welcome, now=started)
     for i, c in enumerate(spec.cards):
-        created = min(started + timedelta(hours=6 + 5 * i), last)
         link = threads[c.link] if c.link else None
         if link is not None and link.community_id != community.id:
             raise ValueError(f"demo card {c.title!r} links outside its community")
-        card = BoardCard(
-            mentorship_id=m.id,
+        due = now + timedelta(days=c.due_in_days) if c.due_in_days is not None else None
+        data = mentorship.CardInput(
             title=c.title,
             description=c.description,
-            column=c.column,
-            position=0,
-            due_date=(now + timedelta(days=c.due_in_days)).date()
-            if c.due_in_days is not None
-            else None,
+            due_date=due.date() if due else None,
             link_thread_id=link.id if link else None,
+            link_post_id=None,
             requirement=c.requirement,
-            created_by=mentor.id,
-            created_at=created,
-            updated_at=created,
         )
-        session.add(card)
-        cards.append(card)
-    session.flush()
+        at = started + timedelta(hours=6 + 5 * i)
+        mentorship.do_add_card(session, m, mentor, data, c.column, now=at)
 
-    # Goals the demo threads already meet, found by the live predicates, in board order.
-    met: list[BoardCard] = []
-    for card in cards:
-        if card.requirement is None:
-            continue
-        evidence = REQUIREMENTS[card.requirement].met_by(session, card, None)
-        if evidence is None or (evidence.target_type, evidence.target_id) in taken_evidence(
-            session, card
-        ):
-            continue
-        card.evidence_type, card.evidence_id = evidence.target_type, evidence.target_id
-        card.evidence_text, card.evidence_link = evidence.text, evidence.link
-        card.met_at = evidence.at
-        card.updated_at = max(card.created_at, evidence.at)
-        card.column = "done"
-        session.add(card)
-        session.flush()
-        met.append(card)
-        _event(
-            session,
-            "board.goal_met",
-            mentee,
-            m,
-            card.met_at,
-            f"{mentee.display_name} met a practice goal: "
-            f"{REQUIREMENTS[card.requirement].label.lower()}",
-        )
-    for column in COLUMNS:
-        in_column = [c for c in cards if c.column == column and c not in met] + [
-            c for c in met if c.column == column
-        ]
-        for position, card in enumerate(in_column):
-            card.position = position
-            session.add(card)
-
+    # What happened next, in the order it happened.
+    later: list[tuple[datetime, Callable[[datetime], object]]] = []
     for s in spec.sessions:
         author = mentor if s.by == "mentor" else mentee
-        at = now - timedelta(days=s.days_ago)
-        session.add(
-            SessionNote(
-                mentorship_id=m.id,
-                author_id=author.id,
-                date=at.date(),
-                notes=s.notes,
-                next_steps=s.next_steps,
-                created_at=at,
+        later.append((now - timedelta(days=s.days_ago), _note(session, m, author, s)))
+    if spec.paused is not None:
+        later.append(
+            (
+                now - timedelta(days=spec.paused),
+                lambda at: mentorship.do_transition(session, m, mentee, "pause", now=at),
             )
         )
-        _event(
-            session,
-            "mentorship.session_logged",
-            author,
-            m,
-            at,
-            f"{author.display_name} logged a mentoring session",
-        )
-    touched = [last, *(c.updated_at for c in cards)]
-    m.last_activity_at = max(touched)
-    if spec.paused is not None:
-        _event(
-            session,
-            "mentorship.paused",
-            mentee,
-            m,
-            now - timedelta(days=spec.paused),
-            f"{mentee.display_name} paused the mentorship with {mentor.display_name}",
-        )
-    if spec.ended is not None and spec.state == "completed":
+    if spec.ended is not None:
         ended = now - timedelta(days=spec.ended)
-        _event(
-            session,
-            "mentorship.completed",
-            mentor,
-            m,
-            ended,
-            f"{mentor.display_name} completed the mentorship with {mentee.display_name}",
+        later.append(
+            (
+                ended,
+                lambda at: mentorship.do_transition(
+                    session, m, mentor, "complete", reflection=spec.reflection_mentor, now=at
+                ),
+            )
         )
-        _event(
-            session,
-            "mentorship.reflected",
-            mentee,
-            m,
-            ended + timedelta(hours=5),
-            f"{mentee.display_name} wrote a reflection on a completed mentorship",
+        later.append(
+            (
+                ended + timedelta(hours=5),
+                lambda at: mentorship.do_add_reflection(
+                    session, m, mentee, spec.reflection_mentee, now=at
+                ),
+            )
         )
-    session.add(m)
+    for at, act in sorted(later, key=lambda item: item[0]):
+        act(at)
+    if m.state != spec.state:
+        raise ValueError(f"demo pairing {spec.mentee!r} ends {m.state}, not {spec.state}")
+
+
+def _note(session: Session, m: Mentorship, author: User, s: S) -> Callable[[datetime], object]:
+    """Log session note `s` when called with its moment."""
+    return lambda at: mentorship.do_add_session_note(
+        session, m, author, at.date(), s.notes, s.next_steps, now=at
+    )

@@ -36,7 +36,7 @@ class SignedIn:
 
 def normalise_email(value: object) -> str:
     """Lowercase, trimmed and well-formed, or Invalid on the email field."""
-    email = validation.text(value, "email", "Email", min_len=1, max_len=254).lower()
+    email = validation.text(value, "email", "Email", min_len=1, max_len=settings.EMAIL_MAX).lower()
     if not _EMAIL_RE.match(email):
         raise Invalid("Enter a valid email address, like name@example.org.", "email")
     return email
@@ -48,7 +48,7 @@ def display_name_of(value: object) -> str:
         value,
         "display_name",
         "Display name",
-        min_len=2,
+        min_len=settings.DISPLAY_NAME_MIN,
         max_len=settings.DISPLAY_NAME_MAX,
         form="NFKC",
     )
@@ -57,7 +57,10 @@ def display_name_of(value: object) -> str:
 def unique_handle(session: Session, display_name: str) -> str:
     """An @handle from the display name (ascii and dashes), made unique with a number."""
     ascii_name = unicodedata.normalize("NFKD", display_name).encode("ascii", "ignore").decode()
-    base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:30] or "member"
+    base = (
+        re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[: settings.HANDLE_BASE_MAX]
+        or "member"
+    )
     if len(base) < 3:
         base = f"{base}-member"
     handle, n = base, 2
@@ -71,9 +74,8 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _new_session(session: Session, user: User) -> str:
-    token = secrets.token_urlsafe(32)  # 256 bits
-    now = utcnow()
+def _new_session(session: Session, user: User, now: datetime) -> str:
+    token = secrets.token_urlsafe(settings.TOKEN_BYTES)
     session.add(
         AuthSession(
             token_hash=token_hash(token),
@@ -162,7 +164,7 @@ def _check_success_cap(session: Session, email: str, client_key: str) -> None:
         _refuse("Too many sign-ins to this account from this device.", oldest_mine, window, "form")
 
 
-def sign_up(
+def check_sign_up(
     session: Session,
     email: object,
     display_name: object,
@@ -173,44 +175,106 @@ def sign_up(
     email = normalise_email(email)
     name = display_name_of(display_name)
     password = passwords.check_policy(password, email)
-    since = utcnow() - settings.SIGNUP_WINDOW
+    now = utcnow()
     signups_here = session.exec(
         select(func.count()).where(
             LoginAttempt.client_key == client_key,
             LoginAttempt.email == SIGNUP_MARK,
-            LoginAttempt.created_at >= since,
+            LoginAttempt.created_at >= now - settings.SIGNUP_WINDOW,
         )
     ).one()
     if signups_here >= settings.SIGNUP_MAX_PER_CLIENT:
-        raise RateLimited("Too many new accounts from this device. Try again later.", 3600)
+        raise RateLimited(
+            "Too many new accounts from this device. Try again later.",
+            int(settings.SIGNUP_WINDOW.total_seconds()),
+        )
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
         raise Invalid("An account with this email already exists. Sign in instead.", "email")
     names.refuse_impersonation(session, name, None, "display_name")
+    signed = do_sign_up(
+        session, email, name, passwords.hash_password(password), client_key, now=now
+    )
+    session.commit()
+    session.refresh(signed.user)
+    return signed
+
+
+def _add_user(
+    session: Session,
+    email: str,
+    display_name: str,
+    password_hash: str,
+    *,
+    role: str,
+    handle: str,
+    now: datetime,
+) -> User:
     user = User(
         email=email,
-        display_name=name,
-        handle=unique_handle(session, name),
-        password_hash=passwords.hash_password(password),
+        display_name=display_name,
+        handle=handle or unique_handle(session, display_name),
+        role=role,
+        password_hash=password_hash,
+        created_at=now,
     )
     session.add(user)
     session.flush()
-    session.add(LoginAttempt(email=SIGNUP_MARK, client_key=client_key, success=True))
-    token = _new_session(session, user)
+    return user
+
+
+def do_create_user(
+    session: Session,
+    email: str,
+    display_name: str,
+    password_hash: str,
+    *,
+    now: datetime,
+    role: str = "member",
+    handle: str = "",
+    organisation: str = "",
+    expertise: str = "",
+    bio: str = "",
+) -> User:
+    """Write an account from clean values (a free @handle when none is given) and record it;
+    sign-up and imports (the demo seed) both create accounts here."""
+    user = _add_user(session, email, display_name, password_hash, role=role, handle=handle, now=now)
+    user.organisation, user.expertise, user.bio = organisation, expertise, bio
+    session.add(user)
     activity.record(
         session,
         "user.signed_up",
         user.id,
         target_type="user",
         target_id=user.id,
-        summary=f"{name} joined the platform",
+        summary=f"{display_name} joined the platform",
+        now=now,
     )
-    session.commit()
-    session.refresh(user)
+    session.flush()
+    return user
+
+
+def do_sign_up(
+    session: Session,
+    email: str,
+    display_name: str,
+    password_hash: str,
+    client_key: str,
+    *,
+    now: datetime,
+) -> SignedIn:
+    """Create the account, count the sign-up against the client and open its session."""
+    user = do_create_user(session, email, display_name, password_hash, now=now)
+    session.add(
+        LoginAttempt(email=SIGNUP_MARK, client_key=client_key, success=True, created_at=now)
+    )
+    token = _new_session(session, user, now)
+    session.flush()
     return SignedIn(user, token)
 
 
-def sign_in(session: Session, email: object, password: object, client_key: str) -> SignedIn:
-    """Verify credentials under per-account and per-client throttles; re-hash if outdated."""
+def check_sign_in(session: Session, email: object, password: object, client_key: str) -> SignedIn:
+    """Verify credentials under per-account and per-client throttles; re-hash if outdated.
+    A failure is recorded (it is what the throttles count) and committed here."""
     email = normalise_email(email)
     if not isinstance(password, str) or not password:
         raise Invalid("Enter your password.", "password")
@@ -234,11 +298,21 @@ def sign_in(session: Session, email: object, password: object, client_key: str) 
         session.commit()
         raise Invalid("Email or password is not right.", "password")
     require_user(user)
+    signed = do_sign_in(session, user, client_key, new_hash, now=utcnow())
+    session.commit()
+    session.refresh(user)
+    return signed
+
+
+def do_sign_in(
+    session: Session, user: User, client_key: str, new_hash: str | None, *, now: datetime
+) -> SignedIn:
+    """Open a session for a verified user (storing a re-hashed password if given)."""
     if new_hash:
         user.password_hash = new_hash
         session.add(user)
-    session.add(LoginAttempt(email=email, client_key=client_key, success=True))
-    token = _new_session(session, user)
+    session.add(LoginAttempt(email=user.email, client_key=client_key, success=True, created_at=now))
+    token = _new_session(session, user, now)
     activity.record(
         session,
         "user.signed_in",
@@ -246,15 +320,17 @@ def sign_in(session: Session, email: object, password: object, client_key: str) 
         target_type="user",
         target_id=user.id,
         summary=f"{user.display_name} signed in",
+        now=now,
     )
-    session.commit()
-    session.refresh(user)
+    session.flush()
     return SignedIn(user, token)
 
 
 def user_for_token(session: Session, token: object) -> User | None:
     """The signed-in user for a browser's session id, sliding its expiry; None if not valid."""
-    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+    if not isinstance(token, str) or not (
+        settings.TOKEN_TEXT_MIN <= len(token) <= settings.TOKEN_TEXT_MAX
+    ):
         return None
     now = utcnow()
     # One entity and three columns: this runs on every event of every signed-in tab.
@@ -282,7 +358,7 @@ def user_for_token(session: Session, token: object) -> User | None:
     return user
 
 
-def sign_out(session: Session, token: object) -> None:
+def check_sign_out(session: Session, token: object) -> None:
     """Revoke this browser's session; every tab holding it loses its live rooms."""
     if not isinstance(token, str) or not token:
         return
@@ -294,22 +370,28 @@ def sign_out(session: Session, token: object) -> None:
     ).first()
     if row is None:
         return
-    row.revoked_at = utcnow()
-    session.add(row)
-    announce_access_change(session, row.user_id, "You were signed out.")
+    do_sign_out(session, row, now=utcnow())
     session.commit()
 
 
-def revoke_all_sessions(session: Session, user_id: int) -> None:
-    """Revoke every session of a user in the caller's transaction."""
+def do_sign_out(session: Session, auth: AuthSession, *, now: datetime) -> None:
+    """Revoke one session row and tell that person's open tabs."""
+    auth.revoked_at = now
+    session.add(auth)
+    announce_access_change(session, auth.user_id, "You were signed out.")
+    session.flush()
+
+
+def revoke_all_sessions(session: Session, user_id: int, now: datetime | None = None) -> None:
+    """Revoke every session of a user (at `now`) in the caller's transaction."""
     session.exec(
         update(AuthSession)
         .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))  # type: ignore[union-attr]
-        .values(revoked_at=utcnow())
+        .values(revoked_at=now or utcnow())
     )
 
 
-def change_password(
+def check_change_password(
     session: Session, actor: User | None, current: object, new: object, client_key: str
 ) -> str:
     """Check the current password (throttled like sign-in: a stolen session cannot guess it),
@@ -341,10 +423,17 @@ def change_password(
         raise Invalid(exc.message, "new_password") from None
     if new == current:
         raise Invalid("Choose a password different from the current one.", "new_password")
-    user.password_hash = passwords.hash_password(new)
+    token = do_change_password(session, user, passwords.hash_password(new), now=utcnow())
+    session.commit()
+    return token
+
+
+def do_change_password(session: Session, user: User, password_hash: str, *, now: datetime) -> str:
+    """Store the new hash, end every session and open a new one; returns its token."""
+    user.password_hash = password_hash
     session.add(user)
-    revoke_all_sessions(session, user.id)
-    token = _new_session(session, user)
+    revoke_all_sessions(session, user.id, now)
+    token = _new_session(session, user, now)
     announce_access_change(
         session, user.id, "You were signed out because your password was changed."
     )
@@ -355,12 +444,13 @@ def change_password(
         target_type="user",
         target_id=user.id,
         summary=f"{user.display_name} changed their password",
+        now=now,
     )
-    session.commit()
+    session.flush()
     return token
 
 
-def update_profile(
+def check_update_profile(
     session: Session,
     actor: User | None,
     display_name: object,
@@ -394,7 +484,25 @@ def update_profile(
         max_tags=settings.EXPERTISE_MAX_TAGS,
         max_len=settings.TAG_MAX_LENGTH,
     )
-    user.display_name, user.bio, user.organisation, user.expertise = name, bio_text, org, tags
+    do_update_profile(session, user, name, bio_text, org, tags, now=utcnow())
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def do_update_profile(
+    session: Session,
+    user: User,
+    display_name: str,
+    bio: str,
+    organisation: str,
+    expertise: str,
+    *,
+    now: datetime,
+) -> None:
+    """Write a profile's fields."""
+    user.display_name, user.bio, user.organisation = display_name, bio, organisation
+    user.expertise = expertise
     session.add(user)
     activity.record(
         session,
@@ -402,33 +510,43 @@ def update_profile(
         user.id,
         target_type="user",
         target_id=user.id,
-        summary=f"{name} updated their profile",
+        summary=f"{display_name} updated their profile",
+        now=now,
     )
+    session.flush()
+
+
+def check_create_admin(
+    session: Session, email: object, display_name: object, password: object
+) -> User:
+    """The first-admin command: a new admin, or promote an existing account."""
+    email = normalise_email(email)
+    existing = session.exec(select(User).where(User.email == email)).first()
+    if existing:
+        user = do_create_admin(session, existing, now=utcnow())
+    else:
+        name = display_name_of(display_name)
+        password = passwords.check_policy(password, email)
+        now = utcnow()
+        new = _add_user(
+            session,
+            email,
+            name,
+            passwords.hash_password(password),
+            role="member",
+            handle="",
+            now=now,
+        )
+        user = do_create_admin(session, new, now=now)
     session.commit()
     session.refresh(user)
     return user
 
 
-def create_admin(session: Session, email: object, display_name: object, password: object) -> User:
-    """The first-admin command: a new admin, or promote an existing account."""
-    email = normalise_email(email)
-    existing = session.exec(select(User).where(User.email == email)).first()
-    if existing:
-        existing.role = "admin"
-        session.add(existing)
-        user = existing
-    else:
-        name = display_name_of(display_name)
-        password = passwords.check_policy(password, email)
-        user = User(
-            email=email,
-            display_name=name,
-            handle=unique_handle(session, name),
-            role="admin",
-            password_hash=passwords.hash_password(password),
-        )
-        session.add(user)
-        session.flush()
+def do_create_admin(session: Session, user: User, *, now: datetime) -> User:
+    """Make an account an admin from the command line (no admin exists to do it)."""
+    user.role = "admin"
+    session.add(user)
     activity.record(
         session,
         "user.role_changed",
@@ -436,7 +554,7 @@ def create_admin(session: Session, email: object, display_name: object, password
         target_type="user",
         target_id=user.id,
         summary=f"{user.display_name} became an admin (command line)",
+        now=now,
     )
-    session.commit()
-    session.refresh(user)
+    session.flush()
     return user

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from cop_app.models import ActivityEvent, AuditEntry, Membership
 from cop_app.models.base import utcnow
+from cop_app.services import settings
 from cop_app.services.errors import RateLimited
 from cop_app.services.events import Change, on_commit, recorded
 from cop_app.services.rooms import RoomKey, RoomKind
@@ -61,7 +62,7 @@ def record(
         community_id=community_id,
         target_type=target_type,
         target_id=target_id,
-        summary=summary[:300],
+        summary=summary[: settings.ACTIVITY_SUMMARY_MAX],
         created_at=now or utcnow(),
     )
     session.add(event)
@@ -99,9 +100,9 @@ def audit(
         action=action,
         target_type=target_type,
         target_id=target_id,
-        reason=reason[:500],
-        before=before[:2000],
-        after=after[:2000],
+        reason=reason[: settings.AUDIT_REASON_MAX],
+        before=before[: settings.AUDIT_VALUE_MAX],
+        after=after[: settings.AUDIT_VALUE_MAX],
         created_at=now or utcnow(),
     )
     session.add(entry)

@@ -95,7 +95,7 @@ def list_directory(
 ) -> list[CommunityCard]:
     """Search by name or tag, filter by kind; most active first, one page at a time."""
     user = require_user(actor)
-    text = validation.text(query, "query", "Search", max_len=100).lower()
+    text = validation.text(query, "query", "Search", max_len=settings.SEARCH_QUERY_MAX).lower()
     stmt = select(Community, Membership).join(
         Membership,
         (Membership.community_id == Community.id) & (Membership.user_id == user.id),
@@ -122,7 +122,7 @@ def list_directory(
 def get_by_slug(session: Session, actor: User | None, slug: object) -> CommunityCard:
     """One community's card, with the actor's own role in it."""
     user = require_user(actor)
-    if not isinstance(slug, str) or not slug or len(slug) > 60:
+    if not isinstance(slug, str) or not slug or len(slug) > settings.COMMUNITY_SLUG_MAX:
         raise NotFound("This community does not exist.")
     community = session.exec(select(Community).where(Community.slug == slug)).first()
     if community is None:
@@ -175,7 +175,7 @@ def member_views(session: Session, community_id: int, status: str) -> list[Membe
             organisation=organisation,
             role=role,
             joined_at=joined,
-            expertise=validation.split_tags(expertise)[:3],
+            expertise=validation.split_tags(expertise)[: settings.MEMBER_EXPERTISE_SHOWN],
         )
         for uid, name, organisation, expertise, role, joined in rows
     ]
@@ -188,7 +188,8 @@ def member_count(session: Session, community_id: int) -> int:
 
 
 def _unique_slug(session: Session, name: str) -> str:
-    base = _SLUG_RE.sub("-", name.lower()).strip("-")[:50] or "community"
+    base = _SLUG_RE.sub("-", name.lower()).strip("-")[: settings.COMMUNITY_SLUG_BASE_MAX]
+    base = base or "community"
     slug, n = base, 2
     while session.exec(select(Community.id).where(Community.slug == slug)).first() is not None:
         slug, n = f"{base}-{n}", n + 1
@@ -242,18 +243,34 @@ def clean_input(
     )
 
 
-def create_community(session: Session, actor: User | None, data: CommunityInput) -> Community:
+def _refuse_taken_name(session: Session, name: str, community_id: int | None) -> None:
+    clash = session.exec(
+        select(Community.id).where(
+            func.lower(Community.name) == name.lower(), Community.id != (community_id or 0)
+        )
+    ).first()
+    if clash is not None:
+        raise Invalid("A community with this name already exists.", "name")
+
+
+def check_create_community(session: Session, actor: User | None, data: CommunityInput) -> Community:
     """Mentors and admins create communities; the creator becomes the first steward."""
     user = require_user(actor)
     if user.role not in CREATOR_ROLES:
         raise Forbidden("Only mentors and admins can create communities.")
-    name_taken = session.exec(
-        select(Community.id).where(func.lower(Community.name) == data.name.lower())
-    ).first()
-    if name_taken is not None:
-        raise Invalid("A community with this name already exists.", "name")
+    _refuse_taken_name(session, data.name, None)
+    community = do_create_community(session, user, data, now=utcnow())
+    session.commit()
+    session.refresh(community)
+    return community
+
+
+def do_create_community(
+    session: Session, creator: User, data: CommunityInput, *, now: datetime, slug: str = ""
+) -> Community:
+    """Write a community with its creator as first steward (`slug` keeps a known one)."""
     community = Community(
-        slug=_unique_slug(session, data.name),
+        slug=slug or _unique_slug(session, data.name),
         name=data.name,
         kind=data.kind,
         domain=data.domain,
@@ -261,27 +278,31 @@ def create_community(session: Session, actor: User | None, data: CommunityInput)
         tags=data.tags,
         visibility=data.visibility,
         member_count=1,
-        created_by=user.id,
+        created_by=creator.id,
+        created_at=now,
+        last_activity_at=now,
     )
     session.add(community)
     session.flush()
-    session.add(Membership(community_id=community.id, user_id=user.id, role="steward"))
+    session.add(
+        Membership(community_id=community.id, user_id=creator.id, role="steward", created_at=now)
+    )
     activity.record(
         session,
         "community.created",
-        user.id,
+        creator.id,
         community_id=community.id,
         target_type="community",
         target_id=community.id,
-        summary=f"{user.display_name} created {community.name}",
+        summary=f"{creator.display_name} created {community.name}",
+        now=now,
     )
     on_commit(session, Change("community.created", ("directory",), {"id": community.id}))
-    session.commit()
-    session.refresh(community)
+    session.flush()
     return community
 
 
-def edit_community(
+def check_edit_community(
     session: Session, actor: User | None, community_id: int, data: CommunityInput
 ) -> Community:
     """Stewards edit their community; the change is audited with before and after."""
@@ -294,70 +315,84 @@ def edit_community(
         settings.WRITE_LIMIT_WINDOW,
         "community edits",
     )
-    clash = session.exec(
-        select(Community.id).where(
-            func.lower(Community.name) == data.name.lower(), Community.id != community.id
-        )
-    ).first()
-    if clash is not None:
-        raise Invalid("A community with this name already exists.", "name")
+    _refuse_taken_name(session, data.name, community.id)
+    if do_edit_community(session, community, user, data, now=utcnow()):
+        session.commit()
+        session.refresh(community)
+    return community
+
+
+def do_edit_community(
+    session: Session, community: Community, editor: User, data: CommunityInput, *, now: datetime
+) -> bool:
+    """Write the changed fields with their audit entry; returns whether anything changed."""
     fields = ("name", "kind", "domain", "description", "tags", "visibility")
     before = {f: getattr(community, f) for f in fields}
-    for f in fields:
-        setattr(community, f, getattr(data, f))
-    after = {f: getattr(community, f) for f in fields}
-    changed = {f: after[f] for f in fields if before[f] != after[f]}
+    changed = {f: getattr(data, f) for f in fields if before[f] != getattr(data, f)}
     if not changed:
-        return community
+        return False
+    for f, value in changed.items():
+        setattr(community, f, value)
     session.add(community)
     activity.record(
         session,
         "community.edited",
-        user.id,
+        editor.id,
         community_id=community.id,
         target_type="community",
         target_id=community.id,
-        summary=f"{user.display_name} edited {community.name}",
+        summary=f"{editor.display_name} edited {community.name}",
+        now=now,
     )
     activity.audit(
         session,
-        user.id,
+        editor.id,
         "community.edit",
         "community",
         community.id,
         before=repr({f: before[f] for f in changed}),
         after=repr(changed),
+        now=now,
     )
     on_commit(session, Change("community.edited", (room_for(community.id),), {}))
-    session.commit()
-    session.refresh(community)
-    return community
+    session.flush()
+    return True
 
 
-def _recount(session: Session, community: Community) -> None:
+def _recount(session: Session, community: Community, now: datetime) -> None:
     session.flush()
     community.member_count = session.exec(
         select(func.count()).where(
             Membership.community_id == community.id, Membership.status == "active"
         )
     ).one()
-    community.last_activity_at = utcnow()
+    community.last_activity_at = now
     session.add(community)
 
 
-def _bump(session: Session, community: Community, change: int) -> int:
+def _bump(session: Session, community: Community, change: int, now: datetime) -> int:
     """One member more or fewer, counted in SQL: atomic under concurrent joins, with no
     flush and count per join as `_recount` needs. Returns the new count."""
     session.exec(
         update(Community)
         .where(Community.id == community.id)
-        .values(member_count=Community.member_count + change, last_activity_at=utcnow())
+        .values(member_count=Community.member_count + change, last_activity_at=now)
         .execution_options(synchronize_session=False)
     )
     return max(0, community.member_count + change)
 
 
-def join(session: Session, actor: User | None, community_id: int) -> CommunityCard:
+def _steward_count(session: Session, community_id: int) -> int:
+    return session.exec(
+        select(func.count()).where(
+            Membership.community_id == community_id,
+            Membership.role == "steward",
+            Membership.status == "active",
+        )
+    ).one()
+
+
+def check_join(session: Session, actor: User | None, community_id: int) -> CommunityCard:
     """Join an open community, or ask to join an approval-only one; returns the community's
     card as the joiner now sees it (`my_status` is "active" or "pending")."""
     user = require_user(actor)
@@ -368,11 +403,23 @@ def join(session: Session, actor: User | None, community_id: int) -> CommunityCa
             raise Invalid("Your request to join is waiting for a steward.")
         raise Invalid("You are already a member of this community.")
     status = "active" if community.visibility == "open" else "pending"
-    membership = Membership(community_id=community.id, user_id=user.id, status=status)
+    card = do_join(session, community, user, status=status, now=utcnow())
+    session.commit()
+    return card
+
+
+def do_join(
+    session: Session, community: Community, user: User, *, status: str, now: datetime
+) -> CommunityCard:
+    """Write a membership ("active", or "pending" for a steward to decide) and count it;
+    returns the card as the joiner sees it."""
+    membership = Membership(
+        community_id=community.id, user_id=user.id, status=status, created_at=now
+    )
     session.add(membership)
     kind = "community.joined" if status == "active" else "community.join_requested"
     verb = "joined" if status == "active" else "asked to join"
-    count = _bump(session, community, +1) if status == "active" else community.member_count
+    count = _bump(session, community, +1, now) if status == "active" else community.member_count
     activity.record(
         session,
         kind,
@@ -381,14 +428,15 @@ def join(session: Session, actor: User | None, community_id: int) -> CommunityCa
         target_type="community",
         target_id=community.id,
         summary=f"{user.display_name} {verb} {community.name}",
+        now=now,
     )
     on_commit(session, Change("community.members", (room_for(community.id),), {}))
     card = replace(_card(community, membership), member_count=count)
-    session.commit()
+    session.flush()
     return card
 
 
-def leave(session: Session, actor: User | None, community_id: int) -> CommunityCard:
+def check_leave(session: Session, actor: User | None, community_id: int) -> CommunityCard:
     """Leave, or withdraw a pending request; the last steward must hand over first.
     Returns the community's card as the leaver now sees it."""
     user = require_user(actor)
@@ -396,22 +444,25 @@ def leave(session: Session, actor: User | None, community_id: int) -> CommunityC
     membership = membership_of(session, community.id, user.id)
     if membership is None:
         raise Invalid("You are not a member of this community.")
-    if membership.role == "steward" and membership.status == "active":
-        stewards = session.exec(
-            select(func.count()).where(
-                Membership.community_id == community.id,
-                Membership.role == "steward",
-                Membership.status == "active",
-            )
-        ).one()
-        if stewards <= 1:
-            raise Invalid("You are the only steward. Appoint another steward before leaving.")
+    steward = membership.role == "steward" and membership.status == "active"
+    if steward and _steward_count(session, community.id) <= 1:
+        raise Invalid("You are the only steward. Appoint another steward before leaving.")
+    card = do_leave(session, community, user, membership, now=utcnow())
+    session.commit()
+    return card
+
+
+def do_leave(
+    session: Session, community: Community, user: User, membership: Membership, *, now: datetime
+) -> CommunityCard:
+    """Delete the membership (or the request) and count it; returns the card as the leaver
+    sees it."""
     was_active = membership.status == "active"
     session.delete(membership)
     if was_active and community.visibility != "open":
         # The leaver's other tabs lose this community's rooms (open ones stay readable).
         announce_access_change(session, user.id, f"You are no longer a member of {community.name}.")
-    count = _bump(session, community, -1) if was_active else community.member_count
+    count = _bump(session, community, -1, now) if was_active else community.member_count
     activity.record(
         session,
         "community.left",
@@ -420,14 +471,15 @@ def leave(session: Session, actor: User | None, community_id: int) -> CommunityC
         target_type="community",
         target_id=community.id,
         summary=f"{user.display_name} left {community.name}",
+        now=now,
     )
     on_commit(session, Change("community.members", (room_for(community.id),), {}))
     card = replace(_card(community, None), member_count=count)
-    session.commit()
+    session.flush()
     return card
 
 
-def decide_request(
+def check_decide_request(
     session: Session, actor: User | None, community_id: int, user_id: int, approve: bool
 ) -> None:
     """A steward approves or declines a pending request to join."""
@@ -435,13 +487,28 @@ def decide_request(
     membership = membership_of(session, community.id, user_id)
     if membership is None or membership.status != "pending":
         raise NotFound("There is no pending request from this person.")
+    do_decide_request(session, community, steward, membership, bool(approve), now=utcnow())
+    session.commit()
+
+
+def do_decide_request(
+    session: Session,
+    community: Community,
+    steward: User,
+    membership: Membership,
+    approve: bool,
+    *,
+    now: datetime,
+) -> None:
+    """Activate a pending membership (and recount) or delete it; audited."""
+    user_id = membership.user_id
     applicant = session.get(User, user_id)
     name = applicant.display_name if applicant else "someone"
     if approve:
         membership.status = "active"
-        membership.created_at = utcnow()
+        membership.created_at = now
         session.add(membership)
-        _recount(session, community)
+        _recount(session, community, now)
     else:
         session.delete(membership)
     verb = "approved" if approve else "declined"
@@ -453,6 +520,7 @@ def decide_request(
         target_type="user",
         target_id=user_id,
         summary=f"{steward.display_name} {verb} {name} in {community.name}",
+        now=now,
     )
     activity.audit(
         session,
@@ -462,12 +530,13 @@ def decide_request(
         user_id,
         before="pending",
         after="active" if approve else "removed",
+        now=now,
     )
     on_commit(session, Change("community.members", (room_for(community.id),), {}))
-    session.commit()
+    session.flush()
 
 
-def set_member_role(
+def check_set_member_role(
     session: Session, actor: User | None, community_id: int, user_id: int, role: object
 ) -> None:
     """A steward appoints or steps down another steward; audited."""
@@ -478,16 +547,23 @@ def set_member_role(
         raise NotFound("This person is not a member of the community.")
     if membership.role == role:
         return
-    if role == "member":
-        stewards = session.exec(
-            select(func.count()).where(
-                Membership.community_id == community.id,
-                Membership.role == "steward",
-                Membership.status == "active",
-            )
-        ).one()
-        if stewards <= 1:
-            raise Invalid("A community needs at least one steward.")
+    if role == "member" and _steward_count(session, community.id) <= 1:
+        raise Invalid("A community needs at least one steward.")
+    do_set_member_role(session, community, steward, membership, role, now=utcnow())
+    session.commit()
+
+
+def do_set_member_role(
+    session: Session,
+    community: Community,
+    steward: User,
+    membership: Membership,
+    role: str,
+    *,
+    now: datetime,
+) -> None:
+    """Write a member's new community role; audited."""
+    user_id = membership.user_id
     before = membership.role
     membership.role = role
     session.add(membership)
@@ -503,17 +579,26 @@ def set_member_role(
         target_type="user",
         target_id=user_id,
         summary=f"{steward.display_name} made a member {role} of {community.name}",
+        now=now,
     )
     activity.audit(
-        session, steward.id, "membership.role", "user", user_id, before=before, after=role
+        session,
+        steward.id,
+        "membership.role",
+        "user",
+        user_id,
+        before=before,
+        after=role,
+        now=now,
     )
     on_commit(session, Change("community.members", (room_for(community.id),), {}))
-    session.commit()
+    session.flush()
 
 
-def remove_member(session: Session, actor: User | None, community_id: int, user_id: int) -> None:
-    """A steward removes a member (not a steward: step them down first); audited. Their open
-    tabs lose the community's private rooms at once, and they are told in the bell."""
+def check_remove_member(
+    session: Session, actor: User | None, community_id: int, user_id: int
+) -> None:
+    """A steward removes a member (not a steward: step them down first); audited."""
     community, steward = access_community_as_steward(session, actor, community_id)
     membership = membership_of(session, community.id, user_id)
     if membership is None or membership.status != "active":
@@ -522,10 +607,20 @@ def remove_member(session: Session, actor: User | None, community_id: int, user_
         raise Invalid("To leave the community yourself, use Leave.")
     if membership.role == "steward":
         raise Invalid("Step this steward down to member before removing them.")
+    do_remove_member(session, community, steward, membership, now=utcnow())
+    session.commit()
+
+
+def do_remove_member(
+    session: Session, community: Community, steward: User, membership: Membership, *, now: datetime
+) -> None:
+    """End a membership: the member is told in the bell, and their open tabs lose the
+    community's private rooms at once."""
+    user_id = membership.user_id
     member = session.get(User, user_id)
     name = member.display_name if member else "someone"
     session.delete(membership)
-    _bump(session, community, -1)
+    _bump(session, community, -1, now)
     if community.visibility != "open":
         announce_access_change(session, user_id, f"You are no longer a member of {community.name}.")
     notify(
@@ -535,6 +630,7 @@ def remove_member(session: Session, actor: User | None, community_id: int, user_
         steward.id,
         f"{steward.display_name} removed you from {community.name}",
         routes.community_url(community.slug),
+        now=now,
     )
     activity.record(
         session,
@@ -544,9 +640,17 @@ def remove_member(session: Session, actor: User | None, community_id: int, user_
         target_type="user",
         target_id=user_id,
         summary=f"{steward.display_name} removed {name} from {community.name}",
+        now=now,
     )
     activity.audit(
-        session, steward.id, "membership.removed", "user", user_id, before="active", after="removed"
+        session,
+        steward.id,
+        "membership.removed",
+        "user",
+        user_id,
+        before="active",
+        after="removed",
+        now=now,
     )
     on_commit(session, Change("community.members", (room_for(community.id),), {}))
-    session.commit()
+    session.flush()

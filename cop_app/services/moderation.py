@@ -6,7 +6,7 @@ queued, hidden and restored by this same code.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -135,7 +135,7 @@ def _require_moderator(session: Session, actor: User | None, community_id: int |
 # ---------------------------------------------------------------- flags
 
 
-def flag(
+def check_flag(
     session: Session,
     actor: User | None,
     target_type: object,
@@ -149,7 +149,7 @@ def flag(
     kind = validation.choice(target_type, tuple(TARGETS), "target_type", "Content kind")
     tid = validation.integer(target_id, "target_id", "Item")
     why = validation.choice(reason, settings.FLAG_REASONS, "reason", "Reason")
-    text = validation.text(note, "note", "Note", max_len=500)
+    text = validation.text(note, "note", "Note", max_len=settings.FLAG_NOTE_MAX)
     if why == "other" and not text:
         raise Invalid("Say what is wrong in a short note.", "note")
     target = TARGETS[kind]
@@ -166,47 +166,71 @@ def flag(
     ).first()
     if already is not None:
         raise Invalid("You have already flagged this. Moderators will review it.")
+    now = utcnow()
     today = session.exec(
         select(func.count()).where(
-            Flag.reporter_id == user.id, Flag.created_at >= utcnow() - timedelta(days=1)
+            Flag.reporter_id == user.id, Flag.created_at >= now - settings.FLAGS_WINDOW
         )
     ).one()
     if today >= settings.FLAGS_PER_DAY:
-        raise RateLimited(f"You can flag at most {settings.FLAGS_PER_DAY} items a day.", 86400)
+        raise RateLimited(
+            f"You can flag at most {settings.FLAGS_PER_DAY} items a day.",
+            int(settings.FLAGS_WINDOW.total_seconds()),
+        )
+    row = do_flag(session, user, kind, tid, info, why, text, now=now)
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def do_flag(
+    session: Session,
+    reporter: User,
+    kind: str,
+    target_id: int,
+    info: TargetInfo,
+    reason: str,
+    note: str,
+    *,
+    now: datetime,
+) -> Flag:
+    """Write a flag; enough reporters with standing hide the item at once."""
     row = Flag(
         target_type=kind,
-        target_id=tid,
+        target_id=target_id,
         community_id=info.community_id,
         author_id=info.author_id,
-        reporter_id=user.id,
-        reason=why,
-        note=text,
+        reporter_id=reporter.id,
+        reason=reason,
+        note=note,
+        created_at=now,
     )
     session.add(row)
     session.flush()
     activity.record(
         session,
         "moderation.flagged",
-        user.id,
+        reporter.id,
         community_id=info.community_id,
         target_type=kind,
-        target_id=tid,
-        summary=f"{user.display_name} flagged {info.title} as {why}",
+        target_id=target_id,
+        summary=f"{reporter.display_name} flagged {info.title} as {reason}",
+        now=now,
     )
-    reporters = _reporters_with_standing(session, kind, tid, info.community_id)
+    reporters = _reporters_with_standing(session, kind, target_id, info.community_id)
     if reporters >= settings.FLAG_AUTO_HIDE_COUNT and not info.hidden:
-        target.set_hidden(session, tid, True)
+        TARGETS[kind].set_hidden(session, target_id, True)
         activity.record(
             session,
             "moderation.auto_hidden",
             None,
             community_id=info.community_id,
             target_type=kind,
-            target_id=tid,
+            target_id=target_id,
             summary=f"{info.title} was hidden after {reporters} flags",
+            now=now,
         )
-    session.commit()
-    session.refresh(row)
+    session.flush()
     return row
 
 
@@ -327,18 +351,25 @@ def open_flag_count(session: Session, scope: list[int] | None) -> int:
     return session.exec(stmt).one()
 
 
-def _resolve_flags(session: Session, user: User, kind: str, tid: int, status: str) -> int:
-    flags = session.exec(
-        select(Flag).where(Flag.target_type == kind, Flag.target_id == tid, Flag.status == "open")
-    ).all()
-    now = utcnow()
-    for f in flags:
+def _open_flags(session: Session, kind: str, tid: int) -> list[Flag]:
+    return list(
+        session.exec(
+            select(Flag).where(
+                Flag.target_type == kind, Flag.target_id == tid, Flag.status == "open"
+            )
+        ).all()
+    )
+
+
+def _resolve_flags(
+    session: Session, user: User, kind: str, tid: int, status: str, now: datetime
+) -> None:
+    for f in _open_flags(session, kind, tid):
         f.status, f.resolved_by, f.resolved_at = status, user.id, now
         session.add(f)
-    return len(flags)
 
 
-def review(
+def check_review(
     session: Session,
     actor: User | None,
     action: object,
@@ -350,11 +381,10 @@ def review(
     verb = validation.choice(action, ("dismiss", "hide", "restore"), "action", "Action")
     kind = validation.choice(target_type, tuple(TARGETS), "target_type", "Content kind")
     tid = validation.integer(target_id, "target_id", "Item")
-    why = validation.text(reason, "reason", "Reason", max_len=500)
+    why = validation.text(reason, "reason", "Reason", max_len=settings.MODERATION_REASON_MAX)
     if stewarded_ids(session, require_user(actor)) == []:  # refuse before revealing anything
         raise Forbidden("Only admins and stewards can moderate.")
-    target = TARGETS[kind]
-    info = target.describe(session, tid)
+    info = TARGETS[kind].describe(session, tid)
     if info is None:
         raise NotFound("This item does not exist.")
     user = _require_moderator(session, actor, info.community_id)
@@ -362,40 +392,59 @@ def review(
         raise Invalid("This item is not hidden, so there is nothing to restore.")
     if verb == "hide" and info.hidden:
         raise Invalid("This item is already hidden.")
+    if verb == "dismiss" and not _open_flags(session, kind, tid):
+        raise Invalid("There are no open flags on this item.")
+    do_review(session, user, verb, kind, tid, info, why, now=utcnow())
+    session.commit()
+    return verb
+
+
+def do_review(
+    session: Session,
+    moderator: User,
+    verb: str,
+    kind: str,
+    target_id: int,
+    info: TargetInfo,
+    reason: str,
+    *,
+    now: datetime,
+) -> None:
+    """Resolve the item's open flags and hide or show it as `verb` says; audited."""
+    target = TARGETS[kind]
     if verb == "dismiss":
-        resolved = _resolve_flags(session, user, kind, tid, "dismissed")
-        if not resolved:
-            raise Invalid("There are no open flags on this item.")
+        _resolve_flags(session, moderator, kind, target_id, "dismissed", now)
         if info.hidden:
-            target.set_hidden(session, tid, False)
+            target.set_hidden(session, target_id, False)
     elif verb == "hide":
-        _resolve_flags(session, user, kind, tid, "actioned")
-        target.set_hidden(session, tid, True)
+        _resolve_flags(session, moderator, kind, target_id, "actioned", now)
+        target.set_hidden(session, target_id, True)
     else:
-        _resolve_flags(session, user, kind, tid, "dismissed")
-        target.set_hidden(session, tid, False)
+        _resolve_flags(session, moderator, kind, target_id, "dismissed", now)
+        target.set_hidden(session, target_id, False)
     past = {"dismiss": "dismissed the flags on", "hide": "hid", "restore": "restored"}[verb]
     activity.record(
         session,
         f"moderation.{verb}",
-        user.id,
+        moderator.id,
         community_id=info.community_id,
         target_type=kind,
-        target_id=tid,
-        summary=f"{user.display_name} {past} {info.title}",
+        target_id=target_id,
+        summary=f"{moderator.display_name} {past} {info.title}",
+        now=now,
     )
     activity.audit(
         session,
-        user.id,
+        moderator.id,
         f"content.{verb}",
         kind,
-        tid,
-        reason=why,
+        target_id,
+        reason=reason,
         before="hidden" if info.hidden else "visible",
         after="visible" if verb != "hide" else "hidden",
+        now=now,
     )
-    session.commit()
-    return verb
+    session.flush()
 
 
 # ---------------------------------------------------------------- suspensions
@@ -406,14 +455,16 @@ def is_suspended(user: User) -> bool:
     return user.suspended_until is not None and user.suspended_until > utcnow()
 
 
-def suspend(
+def check_suspend(
     session: Session, actor: User | None, user_id: object, reason: object, until: object = None
 ) -> User:
     """Suspend an account now: its sessions are revoked and every handler refuses it.
     Admins suspend anyone but themselves; stewards suspend members of their communities."""
     moderator = require_user(actor)
     uid = validation.integer(user_id, "user_id", "Person")
-    why = validation.text(reason, "reason", "Reason", min_len=3, max_len=500)
+    why = validation.text(
+        reason, "reason", "Reason", min_len=3, max_len=settings.MODERATION_REASON_MAX
+    )
     end = _parse_until(until)
     target = session.get(User, uid)
     if target is None:
@@ -437,11 +488,22 @@ def suspend(
             raise Forbidden("Stewards can suspend only members of communities they steward.")
     elif target.role == "admin" and moderator.role != "admin":
         raise Forbidden("Only admins can suspend an admin.")
+    do_suspend(session, moderator, target, why, end, now=utcnow())
+    session.commit()
+    session.refresh(target)
+    return target
+
+
+def do_suspend(
+    session: Session, moderator: User, target: User, reason: str, end: datetime, *, now: datetime
+) -> None:
+    """Write the suspension and end every session of the account; audited."""
+    uid = target.id
     before = target.suspended_until.isoformat() if is_suspended(target) else "active"
     target.suspended_until = end
-    target.suspension_reason = why
+    target.suspension_reason = reason
     session.add(target)
-    revoke_all_sessions(session, uid)
+    revoke_all_sessions(session, uid, now)
     announce_access_change(session, uid, "Your account was suspended.")
     shown = "until further notice" if end == INDEFINITE else f"until {end:%d %b %Y}"
     activity.record(
@@ -451,13 +513,20 @@ def suspend(
         target_type="user",
         target_id=uid,
         summary=f"{moderator.display_name} suspended {target.display_name} {shown}",
+        now=now,
     )
     activity.audit(
-        session, moderator.id, "user.suspend", "user", uid, reason=why, before=before, after=shown
+        session,
+        moderator.id,
+        "user.suspend",
+        "user",
+        uid,
+        reason=reason,
+        before=before,
+        after=shown,
+        now=now,
     )
-    session.commit()
-    session.refresh(target)
-    return target
+    session.flush()
 
 
 def _parse_until(value: object) -> datetime:
@@ -474,16 +543,28 @@ def _parse_until(value: object) -> datetime:
     return end
 
 
-def reactivate(session: Session, actor: User | None, user_id: object, reason: object = "") -> User:
+def check_reactivate(
+    session: Session, actor: User | None, user_id: object, reason: object = ""
+) -> User:
     """Lift a suspension (admins only)."""
     admin = require_admin(actor)
     uid = validation.integer(user_id, "user_id", "Person")
-    why = validation.text(reason, "reason", "Reason", max_len=500)
+    why = validation.text(reason, "reason", "Reason", max_len=settings.MODERATION_REASON_MAX)
     target = session.get(User, uid)
     if target is None:
         raise NotFound("This person does not exist.")
     if not is_suspended(target):
         raise Invalid("This account is not suspended.")
+    do_reactivate(session, admin, target, why, now=utcnow())
+    session.commit()
+    session.refresh(target)
+    return target
+
+
+def do_reactivate(
+    session: Session, admin: User, target: User, reason: str, *, now: datetime
+) -> None:
+    """Lift the suspension; audited."""
     target.suspended_until = None
     target.suspension_reason = ""
     session.add(target)
@@ -492,19 +573,19 @@ def reactivate(session: Session, actor: User | None, user_id: object, reason: ob
         "moderation.reactivated",
         admin.id,
         target_type="user",
-        target_id=uid,
+        target_id=target.id,
         summary=f"{admin.display_name} reactivated {target.display_name}",
+        now=now,
     )
     activity.audit(
         session,
         admin.id,
         "user.reactivate",
         "user",
-        uid,
-        reason=why,
+        target.id,
+        reason=reason,
         before="suspended",
         after="active",
+        now=now,
     )
-    session.commit()
-    session.refresh(target)
-    return target
+    session.flush()

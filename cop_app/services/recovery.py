@@ -51,7 +51,7 @@ def _reset_mail(user: User, token: str, admin: User | None) -> mail.Message:
 
 def _issue(session: Session, user: User, now: datetime, admin: User | None = None) -> None:
     """A new link in the caller's transaction; its mail leaves after commit."""
-    token = secrets.token_urlsafe(32)  # 256 bits
+    token = secrets.token_urlsafe(settings.TOKEN_BYTES)
     session.add(
         PasswordReset(
             token_hash=token_hash(token),
@@ -85,29 +85,40 @@ def _check_throttle(session: Session, email: str, client_key: str, now: datetime
             )
 
 
-def request_reset(
+def check_request_reset(
     session: Session, email: object, client_key: str, now: datetime | None = None
 ) -> None:
     """Mail a reset link if the address has an active account; the caller learns nothing
     either way (the request is recorded and throttled the same for unknown addresses)."""
     now = now or utcnow()
     address = normalise_email(email)
-    client = client_key[:64]
+    client = client_key[: settings.CLIENT_ID_MAX]
     _check_throttle(session, address, client, now)
-    session.add(ResetRequest(email=address, client_key=client, created_at=now))
     user = session.exec(select(User).where(User.email == address)).first()
-    if user is not None and user.is_active:
-        _issue(session, user, now)
+    do_request_reset(session, address, client, user, now=now)
     session.commit()
 
 
-def reset_password(
+def do_request_reset(
+    session: Session, address: str, client_key: str, user: User | None, *, now: datetime
+) -> None:
+    """Record the request (it is what the throttle counts) and issue a link to an active
+    account."""
+    session.add(ResetRequest(email=address, client_key=client_key, created_at=now))
+    if user is not None and user.is_active:
+        _issue(session, user, now)
+    session.flush()
+
+
+def check_reset_password(
     session: Session, token: object, new_password: object, now: datetime | None = None
 ) -> User:
     """Set a new password with a link's token: once, before it expires; every session of
     the account ends and every other outstanding link of it dies."""
     now = now or utcnow()
-    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+    if not isinstance(token, str) or not (
+        settings.TOKEN_TEXT_MIN <= len(token) <= settings.TOKEN_TEXT_MAX
+    ):
         raise Invalid(BAD_LINK, "token")
     reset = session.exec(
         select(PasswordReset).where(PasswordReset.token_hash == token_hash(token))
@@ -120,6 +131,19 @@ def reset_password(
     if user is None or not user.is_active:
         raise Invalid(BAD_LINK, "token")
     new_hash = passwords.hash_password(passwords.check_policy(new_password, user.email))
+    if not do_reset_password(session, reset, user, new_hash, now=now):
+        session.rollback()
+        raise Invalid(BAD_LINK, "token")
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def do_reset_password(
+    session: Session, reset: PasswordReset, user: User, password_hash: str, *, now: datetime
+) -> bool:
+    """Claim the link and set the new hash, ending every session and every other link of
+    the account; False (nothing to keep) when a concurrent use claimed the link first."""
     # The claim is one conditional UPDATE: of two concurrent uses of a link, one wins.
     claimed = session.exec(
         update(PasswordReset)
@@ -127,16 +151,15 @@ def reset_password(
         .values(used_at=now)
     )
     if claimed.rowcount != 1:
-        session.rollback()
-        raise Invalid(BAD_LINK, "token")
+        return False
     session.exec(
         update(PasswordReset)
         .where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))  # type: ignore[union-attr]
         .values(used_at=now)
     )
-    user.password_hash = new_hash
+    user.password_hash = password_hash
     session.add(user)
-    revoke_all_sessions(session, user.id)
+    revoke_all_sessions(session, user.id, now)
     announce_access_change(session, user.id, "You were signed out because your password was reset.")
     activity.record(
         session,
@@ -145,13 +168,13 @@ def reset_password(
         target_type="user",
         target_id=user.id,
         summary=f"{user.display_name} set a new password with a reset link",
+        now=now,
     )
-    session.commit()
-    session.refresh(user)
-    return user
+    session.flush()
+    return True
 
 
-def admin_request_reset(session: Session, actor: User | None, user_id: object) -> User:
+def check_admin_request_reset(session: Session, actor: User | None, user_id: object) -> User:
     """An admin mails a member a reset link from the users page (audited); the member's
     password and sessions stay as they are until the member uses the link."""
     admin = require_admin(actor)
@@ -161,16 +184,25 @@ def admin_request_reset(session: Session, actor: User | None, user_id: object) -
         raise NotFound("This person does not exist.")
     if not user.is_active:
         raise Invalid("This account is deactivated.")
-    _issue(session, user, utcnow(), admin)
+    do_admin_request_reset(session, admin, user, now=utcnow())
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def do_admin_request_reset(session: Session, admin: User, user: User, *, now: datetime) -> None:
+    """Issue a link on an admin's behalf; audited."""
+    _issue(session, user, now, admin)
     activity.record(
         session,
         "user.password_reset_sent",
         admin.id,
         target_type="user",
-        target_id=uid,
+        target_id=user.id,
         summary=f"{admin.display_name} sent {user.display_name} a password reset link",
+        now=now,
     )
-    activity.audit(session, admin.id, "user.password_reset", "user", uid, after="reset link sent")
-    session.commit()
-    session.refresh(user)
-    return user
+    activity.audit(
+        session, admin.id, "user.password_reset", "user", user.id, after="reset link sent", now=now
+    )
+    session.flush()

@@ -11,6 +11,14 @@ SESSION_LIFETIME = timedelta(days=14)
 # Writing last_seen on every event would turn reads into writes; refresh at most this often.
 SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
 
+# Secrets handed to a browser (session ids, reset links): this many random bytes (256 bits).
+TOKEN_BYTES = 32
+# A token arriving from a browser outside these lengths is refused before any lookup.
+TOKEN_TEXT_MIN = 20
+TOKEN_TEXT_MAX = 100
+# A client identity (an address, or a key the browser keeps) is stored cut to this length.
+CLIENT_ID_MAX = 64
+
 # Sign-in throttling. Failed sign-ins and wrong current passwords (password change) count.
 # A client with this many failures in the window is refused on every account until it passes.
 LOGIN_MAX_FAILURES_PER_CLIENT = 20
@@ -42,7 +50,13 @@ EVENT_LOG_LINES_PER_WINDOW = 10
 EVENT_LOG_WINDOW = timedelta(minutes=1)
 
 # Field lengths users see in messages.
+EMAIL_MAX = 254  # RFC 5321's longest forward path
+DISPLAY_NAME_MIN = 2
 DISPLAY_NAME_MAX = 80
+# An @handle is made from the display name, cut to this length before its number.
+HANDLE_BASE_MAX = 30
+# Search boxes (directory, users): longer text finds nothing a shorter one would not.
+SEARCH_QUERY_MAX = 100
 BIO_MAX = 2000
 ORGANISATION_MAX = 120
 EXPERTISE_MAX_TAGS = 12
@@ -53,6 +67,12 @@ COMMUNITY_DOMAIN_MIN = 10
 COMMUNITY_DOMAIN_MAX = 500
 COMMUNITY_DESCRIPTION_MAX = 5000
 COMMUNITY_MAX_TAGS = 8
+# A community's address is made from its name, cut to this length before its number; a
+# slug longer than COMMUNITY_SLUG_MAX cannot exist and is refused unread.
+COMMUNITY_SLUG_BASE_MAX = 50
+COMMUNITY_SLUG_MAX = 60
+# A member list shows this many expertise tags per person (the profile shows them all).
+MEMBER_EXPERTISE_SHOWN = 3
 
 # Text a state keeps as it is typed, for inputs whose service limit is not one length: a tag
 # list (the service counts the tags and their lengths), a search box, the audit log's action
@@ -118,6 +138,10 @@ DRAFT_STORE_MAX_CHARS = 200_000
 # Moderation.
 FLAG_REASONS = ("spam", "off-topic", "harmful", "other")
 FLAGS_PER_DAY = 20
+FLAGS_WINDOW = timedelta(days=1)
+# A reporter's note and a moderator's reason: a few sentences, enough to explain.
+FLAG_NOTE_MAX = 500
+MODERATION_REASON_MAX = 500
 # An item flagged by this many distinct members with standing is hidden until a moderator
 # reviews it.
 FLAG_AUTO_HIDE_COUNT = 3
@@ -137,6 +161,11 @@ ACTIVITY_ROOM_SIZE = 200
 ACTIVITY_HEAD_SIZE = 50
 ACTIVITY_PAGE_SIZE = 50
 AUDIT_PAGE_SIZE = 50
+# Stored cuts of recorded text: an activity line is one sentence; an audit entry keeps the
+# reason given and the before/after values it changed (a community's edited fields).
+ACTIVITY_SUMMARY_MAX = 300
+AUDIT_REASON_MAX = 500
+AUDIT_VALUE_MAX = 2000
 # "Active now" means a session was used within this window.
 ACTIVE_NOW_WINDOW = timedelta(minutes=5)
 
@@ -168,13 +197,20 @@ BOARD_CARD_TITLE_MIN = 3
 BOARD_CARD_TITLE_MAX = 120
 BOARD_CARD_DESCRIPTION_MAX = 2000
 BOARD_CARDS_MAX = 200
+# A met goal's evidence line and link are stored cut to this length (the link is a path).
+EVIDENCE_TEXT_MAX = 300
 SESSION_NOTES_MAX = 5000
 SESSION_NEXT_STEPS_MAX = 2000
 SESSION_NOTES_PAGE_SIZE = 50
+# A session may be logged for tomorrow at the latest (the pair may be a time zone ahead).
+SESSION_NOTE_DATE_AHEAD = timedelta(days=1)
 # Spam limit: session notes one pair may log in SESSION_NOTES_WINDOW (a real session is
 # logged once or twice; a burst is a script or a stuck button filling the other's log).
 SESSION_NOTES_PER_WINDOW = 6
 SESSION_NOTES_WINDOW = timedelta(hours=1)
+# Due dates and session dates outside these years are typos, refused with this range.
+DATE_YEAR_MIN = 2000
+DATE_YEAR_MAX = 2100
 # A pair with no card change and no session for this long "needs a check-in".
 CHECKIN_AFTER_DAYS = 14
 

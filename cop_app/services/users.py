@@ -74,7 +74,7 @@ def list_users(
 ) -> list[UserRow]:
     """Admin search over name, email and organisation, filtered by role."""
     require_admin(actor)
-    text = validation.text(query, "query", "Search", max_len=100).lower()
+    text = validation.text(query, "query", "Search", max_len=settings.SEARCH_QUERY_MAX).lower()
     counts = (
         select(Membership.user_id, func.count().label("n"))
         .where(Membership.status == "active")
@@ -126,14 +126,14 @@ def list_users(
     ]
 
 
-def set_role(
+def check_set_role(
     session: Session, actor: User | None, user_id: object, role: object, reason: object = ""
 ) -> User:
     """An admin changes a site role; admins cannot demote themselves (no lock-out)."""
     admin = require_admin(actor)
     uid = validation.integer(user_id, "user_id", "Person")
     new_role = validation.choice(role, ROLES, "role", "Role")
-    why = validation.text(reason, "reason", "Reason", max_len=500)
+    why = validation.text(reason, "reason", "Reason", max_len=settings.MODERATION_REASON_MAX)
     user = session.get(User, uid)
     if user is None:
         raise NotFound("This person does not exist.")
@@ -141,21 +141,38 @@ def set_role(
         raise Invalid("You cannot remove your own admin role; ask another admin.", "role")
     if user.role == new_role:
         return user
+    do_set_role(session, admin, user, new_role, why, now=utcnow())
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def do_set_role(
+    session: Session, admin: User, user: User, role: str, reason: str, *, now: datetime
+) -> None:
+    """Write a site role; the person's open tabs re-check what they may see; audited."""
     before = user.role
-    user.role = new_role
+    user.role = role
     session.add(user)
-    announce_access_change(session, uid, f"Your site role changed to {new_role}.")
+    announce_access_change(session, user.id, f"Your site role changed to {role}.")
     activity.record(
         session,
         "user.role_changed",
         admin.id,
         target_type="user",
-        target_id=uid,
-        summary=f"{admin.display_name} made {user.display_name} a {new_role}",
+        target_id=user.id,
+        summary=f"{admin.display_name} made {user.display_name} a {role}",
+        now=now,
     )
     activity.audit(
-        session, admin.id, "user.role", "user", uid, reason=why, before=before, after=new_role
+        session,
+        admin.id,
+        "user.role",
+        "user",
+        user.id,
+        reason=reason,
+        before=before,
+        after=role,
+        now=now,
     )
-    session.commit()
-    session.refresh(user)
-    return user
+    session.flush()

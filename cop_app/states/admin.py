@@ -12,7 +12,7 @@ from cop_app.states.base import Refused, call
 
 
 def _set_role(session: Session, actor: User | None, user_id: Any, role: Any) -> tuple[str, str]:
-    user = users.set_role(session, actor, user_id, role)
+    user = users.check_set_role(session, actor, user_id, role)
     return user.display_name, user.role
 
 
@@ -52,7 +52,10 @@ class AdminUsersState(rx.State):
     async def reactivate(self, user_id: Any) -> Any:
         """Lift a suspension (audited)."""
         name = await call(
-            self, lambda session, actor: moderation.reactivate(session, actor, user_id).display_name
+            self,
+            lambda session, actor: (
+                moderation.check_reactivate(session, actor, user_id).display_name
+            ),
         )
         if isinstance(name, Refused):
             return name.toast
@@ -76,7 +79,7 @@ class AdminUsersState(rx.State):
         name = await call(
             self,
             lambda session, actor: (
-                recovery.admin_request_reset(session, actor, user_id).display_name
+                recovery.check_admin_request_reset(session, actor, user_id).display_name
             ),
         )
         if isinstance(name, Refused):

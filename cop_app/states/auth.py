@@ -132,7 +132,7 @@ class AuthState(rx.State):
         yield
         result = await call(
             self,
-            accounts.sign_in,
+            accounts.check_sign_in,
             form_value(form_data, "email"),
             form_value(form_data, "password"),
             self._client_key(),
@@ -156,7 +156,7 @@ class AuthState(rx.State):
         yield
         result = await call(
             self,
-            accounts.sign_up,
+            accounts.check_sign_up,
             form_value(form_data, "email"),
             form_value(form_data, "display_name"),
             form_value(form_data, "password"),
@@ -178,7 +178,7 @@ class AuthState(rx.State):
     @rx.event
     async def sign_out(self) -> Any:
         """Revoke this browser's session on the server, then forget it here."""
-        await call(self, accounts.sign_out, self.session_token, actor=Caller.NOBODY)
+        await call(self, accounts.check_sign_out, self.session_token, actor=Caller.NOBODY)
         self.session_token = ""
         self._set_user(None)
         return [rx.redirect(routes.home_url()), rx.toast.info("You are signed out.")]

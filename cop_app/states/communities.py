@@ -159,7 +159,9 @@ class CommunityState(rx.State):
         (join, leave) of an open community needs no re-read of the page (the member list
         comes from the room)."""
         actor = await current_user(self)
-        result = await call(self, getattr(communities, verb), self.card.id, *args, actor=actor)
+        result = await call(
+            self, getattr(communities, f"check_{verb}"), self.card.id, *args, actor=actor
+        )
         if isinstance(result, Refused):
             return result.toast
         if isinstance(result, CommunityCard) and result.visibility == "open":
@@ -282,7 +284,7 @@ class CommunityFormState(rx.State):
         made = await call(
             self,
             lambda session, user: _slug_and_name(
-                communities.create_community(session, user, _read_form(form_data))
+                communities.check_create_community(session, user, _read_form(form_data))
             ),
             errors="errors",
         )
@@ -303,7 +305,9 @@ class CommunityFormState(rx.State):
         saved = await call(
             self,
             lambda session, user: _slug_and_name(
-                communities.edit_community(session, user, self.editing_id, _read_form(form_data))
+                communities.check_edit_community(
+                    session, user, self.editing_id, _read_form(form_data)
+                )
             ),
             errors="errors",
         )

@@ -18,7 +18,11 @@ from cop_app.states import drafts
 from cop_app.states.auth import current_user
 from cop_app.states.base import Refused, call, error_toast, form_value, route_param, typed
 
-_VERBS = {"pause": mentorship.pause, "resume": mentorship.resume, "complete": mentorship.complete}
+_VERBS = {
+    "pause": mentorship.check_pause,
+    "resume": mentorship.check_resume,
+    "complete": mentorship.check_complete,
+}
 
 
 def _my_page(
@@ -118,7 +122,7 @@ class MentorshipState(rx.State):
         """Ask one mentor; they are notified at once."""
         sent = await call(
             self,
-            mentorship.request_mentorship,
+            mentorship.check_request_mentorship,
             mentor_id,
             self.community_id or 0,
             self.goals,
@@ -134,7 +138,7 @@ class MentorshipState(rx.State):
     @rx.event
     async def respond(self, mentorship_id: Any, accept: Any, message: Any = "") -> Any:
         """The mentor accepts (with a welcome) or declines (with a reason)."""
-        answered = await call(self, mentorship.respond, mentorship_id, accept, message)
+        answered = await call(self, mentorship.check_respond, mentorship_id, accept, message)
         if isinstance(answered, Refused):
             return answered.toast
         await self._reload()
@@ -153,7 +157,7 @@ class MentorshipState(rx.State):
     @rx.event
     async def withdraw(self, mentorship_id: Any) -> Any:
         """The mentee withdraws a request that is still waiting."""
-        withdrawn = await call(self, mentorship.withdraw, mentorship_id)
+        withdrawn = await call(self, mentorship.check_withdraw, mentorship_id)
         if isinstance(withdrawn, Refused):
             return withdrawn.toast
         await self._reload()
@@ -174,7 +178,7 @@ class MentorshipState(rx.State):
         """A mentor's offer: capacity, availability, accepting, communities."""
         profile = await call(
             self,
-            mentorship.update_mentor_profile,
+            mentorship.check_update_mentor_profile,
             form_value(form_data, "capacity"),
             form_value(form_data, "availability"),
             form_value(form_data, "accepting") in ("on", True, "true"),
@@ -281,7 +285,7 @@ class BoardState(rx.State):
         )
         added = await call(
             self,
-            lambda session, user: mentorship.add_card(
+            lambda session, user: mentorship.check_add_card(
                 session,
                 user,
                 self.mentorship_id,
@@ -301,7 +305,7 @@ class BoardState(rx.State):
     @rx.event
     async def move(self, card_id: Any, column: Any, position: Any) -> Any:
         """Move a card to a column and position (buttons work by keyboard)."""
-        moved = await call(self, mentorship.move_card, card_id, column, position)
+        moved = await call(self, mentorship.check_move_card, card_id, column, position)
         return moved.toast if isinstance(moved, Refused) else None
 
     @rx.event
@@ -322,7 +326,7 @@ class BoardState(rx.State):
         card_id, self.dragging_id = self.dragging_id, 0
         room = await self.get_state(BoardRoom)
         index = _drop_index(room, card_id, column, position)
-        moved = await call(self, mentorship.move_card, card_id, column, index)
+        moved = await call(self, mentorship.check_move_card, card_id, column, index)
         return moved.toast if isinstance(moved, Refused) else None
 
     @rx.event
@@ -370,7 +374,7 @@ class BoardState(rx.State):
         )
         saved = await call(
             self,
-            lambda session, user: mentorship.edit_card(
+            lambda session, user: mentorship.check_edit_card(
                 session, user, card.id, mentorship.clean_card_input(*fields)
             ),
             errors="errors",
@@ -384,7 +388,7 @@ class BoardState(rx.State):
 
     @rx.event
     async def delete_card(self, card_id: Any) -> Any:
-        deleted = await call(self, mentorship.delete_card, card_id)
+        deleted = await call(self, mentorship.check_delete_card, card_id)
         return deleted.toast if isinstance(deleted, Refused) else None
 
     @rx.event
@@ -392,7 +396,7 @@ class BoardState(rx.State):
         """Log a session: date, notes, agreed next steps."""
         logged = await call(
             self,
-            mentorship.add_session_note,
+            mentorship.check_add_session_note,
             self.mentorship_id,
             form_value(form_data, "date"),
             form_value(form_data, "notes"),

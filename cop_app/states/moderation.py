@@ -129,7 +129,7 @@ class ModerationState(rx.State):
     @rx.event
     async def review(self, action: Any, target_type: Any, target_id: Any) -> Any:
         """Dismiss the flags, hide, or restore an item."""
-        verb = await call(self, moderation.review, action, target_type, target_id)
+        verb = await call(self, moderation.check_review, action, target_type, target_id)
         if isinstance(verb, Refused):
             return verb.toast
         await self._reload()
@@ -175,7 +175,7 @@ class SuspendState(rx.State):
         """Suspend now: sessions revoked, every handler refuses the account."""
         suspended = await call(
             self,
-            moderation.suspend,
+            moderation.check_suspend,
             self.user_id,
             form_value(form_data, "reason"),
             form_value(form_data, "until") or None,
@@ -225,7 +225,7 @@ class FlagState(rx.State):
         """Send the flag; moderators see it in their queue."""
         flagged = await call(
             self,
-            moderation.flag,
+            moderation.check_flag,
             self.target_type,
             self.target_id,
             form_value(form_data, "reason"),

@@ -98,7 +98,7 @@ class SettingsState(rx.State):
         values = await call(
             self,
             lambda session, user: _profile_values(
-                accounts.update_profile(
+                accounts.check_update_profile(
                     session,
                     user,
                     form_value(form_data, "display_name"),
@@ -122,7 +122,7 @@ class SettingsState(rx.State):
         auth = await self.get_state(AuthState)
         token = await call(
             self,
-            accounts.change_password,
+            accounts.check_change_password,
             form_value(form_data, "current_password"),
             form_value(form_data, "new_password"),
             auth._client_key(),

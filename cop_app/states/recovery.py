@@ -37,7 +37,7 @@ class RecoveryState(rx.State):
         client_key = (await self.get_state(AuthState))._client_key()
         sent = await call(
             self,
-            recovery.request_reset,
+            recovery.check_request_reset,
             form_value(form_data, "email"),
             client_key,
             actor=Caller.NOBODY,
@@ -60,7 +60,7 @@ class RecoveryState(rx.State):
             return
         done = await call(
             self,
-            recovery.reset_password,
+            recovery.check_reset_password,
             token,
             password,
             actor=Caller.NOBODY,

@@ -27,7 +27,7 @@ def app_db() -> Iterator[None]:
 def session_token_for(local: str) -> str:
     """A valid session id for a demo person (signs them in through the service)."""
     with rx.session() as session:
-        return accounts.sign_in(session, email_of(local), DEMO_PASSWORD, "tests").token
+        return accounts.check_sign_in(session, email_of(local), DEMO_PASSWORD, "tests").token
 
 
 def user_id_of(local: str) -> int:

@@ -180,10 +180,10 @@ def demo() -> Demo:
             select(Post).where(Post.thread_id == thread.id, Post.author_id == mateo)
         ).first()
         yuki = session.get(User, user_id_of("yuki.tanaka"))
-        moderation.flag(session, yuki, "post", post.id, "other", FLAG_NOTE)
+        moderation.check_flag(session, yuki, "post", post.id, "other", FLAG_NOTE)
         admin = session.get(User, user_id_of("amara.okafor"))
         ben = user_id_of("ben.oconnell")
-        moderation.suspend(session, admin, ben, SUSPENSION_REASON, future_date())
+        moderation.check_suspend(session, admin, ben, SUSPENSION_REASON, future_date())
         eng = session.exec(select(Community.id).where(Community.slug == ENG)).one()
         return Demo(
             me=user_id_of("hannah.kowalski"),

@@ -139,7 +139,7 @@ def test_revoked_session_in_open_tab_is_signed_out(app_db: None) -> None:
         await browser.sign_in_with_token(token)
         await browser.call(AuthState, "check_session")  # the page shows Hannah signed in
         with rx.session() as session:
-            accounts.sign_out(session, token)
+            accounts.check_sign_out(session, token)
         await browser.call(AuthState, "check_session")
         auth = await browser.state(AuthState)
         assert auth.user_id == 0 and auth.session_token == ""

@@ -286,9 +286,9 @@ def end_access(caller: Caller) -> None:
     with rx.session() as session:
         if caller.role == "suspended":
             admin = session.exec(select(User).where(User.email == email_of("amara.okafor"))).one()
-            moderation.suspend(session, admin, caller.user_id, "Sweep: access ends mid-page")
+            moderation.check_suspend(session, admin, caller.user_id, "Sweep: access ends mid-page")
         if caller.role == "signed-out tab":
-            accounts.sign_out(session, caller.token)
+            accounts.check_sign_out(session, caller.token)
 
 
 # --- checks -----------------------------------------------------------------------------------

@@ -19,10 +19,10 @@ def test_sign_out_announces_the_sessions_owner_once(
     session: Session, make_user, changes, default_password: str
 ) -> None:
     user = make_user(session)
-    token = accounts.sign_in(session, user.email, default_password, "tests").token
-    accounts.sign_out(session, token)
-    accounts.sign_out(session, token)  # already revoked: nothing more to tell
-    accounts.sign_out(session, "not-a-session-token-at-all")
+    token = accounts.check_sign_in(session, user.email, default_password, "tests").token
+    accounts.check_sign_out(session, token)
+    accounts.check_sign_out(session, token)  # already revoked: nothing more to tell
+    accounts.check_sign_out(session, "not-a-session-token-at-all")
     assert _access_changes(changes) == [(user.id, "You were signed out.")]
     assert accounts.user_for_token(session, token) is None
 
@@ -31,7 +31,9 @@ def test_a_new_password_announces_the_other_sessions_end(
     session: Session, make_user, changes, default_password: str
 ) -> None:
     user = make_user(session)
-    accounts.change_password(session, user, default_password, "a fresh long passphrase 42", "k")
+    accounts.check_change_password(
+        session, user, default_password, "a fresh long passphrase 42", "k"
+    )
     assert _access_changes(changes) == [
         (user.id, "You were signed out because your password was changed.")
     ]
@@ -39,7 +41,7 @@ def test_a_new_password_announces_the_other_sessions_end(
 
 def test_suspension_announces_the_suspended(session: Session, make_user, changes) -> None:
     admin, member = make_user(session, role="admin"), make_user(session)
-    moderation.suspend(session, admin, member.id, "Spam links")
+    moderation.check_suspend(session, admin, member.id, "Spam links")
     assert _access_changes(changes) == [(member.id, "Your account was suspended.")]
 
 
@@ -47,8 +49,8 @@ def test_a_role_change_announces_the_person_only_when_it_changes(
     session: Session, make_user, changes
 ) -> None:
     admin, other = make_user(session, role="admin"), make_user(session, role="admin")
-    users.set_role(session, admin, other.id, "admin")
-    users.set_role(session, admin, other.id, "member")
+    users.check_set_role(session, admin, other.id, "admin")
+    users.check_set_role(session, admin, other.id, "member")
     assert _access_changes(changes) == [(other.id, "Your site role changed to member.")]
 
 
@@ -60,10 +62,10 @@ def test_leaving_announces_only_an_approval_only_community(
         session, make_user(session), members=[member], pending=[waiting], visibility="approval"
     )
     open_one = make_community(session, make_user(session), members=[member])
-    communities.leave(session, member, open_one.id)
-    communities.leave(session, waiting, closed.id)  # a request withdrawn: it saw nothing
+    communities.check_leave(session, member, open_one.id)
+    communities.check_leave(session, waiting, closed.id)  # a request withdrawn: it saw nothing
     assert _access_changes(changes) == []
-    communities.leave(session, member, closed.id)
+    communities.check_leave(session, member, closed.id)
     assert _access_changes(changes) == [
         (member.id, f"You are no longer a member of {closed.name}.")
     ]
@@ -74,9 +76,9 @@ def test_a_steward_stepped_down_is_announced(
 ) -> None:
     first, second = make_user(session), make_user(session)
     community = make_community(session, first, members=[second])
-    communities.set_member_role(session, first, community.id, second.id, "steward")
+    communities.check_set_member_role(session, first, community.id, second.id, "steward")
     assert _access_changes(changes) == []
-    communities.set_member_role(session, second, community.id, first.id, "member")
+    communities.check_set_member_role(session, second, community.id, first.id, "member")
     assert _access_changes(changes) == [
         (first.id, f"You are no longer a steward of {community.name}.")
     ]

@@ -123,7 +123,9 @@ def test_token_hash_is_sha256_hex() -> None:
 
 
 def test_sign_up_creates_a_signed_in_member(session: Session, changes) -> None:
-    result = accounts.sign_up(session, " Ada@Example.org ", "  Ada Lovelace ", NEW_PASSWORD, CLIENT)
+    result = accounts.check_sign_up(
+        session, " Ada@Example.org ", "  Ada Lovelace ", NEW_PASSWORD, CLIENT
+    )
 
     user = result.user
     assert user.id is not None
@@ -157,7 +159,7 @@ def _sign_up_refused(session: Session, row_counts, field: str, **kwargs: object)
     args.update(kwargs)
     before = row_counts(session)
     with pytest.raises(Invalid) as err:
-        accounts.sign_up(session, **args)
+        accounts.check_sign_up(session, **args)
     assert err.value.field == field
     session.rollback()
     assert row_counts(session) == before  # nothing written
@@ -196,7 +198,7 @@ def test_sign_up_is_throttled_per_client(session: Session, row_counts) -> None:
     session.commit()
     before = row_counts(session)
     with pytest.raises(RateLimited) as err:
-        accounts.sign_up(session, "new@example.org", "New Person", NEW_PASSWORD, CLIENT)
+        accounts.check_sign_up(session, "new@example.org", "New Person", NEW_PASSWORD, CLIENT)
     assert err.value.retry_after > 0
     assert "Try again later" in err.value.message
     session.rollback()
@@ -210,7 +212,7 @@ def test_old_sign_ups_do_not_count_against_the_client(session: Session) -> None:
             LoginAttempt(email="signup", client_key=CLIENT, success=True, created_at=long_ago)
         )
     session.commit()
-    result = accounts.sign_up(session, "new@example.org", "New Person", NEW_PASSWORD, CLIENT)
+    result = accounts.check_sign_up(session, "new@example.org", "New Person", NEW_PASSWORD, CLIENT)
     assert result.user.email == "new@example.org"
 
 
@@ -219,7 +221,7 @@ def test_old_sign_ups_do_not_count_against_the_client(session: Session) -> None:
 
 def test_sign_in_opens_a_session(session: Session, make_user, default_password, changes) -> None:
     user = make_user(session, email="ada@example.org")
-    result = accounts.sign_in(session, "  ADA@example.org", default_password, CLIENT)
+    result = accounts.check_sign_in(session, "  ADA@example.org", default_password, CLIENT)
 
     assert result.user.id == user.id
     assert len(result.token) >= 22
@@ -232,7 +234,7 @@ def test_sign_in_opens_a_session(session: Session, make_user, default_password, 
 
 def test_only_the_token_digest_is_stored(session: Session, make_user, default_password) -> None:
     make_user(session, email="ada@example.org")
-    token = accounts.sign_in(session, "ada@example.org", default_password, CLIENT).token
+    token = accounts.check_sign_in(session, "ada@example.org", default_password, CLIENT).token
     assert len(token) >= 22  # token_urlsafe(>= 16 bytes): at least 128 bits
     row = session.exec(select(AuthSession)).one()
     assert token not in repr(row.model_dump())
@@ -242,9 +244,9 @@ def test_only_the_token_digest_is_stored(session: Session, make_user, default_pa
 def test_wrong_password_and_unknown_email_fail_alike(session: Session, make_user, changes) -> None:
     user = make_user(session, email="ada@example.org")
     with pytest.raises(Invalid) as wrong:
-        accounts.sign_in(session, "ada@example.org", "not-the-password", CLIENT)
+        accounts.check_sign_in(session, "ada@example.org", "not-the-password", CLIENT)
     with pytest.raises(Invalid) as unknown:
-        accounts.sign_in(session, "nobody@example.org", "not-the-password", CLIENT)
+        accounts.check_sign_in(session, "nobody@example.org", "not-the-password", CLIENT)
     assert wrong.value.message == unknown.value.message == "Email or password is not right."
     assert wrong.value.field == unknown.value.field == "password"
 
@@ -263,7 +265,7 @@ def test_wrong_password_and_unknown_email_fail_alike(session: Session, make_user
 def test_sign_in_requires_a_password(session: Session, make_user, password: object) -> None:
     make_user(session, email="ada@example.org")
     with pytest.raises(Invalid) as err:
-        accounts.sign_in(session, "ada@example.org", password, CLIENT)
+        accounts.check_sign_in(session, "ada@example.org", password, CLIENT)
     assert err.value.field == "password"
     assert session.exec(select(LoginAttempt)).all() == []
 
@@ -271,7 +273,7 @@ def test_sign_in_requires_a_password(session: Session, make_user, password: obje
 def test_sign_in_refuses_overlong_password_without_hashing(session: Session, make_user) -> None:
     make_user(session, email="ada@example.org")
     with pytest.raises(Invalid) as err:
-        accounts.sign_in(session, "ada@example.org", "x" * 10_000, CLIENT)
+        accounts.check_sign_in(session, "ada@example.org", "x" * 10_000, CLIENT)
     assert err.value.message == "Email or password is not right."
 
 
@@ -279,12 +281,12 @@ def test_sign_in_with_a_nul_byte_is_a_clean_error(session: Session) -> None:
     """Expected behaviour; FAILS today on PostgreSQL only: the NUL reaches the query and
     psycopg2 raises ValueError("A string literal cannot contain NUL (0x00) characters.")."""
     with pytest.raises(Invalid):
-        accounts.sign_in(session, "ada\x00@example.org", "whatever-password", CLIENT)
+        accounts.check_sign_in(session, "ada\x00@example.org", "whatever-password", CLIENT)
 
 
 def test_sign_in_refuses_a_malformed_email(session: Session) -> None:
     with pytest.raises(Invalid) as err:
-        accounts.sign_in(session, "no-at-sign", "whatever-password", CLIENT)
+        accounts.check_sign_in(session, "no-at-sign", "whatever-password", CLIENT)
     assert err.value.field == "email"
 
 
@@ -300,14 +302,14 @@ def test_unusable_account_cannot_sign_in(
 ) -> None:
     make_user(session, email="ada@example.org", **_unusable(state))
     with pytest.raises(Forbidden):
-        accounts.sign_in(session, "ada@example.org", default_password, CLIENT)
+        accounts.check_sign_in(session, "ada@example.org", default_password, CLIENT)
     session.rollback()
     assert session.exec(select(AuthSession)).all() == []
 
 
 def test_sign_in_after_suspension_ended(session: Session, make_user, default_password) -> None:
     make_user(session, email="ada@example.org", suspended_until=utcnow() - timedelta(hours=1))
-    assert accounts.sign_in(session, "ada@example.org", default_password, CLIENT).token
+    assert accounts.check_sign_in(session, "ada@example.org", default_password, CLIENT).token
 
 
 # --- throttling -------------------------------------------------------------------------------
@@ -320,10 +322,10 @@ def test_five_failures_lock_the_attacking_client_out_even_with_the_right_passwor
     make_user(session, email="grace@example.org")
     for _ in range(settings.LOGIN_MAX_FAILURES_PER_ACCOUNT):
         with pytest.raises(Invalid):
-            accounts.sign_in(session, "ada@example.org", "not-the-password", CLIENT)
+            accounts.check_sign_in(session, "ada@example.org", "not-the-password", CLIENT)
 
     with pytest.raises(RateLimited) as err:
-        accounts.sign_in(session, "ada@example.org", default_password, CLIENT)
+        accounts.check_sign_in(session, "ada@example.org", default_password, CLIENT)
 
     match = re.search(r"Try again in (\d+) minutes?", err.value.message)
     assert match, err.value.message
@@ -334,7 +336,7 @@ def test_five_failures_lock_the_attacking_client_out_even_with_the_right_passwor
     assert len(session.exec(select(LoginAttempt)).all()) == 5  # the refused try is not verified
     assert session.exec(select(AuthSession)).all() == []
     # Another account from the same client is not locked (5 < the per-client limit).
-    assert accounts.sign_in(session, "grace@example.org", default_password, CLIENT).token
+    assert accounts.check_sign_in(session, "grace@example.org", default_password, CLIENT).token
 
 
 def test_an_account_under_attack_still_accepts_its_owner_from_a_client_that_has_not_failed(
@@ -343,11 +345,11 @@ def test_an_account_under_attack_still_accepts_its_owner_from_a_client_that_has_
     admin = make_user(session, email="ada@example.org", role="admin")
     add_failures(session, 30, email="ada@example.org", client="attacker")
 
-    signed_in = accounts.sign_in(session, "ada@example.org", default_password, "owner-laptop")
+    signed_in = accounts.check_sign_in(session, "ada@example.org", default_password, "owner-laptop")
 
     assert signed_in.user.id == admin.id
     with pytest.raises(RateLimited):
-        accounts.sign_in(session, "ada@example.org", default_password, "attacker")
+        accounts.check_sign_in(session, "ada@example.org", default_password, "attacker")
 
 
 def test_under_attack_a_new_client_gets_one_wrong_guess_then_is_refused(
@@ -356,10 +358,10 @@ def test_under_attack_a_new_client_gets_one_wrong_guess_then_is_refused(
     make_user(session, email="ada@example.org")
     add_failures(session, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT, email="ada@example.org")
     with pytest.raises(Invalid):
-        accounts.sign_in(session, "ada@example.org", "wrong-guess-here", "client-b")
+        accounts.check_sign_in(session, "ada@example.org", "wrong-guess-here", "client-b")
     with pytest.raises(RateLimited):
-        accounts.sign_in(session, "ada@example.org", default_password, "client-b")
-    assert accounts.sign_in(session, "ada@example.org", default_password, "client-c").token
+        accounts.check_sign_in(session, "ada@example.org", default_password, "client-b")
+    assert accounts.check_sign_in(session, "ada@example.org", default_password, "client-c").token
 
 
 def test_successful_sign_ins_to_one_account_are_capped_per_client(
@@ -368,18 +370,18 @@ def test_successful_sign_ins_to_one_account_are_capped_per_client(
     make_user(session, email="ada@example.org")
     make_user(session, email="grace@example.org")
     for _ in range(settings.LOGIN_MAX_SUCCESSES_PER_ACCOUNT_AND_CLIENT):
-        accounts.sign_in(session, "ada@example.org", default_password, CLIENT)
+        accounts.check_sign_in(session, "ada@example.org", default_password, CLIENT)
     sessions = len(session.exec(select(AuthSession)).all())
 
     with pytest.raises(RateLimited) as err:
-        accounts.sign_in(session, "ada@example.org", default_password, CLIENT)
+        accounts.check_sign_in(session, "ada@example.org", default_password, CLIENT)
 
     assert err.value.message.startswith(
         "Too many sign-ins to this account from this device. Try again in"
     )
     assert len(session.exec(select(AuthSession)).all()) == sessions
-    assert accounts.sign_in(session, "ada@example.org", default_password, "client-b").token
-    assert accounts.sign_in(session, "grace@example.org", default_password, CLIENT).token
+    assert accounts.check_sign_in(session, "ada@example.org", default_password, "client-b").token
+    assert accounts.check_sign_in(session, "grace@example.org", default_password, CLIENT).token
 
 
 def test_successful_sign_ins_from_one_client_are_capped(
@@ -391,11 +393,11 @@ def test_successful_sign_ins_from_one_client_are_capped(
     session.commit()
 
     with pytest.raises(RateLimited) as err:
-        accounts.sign_in(session, "ada@example.org", default_password, CLIENT)
+        accounts.check_sign_in(session, "ada@example.org", default_password, CLIENT)
 
     assert err.value.message.startswith("Too many sign-ins from this device. Try again in")
     assert err.value.retry_after == settings.LOGIN_SUCCESS_WINDOW.total_seconds()
-    assert accounts.sign_in(session, "ada@example.org", default_password, "client-b").token
+    assert accounts.check_sign_in(session, "ada@example.org", default_password, "client-b").token
 
 
 def test_old_successes_and_sign_ups_do_not_count_against_the_cap(
@@ -409,13 +411,13 @@ def test_old_successes_and_sign_ups_do_not_count_against_the_cap(
         )
         session.add(LoginAttempt(email=accounts.SIGNUP_MARK, client_key=CLIENT, success=True))
     session.commit()
-    assert accounts.sign_in(session, "ada@example.org", default_password, CLIENT).token
+    assert accounts.check_sign_in(session, "ada@example.org", default_password, CLIENT).token
 
 
 def test_account_lock_says_one_minute_when_the_window_is_nearly_over(session: Session) -> None:
     add_failures(session, 5, email="ada@example.org", age=timedelta(minutes=14, seconds=30))
     with pytest.raises(RateLimited) as err:
-        accounts.sign_in(session, "ada@example.org", "whatever-password", CLIENT)
+        accounts.check_sign_in(session, "ada@example.org", "whatever-password", CLIENT)
     assert "Try again in 1 minute." in err.value.message
     assert err.value.retry_after == 60
 
@@ -433,7 +435,7 @@ def test_failures_outside_the_window_and_successes_do_not_count(
     for _ in range(settings.LOGIN_MAX_SUCCESSES_PER_ACCOUNT_AND_CLIENT - 1):
         session.add(LoginAttempt(email="ada@example.org", client_key=CLIENT, success=True))
     add_failures(session, settings.LOGIN_MAX_FAILURES_PER_ACCOUNT - 1, email="ada@example.org")
-    assert accounts.sign_in(session, "ada@example.org", default_password, CLIENT).token
+    assert accounts.check_sign_in(session, "ada@example.org", default_password, CLIENT).token
 
 
 def test_twenty_failures_from_one_client_lock_every_account(
@@ -442,13 +444,13 @@ def test_twenty_failures_from_one_client_lock_every_account(
     make_user(session, email="ada@example.org")
     add_failures(session, settings.LOGIN_MAX_FAILURES_PER_CLIENT - 1)  # 19 different emails
     with pytest.raises(Invalid):
-        accounts.sign_in(session, "someone-else@example.org", "not-the-password", CLIENT)
+        accounts.check_sign_in(session, "someone-else@example.org", "not-the-password", CLIENT)
 
     with pytest.raises(RateLimited) as err:
-        accounts.sign_in(session, "ada@example.org", default_password, CLIENT)
+        accounts.check_sign_in(session, "ada@example.org", default_password, CLIENT)
     assert re.search(r"Try again in \d+ minutes?", err.value.message)
     # The same account from another client is fine: only that client is throttled.
-    assert accounts.sign_in(session, "ada@example.org", default_password, "client-b").token
+    assert accounts.check_sign_in(session, "ada@example.org", default_password, "client-b").token
 
 
 # --- sessions ---------------------------------------------------------------------------------
@@ -536,13 +538,13 @@ def test_sign_out_revokes_only_this_session(session: Session, make_user) -> None
     user = make_user(session)
     token, other = issue_token(session, user), issue_token(session, user)
 
-    accounts.sign_out(session, token)
+    accounts.check_sign_out(session, token)
 
     assert accounts.user_for_token(session, token) is None
     assert accounts.user_for_token(session, other).id == user.id
     revoked_at = auth_row(session, token).revoked_at
     assert revoked_at is not None
-    accounts.sign_out(session, token)  # twice: the first revocation time stays
+    accounts.check_sign_out(session, token)  # twice: the first revocation time stays
     assert auth_row(session, token).revoked_at == revoked_at
 
 
@@ -550,7 +552,7 @@ def test_sign_out_revokes_only_this_session(session: Session, make_user) -> None
 def test_sign_out_ignores_junk(session: Session, make_user, token: object) -> None:
     user = make_user(session)
     kept = issue_token(session, user)
-    accounts.sign_out(session, token)
+    accounts.check_sign_out(session, token)
     assert accounts.user_for_token(session, kept).id == user.id
 
 
@@ -578,7 +580,7 @@ def test_change_password_signs_out_everywhere_and_returns_a_new_session(
     user = make_user(session)
     old_tokens = [issue_token(session, user) for _ in range(2)]
 
-    token = accounts.change_password(session, user, default_password, NEW_PASSWORD, CLIENT)
+    token = accounts.check_change_password(session, user, default_password, NEW_PASSWORD, CLIENT)
 
     assert isinstance(token, str) and len(token) >= 22
     assert token not in old_tokens
@@ -594,7 +596,7 @@ def _change_refused(session: Session, user: User, current: object, new: object, 
     token = issue_token(session, user)
     old_hash = user.password_hash
     with pytest.raises(Invalid) as err:
-        accounts.change_password(session, user, current, new, CLIENT)
+        accounts.check_change_password(session, user, current, new, CLIENT)
     assert err.value.field == field
     session.rollback()
     session.expire_all()
@@ -616,10 +618,10 @@ def test_change_password_guesses_are_throttled_like_sign_in(
     user = make_user(session, email="ada@example.org")
     for _ in range(settings.LOGIN_MAX_FAILURES_PER_ACCOUNT):
         with pytest.raises(Invalid):
-            accounts.change_password(session, user, "a-wrong-guess", NEW_PASSWORD, CLIENT)
+            accounts.check_change_password(session, user, "a-wrong-guess", NEW_PASSWORD, CLIENT)
 
     with pytest.raises(RateLimited) as err:
-        accounts.change_password(session, user, default_password, NEW_PASSWORD, CLIENT)
+        accounts.check_change_password(session, user, default_password, NEW_PASSWORD, CLIENT)
 
     assert err.value.message.startswith("Too many wrong passwords. Try again in")
     assert err.value.field == "current_password"
@@ -627,8 +629,8 @@ def test_change_password_guesses_are_throttled_like_sign_in(
     assert passwords.verify_password(default_password, session.get(User, user.id).password_hash)[0]
     # The same guesses lock this client out of signing in to the account, not its owner.
     with pytest.raises(RateLimited):
-        accounts.sign_in(session, "ada@example.org", default_password, CLIENT)
-    assert accounts.change_password(session, user, default_password, NEW_PASSWORD, "laptop")
+        accounts.check_sign_in(session, "ada@example.org", default_password, CLIENT)
+    assert accounts.check_change_password(session, user, default_password, NEW_PASSWORD, "laptop")
 
 
 def test_change_password_refuses_an_overlong_current_password_as_a_failure(
@@ -636,7 +638,7 @@ def test_change_password_refuses_an_overlong_current_password_as_a_failure(
 ) -> None:
     user = make_user(session, email="ada@example.org")
     with pytest.raises(Invalid):
-        accounts.change_password(session, user, "x" * 100_000, NEW_PASSWORD, CLIENT)
+        accounts.check_change_password(session, user, "x" * 100_000, NEW_PASSWORD, CLIENT)
     assert [a.success for a in session.exec(select(LoginAttempt)).all()] == [False]
 
 
@@ -664,13 +666,13 @@ def test_change_password_refuses_the_same_password(
 def test_change_password_without_an_actor_is_forbidden(session: Session, default_password) -> None:
     """states/people.py passes current_user(), which is None once the session has expired."""
     with pytest.raises(Forbidden):
-        accounts.change_password(session, None, default_password, NEW_PASSWORD, CLIENT)
+        accounts.check_change_password(session, None, default_password, NEW_PASSWORD, CLIENT)
 
 
 def test_change_password_for_a_deleted_account(session: Session, default_password) -> None:
     ghost = User(id=999_999, email="ghost@example.org", display_name="Ghost", password_hash="-")
     with pytest.raises(NotFound):
-        accounts.change_password(session, ghost, default_password, NEW_PASSWORD, CLIENT)
+        accounts.check_change_password(session, ghost, default_password, NEW_PASSWORD, CLIENT)
 
 
 # --- profile ----------------------------------------------------------------------------------
@@ -678,7 +680,7 @@ def test_change_password_for_a_deleted_account(session: Session, default_passwor
 
 def test_update_profile_saves_clean_values(engine: Engine, session: Session, make_user) -> None:
     user = make_user(session)
-    saved = accounts.update_profile(
+    saved = accounts.check_update_profile(
         session,
         user,
         "  Ada Lovelace ",
@@ -700,7 +702,7 @@ def test_update_profile_saves_clean_values(engine: Engine, session: Session, mak
 
 def test_update_profile_accepts_a_tag_list_and_empty_optionals(session: Session, make_user) -> None:
     user = make_user(session, bio="old bio", organisation="Old Org")
-    saved = accounts.update_profile(session, user, "Grace", None, "", ["Go", "RUST", "go"])
+    saved = accounts.check_update_profile(session, user, "Grace", None, "", ["Go", "RUST", "go"])
     assert (saved.bio, saved.organisation, saved.expertise) == ("", "", "go rust")
 
 
@@ -727,7 +729,7 @@ def test_update_profile_refuses_bad_fields_and_writes_nothing(
     user = make_user(session, display_name="Original", bio="Original bio", expertise="kept")
     before = row_counts(session)
     with pytest.raises(Invalid) as err:
-        accounts.update_profile(session, user, name, bio, org, expertise)
+        accounts.check_update_profile(session, user, name, bio, org, expertise)
     assert err.value.field == field
     session.rollback()
     assert row_counts(session) == before
@@ -738,20 +740,20 @@ def test_update_profile_refuses_bad_fields_and_writes_nothing(
 def test_update_profile_of_a_missing_account(session: Session) -> None:
     ghost = User(id=999_999, email="ghost@example.org", display_name="Ghost", password_hash="-")
     with pytest.raises(NotFound):
-        accounts.update_profile(session, ghost, "Ghost", "", "", "")
+        accounts.check_update_profile(session, ghost, "Ghost", "", "", "")
 
 
 def test_update_profile_without_an_actor_is_forbidden(session: Session) -> None:
     """states/people.py passes current_user(), which is None once the session has expired."""
     with pytest.raises(Forbidden):
-        accounts.update_profile(session, None, "Ada", "", "", "")
+        accounts.check_update_profile(session, None, "Ada", "", "", "")
 
 
 # --- first admin ------------------------------------------------------------------------------
 
 
 def test_create_admin_creates_a_new_admin(session: Session) -> None:
-    admin = accounts.create_admin(session, " Root@Example.org ", "Site Admin", NEW_PASSWORD)
+    admin = accounts.check_create_admin(session, " Root@Example.org ", "Site Admin", NEW_PASSWORD)
     assert (admin.email, admin.display_name, admin.role) == (
         "root@example.org",
         "Site Admin",
@@ -764,7 +766,7 @@ def test_create_admin_creates_a_new_admin(session: Session) -> None:
 def test_create_admin_promotes_an_existing_account(session: Session, make_user) -> None:
     user = make_user(session, email="ada@example.org", display_name="Ada")
     old_hash = user.password_hash
-    promoted = accounts.create_admin(session, "ADA@example.org", "ignored", "ignored")
+    promoted = accounts.check_create_admin(session, "ADA@example.org", "ignored", "ignored")
     assert promoted.id == user.id
     assert (promoted.role, promoted.display_name, promoted.password_hash) == (
         "admin",
@@ -789,7 +791,7 @@ def test_create_admin_refuses_bad_input(
 ) -> None:
     before = row_counts(session)
     with pytest.raises(Invalid) as err:
-        accounts.create_admin(session, email, name, password)
+        accounts.check_create_admin(session, email, name, password)
     assert err.value.field == field
     session.rollback()
     assert row_counts(session) == before

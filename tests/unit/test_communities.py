@@ -120,7 +120,7 @@ def test_members_cannot_create(session: Session, make_user, row_counts) -> None:
     member = make_user(session, role="member")
     before = row_counts(session)
     with pytest.raises(Forbidden) as err:
-        communities.create_community(session, member, form())
+        communities.check_create_community(session, member, form())
     assert "mentors and admins" in err.value.message
     session.rollback()
     assert row_counts(session) == before
@@ -128,10 +128,10 @@ def test_members_cannot_create(session: Session, make_user, row_counts) -> None:
 
 def test_nobody_and_suspended_mentors_cannot_create(session: Session, make_user) -> None:
     with pytest.raises(Forbidden):
-        communities.create_community(session, None, form())
+        communities.check_create_community(session, None, form())
     suspended = make_user(session, role="mentor", suspended_until=utcnow() + timedelta(days=1))
     with pytest.raises(Forbidden):
-        communities.create_community(session, suspended, form())
+        communities.check_create_community(session, suspended, form())
     assert session.exec(select(Community)).all() == []
 
 
@@ -140,7 +140,7 @@ def test_mentor_or_admin_creates_and_stewards(
     engine: Engine, session: Session, make_user, changes, role: str
 ) -> None:
     creator = make_user(session, role=role)
-    created = communities.create_community(session, creator, form(visibility="approval"))
+    created = communities.check_create_community(session, creator, form(visibility="approval"))
 
     row = fresh_community(engine, created.id)
     assert (row.slug, row.name, row.kind, row.visibility) == (
@@ -166,10 +166,10 @@ def test_duplicate_name_is_refused_case_insensitively(
     session: Session, make_user, row_counts
 ) -> None:
     mentor = make_user(session, role="mentor")
-    communities.create_community(session, mentor, form())
+    communities.check_create_community(session, mentor, form())
     before = row_counts(session)
     with pytest.raises(Invalid) as err:
-        communities.create_community(session, mentor, form(name="data STEWARDS network"))
+        communities.check_create_community(session, mentor, form(name="data STEWARDS network"))
     assert err.value.field == "name"
     session.rollback()
     assert row_counts(session) == before
@@ -178,7 +178,7 @@ def test_duplicate_name_is_refused_case_insensitively(
 def test_slugs_stay_unique(session: Session, make_user) -> None:
     mentor = make_user(session, role="mentor")
     slugs = [
-        communities.create_community(session, mentor, form(name=name)).slug
+        communities.check_create_community(session, mentor, form(name=name)).slug
         for name in ("Data Science!", "Data Science?", "data-science", "¡¡¡", "Ωμέγα")
     ]
     assert slugs[:3] == ["data-science", "data-science-2", "data-science-3"]
@@ -189,8 +189,8 @@ def test_slugs_stay_unique(session: Session, make_user) -> None:
 
 def test_long_names_give_bounded_slugs(session: Session, make_user) -> None:
     mentor = make_user(session, role="mentor")
-    first = communities.create_community(session, mentor, form(name="A" * 80))
-    second = communities.create_community(session, mentor, form(name="A" * 79 + "!"))
+    first = communities.check_create_community(session, mentor, form(name="A" * 80))
+    second = communities.check_create_community(session, mentor, form(name="A" * 79 + "!"))
     assert first.slug == "a" * 50
     assert second.slug == "a" * 50 + "-2"
 
@@ -443,7 +443,7 @@ def test_join_open_community(
 
     events.subscribe(check_committed)
     try:
-        status = communities.join(session, joiner, community.id).my_status
+        status = communities.check_join(session, joiner, community.id).my_status
     finally:
         events.unsubscribe(check_committed)
 
@@ -466,7 +466,7 @@ def test_join_approval_community_waits(
     steward, joiner = make_user(session), make_user(session)
     community = make_community(session, steward, visibility="approval")
 
-    assert communities.join(session, joiner, community.id).my_status == "pending"
+    assert communities.check_join(session, joiner, community.id).my_status == "pending"
 
     assert fresh_community(engine, community.id).member_count == 1
     membership = fresh_membership(engine, community.id, joiner.id)
@@ -489,11 +489,11 @@ def test_double_join_is_refused(
 ) -> None:
     joiner = make_user(session)
     community = make_community(session, make_user(session), visibility=visibility)
-    communities.join(session, joiner, community.id)
+    communities.check_join(session, joiner, community.id)
     before = row_counts(session)
     count = fresh_community(engine, community.id).member_count
     with pytest.raises(Invalid) as err:
-        communities.join(session, joiner, community.id)
+        communities.check_join(session, joiner, community.id)
     assert message in err.value.message
     session.rollback()
     assert row_counts(session) == before
@@ -503,9 +503,9 @@ def test_double_join_is_refused(
 def test_join_unknown_community_or_nobody(session: Session, make_user, make_community) -> None:
     community = make_community(session, make_user(session))
     with pytest.raises(NotFound):
-        communities.join(session, make_user(session), community.id + 1000)
+        communities.check_join(session, make_user(session), community.id + 1000)
     with pytest.raises(Forbidden):
-        communities.join(session, None, community.id)
+        communities.check_join(session, None, community.id)
 
 
 def test_leave(engine: Engine, session: Session, make_user, make_community, changes) -> None:
@@ -513,7 +513,7 @@ def test_leave(engine: Engine, session: Session, make_user, make_community, chan
     community = make_community(session, steward, members=[member])
     assert community.member_count == 2
 
-    communities.leave(session, member, community.id)
+    communities.check_leave(session, member, community.id)
 
     assert fresh_membership(engine, community.id, member.id) is None
     assert fresh_community(engine, community.id).member_count == 1
@@ -530,7 +530,7 @@ def test_withdraw_a_pending_request(
     community = make_community(
         session, make_user(session), visibility="approval", pending=[waiting]
     )
-    communities.leave(session, waiting, community.id)
+    communities.check_leave(session, waiting, community.id)
     assert fresh_membership(engine, community.id, waiting.id) is None
     assert fresh_community(engine, community.id).member_count == 1
 
@@ -538,12 +538,12 @@ def test_withdraw_a_pending_request(
 def test_leave_without_membership(session: Session, make_user, make_community) -> None:
     community = make_community(session, make_user(session))
     with pytest.raises(Invalid) as err:
-        communities.leave(session, make_user(session), community.id)
+        communities.check_leave(session, make_user(session), community.id)
     assert "not a member" in err.value.message
     with pytest.raises(Forbidden):
-        communities.leave(session, None, community.id)
+        communities.check_leave(session, None, community.id)
     with pytest.raises(NotFound):
-        communities.leave(session, make_user(session), community.id + 1000)
+        communities.check_leave(session, make_user(session), community.id + 1000)
 
 
 def test_last_steward_cannot_leave(
@@ -553,7 +553,7 @@ def test_last_steward_cannot_leave(
     community = make_community(session, steward, members=[member])
     before = row_counts(session)
     with pytest.raises(Invalid) as err:
-        communities.leave(session, steward, community.id)
+        communities.check_leave(session, steward, community.id)
     assert "only steward" in err.value.message
     session.rollback()
     assert row_counts(session) == before
@@ -565,7 +565,7 @@ def test_a_steward_may_leave_when_another_remains(
 ) -> None:
     first, second = make_user(session), make_user(session)
     community = make_community(session, first, stewards=[second])
-    communities.leave(session, first, community.id)
+    communities.check_leave(session, first, community.id)
     assert fresh_membership(engine, community.id, first.id) is None
     assert fresh_community(engine, community.id).member_count == 1
 
@@ -582,7 +582,7 @@ def test_approve_a_request(
     community = make_community(session, steward, visibility="approval", pending=[waiting])
     actor = steward if decider == "steward" else admin
 
-    communities.decide_request(session, actor, community.id, waiting.id, True)
+    communities.check_decide_request(session, actor, community.id, waiting.id, True)
 
     membership = fresh_membership(engine, community.id, waiting.id)
     assert (membership.role, membership.status) == ("member", "active")
@@ -605,7 +605,7 @@ def test_decline_a_request(
     steward, waiting = make_user(session), make_user(session)
     community = make_community(session, steward, visibility="approval", pending=[waiting])
 
-    communities.decide_request(session, steward, community.id, waiting.id, False)
+    communities.check_decide_request(session, steward, community.id, waiting.id, False)
 
     assert fresh_membership(engine, community.id, waiting.id) is None
     assert fresh_community(engine, community.id).member_count == 1
@@ -629,9 +629,9 @@ def test_only_stewards_decide(
     before = row_counts(session)
     for actor in (member, outsider, waiting):
         with pytest.raises(Forbidden):
-            communities.decide_request(session, actor, community.id, waiting.id, True)
+            communities.check_decide_request(session, actor, community.id, waiting.id, True)
     with pytest.raises(Forbidden):
-        communities.decide_request(session, None, community.id, waiting.id, True)
+        communities.check_decide_request(session, None, community.id, waiting.id, True)
     session.rollback()
     assert row_counts(session) == before
     assert fresh_membership(engine, community.id, waiting.id).status == "pending"
@@ -642,7 +642,7 @@ def test_decide_without_a_pending_request(session: Session, make_user, make_comm
     community = make_community(session, steward, members=[member])
     for target in (member.id, stranger.id, 999_999):
         with pytest.raises(NotFound):
-            communities.decide_request(session, steward, community.id, target, True)
+            communities.check_decide_request(session, steward, community.id, target, True)
     assert audits(session) == []
 
 
@@ -657,7 +657,7 @@ def test_steward_edits_with_an_audit_trail(
         session, steward, "Python Guild", slug="python-guild", domain=DOMAIN, tags="python"
     )
 
-    edited = communities.edit_community(
+    edited = communities.check_edit_community(
         session,
         steward,
         community.id,
@@ -693,7 +693,7 @@ def test_edit_without_changes_writes_nothing(
         description="Monthly calls and a shared handbook.",
         tags="data stewardship",
     )
-    communities.edit_community(session, steward, community.id, form(name="Python Guild"))
+    communities.check_edit_community(session, steward, community.id, form(name="Python Guild"))
     assert audits(session) == []
     assert kinds(session) == []
     assert changes == []
@@ -704,7 +704,9 @@ def test_admin_may_edit_and_may_change_only_the_case_of_the_name(
 ) -> None:
     admin = make_user(session, role="admin")
     community = make_community(session, make_user(session), "Python Guild")
-    edited = communities.edit_community(session, admin, community.id, form(name="PYTHON guild"))
+    edited = communities.check_edit_community(
+        session, admin, community.id, form(name="PYTHON guild")
+    )
     assert edited.name == "PYTHON guild"
     assert audits(session)[0].actor_id == admin.id
 
@@ -719,7 +721,7 @@ def test_non_stewards_cannot_edit(session: Session, make_user, make_community, r
     before = row_counts(session)
     for actor in (member, outsider, mentor, None):
         with pytest.raises(Forbidden):
-            communities.edit_community(session, actor, community.id, form(name="Hijacked"))
+            communities.check_edit_community(session, actor, community.id, form(name="Hijacked"))
     session.rollback()
     assert row_counts(session) == before
     assert session.get(Community, community.id).name == "Python Guild"
@@ -730,7 +732,7 @@ def test_edit_refuses_another_communitys_name(session: Session, make_user, make_
     make_community(session, make_user(session), "R Users")
     community = make_community(session, steward, "Python Guild")
     with pytest.raises(Invalid) as err:
-        communities.edit_community(session, steward, community.id, form(name="r users"))
+        communities.check_edit_community(session, steward, community.id, form(name="r users"))
     assert err.value.field == "name"
     session.rollback()
     assert session.get(Community, community.id).name == "Python Guild"
@@ -739,7 +741,7 @@ def test_edit_refuses_another_communitys_name(session: Session, make_user, make_
 
 def test_edit_unknown_community(session: Session, make_user) -> None:
     with pytest.raises(NotFound):
-        communities.edit_community(session, make_user(session, role="admin"), 999_999, form())
+        communities.check_edit_community(session, make_user(session, role="admin"), 999_999, form())
 
 
 # --- member roles -----------------------------------------------------------------------------
@@ -751,9 +753,9 @@ def test_steward_appoints_and_steps_down_stewards(
     steward, member = make_user(session), make_user(session)
     community = make_community(session, steward, members=[member])
 
-    communities.set_member_role(session, steward, community.id, member.id, "steward")
+    communities.check_set_member_role(session, steward, community.id, member.id, "steward")
     assert fresh_membership(engine, community.id, member.id).role == "steward"
-    communities.set_member_role(session, member, community.id, steward.id, "member")
+    communities.check_set_member_role(session, member, community.id, steward.id, "member")
     assert fresh_membership(engine, community.id, steward.id).role == "member"
 
     entries = audits(session)
@@ -771,7 +773,7 @@ def test_a_community_keeps_at_least_one_steward(
     steward = make_user(session)
     community = make_community(session, steward, members=[make_user(session)])
     with pytest.raises(Invalid) as err:
-        communities.set_member_role(session, steward, community.id, steward.id, "member")
+        communities.check_set_member_role(session, steward, community.id, steward.id, "member")
     assert "at least one steward" in err.value.message
     session.rollback()
     assert fresh_membership(engine, community.id, steward.id).role == "steward"
@@ -781,7 +783,7 @@ def test_a_community_keeps_at_least_one_steward(
 def test_setting_the_same_role_is_a_no_op(session: Session, make_user, make_community) -> None:
     steward, member = make_user(session), make_user(session)
     community = make_community(session, steward, members=[member])
-    communities.set_member_role(session, steward, community.id, member.id, "member")
+    communities.check_set_member_role(session, steward, community.id, member.id, "member")
     assert audits(session) == []
     assert kinds(session) == []
 
@@ -793,7 +795,7 @@ def test_set_member_role_refuses_unknown_roles(
     steward, member = make_user(session), make_user(session)
     community = make_community(session, steward, members=[member])
     with pytest.raises(Invalid) as err:
-        communities.set_member_role(session, steward, community.id, member.id, role)
+        communities.check_set_member_role(session, steward, community.id, member.id, role)
     assert err.value.field == "role"
 
 
@@ -804,7 +806,7 @@ def test_set_member_role_needs_an_active_member(
     community = make_community(session, steward, pending=[waiting])
     for target in (waiting.id, stranger.id):
         with pytest.raises(NotFound):
-            communities.set_member_role(session, steward, community.id, target, "steward")
+            communities.check_set_member_role(session, steward, community.id, target, "steward")
 
 
 def test_only_stewards_set_roles(session: Session, make_user, make_community) -> None:
@@ -812,5 +814,5 @@ def test_only_stewards_set_roles(session: Session, make_user, make_community) ->
     community = make_community(session, steward, members=[member, other])
     for actor in (member, make_user(session), None):
         with pytest.raises(Forbidden):
-            communities.set_member_role(session, actor, community.id, other.id, "steward")
+            communities.check_set_member_role(session, actor, community.id, other.id, "steward")
     assert audits(session) == []

@@ -1443,6 +1443,8 @@ def test_seed_loads_consistent_discussions_in_every_community(session: Session) 
     for r in reads:
         assert 0 <= r.last_read_number <= thread_of[r.thread_id].post_count
     for n in session.exec(select(Notification)).all():
+        if n.kind.startswith(("mentorship.", "board.")):  # the mentorship seed's own
+            continue
         assert n.thread_id in thread_of
         assert (thread_of[n.thread_id].community_id, n.user_id) in members
 

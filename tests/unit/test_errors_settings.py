@@ -64,3 +64,20 @@ def test_settings_fit_the_database_columns() -> None:
         settings.USERS_PAGE_SIZE,
     ):
         assert 0 < size <= 100
+
+
+def test_the_service_limits_fit_their_columns() -> None:
+    from cop_app.models import ActivityEvent, AuditEntry, BoardCard, Community, Flag, User
+
+    assert settings.EMAIL_MAX <= _length(User, "email")
+    assert settings.HANDLE_BASE_MAX + len("-999") <= _length(User, "handle")
+    assert settings.COMMUNITY_SLUG_BASE_MAX + len("-999") <= settings.COMMUNITY_SLUG_MAX
+    assert settings.COMMUNITY_SLUG_MAX <= _length(Community, "slug")
+    assert settings.ACTIVITY_SUMMARY_MAX <= _length(ActivityEvent, "summary")
+    assert settings.AUDIT_REASON_MAX <= _length(AuditEntry, "reason")
+    assert settings.AUDIT_VALUE_MAX <= _length(AuditEntry, "before")
+    assert settings.FLAG_NOTE_MAX <= _length(Flag, "note")
+    assert settings.MODERATION_REASON_MAX <= _length(User, "suspension_reason")
+    assert settings.EVIDENCE_TEXT_MAX <= _length(BoardCard, "evidence_text")
+    assert settings.TOKEN_TEXT_MIN < settings.TOKEN_TEXT_MAX
+    assert settings.DATE_YEAR_MIN < settings.DATE_YEAR_MAX

@@ -56,7 +56,7 @@ def _everything_that_notifies(session: Session, monkeypatch: pytest.MonkeyPatch)
     ravi = make_user(session, role="mentor", handle="ravi", display_name="Ravi Iyer")
     lucas, grace, hannah = (make_user(session) for _ in range(3))
     guild = make_community(session, ravi, "Engineering Craft", members=[lucas, grace, hannah])
-    mentorship.update_mentor_profile(session, ravi, 3, "Tuesdays", True, [guild.id])
+    mentorship.check_update_mentor_profile(session, ravi, 3, "Tuesdays", True, [guild.id])
 
     question = discussions.clean_thread_input("question", "How to review?", "Ask @ravi.", "")
     thread = discussions.check_create_thread(session, lucas, guild.id, question)  # mention
@@ -64,20 +64,20 @@ def _everything_that_notifies(session: Session, monkeypatch: pytest.MonkeyPatch)
     discussions.check_accept_answer(session, lucas, thread.id, answer.id)  # accepted
 
     goals = "I want to review large pull requests with confidence."
-    m = mentorship.request_mentorship(session, lucas, ravi.id, guild.id, goals, "")  # request
-    mentorship.respond(session, ravi, m.id, True, "Welcome")  # accepted
-    mentorship.add_card(
+    m = mentorship.check_request_mentorship(session, lucas, ravi.id, guild.id, goals, "")  # request
+    mentorship.check_respond(session, ravi, m.id, True, "Welcome")  # accepted
+    mentorship.check_add_card(
         session, ravi, m.id, clean_card_input("Ask", requirement="ask_question"), "todo"
     )
-    mentorship.pause(session, ravi, m.id)
-    mentorship.resume(session, lucas, m.id)
+    mentorship.check_pause(session, ravi, m.id)
+    mentorship.check_resume(session, lucas, m.id)
     asked = discussions.clean_thread_input("question", "A second question", "Body.", "")
     discussions.check_create_thread(session, lucas, guild.id, asked)  # goal met
-    mentorship.complete(session, lucas, m.id, "I learned to review.")
-    declined = mentorship.request_mentorship(session, grace, ravi.id, guild.id, goals, "")
-    mentorship.respond(session, ravi, declined.id, False, "Full this term")
-    withdrawn = mentorship.request_mentorship(session, hannah, ravi.id, guild.id, goals, "")
-    mentorship.withdraw(session, hannah, withdrawn.id)
+    mentorship.check_complete(session, lucas, m.id, "I learned to review.")
+    declined = mentorship.check_request_mentorship(session, grace, ravi.id, guild.id, goals, "")
+    mentorship.check_respond(session, ravi, declined.id, False, "Full this term")
+    withdrawn = mentorship.check_request_mentorship(session, hannah, ravi.id, guild.id, goals, "")
+    mentorship.check_withdraw(session, hannah, withdrawn.id)
     return admin
 
 

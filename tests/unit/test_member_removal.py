@@ -47,7 +47,7 @@ def test_a_steward_removes_a_member_who_is_told_and_loses_access(
 ) -> None:
     community, steward, member, _ = world
     before = community.member_count
-    communities.remove_member(session, steward, community.id, member.id)
+    communities.check_remove_member(session, steward, community.id, member.id)
     assert not _is_member(session, community, member)
     assert session.get(Community, community.id).member_count == before - 1
     ended = [c.data for c in changes if c.kind == ACCESS_CHANGED]
@@ -69,14 +69,14 @@ def test_members_cannot_remove_and_stewards_are_stepped_down_first(
     community, steward, member, other = world
     before = row_counts(session)
     with pytest.raises(Forbidden):
-        communities.remove_member(session, member, community.id, other.id)
+        communities.check_remove_member(session, member, community.id, other.id)
     with pytest.raises(Invalid, match="use Leave"):
-        communities.remove_member(session, steward, community.id, steward.id)
-    communities.set_member_role(session, steward, community.id, member.id, "steward")
+        communities.check_remove_member(session, steward, community.id, steward.id)
+    communities.check_set_member_role(session, steward, community.id, member.id, "steward")
     before = row_counts(session)
     with pytest.raises(Invalid, match="Step this steward down"):
-        communities.remove_member(session, steward, community.id, member.id)
+        communities.check_remove_member(session, steward, community.id, member.id)
     with pytest.raises(NotFound):
-        communities.remove_member(session, steward, community.id, 987654)
+        communities.check_remove_member(session, steward, community.id, 987654)
     assert row_counts(session) == before
     assert _is_member(session, community, member) and _is_member(session, community, other)

@@ -188,7 +188,7 @@ def card(
     column = kw.pop("column", "todo")
     data = clean_card_input(title, **kw)
     actor = actor or w.session.get(User, m.mentor_id)
-    return mentorship.add_card(w.session, actor, m.id, data, column)
+    return mentorship.check_add_card(w.session, actor, m.id, data, column)
 
 
 def fresh(w: World, model: type, row_id: int) -> Any:
@@ -261,7 +261,7 @@ def test_profile_defaults_then_save_and_read_back(w: World) -> None:
     view = mentorship.get_mentor_profile(w.session, w.nadia)
     assert view.has_profile is False and view.accepting is False
     assert view.capacity == settings.MENTOR_CAPACITY_DEFAULT
-    saved = mentorship.update_mentor_profile(
+    saved = mentorship.check_update_mentor_profile(
         w.session,
         w.nadia,
         capacity=2,
@@ -274,7 +274,7 @@ def test_profile_defaults_then_save_and_read_back(w: World) -> None:
     assert saved.community_names == ["Engineering Craft Guild"]
     assert saved.expertise == ["python", "testing"] and saved.places_free == 2
     # changing the communities replaces the link rows
-    again = mentorship.update_mentor_profile(w.session, w.nadia, 3, "", False, [])
+    again = mentorship.check_update_mentor_profile(w.session, w.nadia, 3, "", False, [])
     assert again.community_ids == [] and again.capacity == 3 and not again.accepting
     assert (
         w.session.exec(select(MentorCommunity).where(MentorCommunity.mentor_id == w.nadia.id)).all()
@@ -287,33 +287,41 @@ def test_profile_defaults_then_save_and_read_back(w: World) -> None:
 
 def test_profile_refusals(w: World) -> None:
     ok = {"capacity": 2, "availability": "", "accepting": True, "community_ids": []}
-    err = refused(w, Forbidden, mentorship.update_mentor_profile, w.lucas, **ok)
+    err = refused(w, Forbidden, mentorship.check_update_mentor_profile, w.lucas, **ok)
     assert "Only mentors" in err.message
     refused(w, Forbidden, mentorship.get_mentor_profile, w.lucas)
     for capacity in (0, settings.MENTOR_CAPACITY_MAX + 1, "many", True):
         err = refused(
-            w, Invalid, mentorship.update_mentor_profile, w.nadia, **{**ok, "capacity": capacity}
+            w,
+            Invalid,
+            mentorship.check_update_mentor_profile,
+            w.nadia,
+            **{**ok, "capacity": capacity},
         )
         assert err.field == "capacity"
     err = refused(
-        w, Invalid, mentorship.update_mentor_profile, w.nadia, **{**ok, "accepting": "yes"}
+        w, Invalid, mentorship.check_update_mentor_profile, w.nadia, **{**ok, "accepting": "yes"}
     )
     assert err.field == "accepting"
     err = refused(
         w,
         Invalid,
-        mentorship.update_mentor_profile,
+        mentorship.check_update_mentor_profile,
         w.nadia,
         **{**ok, "community_ids": [w.science.id]},
     )
     assert err.message == "Join Science Teaching Circle before offering to mentor there."
     err = refused(
-        w, Invalid, mentorship.update_mentor_profile, w.nadia, **{**ok, "community_ids": [9999]}
+        w,
+        Invalid,
+        mentorship.check_update_mentor_profile,
+        w.nadia,
+        **{**ok, "community_ids": [9999]},
     )
     assert err.field == "community_ids"
     refused(w, NotFound, mentorship.get_mentor_profile, w.lucas, w.nadia.id)  # no profile
     refused(w, NotFound, mentorship.get_mentor_profile, w.lucas, w.hannah.id)
-    refused(w, Forbidden, mentorship.update_mentor_profile, None, **ok)
+    refused(w, Forbidden, mentorship.check_update_mentor_profile, None, **ok)
 
 
 # --- matching ---------------------------------------------------------------------------------
@@ -429,7 +437,7 @@ def test_full_and_closed_mentors_are_left_out_or_marked(w: World) -> None:
 
 
 def test_a_mentor_already_asked_is_marked_not_suggested_again(w: World) -> None:
-    mentorship.request_mentorship(w.session, w.lucas, w.ravi.id, w.eng.id, GOALS, "python")
+    mentorship.check_request_mentorship(w.session, w.lucas, w.ravi.id, w.eng.id, GOALS, "python")
     got = mentorship.suggest_mentors(w.session, w.lucas, w.eng.id, "python")
     assert w.ravi.id not in {x.mentor_id for x in got}
     every = mentorship.suggest_mentors(
@@ -452,7 +460,7 @@ def test_suggestion_refusals_and_query_count(w: World) -> None:
 
 
 def test_request_notifies_the_mentor_and_records(w: World, changes) -> None:
-    m = mentorship.request_mentorship(
+    m = mentorship.check_request_mentorship(
         w.session, w.lucas, w.ravi.id, w.eng.id, f"  {GOALS}  ", "Python, code-review"
     )
     m = fresh(w, Mentorship, m.id)
@@ -480,7 +488,7 @@ def test_request_notifies_the_mentor_and_records(w: World, changes) -> None:
 
 
 def test_request_refusals_write_nothing(w: World, changes) -> None:
-    req = mentorship.request_mentorship
+    req = mentorship.check_request_mentorship
     err = refused(w, Invalid, req, w.lucas, w.lucas.id, w.eng.id, GOALS, "")
     assert err.field == "mentor_id"
     refused(w, NotFound, req, w.lucas, 9999, w.eng.id, GOALS, "")
@@ -509,7 +517,7 @@ def test_request_refusals_write_nothing(w: World, changes) -> None:
 
 
 def test_one_open_request_per_mentor_and_a_spam_limit(w: World) -> None:
-    req = mentorship.request_mentorship
+    req = mentorship.check_request_mentorship
     first = req(w.session, w.lucas, w.ravi.id, w.eng.id, GOALS, "")
     err = refused(w, Invalid, req, w.lucas, w.ravi.id, w.science.id, GOALS, "")
     assert err.message == "Your request to Ravi Iyer is still waiting for an answer."
@@ -525,42 +533,42 @@ def test_one_open_request_per_mentor_and_a_spam_limit(w: World) -> None:
     assert settings.MENTORSHIP_OPEN_REQUESTS_MAX == 3
     err = refused(w, Invalid, req, w.lucas, extra.id, w.eng.id, GOALS, "")
     assert "3 requests waiting" in err.message
-    mentorship.withdraw(w.session, w.lucas, first.id)
+    mentorship.check_withdraw(w.session, w.lucas, first.id)
     req(w.session, w.lucas, extra.id, w.eng.id, GOALS, "")  # a place in the limit again
     # once accepted, a second request to the same mentor is refused differently
     m = req(w.session, w.grace, w.ravi.id, w.eng.id, GOALS, "")
-    mentorship.respond(w.session, w.ravi, m.id, True, "")
+    mentorship.check_respond(w.session, w.ravi, m.id, True, "")
     err = refused(w, Invalid, req, w.grace, w.ravi.id, w.eng.id, GOALS, "")
     assert err.message == "Ravi Iyer is already your mentor."
 
 
 def test_accept_with_welcome_and_capacity_checked_again(w: World, changes) -> None:
-    a = mentorship.request_mentorship(w.session, w.lucas, w.helen.id, w.eng.id, GOALS, "")
-    b = mentorship.request_mentorship(w.session, w.grace, w.helen.id, w.eng.id, GOALS, "")
-    m = mentorship.respond(w.session, w.helen, a.id, True, "Welcome aboard!")
+    a = mentorship.check_request_mentorship(w.session, w.lucas, w.helen.id, w.eng.id, GOALS, "")
+    b = mentorship.check_request_mentorship(w.session, w.grace, w.helen.id, w.eng.id, GOALS, "")
+    m = mentorship.check_respond(w.session, w.helen, a.id, True, "Welcome aboard!")
     assert (m.state, m.welcome_message) == ("active", "Welcome aboard!")
     assert m.started_at is not None and m.ended_at is None
     note = w.session.exec(select(Notification).where(Notification.user_id == w.lucas.id)).one()
     assert (note.kind, note.link) == ("mentorship.accepted", routes.board_url(a.id))
     assert note.text == "Helen Carter accepted your mentorship request"
     # Helen's one place is now taken: accepting the second request is refused
-    err = refused(w, Invalid, mentorship.respond, w.helen, b.id, True, "")
+    err = refused(w, Invalid, mentorship.check_respond, w.helen, b.id, True, "")
     assert "no free places" in err.message
     assert fresh(w, Mentorship, b.id).state == "requested"
     assert "mentorship.accepted" in kinds(w)
 
 
 def test_decline_needs_a_reason_the_mentee_reads(w: World) -> None:
-    m = mentorship.request_mentorship(w.session, w.lucas, w.ravi.id, w.eng.id, GOALS, "")
+    m = mentorship.check_request_mentorship(w.session, w.lucas, w.ravi.id, w.eng.id, GOALS, "")
     for reason in ("", "   ", None):
-        err = refused(w, Invalid, mentorship.respond, w.ravi, m.id, False, reason)
+        err = refused(w, Invalid, mentorship.check_respond, w.ravi, m.id, False, reason)
         assert err.message == "Reason is required." and err.field == "message"
-    refused(w, Invalid, mentorship.respond, w.ravi, m.id, "yes", "")
-    refused(w, Forbidden, mentorship.respond, w.lucas, m.id, True, "")
-    refused(w, Forbidden, mentorship.respond, w.admin, m.id, True, "")
-    refused(w, NotFound, mentorship.respond, w.marta, m.id, True, "")
-    refused(w, NotFound, mentorship.respond, w.ravi, 9999, True, "")
-    done = mentorship.respond(w.session, w.ravi, m.id, False, "Fully booked until June.")
+    refused(w, Invalid, mentorship.check_respond, w.ravi, m.id, "yes", "")
+    refused(w, Forbidden, mentorship.check_respond, w.lucas, m.id, True, "")
+    refused(w, Forbidden, mentorship.check_respond, w.admin, m.id, True, "")
+    refused(w, NotFound, mentorship.check_respond, w.marta, m.id, True, "")
+    refused(w, NotFound, mentorship.check_respond, w.ravi, 9999, True, "")
+    done = mentorship.check_respond(w.session, w.ravi, m.id, False, "Fully booked until June.")
     assert (done.state, done.decline_reason) == ("declined", "Fully booked until June.")
     assert done.ended_at is not None
     note = w.session.exec(select(Notification).where(Notification.user_id == w.lucas.id)).one()
@@ -573,12 +581,12 @@ def test_decline_needs_a_reason_the_mentee_reads(w: World) -> None:
 # --- transitions ------------------------------------------------------------------------------
 
 CALLS: dict[str, Callable[[Session, User, int], Any]] = {
-    "accept": lambda s, a, i: mentorship.respond(s, a, i, True, "Welcome!"),
-    "decline": lambda s, a, i: mentorship.respond(s, a, i, False, "No places this term."),
-    "withdraw": lambda s, a, i: mentorship.withdraw(s, a, i),
-    "pause": lambda s, a, i: mentorship.pause(s, a, i),
-    "resume": lambda s, a, i: mentorship.resume(s, a, i),
-    "complete": lambda s, a, i: mentorship.complete(s, a, i, "We reached the goals we set."),
+    "accept": lambda s, a, i: mentorship.check_respond(s, a, i, True, "Welcome!"),
+    "decline": lambda s, a, i: mentorship.check_respond(s, a, i, False, "No places this term."),
+    "withdraw": lambda s, a, i: mentorship.check_withdraw(s, a, i),
+    "pause": lambda s, a, i: mentorship.check_pause(s, a, i),
+    "resume": lambda s, a, i: mentorship.check_resume(s, a, i),
+    "complete": lambda s, a, i: mentorship.check_complete(s, a, i, "We reached the goals we set."),
 }
 
 
@@ -606,14 +614,16 @@ def test_every_state_verb_and_side_follows_the_transition_table(w: World) -> Non
 
 def test_invalid_transitions_say_why(w: World) -> None:
     m = pair(w, state="declined")
-    err = refused(w, Invalid, mentorship.complete, w.ravi, m.id, "We reached the goals we set.")
+    err = refused(
+        w, Invalid, mentorship.check_complete, w.ravi, m.id, "We reached the goals we set."
+    )
     assert err.message == "A declined mentorship cannot be completed."
     m2 = pair(w, w.marta, state="active")
-    err = refused(w, Invalid, mentorship.resume, w.lucas, m2.id)
+    err = refused(w, Invalid, mentorship.check_resume, w.lucas, m2.id)
     assert err.message == "An active mentorship cannot be resumed."
-    err = refused(w, Forbidden, mentorship.withdraw, w.marta, m2.id)
+    err = refused(w, Forbidden, mentorship.check_withdraw, w.marta, m2.id)
     assert err.message == "Only the mentee can withdraw this mentorship."
-    refused(w, NotFound, mentorship.pause, w.hannah, m2.id)
+    refused(w, NotFound, mentorship.check_pause, w.hannah, m2.id)
     assert allowed_transitions("active", "mentor") == ["pause", "complete"]
     assert allowed_transitions("requested", "mentee") == ["withdraw"]
     assert allowed_transitions("completed", "mentee") == []
@@ -622,19 +632,19 @@ def test_invalid_transitions_say_why(w: World) -> None:
 def test_complete_needs_a_reflection_and_the_other_side_may_add_theirs(w: World, changes) -> None:
     m = pair(w)
     for text in ("short", "x" * (settings.MENTORSHIP_REFLECTION_MAX + 1), None):
-        err = refused(w, Invalid, mentorship.complete, w.lucas, m.id, text)
+        err = refused(w, Invalid, mentorship.check_complete, w.lucas, m.id, text)
         assert err.field == "reflection"
-    done = mentorship.complete(w.session, w.lucas, m.id, "I review big PRs in passes now.")
+    done = mentorship.check_complete(w.session, w.lucas, m.id, "I review big PRs in passes now.")
     assert done.state == "completed" and done.reflection_mentee.startswith("I review")
     assert done.ended_at is not None and done.reflection_mentor == ""
     note = w.session.exec(select(Notification).where(Notification.user_id == w.ravi.id)).one()
     assert note.kind == "mentorship.completed"
-    refused(w, Invalid, mentorship.add_reflection, w.ravi, m.id, "short")
-    refused(w, Forbidden, mentorship.add_reflection, w.admin, m.id, "Lucas grew a lot here.")
-    again = mentorship.add_reflection(w.session, w.ravi, m.id, "Lucas grew a lot here.")
+    refused(w, Invalid, mentorship.check_add_reflection, w.ravi, m.id, "short")
+    refused(w, Forbidden, mentorship.check_add_reflection, w.admin, m.id, "Lucas grew a lot here.")
+    again = mentorship.check_add_reflection(w.session, w.ravi, m.id, "Lucas grew a lot here.")
     assert again.reflection_mentor == "Lucas grew a lot here."
     live = pair(w, w.marta)
-    refused(w, Invalid, mentorship.add_reflection, w.marta, live.id, "Too early to say this.")
+    refused(w, Invalid, mentorship.check_add_reflection, w.marta, live.id, "Too early to say this.")
     assert "mentorship.completed" in kinds(w) and "mentorship.reflected" in kinds(w)
 
 
@@ -646,14 +656,14 @@ def test_only_the_pair_and_admins_reach_a_board(w: World) -> None:
     c = card(w, m)
     for outsider in (w.marta, w.hannah, w.outsider):  # another mentor, a member, a stranger
         refused(w, NotFound, mentorship.board, outsider, m.id)
-        refused(w, NotFound, mentorship.add_card, outsider, m.id, clean_card_input("Hello"))
-        refused(w, NotFound, mentorship.move_card, outsider, c.id, "doing", 0)
-        refused(w, NotFound, mentorship.edit_card, outsider, c.id, clean_card_input("Hello"))
-        refused(w, NotFound, mentorship.delete_card, outsider, c.id)
+        refused(w, NotFound, mentorship.check_add_card, outsider, m.id, clean_card_input("Hello"))
+        refused(w, NotFound, mentorship.check_move_card, outsider, c.id, "doing", 0)
+        refused(w, NotFound, mentorship.check_edit_card, outsider, c.id, clean_card_input("Hello"))
+        refused(w, NotFound, mentorship.check_delete_card, outsider, c.id)
         refused(w, NotFound, mentorship.session_notes, outsider, m.id)
     refused(w, Forbidden, mentorship.board, None, m.id)
     refused(w, NotFound, mentorship.board, w.lucas, 9999)
-    refused(w, NotFound, mentorship.move_card, w.lucas, 9999, "doing", 0)
+    refused(w, NotFound, mentorship.check_move_card, w.lucas, 9999, "doing", 0)
     assert mentorship.board(w.session, w.admin, m.id).my_role == "admin"
     card(w, m, "Added by an admin", actor=w.admin)
     card(w, m, "Added by the mentee", actor=w.lucas)
@@ -682,11 +692,11 @@ def test_boards_change_only_while_active(w: World, state: str) -> None:
     m.state = state
     w.session.add(m)
     w.session.commit()
-    err = refused(w, Forbidden, mentorship.add_card, w.ravi, m.id, clean_card_input("Later"))
+    err = refused(w, Forbidden, mentorship.check_add_card, w.ravi, m.id, clean_card_input("Later"))
     assert err.message == mentorship.read_only_reason(state)
-    refused(w, Forbidden, mentorship.move_card, w.lucas, c.id, "doing", 0)
-    refused(w, Forbidden, mentorship.edit_card, w.lucas, c.id, clean_card_input("Renamed"))
-    refused(w, Forbidden, mentorship.delete_card, w.ravi, c.id)
+    refused(w, Forbidden, mentorship.check_move_card, w.lucas, c.id, "doing", 0)
+    refused(w, Forbidden, mentorship.check_edit_card, w.lucas, c.id, clean_card_input("Renamed"))
+    refused(w, Forbidden, mentorship.check_delete_card, w.ravi, c.id)
     view = mentorship.board(w.session, w.lucas, m.id)  # still readable
     assert not view.can_edit_cards and view.read_only_reason and len(view.todo) == 1
 
@@ -712,11 +722,11 @@ def test_card_input_refusals(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
         None,
     )
     m = pair(w)
-    refused(w, Invalid, mentorship.add_card, w.ravi, m.id, clean_card_input("Fine"), "later")
+    refused(w, Invalid, mentorship.check_add_card, w.ravi, m.id, clean_card_input("Fine"), "later")
     monkeypatch.setattr(settings, "BOARD_CARDS_MAX", 2)
     card(w, m, "One")
     card(w, m, "Two")
-    err = refused(w, Invalid, mentorship.add_card, w.ravi, m.id, clean_card_input("Three"))
+    err = refused(w, Invalid, mentorship.check_add_card, w.ravi, m.id, clean_card_input("Three"))
     assert "at most 2 cards" in err.message
 
 
@@ -728,7 +738,7 @@ def test_card_links_must_point_into_the_mentorship_community(w: World) -> None:
     err = refused(
         w,
         Invalid,
-        mentorship.add_card,
+        mentorship.check_add_card,
         w.ravi,
         m.id,
         clean_card_input("Read", link_thread_id=there.id),
@@ -737,12 +747,17 @@ def test_card_links_must_point_into_the_mentorship_community(w: World) -> None:
         err.message == "Link a discussion from Engineering Craft Guild, where this mentorship is."
     )
     refused(
-        w, Invalid, mentorship.add_card, w.ravi, m.id, clean_card_input("Read", link_thread_id=9999)
+        w,
+        Invalid,
+        mentorship.check_add_card,
+        w.ravi,
+        m.id,
+        clean_card_input("Read", link_thread_id=9999),
     )
     refused(
         w,
         Invalid,
-        mentorship.add_card,
+        mentorship.check_add_card,
         w.ravi,
         m.id,
         clean_card_input("Read", link_thread_id=there.id, link_post_id=reply.id),
@@ -762,7 +777,7 @@ def test_card_links_must_point_into_the_mentorship_community(w: World) -> None:
     hidden.hidden = True
     w.session.add(hidden)
     w.session.commit()
-    kept = mentorship.edit_card(
+    kept = mentorship.check_edit_card(
         w.session,
         w.lucas,
         by_post.id,
@@ -770,7 +785,9 @@ def test_card_links_must_point_into_the_mentorship_community(w: World) -> None:
     )
     assert (kept.title, kept.link_thread_id, kept.link_post_id) == ("Renamed", here.id, reply.id)
     assert mentorship.board(w.session, w.lucas, m.id).todo[0].link == ""  # hidden: not shown
-    dropped = mentorship.edit_card(w.session, w.lucas, by_post.id, clean_card_input("Renamed"))
+    dropped = mentorship.check_edit_card(
+        w.session, w.lucas, by_post.id, clean_card_input("Renamed")
+    )
     assert (dropped.link_thread_id, dropped.link_post_id) == (None, None)
 
 
@@ -779,15 +796,15 @@ def test_move_and_reorder_keep_positions_contiguous(w: World, changes) -> None:
     a, b, c, d = (card(w, m, t) for t in ("Alpha", "Bravo", "Charlie", "Delta"))
     assert positions(w, m)["todo"] == [0, 1, 2, 3]
     changes.clear()
-    mentorship.move_card(w.session, w.lucas, c.id, "doing", 0)
+    mentorship.check_move_card(w.session, w.lucas, c.id, "doing", 0)
     assert columns(w, m) == {"todo": ["Alpha", "Bravo", "Delta"], "doing": ["Charlie"], "done": []}
-    mentorship.move_card(w.session, w.lucas, d.id, "todo", 0)
+    mentorship.check_move_card(w.session, w.lucas, d.id, "todo", 0)
     assert columns(w, m)["todo"] == ["Delta", "Alpha", "Bravo"]
-    mentorship.move_card(w.session, w.ravi, d.id, "todo", 99)  # past the end: the end
+    mentorship.check_move_card(w.session, w.ravi, d.id, "todo", 99)  # past the end: the end
     assert columns(w, m)["todo"] == ["Alpha", "Bravo", "Delta"]
-    mentorship.move_card(w.session, w.ravi, a.id, "doing", 1)
+    mentorship.check_move_card(w.session, w.ravi, a.id, "doing", 1)
     assert columns(w, m) == {"todo": ["Bravo", "Delta"], "doing": ["Charlie", "Alpha"], "done": []}
-    mentorship.move_card(w.session, w.ravi, b.id, "done", 0)
+    mentorship.check_move_card(w.session, w.ravi, b.id, "done", 0)
     assert positions(w, m) == {"todo": [0], "doing": [0, 1], "done": [0]}
     assert kinds(w).count("board.card_moved") == 5
     assert {ch.kind for ch in changes} >= {"board.card_moved"}
@@ -796,16 +813,16 @@ def test_move_and_reorder_keep_positions_contiguous(w: World, changes) -> None:
     )
     assert fresh(w, Mentorship, m.id).last_activity_at > utcnow() - timedelta(minutes=1)
     before = w.row_counts(w.session)
-    mentorship.move_card(w.session, w.ravi, b.id, "done", 0)  # where it is: nothing written
+    mentorship.check_move_card(w.session, w.ravi, b.id, "done", 0)  # where it is: nothing written
     assert w.row_counts(w.session) == before
     for column, position in (("later", 0), ("todo", -1), ("todo", True), ("todo", "x")):
-        refused(w, Invalid, mentorship.move_card, w.ravi, b.id, column, position)
+        refused(w, Invalid, mentorship.check_move_card, w.ravi, b.id, column, position)
 
 
 def test_edit_and_delete_cards(w: World) -> None:
     m = pair(w)
     a, b, _ = (card(w, m, t) for t in ("Alpha", "Bravo", "Charlie"))
-    edited = mentorship.edit_card(
+    edited = mentorship.check_edit_card(
         w.session, w.lucas, b.id, clean_card_input("Bravo two", "More detail", "2030-05-01")
     )
     assert (edited.title, edited.description, edited.due_date) == (
@@ -814,11 +831,11 @@ def test_edit_and_delete_cards(w: World) -> None:
         date(2030, 5, 1),
     )
     before = w.row_counts(w.session)
-    mentorship.edit_card(
+    mentorship.check_edit_card(
         w.session, w.lucas, b.id, clean_card_input("Bravo two", "More detail", "2030-05-01")
     )
     assert w.row_counts(w.session) == before and kinds(w).count("board.card_edited") == 1
-    mentorship.delete_card(w.session, w.ravi, a.id)
+    mentorship.check_delete_card(w.session, w.ravi, a.id)
     assert columns(w, m)["todo"] == ["Bravo two", "Charlie"]
     assert positions(w, m)["todo"] == [0, 1]
     assert fresh(w, BoardCard, a.id) is None and "board.card_deleted" in kinds(w)
@@ -957,12 +974,12 @@ def test_scan_counts_practice_since_the_start_and_each_artifact_once(w: World) -
 def test_practice_while_paused_is_found_on_resume(w: World) -> None:
     m = pair(w)
     g = goal(w, m, "ask_question")
-    mentorship.pause(w.session, w.lucas, m.id)
+    mentorship.check_pause(w.session, w.lucas, m.id)
     ask(w, w.lucas)
     assert mentorship.check_requirements(w.session, latest_event(w, "thread.created")) == []
     w.session.commit()
     assert fresh(w, BoardCard, g.id).met_at is None
-    mentorship.resume(w.session, w.ravi, m.id)
+    mentorship.check_resume(w.session, w.ravi, m.id)
     g = fresh(w, BoardCard, g.id)
     assert g.met_at is not None and g.column == "done"
 
@@ -972,7 +989,7 @@ def test_changing_a_goal_kind_drops_old_evidence_and_scans_again(w: World) -> No
     q = ask(w, w.lucas)
     g = goal(w, m, "ask_question")
     assert fresh(w, BoardCard, g.id).evidence_id == q.id
-    mentorship.edit_card(
+    mentorship.check_edit_card(
         w.session, w.ravi, g.id, clean_card_input(g.title, requirement="answer_accepted")
     )
     g = fresh(w, BoardCard, g.id)
@@ -1108,10 +1125,10 @@ def test_goals_listen_only_through_the_wiring(w: World, monkeypatch: pytest.Monk
 def test_session_notes_are_shared_by_the_pair(w: World, changes) -> None:
     m = pair(w, last_ago=timedelta(days=20))
     yesterday = (utcnow() - timedelta(days=1)).date()
-    mentorship.add_session_note(
+    mentorship.check_add_session_note(
         w.session, w.ravi, m.id, yesterday.isoformat(), "Reviewed a PR together.", "Split it."
     )
-    mentorship.add_session_note(w.session, w.lucas, m.id, None, "Tried passes alone.")
+    mentorship.check_add_session_note(w.session, w.lucas, m.id, None, "Tried passes alone.")
     notes = mentorship.session_notes(w.session, w.lucas, m.id)
     assert [(n.author_name, n.date) for n in notes] == [
         ("Lucas Moreau", utcnow().date()),
@@ -1122,7 +1139,7 @@ def test_session_notes_are_shared_by_the_pair(w: World, changes) -> None:
     assert fresh(w, Mentorship, m.id).last_activity_at > utcnow() - timedelta(minutes=1)
     assert "mentorship.session_logged" in kinds(w)
     assert any(ch.rooms == (mentorship.board_room(m.id),) for ch in changes)
-    add = mentorship.add_session_note
+    add = mentorship.check_add_session_note
     refused(w, Forbidden, add, w.admin, m.id, None, "Admins do not log.")
     refused(w, NotFound, add, w.marta, m.id, None, "Not my pair.")
     err = refused(w, Invalid, add, w.ravi, m.id, None, "")
@@ -1130,8 +1147,8 @@ def test_session_notes_are_shared_by_the_pair(w: World, changes) -> None:
     refused(w, Invalid, add, w.ravi, m.id, None, "x" * (settings.SESSION_NOTES_MAX + 1))
     future = (utcnow() + timedelta(days=5)).date()
     assert refused(w, Invalid, add, w.ravi, m.id, future, "Planned.").field == "date"
-    mentorship.pause(w.session, w.lucas, m.id)
-    mentorship.add_session_note(w.session, w.lucas, m.id, None, "Pausing during the move.")
+    mentorship.check_pause(w.session, w.lucas, m.id)
+    mentorship.check_add_session_note(w.session, w.lucas, m.id, None, "Pausing during the move.")
     done = pair(w, w.marta, w.grace, state="completed")
     refused(w, Forbidden, add, w.marta, done.id, None, "Too late.")
 
@@ -1139,7 +1156,7 @@ def test_session_notes_are_shared_by_the_pair(w: World, changes) -> None:
 def test_session_notes_are_rate_limited_per_pair(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(settings, "SESSION_NOTES_PER_WINDOW", 2)
     m, other = pair(w), pair(w, w.marta, w.grace)
-    add = mentorship.add_session_note
+    add = mentorship.check_add_session_note
     add(w.session, w.ravi, m.id, None, "First session.")
     add(w.session, w.lucas, m.id, None, "Second, from the mentee.")
     err = refused(w, RateLimited, add, w.ravi, m.id, None, "A third within the hour.")
@@ -1268,7 +1285,7 @@ def test_board_view_query_count_is_fixed(w: World) -> None:
     m = pair(w)
     for i in range(6):
         card(w, m, f"Card {i}")
-    mentorship.add_session_note(w.session, w.ravi, m.id, None, "Notes")
+    mentorship.check_add_session_note(w.session, w.ravi, m.id, None, "Notes")
     w.session.expire_all()
     w.session.refresh(w.lucas)
     with counting(w.engine) as seen:
@@ -1349,6 +1366,27 @@ def test_seed_mentorship_is_consistent(session: Session) -> None:
     assert session.exec(select(SessionNote)).first() is not None
     kinds_seen = set(session.exec(select(ActivityEvent.kind)).all())
     assert {"mentorship.requested", "mentorship.accepted", "board.goal_met"} <= kinds_seen
+    # the notifications are the app's own: to one of the pair, linking to their board (or,
+    # for a request, to the mentorship page)
+    pair_of = {m.id: m for m in pairs}
+    seeded = session.exec(
+        select(Notification).where(col(Notification.kind).startswith("mentorship."))
+    ).all()
+    assert {n.kind for n in seeded} >= {"mentorship.request", "mentorship.accepted"}
+    for n in seeded:
+        if n.kind == "mentorship.request":
+            assert n.link == routes.mentorship_url()
+            assert any(m.mentor_id == n.user_id for m in pairs)
+        else:
+            board_id = int(n.link.rstrip("/").rsplit("/", 1)[1])
+            assert n.link == routes.board_url(board_id)
+            assert n.user_id in (pair_of[board_id].mentor_id, pair_of[board_id].mentee_id)
+        assert n.created_at <= now
+    # the demo the README promises: Lucas's board in progress with Ravi, Mei's request
+    lucas = next(m for m in pairs if m.mentee_id == users["lucas.moreau"].id)
+    assert (lucas.mentor_id, lucas.state) == (users["ravi.iyer"].id, "active")
+    mei = next(m for m in pairs if m.mentee_id == users["mei.wong"].id)
+    assert (mei.mentor_id, mei.state) == (users["nadia.haddad"].id, "requested")
     # the demo threads' counters are untouched
     for t in session.exec(select(Thread)).all():
         assert t.post_count == len(session.exec(select(Post).where(Post.thread_id == t.id)).all())
@@ -1358,11 +1396,11 @@ def test_a_card_added_twice_with_one_key_is_one_card(w: World) -> None:
     m, other = pair(w), pair(w, mentee=w.hannah)
     key = "card-draft-key-0123456789"
     data = clean_card_input("Ask the guild")
-    first = mentorship.add_card(w.session, w.lucas, m.id, data, client_key=key)
+    first = mentorship.check_add_card(w.session, w.lucas, m.id, data, client_key=key)
     before = w.row_counts(w.session)
-    again = mentorship.add_card(w.session, w.lucas, m.id, data, client_key=key)
+    again = mentorship.check_add_card(w.session, w.lucas, m.id, data, client_key=key)
     assert again.id == first.id and w.row_counts(w.session) == before
     # the mentor's own key is theirs; the same key on another board is refused
-    assert mentorship.add_card(w.session, w.ravi, m.id, data, client_key=key).id != first.id
-    refused(w, Invalid, mentorship.add_card, w.ravi, other.id, data, client_key=key)
-    refused(w, Invalid, mentorship.add_card, w.lucas, m.id, data, client_key="bad key")
+    assert mentorship.check_add_card(w.session, w.ravi, m.id, data, client_key=key).id != first.id
+    refused(w, Invalid, mentorship.check_add_card, w.ravi, other.id, data, client_key=key)
+    refused(w, Invalid, mentorship.check_add_card, w.lucas, m.id, data, client_key="bad key")

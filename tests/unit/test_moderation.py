@@ -215,7 +215,7 @@ def flags(w: World, kind: str, target_id: int) -> list[Flag]:
 
 
 def flag(w: World, who: User, kind: str, target_id: int, reason: str = "spam", note: str = ""):
-    return moderation.flag(w.session, who, kind, target_id, reason, note)
+    return moderation.check_flag(w.session, who, kind, target_id, reason, note)
 
 
 def hide_by_three(w: World, kind: str, target_id: int) -> None:
@@ -224,7 +224,7 @@ def hide_by_three(w: World, kind: str, target_id: int) -> None:
 
 
 def token_for(w: World, user: User) -> str:
-    return accounts.sign_in(w.session, user.email, DEFAULT_PASSWORD, "tests").token
+    return accounts.check_sign_in(w.session, user.email, DEFAULT_PASSWORD, "tests").token
 
 
 # --- flag -------------------------------------------------------------------------------------
@@ -270,35 +270,35 @@ def test_flag_a_thread_and_other_with_a_note(w: World) -> None:
 
 def test_cannot_flag_what_you_cannot_read(w: World) -> None:
     # The circle is approval-only: an outsider cannot read its threads, so cannot flag them.
-    refused(w, Forbidden, moderation.flag, w.outsider, "thread", w.circle_thread.id, "spam")
+    refused(w, Forbidden, moderation.check_flag, w.outsider, "thread", w.circle_thread.id, "spam")
     circle_post = w.session.exec(select(Post).where(Post.thread_id == w.circle_thread.id)).one()
-    refused(w, Forbidden, moderation.flag, w.r1, "post", circle_post.id, "spam")
-    refused(w, NotFound, moderation.flag, w.r1, "thread", 987_654, "spam")
-    refused(w, NotFound, moderation.flag, w.r1, "post", 987_654, "spam")
+    refused(w, Forbidden, moderation.check_flag, w.r1, "post", circle_post.id, "spam")
+    refused(w, NotFound, moderation.check_flag, w.r1, "thread", 987_654, "spam")
+    refused(w, NotFound, moderation.check_flag, w.r1, "post", 987_654, "spam")
 
 
 def test_hidden_items_cannot_be_flagged_by_members(w: World) -> None:
     hide_by_three(w, "post", w.reply.id)
-    refused(w, NotFound, moderation.flag, w.r4, "post", w.reply.id, "spam")
+    refused(w, NotFound, moderation.check_flag, w.r4, "post", w.reply.id, "spam")
 
 
 def test_signed_out_and_suspended_members_cannot_flag(w: World) -> None:
-    refused(w, Forbidden, moderation.flag, None, "thread", w.thread.id, "spam")
-    moderation.suspend(w.session, w.admin, w.r1.id, "Repeated spam", FUTURE)
+    refused(w, Forbidden, moderation.check_flag, None, "thread", w.thread.id, "spam")
+    moderation.check_suspend(w.session, w.admin, w.r1.id, "Repeated spam", FUTURE)
     r1 = fresh(w, User, w.r1.id)
-    err = refused(w, Forbidden, moderation.flag, r1, "thread", w.thread.id, "spam")
+    err = refused(w, Forbidden, moderation.check_flag, r1, "thread", w.thread.id, "spam")
     assert "suspended" in err.message
 
 
 def test_cannot_flag_own_post_or_thread(w: World) -> None:
-    err = refused(w, Invalid, moderation.flag, w.author, "post", w.reply.id, "spam")
+    err = refused(w, Invalid, moderation.check_flag, w.author, "post", w.reply.id, "spam")
     assert "own" in err.message
-    refused(w, Invalid, moderation.flag, w.author, "thread", w.thread.id, "spam")
+    refused(w, Invalid, moderation.check_flag, w.author, "thread", w.thread.id, "spam")
 
 
 @pytest.mark.parametrize("note", ["", "   ", None])
 def test_other_needs_a_note(w: World, note: Any) -> None:
-    err = refused(w, Invalid, moderation.flag, w.r1, "thread", w.thread.id, "other", note)
+    err = refused(w, Invalid, moderation.check_flag, w.r1, "thread", w.thread.id, "other", note)
     assert err.field == "note"
 
 
@@ -323,13 +323,13 @@ def test_flag_refuses_invalid_input(
     w: World, kind: Any, target: Any, reason: Any, note: Any, field: str
 ) -> None:
     target = w.thread.id if target is None else target
-    err = refused(w, Invalid, moderation.flag, w.r1, kind, target, reason, note)
+    err = refused(w, Invalid, moderation.check_flag, w.r1, kind, target, reason, note)
     assert err.field == field
 
 
 def test_flag_once_per_member_per_item(w: World) -> None:
     flag(w, w.r1, "thread", w.thread.id)
-    err = refused(w, Invalid, moderation.flag, w.r1, "thread", w.thread.id, "harmful")
+    err = refused(w, Invalid, moderation.check_flag, w.r1, "thread", w.thread.id, "harmful")
     assert "already flagged" in err.message
     # Another member may; the same member may flag a different item.
     flag(w, w.r2, "thread", w.thread.id)
@@ -354,7 +354,7 @@ def test_flag_daily_cap(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
     w.session.commit()
     flag(w, w.r1, "thread", w.thread.id)
     flag(w, w.r1, "post", w.reply.id)
-    err = refused(w, RateLimited, moderation.flag, w.r1, "post", w.opening.id, "spam")
+    err = refused(w, RateLimited, moderation.check_flag, w.r1, "post", w.opening.id, "spam")
     assert err.retry_after > 0 and "2" in err.message
     flag(w, w.r2, "post", w.opening.id)  # the cap is per member
 
@@ -413,14 +413,14 @@ def test_auto_hiding_the_accepted_answer_clears_it(w: World) -> None:
 def test_repeated_flags_from_one_member_never_hide(w: World) -> None:
     flag(w, w.r1, "thread", w.thread.id)
     flag(w, w.r2, "thread", w.thread.id)
-    refused(w, Invalid, moderation.flag, w.r2, "thread", w.thread.id, "harmful")
+    refused(w, Invalid, moderation.check_flag, w.r2, "thread", w.thread.id, "harmful")
     assert not fresh(w, Thread, w.thread.id).hidden
 
 
 def test_dismissed_flags_do_not_count_towards_hiding(w: World) -> None:
     flag(w, w.r1, "thread", w.thread.id)
     flag(w, w.r2, "thread", w.thread.id)
-    moderation.review(w.session, w.steward, "dismiss", "thread", w.thread.id)
+    moderation.check_review(w.session, w.steward, "dismiss", "thread", w.thread.id)
     flag(w, w.r3, "thread", w.thread.id)
     assert not fresh(w, Thread, w.thread.id).hidden
     assert events(w, "moderation.auto_hidden") == []
@@ -532,7 +532,7 @@ def test_queue_is_refused_to_plain_members(w: World) -> None:
 
 def test_queue_shows_hidden_items_and_suspended_authors(w: World) -> None:
     hide_by_three(w, "thread", w.thread.id)
-    moderation.suspend(w.session, w.admin, w.author.id, "Spam campaign", FUTURE)
+    moderation.check_suspend(w.session, w.admin, w.author.id, "Spam campaign", FUTURE)
     [item] = moderation.queue(w.session, w.admin)
     assert item.hidden and item.author_suspended and item.flag_count == 3
 
@@ -540,7 +540,7 @@ def test_queue_shows_hidden_items_and_suspended_authors(w: World) -> None:
 def test_queue_drops_resolved_items(w: World) -> None:
     flag(w, w.r1, "thread", w.thread.id)
     flag(w, w.r1, "post", w.reply.id)
-    moderation.review(w.session, w.admin, "dismiss", "thread", w.thread.id)
+    moderation.check_review(w.session, w.admin, "dismiss", "thread", w.thread.id)
     assert [i.target_type for i in moderation.queue(w.session, w.admin)] == ["post"]
 
 
@@ -559,7 +559,7 @@ def test_queue_reasons_belong_to_their_own_item_kind(w: World) -> None:
 
 def test_dismiss_resolves_flags_and_unhides_an_auto_hidden_item(w: World) -> None:
     hide_by_three(w, "thread", w.thread.id)
-    assert moderation.review(
+    assert moderation.check_review(
         w.session, w.steward, "dismiss", "thread", w.thread.id, "Fair question"
     ) == ("dismiss")
     assert not fresh(w, Thread, w.thread.id).hidden
@@ -582,10 +582,10 @@ def test_dismiss_resolves_flags_and_unhides_an_auto_hidden_item(w: World) -> Non
 
 def test_hide_then_restore_are_audited(w: World) -> None:
     flag(w, w.r1, "post", w.reply.id, "harmful")
-    moderation.review(w.session, w.admin, "hide", "post", w.reply.id, "Personal attack")
+    moderation.check_review(w.session, w.admin, "hide", "post", w.reply.id, "Personal attack")
     assert fresh(w, Post, w.reply.id).hidden
     assert [f.status for f in flags(w, "post", w.reply.id)] == ["actioned"]
-    moderation.review(w.session, w.admin, "restore", "post", w.reply.id, "Edited since")
+    moderation.check_review(w.session, w.admin, "restore", "post", w.reply.id, "Edited since")
     assert not fresh(w, Post, w.reply.id).hidden
     assert [(a.action, a.reason, a.before, a.after) for a in audits(w)] == [
         ("content.hide", "Personal attack", "visible", "hidden"),
@@ -598,30 +598,32 @@ def test_hide_then_restore_are_audited(w: World) -> None:
 
 
 def test_hide_works_without_flags(w: World) -> None:
-    moderation.review(w.session, w.steward, "hide", "thread", w.thread.id)
+    moderation.check_review(w.session, w.steward, "hide", "thread", w.thread.id)
     assert fresh(w, Thread, w.thread.id).hidden
 
 
 def test_restore_something_not_hidden_is_invalid(w: World) -> None:
     flag(w, w.r1, "thread", w.thread.id)
-    err = refused(w, Invalid, moderation.review, w.admin, "restore", "thread", w.thread.id)
+    err = refused(w, Invalid, moderation.check_review, w.admin, "restore", "thread", w.thread.id)
     assert "not hidden" in err.message
 
 
 def test_hide_something_hidden_and_dismiss_without_flags_are_invalid(w: World) -> None:
-    moderation.review(w.session, w.admin, "hide", "thread", w.thread.id)
-    err = refused(w, Invalid, moderation.review, w.admin, "hide", "thread", w.thread.id)
+    moderation.check_review(w.session, w.admin, "hide", "thread", w.thread.id)
+    err = refused(w, Invalid, moderation.check_review, w.admin, "hide", "thread", w.thread.id)
     assert "already hidden" in err.message
-    err = refused(w, Invalid, moderation.review, w.admin, "dismiss", "post", w.reply.id)
+    err = refused(w, Invalid, moderation.check_review, w.admin, "dismiss", "post", w.reply.id)
     assert "no open flags" in err.message
 
 
 def test_review_is_for_moderators_of_that_community(w: World) -> None:
     hide_by_three(w, "thread", w.thread.id)
     for actor in (w.r4, w.author, w.outsider, w.other_steward, None):
-        err = refused(w, Forbidden, moderation.review, actor, "dismiss", "thread", w.thread.id)
+        err = refused(
+            w, Forbidden, moderation.check_review, actor, "dismiss", "thread", w.thread.id
+        )
         assert err.message
-    refused(w, Forbidden, moderation.review, w.steward, "hide", "thread", w.circle_thread.id)
+    refused(w, Forbidden, moderation.check_review, w.steward, "hide", "thread", w.circle_thread.id)
     assert fresh(w, Thread, w.thread.id).hidden
 
 
@@ -640,7 +642,7 @@ def test_review_refuses_invalid_input(
     w: World, action: Any, kind: Any, target: Any, reason: Any, error: type[DomainError]
 ) -> None:
     target = w.thread.id if target is None else target
-    refused(w, error, moderation.review, w.admin, action, kind, target, reason)
+    refused(w, error, moderation.check_review, w.admin, action, kind, target, reason)
 
 
 # --- suspend ----------------------------------------------------------------------------------
@@ -650,7 +652,7 @@ def test_admin_suspends_a_member_and_their_sessions_end(w: World, changes: list[
     token = token_for(w, w.author)
     other_token = token_for(w, w.r1)
     assert accounts.user_for_token(w.session, token).id == w.author.id
-    user = moderation.suspend(w.session, w.admin, w.author.id, "  Spam campaign  ", FUTURE)
+    user = moderation.check_suspend(w.session, w.admin, w.author.id, "  Spam campaign  ", FUTURE)
     assert user.suspended_until == datetime(2099, 1, 31, tzinfo=UTC)
     assert user.suspension_reason == "Spam campaign"
     assert moderation.is_suspended(fresh(w, User, w.author.id))
@@ -673,7 +675,7 @@ def test_admin_suspends_a_member_and_their_sessions_end(w: World, changes: list[
     assert "Hannah Kowalski" in event.summary
     # Signing in again is refused, and so is every verb the old row might still reach.
     with pytest.raises(Forbidden):
-        accounts.sign_in(w.session, w.author.email, DEFAULT_PASSWORD, "tests")
+        accounts.check_sign_in(w.session, w.author.email, DEFAULT_PASSWORD, "tests")
     w.session.rollback()
     with pytest.raises(Forbidden):
         discussions.check_post_reply(
@@ -684,7 +686,7 @@ def test_admin_suspends_a_member_and_their_sessions_end(w: World, changes: list[
 @pytest.mark.parametrize("until", ["", None])
 def test_empty_until_suspends_indefinitely(w: World, until: Any) -> None:
     token = token_for(w, w.author)
-    user = moderation.suspend(w.session, w.admin, w.author.id, "Harassment", until)
+    user = moderation.check_suspend(w.session, w.admin, w.author.id, "Harassment", until)
     assert user.suspended_until is not None and user.suspended_until.year == 9999
     assert moderation.is_suspended(fresh(w, User, w.author.id))
     assert accounts.user_for_token(w.session, token) is None
@@ -692,8 +694,8 @@ def test_empty_until_suspends_indefinitely(w: World, until: Any) -> None:
 
 
 def test_suspending_again_records_the_previous_end(w: World) -> None:
-    moderation.suspend(w.session, w.admin, w.author.id, "First strike", FUTURE)
-    moderation.suspend(w.session, w.admin, w.author.id, "Second strike", "2099-06-30")
+    moderation.check_suspend(w.session, w.admin, w.author.id, "First strike", FUTURE)
+    moderation.check_suspend(w.session, w.admin, w.author.id, "Second strike", "2099-06-30")
     before = audits(w)[-1].before
     assert before.startswith("2099-01-31")
     assert fresh(w, User, w.author.id).suspended_until == datetime(2099, 6, 30, tzinfo=UTC)
@@ -715,34 +717,44 @@ def test_suspending_again_records_the_previous_end(w: World) -> None:
 )
 def test_bad_until_is_refused(w: World, until: Any) -> None:
     token = token_for(w, w.author)
-    err = refused(w, Invalid, moderation.suspend, w.admin, w.author.id, "Spam campaign", until)
+    err = refused(
+        w, Invalid, moderation.check_suspend, w.admin, w.author.id, "Spam campaign", until
+    )
     assert err.field == "until"
     assert accounts.user_for_token(w.session, token) is not None
 
 
 def test_past_until_says_future(w: World) -> None:
-    err = refused(w, Invalid, moderation.suspend, w.admin, w.r1.id, "Spam campaign", "2000-01-01")
+    err = refused(
+        w, Invalid, moderation.check_suspend, w.admin, w.r1.id, "Spam campaign", "2000-01-01"
+    )
     assert "future" in err.message
-    err = refused(w, Invalid, moderation.suspend, w.admin, w.r1.id, "Spam campaign", "1/2/2099")
+    err = refused(
+        w, Invalid, moderation.check_suspend, w.admin, w.r1.id, "Spam campaign", "1/2/2099"
+    )
     assert "YYYY-MM-DD" in err.message
 
 
 @pytest.mark.parametrize(("reason", "field"), [("", "reason"), ("ab", "reason"), (None, "reason")])
 def test_suspend_needs_a_reason(w: World, reason: Any, field: str) -> None:
-    err = refused(w, Invalid, moderation.suspend, w.admin, w.author.id, reason, FUTURE)
+    err = refused(w, Invalid, moderation.check_suspend, w.admin, w.author.id, reason, FUTURE)
     assert err.field == field
 
 
 def test_steward_cannot_suspend_an_admin(w: World) -> None:
     # admin2 is a member of the guild the steward stewards: the role alone decides.
-    err = refused(w, Forbidden, moderation.suspend, w.steward, w.admin2.id, "Rude", FUTURE)
+    err = refused(w, Forbidden, moderation.check_suspend, w.steward, w.admin2.id, "Rude", FUTURE)
     assert "cannot suspend an admin" in err.message
 
 
 def test_steward_cannot_suspend_outside_their_communities(w: World) -> None:
-    err = refused(w, Forbidden, moderation.suspend, w.steward, w.outsider.id, "Spammer", FUTURE)
+    err = refused(
+        w, Forbidden, moderation.check_suspend, w.steward, w.outsider.id, "Spammer", FUTURE
+    )
     assert "communities they steward" in err.message
-    refused(w, Forbidden, moderation.suspend, w.steward, w.circle_author.id, "Spammer", FUTURE)
+    refused(
+        w, Forbidden, moderation.check_suspend, w.steward, w.circle_author.id, "Spammer", FUTURE
+    )
 
 
 def test_steward_cannot_suspend_someone_who_only_asked_to_join(w: World) -> None:
@@ -750,46 +762,54 @@ def test_steward_cannot_suspend_someone_who_only_asked_to_join(w: World) -> None
     w.session.add(Membership(community_id=w.circle.id, user_id=w.outsider.id, status="pending"))
     w.session.commit()
     err = refused(
-        w, Forbidden, moderation.suspend, w.other_steward, w.outsider.id, "Spam request", FUTURE
+        w,
+        Forbidden,
+        moderation.check_suspend,
+        w.other_steward,
+        w.outsider.id,
+        "Spam request",
+        FUTURE,
     )
     assert "communities they steward" in err.message
 
 
 def test_steward_suspends_a_member_of_their_community(w: World) -> None:
-    moderation.suspend(w.session, w.steward, w.r1.id, "Spam links", FUTURE)
+    moderation.check_suspend(w.session, w.steward, w.r1.id, "Spam links", FUTURE)
     assert moderation.is_suspended(fresh(w, User, w.r1.id))
     assert audits(w)[-1].actor_id == w.steward.id
 
 
 def test_admin_may_suspend_another_admin(w: World) -> None:
-    moderation.suspend(w.session, w.admin, w.admin2.id, "Account compromised", FUTURE)
+    moderation.check_suspend(w.session, w.admin, w.admin2.id, "Account compromised", FUTURE)
     assert moderation.is_suspended(fresh(w, User, w.admin2.id))
 
 
 def test_members_and_visitors_cannot_suspend(w: World) -> None:
-    err = refused(w, Forbidden, moderation.suspend, w.r1, w.r2.id, "Spam links", FUTURE)
+    err = refused(w, Forbidden, moderation.check_suspend, w.r1, w.r2.id, "Spam links", FUTURE)
     assert "admins and stewards" in err.message
-    refused(w, Forbidden, moderation.suspend, None, w.r2.id, "Spam links", FUTURE)
+    refused(w, Forbidden, moderation.check_suspend, None, w.r2.id, "Spam links", FUTURE)
 
 
 def test_nobody_suspends_themselves(w: World) -> None:
-    err = refused(w, Invalid, moderation.suspend, w.admin, w.admin.id, "Taking a break", FUTURE)
+    err = refused(
+        w, Invalid, moderation.check_suspend, w.admin, w.admin.id, "Taking a break", FUTURE
+    )
     assert "yourself" in err.message
-    refused(w, Invalid, moderation.suspend, w.steward, w.steward.id, "Taking a break", FUTURE)
+    refused(w, Invalid, moderation.check_suspend, w.steward, w.steward.id, "Taking a break", FUTURE)
 
 
 @pytest.mark.parametrize(
     ("user_id", "error"), [(987_654, NotFound), ("x", Invalid), (None, Invalid), (0, Invalid)]
 )
 def test_suspend_unknown_person(w: World, user_id: Any, error: type[DomainError]) -> None:
-    refused(w, error, moderation.suspend, w.admin, user_id, "Spam links", FUTURE)
+    refused(w, error, moderation.check_suspend, w.admin, user_id, "Spam links", FUTURE)
 
 
 def test_suspended_steward_cannot_moderate(w: World) -> None:
-    moderation.suspend(w.session, w.admin, w.steward.id, "Abuse of power", FUTURE)
+    moderation.check_suspend(w.session, w.admin, w.steward.id, "Abuse of power", FUTURE)
     steward = fresh(w, User, w.steward.id)
-    refused(w, Forbidden, moderation.suspend, steward, w.r1.id, "Spam links", FUTURE)
-    refused(w, Forbidden, moderation.review, steward, "hide", "thread", w.thread.id)
+    refused(w, Forbidden, moderation.check_suspend, steward, w.r1.id, "Spam links", FUTURE)
+    refused(w, Forbidden, moderation.check_review, steward, "hide", "thread", w.thread.id)
     refused(w, Forbidden, moderation.queue, steward)
 
 
@@ -797,8 +817,8 @@ def test_suspended_steward_cannot_moderate(w: World) -> None:
 
 
 def test_admin_reactivates(w: World) -> None:
-    moderation.suspend(w.session, w.admin, w.author.id, "Spam campaign", FUTURE)
-    user = moderation.reactivate(w.session, w.admin, w.author.id, "Appeal accepted")
+    moderation.check_suspend(w.session, w.admin, w.author.id, "Spam campaign", FUTURE)
+    user = moderation.check_reactivate(w.session, w.admin, w.author.id, "Appeal accepted")
     assert user.suspended_until is None and user.suspension_reason == ""
     assert not moderation.is_suspended(fresh(w, User, w.author.id))
     entry = audits(w)[-1]
@@ -815,22 +835,22 @@ def test_admin_reactivates(w: World) -> None:
 
 
 def test_reactivate_is_for_admins_only(w: World) -> None:
-    moderation.suspend(w.session, w.steward, w.r1.id, "Spam links", FUTURE)
-    err = refused(w, Forbidden, moderation.reactivate, w.steward, w.r1.id)
+    moderation.check_suspend(w.session, w.steward, w.r1.id, "Spam links", FUTURE)
+    err = refused(w, Forbidden, moderation.check_reactivate, w.steward, w.r1.id)
     assert "admins" in err.message
-    refused(w, Forbidden, moderation.reactivate, w.r2, w.r1.id)
-    refused(w, Forbidden, moderation.reactivate, None, w.r1.id)
+    refused(w, Forbidden, moderation.check_reactivate, w.r2, w.r1.id)
+    refused(w, Forbidden, moderation.check_reactivate, None, w.r1.id)
     assert moderation.is_suspended(fresh(w, User, w.r1.id))
 
 
 def test_reactivate_someone_not_suspended_is_invalid(w: World) -> None:
-    err = refused(w, Invalid, moderation.reactivate, w.admin, w.r1.id)
+    err = refused(w, Invalid, moderation.check_reactivate, w.admin, w.r1.id)
     assert "not suspended" in err.message
     # A suspension that has ended counts as not suspended.
     r2 = fresh(w, User, w.r2.id)
     r2.suspended_until = utcnow() - timedelta(hours=1)
     w.session.add(r2)
     w.session.commit()
-    refused(w, Invalid, moderation.reactivate, w.admin, w.r2.id)
-    refused(w, NotFound, moderation.reactivate, w.admin, 987_654)
-    refused(w, Invalid, moderation.reactivate, w.admin, "me")
+    refused(w, Invalid, moderation.check_reactivate, w.admin, w.r2.id)
+    refused(w, NotFound, moderation.check_reactivate, w.admin, 987_654)
+    refused(w, Invalid, moderation.check_reactivate, w.admin, "me")

@@ -114,7 +114,7 @@ def test_sign_in_replaces_a_pbkdf2_hash_with_argon2(session: Session, make_user)
     user = make_user(session, email="old@example.org", password_hash=pbkdf2_sha256.hash(STRONG))
     assert user.password_hash.startswith("$pbkdf2-sha256$")
 
-    result = accounts.sign_in(session, "old@example.org", STRONG, "client-1")
+    result = accounts.check_sign_in(session, "old@example.org", STRONG, "client-1")
 
     assert result.user.id == user.id
     session.expire_all()

@@ -49,9 +49,11 @@ def test_a_mailed_link_sets_a_new_password_and_ends_every_session(
     changes: list[Change],
 ) -> None:
     user = make_user(session, email="ines.moreau@example.org")
-    browsers = [accounts.sign_in(session, user.email, default_password, "k").token for _ in "ab"]
+    browsers = [
+        accounts.check_sign_in(session, user.email, default_password, "k").token for _ in "ab"
+    ]
 
-    assert recovery.request_reset(session, " Ines.Moreau@Example.org ", "client-1") is None
+    assert recovery.check_request_reset(session, " Ines.Moreau@Example.org ", "client-1") is None
     message = smtp.wait_for(user.email)
     assert message["Subject"] == "Reset your Practica password"
     assert message["From"] == "Practica <noreply@practica.test>"
@@ -60,7 +62,7 @@ def test_a_mailed_link_sets_a_new_password_and_ends_every_session(
     token = token_in(body)
 
     changes.clear()
-    changed = recovery.reset_password(session, token, NEW_PASSWORD)
+    changed = recovery.check_reset_password(session, token, NEW_PASSWORD)
     assert changed.id == user.id
     # the open tabs of that person drop their rooms at once, and say why
     ended = [c.data for c in changes if c.kind == ACCESS_CHANGED]
@@ -69,8 +71,8 @@ def test_a_mailed_link_sets_a_new_password_and_ends_every_session(
     ]
     assert all(accounts.user_for_token(session, b) is None for b in browsers)
     with pytest.raises(Invalid):
-        accounts.sign_in(session, user.email, default_password, "k")
-    assert accounts.sign_in(session, user.email, NEW_PASSWORD, "k").user.id == user.id
+        accounts.check_sign_in(session, user.email, default_password, "k")
+    assert accounts.check_sign_in(session, user.email, NEW_PASSWORD, "k").user.id == user.id
     kinds = session.exec(select(ActivityEvent.kind).where(ActivityEvent.target_id == user.id))
     assert "user.password_reset" in kinds.all()
 
@@ -79,7 +81,7 @@ def test_only_the_tokens_hash_is_stored(
     session: Session, smtp: LocalSmtp, make_user: Callable[..., User]
 ) -> None:
     user = make_user(session)
-    recovery.request_reset(session, user.email, "client-1")
+    recovery.check_request_reset(session, user.email, "client-1")
     token = _mailed_token(smtp, user.email)
     stored = session.exec(select(PasswordReset)).one()
     assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
@@ -93,13 +95,13 @@ def test_a_link_works_once_and_takes_the_others_with_it(
     session: Session, smtp: LocalSmtp, make_user: Callable[..., User]
 ) -> None:
     user = make_user(session)
-    recovery.request_reset(session, user.email, "client-1")
-    recovery.request_reset(session, user.email, "client-1")
+    recovery.check_request_reset(session, user.email, "client-1")
+    recovery.check_request_reset(session, user.email, "client-1")
     first, second = _mailed_token(smtp, user.email, 1), _mailed_token(smtp, user.email, 2)
-    recovery.reset_password(session, first, NEW_PASSWORD)
+    recovery.check_reset_password(session, first, NEW_PASSWORD)
     for token in (first, second):
         with pytest.raises(Invalid) as refused:
-            recovery.reset_password(session, token, "another-fine-passphrase")
+            recovery.check_reset_password(session, token, "another-fine-passphrase")
         assert refused.value.message == recovery.BAD_LINK and refused.value.field == "token"
     session.refresh(user)
     assert passwords.verify_password(NEW_PASSWORD, user.password_hash)[0]
@@ -113,17 +115,17 @@ def test_an_expired_link_changes_nothing(
 ) -> None:
     user = make_user(session)
     asked = utcnow()
-    recovery.request_reset(session, user.email, "client-1", now=asked)
+    recovery.check_request_reset(session, user.email, "client-1", now=asked)
     token = _mailed_token(smtp, user.email)
     before, old_hash = row_counts(session), user.password_hash
     late = asked + settings.PASSWORD_RESET_LIFETIME + timedelta(seconds=1)
     with pytest.raises(Invalid) as refused:
-        recovery.reset_password(session, token, NEW_PASSWORD, now=late)
+        recovery.check_reset_password(session, token, NEW_PASSWORD, now=late)
     assert refused.value.message == recovery.EXPIRED_LINK
     session.refresh(user)
     assert user.password_hash == old_hash and row_counts(session) == before
     just_in_time = asked + settings.PASSWORD_RESET_LIFETIME - timedelta(seconds=1)
-    recovery.reset_password(session, token, NEW_PASSWORD, now=just_in_time)
+    recovery.check_reset_password(session, token, NEW_PASSWORD, now=just_in_time)
 
 
 @pytest.mark.parametrize(
@@ -134,7 +136,7 @@ def test_malformed_or_unknown_tokens_are_refused(
 ) -> None:
     before = row_counts(session)
     with pytest.raises(Invalid) as refused:
-        recovery.reset_password(session, token, NEW_PASSWORD)
+        recovery.check_reset_password(session, token, NEW_PASSWORD)
     assert refused.value.message == recovery.BAD_LINK
     assert row_counts(session) == before
 
@@ -143,7 +145,7 @@ def test_the_password_policy_applies_and_a_refused_password_keeps_the_link(
     session: Session, smtp: LocalSmtp, make_user: Callable[..., User]
 ) -> None:
     user = make_user(session, email="sam.okoro@example.org")
-    recovery.request_reset(session, user.email, "client-1")
+    recovery.check_request_reset(session, user.email, "client-1")
     token = _mailed_token(smtp, user.email)
     for bad, message in (
         ("short", "Use at least 10 characters."),
@@ -152,18 +154,18 @@ def test_the_password_policy_applies_and_a_refused_password_keeps_the_link(
         (None, "Enter a password."),
     ):
         with pytest.raises(Invalid) as refused:
-            recovery.reset_password(session, token, bad)
+            recovery.check_reset_password(session, token, bad)
         assert (refused.value.message, refused.value.field) == (message, "password")
     assert session.exec(select(PasswordReset.used_at)).one() is None
-    recovery.reset_password(session, token, NEW_PASSWORD)
+    recovery.check_reset_password(session, token, NEW_PASSWORD)
 
 
 def test_an_unknown_address_gets_the_same_answer_and_no_mail(
     session: Session, smtp: LocalSmtp, make_user: Callable[..., User]
 ) -> None:
     user = make_user(session)
-    assert recovery.request_reset(session, "nobody.here@example.org", "client-1") is None
-    assert recovery.request_reset(session, user.email, "client-1") is None
+    assert recovery.check_request_reset(session, "nobody.here@example.org", "client-1") is None
+    assert recovery.check_request_reset(session, user.email, "client-1") is None
     smtp.wait_for(user.email)  # one sender thread: the unknown address's turn came first
     assert len(smtp.received) == 1
     assert _count(session, PasswordReset) == 1
@@ -174,7 +176,7 @@ def test_a_deactivated_account_gets_no_link(
     session: Session, smtp: LocalSmtp, make_user: Callable[..., User]
 ) -> None:
     gone = make_user(session, is_active=False)
-    recovery.request_reset(session, gone.email, "client-1")
+    recovery.check_request_reset(session, gone.email, "client-1")
     assert _count(session, PasswordReset) == 0
 
 
@@ -184,7 +186,7 @@ def test_a_malformed_address_is_refused_and_writes_nothing(
 ) -> None:
     before = row_counts(session)
     with pytest.raises(Invalid) as refused:
-        recovery.request_reset(session, email, "client-1")
+        recovery.check_request_reset(session, email, "client-1")
     assert refused.value.field == "email"
     assert row_counts(session) == before
 
@@ -197,9 +199,11 @@ def test_requests_are_throttled_per_address_known_or_not(
     start = utcnow()
     limit = settings.PASSWORD_RESET_MAX_PER_ADDRESS
     for n in range(limit):
-        recovery.request_reset(session, email, f"client-{n}", now=start + timedelta(minutes=n))
+        recovery.check_request_reset(
+            session, email, f"client-{n}", now=start + timedelta(minutes=n)
+        )
     with pytest.raises(RateLimited) as refused:
-        recovery.request_reset(session, email, "client-x", now=start + timedelta(minutes=10))
+        recovery.check_request_reset(session, email, "client-x", now=start + timedelta(minutes=10))
     assert (
         refused.value.message
         == "Too many reset requests for this address. Try again in 50 minutes."
@@ -207,18 +211,18 @@ def test_requests_are_throttled_per_address_known_or_not(
     assert refused.value.field == "email"
     assert _count(session, ResetRequest) == limit
     later = start + settings.PASSWORD_RESET_WINDOW + timedelta(seconds=1)
-    recovery.request_reset(session, email, "client-x", now=later)
+    recovery.check_request_reset(session, email, "client-x", now=later)
     assert _count(session, ResetRequest) == limit + 1
 
 
 def test_requests_are_throttled_per_client(session: Session) -> None:
     start = utcnow()
     for n in range(settings.PASSWORD_RESET_MAX_PER_CLIENT):
-        recovery.request_reset(session, f"person{n}@example.org", "one-client", now=start)
+        recovery.check_request_reset(session, f"person{n}@example.org", "one-client", now=start)
     with pytest.raises(RateLimited) as refused:
-        recovery.request_reset(session, "someone.else@example.org", "one-client", now=start)
+        recovery.check_request_reset(session, "someone.else@example.org", "one-client", now=start)
     assert refused.value.message == "Too many reset requests from here. Try again in 60 minutes."
-    recovery.request_reset(session, "someone.else@example.org", "another-client", now=start)
+    recovery.check_request_reset(session, "someone.else@example.org", "another-client", now=start)
 
 
 def test_a_suspended_account_can_reset_but_stays_suspended(
@@ -226,12 +230,12 @@ def test_a_suspended_account_can_reset_but_stays_suspended(
 ) -> None:
     until = utcnow() + timedelta(days=3)
     user = make_user(session, suspended_until=until, suspension_reason="spam")
-    recovery.request_reset(session, user.email, "client-1")
-    recovery.reset_password(session, _mailed_token(smtp, user.email), NEW_PASSWORD)
+    recovery.check_request_reset(session, user.email, "client-1")
+    recovery.check_reset_password(session, _mailed_token(smtp, user.email), NEW_PASSWORD)
     session.refresh(user)
     assert user.suspended_until == until and user.suspension_reason == "spam"
     with pytest.raises(Forbidden):
-        accounts.sign_in(session, user.email, NEW_PASSWORD, "k")
+        accounts.check_sign_in(session, user.email, NEW_PASSWORD, "k")
 
 
 def test_only_admins_send_a_reset_and_it_is_audited(
@@ -246,13 +250,13 @@ def test_only_admins_send_a_reset_and_it_is_audited(
     before = row_counts(session)
     for actor in (None, other):
         with pytest.raises(Forbidden):
-            recovery.admin_request_reset(session, actor, member.id)
+            recovery.check_admin_request_reset(session, actor, member.id)
     assert row_counts(session) == before
     with pytest.raises(Invalid):
-        recovery.admin_request_reset(session, admin, "not-an-id")
+        recovery.check_admin_request_reset(session, admin, "not-an-id")
 
     old_hash = member.password_hash
-    assert recovery.admin_request_reset(session, admin, member.id).id == member.id
+    assert recovery.check_admin_request_reset(session, admin, member.id).id == member.id
     body = body_of(smtp.wait_for(member.email))
     assert "Amara Admin, an administrator, sent you this link." in body
     entry = session.exec(select(AuditEntry)).one()
@@ -264,7 +268,7 @@ def test_only_admins_send_a_reset_and_it_is_audited(
     assert session.exec(select(PasswordReset.requested_by)).one() == admin.id
     session.refresh(member)
     assert member.password_hash == old_hash
-    recovery.reset_password(session, token_in(body), NEW_PASSWORD)
+    recovery.check_reset_password(session, token_in(body), NEW_PASSWORD)
 
 
 def test_without_smtp_the_link_goes_to_the_server_log(
@@ -277,13 +281,13 @@ def test_without_smtp_the_link_goes_to_the_server_log(
     monkeypatch.setenv("COP_PUBLIC_URL", "https://cop.example.org/")
     user = make_user(session)
     with caplog.at_level(logging.WARNING, logger=mail.logger.name):
-        recovery.request_reset(session, user.email, "client-1")
+        recovery.check_request_reset(session, user.email, "client-1")
         deadline = time.monotonic() + 10
         while "reset?token=" not in caplog.text and time.monotonic() < deadline:
             time.sleep(0.02)
     assert "Mail not sent (COP_SMTP_HOST is not set). To: " + user.email in caplog.text
     assert "https://cop.example.org/reset?token=" in caplog.text
-    recovery.reset_password(session, token_in(caplog.text), NEW_PASSWORD)
+    recovery.check_reset_password(session, token_in(caplog.text), NEW_PASSWORD)
 
 
 def test_a_mail_failure_is_logged_and_the_answer_is_the_same(
@@ -297,7 +301,7 @@ def test_a_mail_failure_is_logged_and_the_answer_is_the_same(
         monkeypatch.setenv(name, value)
     user = make_user(session)
     with caplog.at_level(logging.ERROR, logger=mail.logger.name):
-        assert recovery.request_reset(session, user.email, "client-1") is None
+        assert recovery.check_request_reset(session, user.email, "client-1") is None
         deadline = time.monotonic() + 10
         while "could not be sent" not in caplog.text and time.monotonic() < deadline:
             time.sleep(0.02)

@@ -222,7 +222,7 @@ def test_set_role_is_audited(session: Session, make_user, changes) -> None:
     admin = make_user(session, role="admin")
     person = make_user(session)
 
-    updated = users.set_role(session, admin, person.id, "mentor", "Runs the data clinic")
+    updated = users.check_set_role(session, admin, person.id, "mentor", "Runs the data clinic")
 
     assert updated.id == person.id and updated.role == "mentor"
     session.expire_all()
@@ -242,7 +242,7 @@ def test_set_role_is_audited(session: Session, make_user, changes) -> None:
 def test_set_role_accepts_an_id_as_text_and_promotes_to_admin(session: Session, make_user) -> None:
     admin = make_user(session, role="admin")
     person = make_user(session, role="mentor")
-    assert users.set_role(session, admin, str(person.id), "admin").role == "admin"
+    assert users.check_set_role(session, admin, str(person.id), "admin").role == "admin"
     assert audits(session)[0].before == "mentor"
 
 
@@ -250,23 +250,23 @@ def test_admins_cannot_demote_themselves(session: Session, make_user) -> None:
     admin = make_user(session, role="admin")
     for role in ("member", "mentor"):
         with pytest.raises(Invalid) as err:
-            users.set_role(session, admin, admin.id, role)
+            users.check_set_role(session, admin, admin.id, role)
         assert err.value.field == "role"
     session.rollback()
     assert session.get(User, admin.id).role == "admin"
     assert audits(session) == []
-    assert users.set_role(session, admin, admin.id, "admin").role == "admin"  # a no-op
+    assert users.check_set_role(session, admin, admin.id, "admin").role == "admin"  # a no-op
     assert audits(session) == []
 
 
 def test_another_admin_can_be_demoted(session: Session, make_user) -> None:
     admin, other = make_user(session, role="admin"), make_user(session, role="admin")
-    assert users.set_role(session, admin, other.id, "member").role == "member"
+    assert users.check_set_role(session, admin, other.id, "member").role == "member"
 
 
 def test_same_role_writes_nothing(session: Session, make_user) -> None:
     admin, person = make_user(session, role="admin"), make_user(session, role="mentor")
-    assert users.set_role(session, admin, person.id, "mentor").role == "mentor"
+    assert users.check_set_role(session, admin, person.id, "mentor").role == "mentor"
     assert audits(session) == []
     assert kinds(session) == []
 
@@ -293,7 +293,7 @@ def test_set_role_refuses_bad_input(
     target = {"self": admin.id, "person": person.id}.get(user_id, user_id)
     before = row_counts(session)
     with pytest.raises(Invalid) as err:
-        users.set_role(session, admin, target, role, reason)
+        users.check_set_role(session, admin, target, role, reason)
     assert err.value.field == field
     session.rollback()
     assert row_counts(session) == before
@@ -302,7 +302,7 @@ def test_set_role_refuses_bad_input(
 
 def test_set_role_unknown_person(session: Session, make_user) -> None:
     with pytest.raises(NotFound):
-        users.set_role(session, make_user(session, role="admin"), 999_999, "mentor")
+        users.check_set_role(session, make_user(session, role="admin"), 999_999, "mentor")
 
 
 @pytest.mark.parametrize("role", ["member", "mentor"])
@@ -310,6 +310,6 @@ def test_only_admins_set_roles(session: Session, make_user, role: str) -> None:
     actor, person = make_user(session, role=role), make_user(session)
     for who in (actor, None):
         with pytest.raises(Forbidden):
-            users.set_role(session, who, person.id, "admin")
+            users.check_set_role(session, who, person.id, "admin")
     assert session.get(User, person.id).role == "member"
     assert audits(session) == []

@@ -26,10 +26,10 @@ def test_profile_saves_are_limited_per_hour(
     monkeypatch.setattr(settings, "PROFILE_SAVES_PER_WINDOW", 3)
     user = make_user(session)
     for n in range(3):
-        accounts.update_profile(session, user, f"Ada {n}", "", "", "")
+        accounts.check_update_profile(session, user, f"Ada {n}", "", "", "")
     before = row_counts(session)
     with pytest.raises(RateLimited) as info:
-        accounts.update_profile(session, user, "Ada again", "", "", "")
+        accounts.check_update_profile(session, user, "Ada again", "", "", "")
     assert "at most 3 profile saves an hour" in info.value.message
     assert "Try again in 60 minutes" in info.value.message
     assert 3500 < info.value.retry_after <= 3601
@@ -37,9 +37,9 @@ def test_profile_saves_are_limited_per_hour(
     assert row_counts(session) == before
     assert session.get(User, user.id).display_name == "Ada 2"
     # Another person is not affected, and the limit lifts when the window has passed.
-    accounts.update_profile(session, make_user(session), "Grace", "", "", "")
+    accounts.check_update_profile(session, make_user(session), "Grace", "", "", "")
     _age_events(session, "user.profile_updated", settings.WRITE_LIMIT_WINDOW)
-    assert accounts.update_profile(session, user, "Ada again", "", "", "").display_name == (
+    assert accounts.check_update_profile(session, user, "Ada again", "", "", "").display_name == (
         "Ada again"
     )
 
@@ -53,7 +53,7 @@ def test_community_edits_are_limited_per_hour(
 
     def edit(name: str) -> Community:
         data = communities.clean_input(name, "cop", community.domain, "", "", "open")
-        return communities.edit_community(session, steward, community.id, data)
+        return communities.check_edit_community(session, steward, community.id, data)
 
     edit("Python Guild 1")
     edit("Python Guild 2")

@@ -1,9 +1,10 @@
 """Mentorship: mentor profiles, explainable matching, requests and the pairing's life
 (a transition table), the pair's board with practice-linked goals, and the session log.
 
-Write path (as in discussions): `access_*` loads and proves, the verb validates and writes
-one transaction with an activity event, and the rooms that show the change hear of it on
-commit. Privacy: only the pair and admins see a mentorship; everyone else gets NotFound.
+Write path (as in discussions): `check_x` loads and proves (`access_*`), validates and
+commits; `do_x` writes the rows with an activity event, given clean values and a `now`
+(seeds call it with past times), and the rooms that show the change hear of it on commit.
+Privacy: only the pair and admins see a mentorship; everyone else gets NotFound.
 Activity summaries name people and the community, never goals, card titles or notes.
 
 Board rules: cards change only while the mentorship is active. A paused board is read-only
@@ -31,11 +32,15 @@ from cop_app.services.mentorship.access import (
 )
 from cop_app.services.mentorship.board import (
     CardInput,
-    add_card,
+    check_add_card,
+    check_delete_card,
+    check_edit_card,
+    check_move_card,
     clean_card_input,
-    delete_card,
-    edit_card,
-    move_card,
+    do_add_card,
+    do_delete_card,
+    do_edit_card,
+    do_move_card,
 )
 from cop_app.services.mentorship.core import (
     COLUMN_LABELS,
@@ -60,17 +65,29 @@ from cop_app.services.mentorship.goals import (
     taken_evidence,
 )
 from cop_app.services.mentorship.lifecycle import (
-    add_reflection,
-    complete,
-    pause,
-    request_mentorship,
-    respond,
-    resume,
-    withdraw,
+    check_add_reflection,
+    check_complete,
+    check_pause,
+    check_request_mentorship,
+    check_respond,
+    check_resume,
+    check_withdraw,
+    do_add_reflection,
+    do_request_mentorship,
+    do_respond,
+    do_transition,
 )
 from cop_app.services.mentorship.matching import score_mentor, suggest_mentors
-from cop_app.services.mentorship.notes import add_session_note, session_notes
-from cop_app.services.mentorship.profiles import get_mentor_profile, update_mentor_profile
+from cop_app.services.mentorship.notes import (
+    check_add_session_note,
+    do_add_session_note,
+    session_notes,
+)
+from cop_app.services.mentorship.profiles import (
+    check_update_mentor_profile,
+    do_update_mentor_profile,
+    get_mentor_profile,
+)
 from cop_app.services.mentorship.reads import (
     board,
     board_snapshot,
@@ -110,33 +127,43 @@ __all__ = [
     "access_board",
     "access_card",
     "access_mentorship",
-    "add_card",
-    "add_reflection",
-    "add_session_note",
     "allowed_transitions",
     "board",
     "board_room",
     "board_snapshot",
+    "check_add_card",
+    "check_add_reflection",
+    "check_add_session_note",
+    "check_complete",
+    "check_delete_card",
+    "check_edit_card",
+    "check_move_card",
+    "check_pause",
+    "check_request_mentorship",
     "check_requirements",
+    "check_respond",
+    "check_resume",
+    "check_update_mentor_profile",
+    "check_withdraw",
     "clean_card_input",
-    "complete",
-    "delete_card",
-    "edit_card",
+    "do_add_card",
+    "do_add_reflection",
+    "do_add_session_note",
+    "do_delete_card",
+    "do_edit_card",
+    "do_move_card",
+    "do_request_mentorship",
+    "do_respond",
+    "do_transition",
+    "do_update_mentor_profile",
     "get_mentor_profile",
     "mentor_dashboard",
-    "move_card",
     "my_mentorships",
-    "pause",
     "read_only_reason",
-    "request_mentorship",
     "requirement_options",
-    "respond",
-    "resume",
     "scan_requirements",
     "score_mentor",
     "session_notes",
     "suggest_mentors",
     "taken_evidence",
-    "update_mentor_profile",
-    "withdraw",
 ]

@@ -1,7 +1,7 @@
 """The pair's board: cards, their columns and order, links to threads and goals."""
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -114,7 +114,7 @@ def _card_with_key(
     return card
 
 
-def add_card(
+def check_add_card(
     session: Session,
     actor: User | None,
     mentorship_id: object,
@@ -132,60 +132,77 @@ def add_card(
     if added is not None:
         return added
     where = validation.choice(column, COLUMNS, "column", "Column")
-    counts = dict(
-        session.exec(
-            select(BoardCard.column, func.count())
-            .where(BoardCard.mentorship_id == m.id)
-            .group_by(BoardCard.column)
-        ).all()
-    )
-    if sum(counts.values()) >= settings.BOARD_CARDS_MAX:
+    total = session.exec(select(func.count()).where(BoardCard.mentorship_id == m.id)).one()
+    if total >= settings.BOARD_CARDS_MAX:
         raise Invalid(
             f"A board holds at most {settings.BOARD_CARDS_MAX} cards; remove finished ones first."
         )
     thread_id, post_id = _links(session, m, data)
-    now = utcnow()
-    card = BoardCard(
-        mentorship_id=m.id,
-        title=data.title,
-        description=data.description,
-        column=where,
-        position=counts.get(where, 0),
-        due_date=data.due_date,
-        link_thread_id=thread_id,
-        link_post_id=post_id,
-        requirement=data.requirement,
-        created_by=user.id,
-        created_at=now,
-        updated_at=now,
-        client_key=key,
-    )
-    session.add(card)
+    clean = replace(data, link_thread_id=thread_id, link_post_id=post_id)
     try:
-        session.flush()
+        card = do_add_card(session, m, user, clean, where, client_key=key, now=utcnow())
     except IntegrityError:  # the same draft added concurrently: its card won the race
         session.rollback()
         winner = _card_with_key(session, user.id, key, m.id)
         if winner is None:
             raise
         return winner
-    _bump(session, m)
-    _record(
-        session,
-        "board.card_added",
-        user.id,
-        m,
-        f"{user.display_name} added a card to a mentorship board",
-    )
-    _announce_board(session, m, "board.card_added", card.id)
-    if card.requirement:
-        scan_requirements(session, m.id)
     session.commit()
     session.refresh(card)
     return card
 
 
-def edit_card(session: Session, actor: User | None, card_id: object, data: CardInput) -> BoardCard:
+def do_add_card(
+    session: Session,
+    m: Mentorship,
+    author: User,
+    data: CardInput,
+    column: str,
+    *,
+    client_key: str | None = None,
+    now: datetime,
+) -> BoardCard:
+    """Write a card at the end of `column` with its links as given (already checked); a
+    goal already met by earlier practice is marked at once."""
+    position = session.exec(
+        select(func.count()).where(BoardCard.mentorship_id == m.id, BoardCard.column == column)
+    ).one()
+    card = BoardCard(
+        mentorship_id=m.id,
+        title=data.title,
+        description=data.description,
+        column=column,
+        position=position,
+        due_date=data.due_date,
+        link_thread_id=data.link_thread_id,
+        link_post_id=data.link_post_id,
+        requirement=data.requirement,
+        created_by=author.id,
+        created_at=now,
+        updated_at=now,
+        client_key=client_key,
+    )
+    session.add(card)
+    session.flush()
+    _bump(session, m, now)
+    _record(
+        session,
+        "board.card_added",
+        author.id,
+        m,
+        f"{author.display_name} added a card to a mentorship board",
+        now,
+    )
+    _announce_board(session, m, "board.card_added", card.id)
+    if card.requirement:
+        scan_requirements(session, m.id, now)
+    session.flush()
+    return card
+
+
+def check_edit_card(
+    session: Session, actor: User | None, card_id: object, data: CardInput
+) -> BoardCard:
     """Replace a card's text, due date, links and goal kind (pass the current links, from
     CardView.link_thread_id/link_post_id, to keep them: unchanged links are not checked
     again); a new goal kind drops the old evidence and is checked against earlier practice."""
@@ -201,40 +218,58 @@ def edit_card(session: Session, actor: User | None, card_id: object, data: CardI
         thread_id, post_id = card.link_thread_id, None
     else:
         thread_id, post_id = _links(session, m, data)
+    clean = replace(data, link_thread_id=thread_id, link_post_id=post_id)
+    if not do_edit_card(session, card, m, user, clean, now=utcnow()):
+        session.rollback()  # nothing to write; let go of the board's row lock
+        return card
+    session.commit()
+    session.refresh(card)
+    return card
+
+
+def do_edit_card(
+    session: Session,
+    card: BoardCard,
+    m: Mentorship,
+    editor: User,
+    data: CardInput,
+    *,
+    now: datetime,
+) -> bool:
+    """Write the card's changed fields (links as given, already checked); returns whether
+    anything changed."""
     wanted = {
         "title": data.title,
         "description": data.description,
         "due_date": data.due_date,
-        "link_thread_id": thread_id,
-        "link_post_id": post_id,
+        "link_thread_id": data.link_thread_id,
+        "link_post_id": data.link_post_id,
         "requirement": data.requirement,
     }
     changed = {k: v for k, v in wanted.items() if getattr(card, k) != v}
     if not changed:
-        session.rollback()  # nothing to write; let go of the board's row lock
-        return card
+        return False
     for name, value in changed.items():
         setattr(card, name, value)
     if "requirement" in changed:
         card.evidence_type, card.evidence_id = "", None
         card.evidence_text, card.evidence_link, card.met_at = "", "", None
-    card.updated_at = utcnow()
+    card.updated_at = now
     session.add(card)
-    _bump(session, m)
+    _bump(session, m, now)
     _record(
         session,
         "board.card_edited",
-        user.id,
+        editor.id,
         m,
-        f"{user.display_name} edited a card on a mentorship board",
+        f"{editor.display_name} edited a card on a mentorship board",
+        now,
     )
     _announce_board(session, m, "board.card_edited", card.id)
+    session.flush()
     if "requirement" in changed and card.requirement:
-        session.flush()
-        scan_requirements(session, m.id)
-    session.commit()
-    session.refresh(card)
-    return card
+        scan_requirements(session, m.id, now)
+    return True
 
 
 def _position(value: object) -> int:
@@ -249,36 +284,60 @@ def _position(value: object) -> int:
     return number
 
 
-def move_card(
+def check_move_card(
     session: Session, actor: User | None, card_id: object, column: object, position: object
 ) -> BoardCard:
     """Move a card to a place in a column (0 is the top); both columns are renumbered."""
     where = validation.choice(column, COLUMNS, "column", "Column")
     index = _position(position)
     card, access = access_card(session, actor, card_id)
-    m, user = access.mentorship, access.user
-    if not _place(session, card, where, index):
+    if not do_move_card(session, card, access.mentorship, access.user, where, index, now=utcnow()):
         session.rollback()  # already there; let go of the board's row lock
         return card
-    card.updated_at = utcnow()
-    _bump(session, m)
-    _record(
-        session,
-        "board.card_moved",
-        user.id,
-        m,
-        f"{user.display_name} moved a card to {COLUMN_LABELS[where]} on a mentorship board",
-    )
-    _announce_board(session, m, "board.card_moved", card.id)
     session.commit()
     session.refresh(card)
     return card
 
 
-def delete_card(session: Session, actor: User | None, card_id: object) -> None:
+def do_move_card(
+    session: Session,
+    card: BoardCard,
+    m: Mentorship,
+    mover: User,
+    column: str,
+    index: int,
+    *,
+    now: datetime,
+) -> bool:
+    """Put the card at `index` of `column`, renumbering both; returns whether it moved."""
+    if not _place(session, card, column, index):
+        return False
+    card.updated_at = now
+    _bump(session, m, now)
+    _record(
+        session,
+        "board.card_moved",
+        mover.id,
+        m,
+        f"{mover.display_name} moved a card to {COLUMN_LABELS[column]} on a mentorship board",
+        now,
+    )
+    _announce_board(session, m, "board.card_moved", card.id)
+    session.flush()
+    return True
+
+
+def check_delete_card(session: Session, actor: User | None, card_id: object) -> None:
     """Remove a card; the rest of its column closes up."""
     card, access = access_card(session, actor, card_id)
-    m, user = access.mentorship, access.user
+    do_delete_card(session, card, access.mentorship, access.user, now=utcnow())
+    session.commit()
+
+
+def do_delete_card(
+    session: Session, card: BoardCard, m: Mentorship, remover: User, *, now: datetime
+) -> None:
+    """Delete the card and close up its column."""
     rest = session.exec(
         select(BoardCard)
         .where(
@@ -294,13 +353,14 @@ def delete_card(session: Session, actor: User | None, card_id: object) -> None:
         if c.position != i:
             c.position = i
             session.add(c)
-    _bump(session, m)
+    _bump(session, m, now)
     _record(
         session,
         "board.card_deleted",
-        user.id,
+        remover.id,
         m,
-        f"{user.display_name} removed a card from a mentorship board",
+        f"{remover.display_name} removed a card from a mentorship board",
+        now,
     )
     _announce_board(session, m, "board.card_deleted", removed_id)
-    session.commit()
+    session.flush()

@@ -8,11 +8,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from cop_app.models import (
+    ActivityEvent,
     Mentorship,
     User,
 )
 from cop_app.models.base import utcnow
-from cop_app.services import activity, validation
+from cop_app.services import activity, settings, validation
 from cop_app.services.errors import Forbidden, Invalid
 from cop_app.services.events import Change, on_commit
 from cop_app.services.notifications import user_room
@@ -111,7 +112,14 @@ def _announce_board(session: Session, m: Mentorship, kind: str, card_id: int | N
     on_commit(session, Change(kind, (board_room(m.id),), {"id": m.id, "card_id": card_id}))
 
 
-def _record(session: Session, kind: str, actor_id: int | None, m: Mentorship, summary: str):
+def _record(
+    session: Session,
+    kind: str,
+    actor_id: int | None,
+    m: Mentorship,
+    summary: str,
+    at: datetime | None = None,
+) -> ActivityEvent:
     return activity.record(
         session,
         kind,
@@ -120,6 +128,7 @@ def _record(session: Session, kind: str, actor_id: int | None, m: Mentorship, su
         target_type="mentorship",
         target_id=m.id,
         summary=summary,
+        now=at,
     )
 
 
@@ -133,8 +142,9 @@ def _names(session: Session, m: Mentorship) -> tuple[str, str]:
     return rows.get(m.mentor_id, ""), rows.get(m.mentee_id, "")
 
 
-def _bump(session: Session, m: Mentorship) -> None:
-    m.last_activity_at = utcnow()
+def _bump(session: Session, m: Mentorship, now: datetime | None = None) -> None:
+    """Last activity moves forward only (a seed replays moments out of order)."""
+    m.last_activity_at = max(m.last_activity_at, now or utcnow())
     session.add(m)
 
 
@@ -172,8 +182,9 @@ def _day(value: object, field_name: str, label: str) -> date | None:
             raise Invalid(f"{label} must be a date like 2025-03-31.", field_name) from None
     else:
         raise Invalid(f"{label} must be a date like 2025-03-31.", field_name)
-    if not 2000 <= day.year <= 2100:
-        raise Invalid(f"{label} must be between the years 2000 and 2100.", field_name)
+    first, last = settings.DATE_YEAR_MIN, settings.DATE_YEAR_MAX
+    if not first <= day.year <= last:
+        raise Invalid(f"{label} must be between the years {first} and {last}.", field_name)
     return day
 
 

@@ -20,6 +20,7 @@ from cop_app.models import (
     User,
 )
 from cop_app.models.base import utcnow
+from cop_app.services import settings
 from cop_app.services.events import Change, on_commit
 from cop_app.services.mentorship.core import _bump, _record, _rooms
 from cop_app.services.notifications import notify
@@ -264,19 +265,27 @@ def _place(session: Session, card: BoardCard, column: str, index: int | None) ->
     return changed
 
 
-def _mark_met(session: Session, card: BoardCard, evidence: Evidence, met_at: datetime) -> None:
+def _mark_met(
+    session: Session, card: BoardCard, evidence: Evidence, met_at: datetime, now: datetime
+) -> None:
     m = session.get(Mentorship, card.mentorship_id)
     mentee = session.get(User, m.mentee_id)
+    cut = settings.EVIDENCE_TEXT_MAX
     card.evidence_type, card.evidence_id = evidence.target_type, evidence.target_id
-    card.evidence_text, card.evidence_link = evidence.text[:300], evidence.link[:300]
+    card.evidence_text, card.evidence_link = evidence.text[:cut], evidence.link[:cut]
     card.met_at = met_at
-    card.updated_at = utcnow()
+    card.updated_at = now
     _place(session, card, "done", None)
-    _bump(session, m)
+    _bump(session, m, now)
     label = REQUIREMENTS[card.requirement].label if card.requirement in REQUIREMENTS else "a goal"
     name = mentee.display_name if mentee else "The mentee"
     _record(
-        session, "board.goal_met", m.mentee_id, m, f"{name} met a practice goal: {label.lower()}"
+        session,
+        "board.goal_met",
+        m.mentee_id,
+        m,
+        f"{name} met a practice goal: {label.lower()}",
+        now,
     )
     notify(
         session,
@@ -285,6 +294,7 @@ def _mark_met(session: Session, card: BoardCard, evidence: Evidence, met_at: dat
         m.mentee_id,
         f"{name} met a goal on your mentorship board: “{card.title}”",
         routes.board_url(m.id),
+        now=now,
     )
     on_commit(session, Change("board.goal_met", _rooms(m), {"id": m.id, "card_id": card.id}))
 
@@ -323,16 +333,21 @@ def check_requirements(session: Session, event: ActivityEvent) -> list[BoardCard
             continue
         if (evidence.target_type, evidence.target_id) in taken_evidence(session, card):
             continue
-        _mark_met(session, card, evidence, event.created_at or utcnow())
+        met_at = event.created_at or utcnow()
+        _mark_met(session, card, evidence, met_at, met_at)
         session.flush()
         met.append(card)
     return met
 
 
-def scan_requirements(session: Session, mentorship_id: int) -> list[BoardCard]:
+def scan_requirements(
+    session: Session, mentorship_id: int, now: datetime | None = None
+) -> list[BoardCard]:
     """Check an active board's open goal cards against what the mentee already did since
-    the mentorship started; met cards get evidence dated when the artifact happened.
+    the mentorship started; met cards get evidence dated when the artifact happened, and
+    are marked at `now` (a seed's past moment), or when the evidence happened if later.
     Writes into the caller's transaction and never commits."""
+    now = now or utcnow()
     m = session.get(Mentorship, mentorship_id)
     if m is None or m.state != "active":
         return []
@@ -351,7 +366,7 @@ def scan_requirements(session: Session, mentorship_id: int) -> list[BoardCard]:
             continue
         if (evidence.target_type, evidence.target_id) in taken_evidence(session, card):
             continue
-        _mark_met(session, card, evidence, evidence.at)
+        _mark_met(session, card, evidence, evidence.at, max(now, evidence.at))
         session.flush()
         met.append(card)
     return met

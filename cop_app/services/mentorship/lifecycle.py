@@ -1,14 +1,12 @@
 """A pairing's life: the request, the answer, pause, resume, completion and reflections,
 each checked against the transition table."""
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
 from cop_app import routes
-from cop_app.models import (
-    MentorProfile,
-    Mentorship,
-    User,
-)
+from cop_app.models import Community, MentorProfile, Mentorship, User
 from cop_app.models.base import utcnow
 from cop_app.services import settings, validation
 from cop_app.services.access import CREATOR_ROLES, access_community, membership_of, require_user
@@ -16,6 +14,7 @@ from cop_app.services.errors import Forbidden, Invalid, NotFound
 from cop_app.services.mentorship.access import access_mentorship
 from cop_app.services.mentorship.core import (
     OPEN_STATES,
+    TRANSITIONS,
     _announce,
     _available_user,
     _check_transition,
@@ -29,7 +28,7 @@ from cop_app.services.mentorship.profiles import _profile_of
 from cop_app.services.notifications import notify
 
 
-def request_mentorship(
+def check_request_mentorship(
     session: Session,
     actor: User | None,
     mentor_id: object,
@@ -90,13 +89,29 @@ def request_mentorship(
         )
     if _holding(session, mid) >= profile.capacity:
         raise Invalid(f"{mentor.display_name} has no free places right now.", "mentor_id")
-    now = utcnow()
+    m = do_request_mentorship(session, user, mentor, community, text, wanted, now=utcnow())
+    session.commit()
+    session.refresh(m)
+    return m
+
+
+def do_request_mentorship(
+    session: Session,
+    mentee: User,
+    mentor: User,
+    community: Community,
+    goals: str,
+    skills: str,
+    *,
+    now: datetime,
+) -> Mentorship:
+    """Write a request; the mentor is told."""
     m = Mentorship(
-        mentor_id=mid,
-        mentee_id=user.id,
-        community_id=cid,
-        goals=text,
-        skills=wanted,
+        mentor_id=mentor.id,
+        mentee_id=mentee.id,
+        community_id=community.id,
+        goals=goals,
+        skills=skills,
         state="requested",
         created_at=now,
         last_activity_at=now,
@@ -105,26 +120,27 @@ def request_mentorship(
     session.flush()
     notify(
         session,
-        [mid],
+        [mentor.id],
         "mentorship.request",
-        user.id,
-        f"{user.display_name} asked you for mentorship in {community.name}",
+        mentee.id,
+        f"{mentee.display_name} asked you for mentorship in {community.name}",
         routes.mentorship_url(),
+        now=now,
     )
     _record(
         session,
         "mentorship.requested",
-        user.id,
+        mentee.id,
         m,
-        f"{user.display_name} asked {mentor.display_name} for mentorship in {community.name}",
+        f"{mentee.display_name} asked {mentor.display_name} for mentorship in {community.name}",
+        now,
     )
     _announce(session, m)
-    session.commit()
-    session.refresh(m)
+    session.flush()
     return m
 
 
-def respond(
+def check_respond(
     session: Session,
     actor: User | None,
     mentorship_id: object,
@@ -136,8 +152,7 @@ def respond(
     access = access_mentorship(session, actor, mentorship_id, lock=True)
     m, user = access.mentorship, access.user
     yes = _flag(accept, "accept", "Choose accept or decline.")
-    verb = "accept" if yes else "decline"
-    t = _check_transition(m, access.role, verb)
+    _check_transition(m, access.role, "accept" if yes else "decline")
     if yes:
         text = validation.text(
             message, "message", "Welcome message", max_len=settings.MENTORSHIP_MESSAGE_MAX
@@ -159,31 +174,48 @@ def respond(
             min_len=1,
             max_len=settings.MENTORSHIP_DECLINE_REASON_MAX,
         )
-    now = utcnow()
-    _, mentee_name = _names(session, m)
-    if yes:
-        m.state, m.welcome_message, m.started_at = "active", text, now
-        note = f"{user.display_name} accepted your mentorship request"
-    else:
-        m.state, m.decline_reason, m.ended_at = "declined", text, now
-        note = f"{user.display_name} declined your mentorship request: {text}"
-    m.last_activity_at = now
-    session.add(m)
-    notify(session, [m.mentee_id], f"mentorship.{t.past}", user.id, note, routes.board_url(m.id))
-    _record(
-        session,
-        f"mentorship.{t.past}",
-        user.id,
-        m,
-        f"{user.display_name} {t.past} {mentee_name}'s mentorship request",
-    )
-    _announce(session, m)
+    do_respond(session, m, user, yes, text, now=utcnow())
     session.commit()
     session.refresh(m)
     return m
 
 
-def _move(
+def do_respond(
+    session: Session, m: Mentorship, mentor: User, accept: bool, message: str, *, now: datetime
+) -> None:
+    """Start the mentorship with a welcome, or decline it with a reason; the mentee is told."""
+    t = TRANSITIONS["accept" if accept else "decline"]
+    _, mentee_name = _names(session, m)
+    if accept:
+        m.state, m.welcome_message, m.started_at = "active", message, now
+        note = f"{mentor.display_name} accepted your mentorship request"
+    else:
+        m.state, m.decline_reason, m.ended_at = "declined", message, now
+        note = f"{mentor.display_name} declined your mentorship request: {message}"
+    m.last_activity_at = now
+    session.add(m)
+    notify(
+        session,
+        [m.mentee_id],
+        f"mentorship.{t.past}",
+        mentor.id,
+        note,
+        routes.board_url(m.id),
+        now=now,
+    )
+    _record(
+        session,
+        f"mentorship.{t.past}",
+        mentor.id,
+        m,
+        f"{mentor.display_name} {t.past} {mentee_name}'s mentorship request",
+        now,
+    )
+    _announce(session, m)
+    session.flush()
+
+
+def _check_move(
     session: Session,
     actor: User | None,
     mentorship_id: object,
@@ -192,8 +224,8 @@ def _move(
     reflection: object = None,
 ) -> Mentorship:
     access = access_mentorship(session, actor, mentorship_id, lock=True)
-    m, user = access.mentorship, access.user
-    t = _check_transition(m, access.role, verb)
+    m = access.mentorship
+    _check_transition(m, access.role, verb)
     text = ""
     if verb == "complete":
         text = validation.text(
@@ -203,68 +235,84 @@ def _move(
             min_len=settings.MENTORSHIP_REFLECTION_MIN,
             max_len=settings.MENTORSHIP_REFLECTION_MAX,
         )
-    now = utcnow()
-    m.state = t.target
-    m.last_activity_at = now
-    if verb == "complete":
-        m.ended_at = now
-        if access.role == "mentor":
-            m.reflection_mentor = text
-        else:
-            m.reflection_mentee = text
-    elif verb == "withdraw":
-        m.ended_at = now
-    session.add(m)
-    mentor_name, mentee_name = _names(session, m)
-    other_id = m.mentee_id if access.role == "mentor" else m.mentor_id
-    other_name = mentee_name if access.role == "mentor" else mentor_name
-    if verb == "withdraw":
-        summary = f"{user.display_name} withdrew their mentorship request to {other_name}"
-        note = f"{user.display_name} withdrew their mentorship request"
-        link = routes.mentorship_url()
-    else:
-        summary = f"{user.display_name} {t.past} the mentorship with {other_name}"
-        note = f"{user.display_name} {t.past} your mentorship"
-        link = routes.board_url(m.id)
-    notify(session, [other_id], f"mentorship.{t.past}", user.id, note, link)
-    _record(session, f"mentorship.{t.past}", user.id, m, summary)
-    _announce(session, m)
-    if verb == "resume":
-        session.flush()
-        scan_requirements(session, m.id)
+    do_transition(session, m, access.user, verb, reflection=text, now=utcnow())
     session.commit()
     session.refresh(m)
     return m
 
 
-def withdraw(session: Session, actor: User | None, mentorship_id: object) -> Mentorship:
+def do_transition(
+    session: Session,
+    m: Mentorship,
+    actor: User,
+    verb: str,
+    *,
+    reflection: str = "",
+    now: datetime,
+) -> None:
+    """Move a mentorship along `TRANSITIONS[verb]` as one of the pair (the actor's side is
+    their own; `reflection` is theirs when completing); the other is told. Resuming finds
+    the goals met meanwhile."""
+    t = TRANSITIONS[verb]
+    side = "mentor" if actor.id == m.mentor_id else "mentee"
+    m.state = t.target
+    m.last_activity_at = now
+    if verb == "complete":
+        m.ended_at = now
+        if side == "mentor":
+            m.reflection_mentor = reflection
+        else:
+            m.reflection_mentee = reflection
+    elif verb == "withdraw":
+        m.ended_at = now
+    session.add(m)
+    mentor_name, mentee_name = _names(session, m)
+    other_id = m.mentee_id if side == "mentor" else m.mentor_id
+    other_name = mentee_name if side == "mentor" else mentor_name
+    if verb == "withdraw":
+        summary = f"{actor.display_name} withdrew their mentorship request to {other_name}"
+        note = f"{actor.display_name} withdrew their mentorship request"
+        link = routes.mentorship_url()
+    else:
+        summary = f"{actor.display_name} {t.past} the mentorship with {other_name}"
+        note = f"{actor.display_name} {t.past} your mentorship"
+        link = routes.board_url(m.id)
+    notify(session, [other_id], f"mentorship.{t.past}", actor.id, note, link, now=now)
+    _record(session, f"mentorship.{t.past}", actor.id, m, summary, now)
+    _announce(session, m)
+    session.flush()
+    if verb == "resume":
+        scan_requirements(session, m.id, now)
+
+
+def check_withdraw(session: Session, actor: User | None, mentorship_id: object) -> Mentorship:
     """The mentee takes back a request the mentor has not answered yet."""
-    return _move(session, actor, mentorship_id, "withdraw")
+    return _check_move(session, actor, mentorship_id, "withdraw")
 
 
-def pause(session: Session, actor: User | None, mentorship_id: object) -> Mentorship:
+def check_pause(session: Session, actor: User | None, mentorship_id: object) -> Mentorship:
     """Either of the pair pauses an active mentorship (its place stays taken)."""
-    return _move(session, actor, mentorship_id, "pause")
+    return _check_move(session, actor, mentorship_id, "pause")
 
 
-def resume(session: Session, actor: User | None, mentorship_id: object) -> Mentorship:
+def check_resume(session: Session, actor: User | None, mentorship_id: object) -> Mentorship:
     """Either of the pair resumes; goals met meanwhile are found and marked."""
-    return _move(session, actor, mentorship_id, "resume")
+    return _check_move(session, actor, mentorship_id, "resume")
 
 
-def complete(
+def check_complete(
     session: Session, actor: User | None, mentorship_id: object, reflection: object
 ) -> Mentorship:
     """Either of the pair ends it with a short reflection; the other may add theirs."""
-    return _move(session, actor, mentorship_id, "complete", reflection=reflection)
+    return _check_move(session, actor, mentorship_id, "complete", reflection=reflection)
 
 
-def add_reflection(
+def check_add_reflection(
     session: Session, actor: User | None, mentorship_id: object, reflection: object
 ) -> Mentorship:
     """On a completed mentorship, each of the pair writes (or rewrites) their reflection."""
     access = access_mentorship(session, actor, mentorship_id, lock=True)
-    m, user = access.mentorship, access.user
+    m = access.mentorship
     if access.role not in ("mentor", "mentee"):
         raise Forbidden("Only the mentor or the mentee can reflect on this mentorship.")
     if m.state != "completed":
@@ -276,19 +324,28 @@ def add_reflection(
         min_len=settings.MENTORSHIP_REFLECTION_MIN,
         max_len=settings.MENTORSHIP_REFLECTION_MAX,
     )
-    if access.role == "mentor":
-        m.reflection_mentor = text
+    do_add_reflection(session, m, access.user, text, now=utcnow())
+    session.commit()
+    session.refresh(m)
+    return m
+
+
+def do_add_reflection(
+    session: Session, m: Mentorship, author: User, reflection: str, *, now: datetime
+) -> None:
+    """Write one side's reflection on a completed mentorship."""
+    if author.id == m.mentor_id:
+        m.reflection_mentor = reflection
     else:
-        m.reflection_mentee = text
+        m.reflection_mentee = reflection
     session.add(m)
     _record(
         session,
         "mentorship.reflected",
-        user.id,
+        author.id,
         m,
-        f"{user.display_name} wrote a reflection on a completed mentorship",
+        f"{author.display_name} wrote a reflection on a completed mentorship",
+        now,
     )
     _announce(session, m)
-    session.commit()
-    session.refresh(m)
-    return m
+    session.flush()

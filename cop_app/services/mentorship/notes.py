@@ -1,14 +1,11 @@
 """The session log: notes the pair keeps about their meetings."""
 
 import math
-from datetime import timedelta
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from cop_app.models import (
-    SessionNote,
-    User,
-)
+from cop_app.models import Mentorship, SessionNote, User
 from cop_app.models.base import utcnow
 from cop_app.services import settings, validation
 from cop_app.services.errors import Forbidden, Invalid, RateLimited
@@ -39,7 +36,7 @@ def _check_note_rate(session: Session, mentorship_id: int) -> None:
     )
 
 
-def add_session_note(
+def check_add_session_note(
     session: Session,
     actor: User | None,
     mentorship_id: object,
@@ -50,36 +47,59 @@ def add_session_note(
     """Either of the pair logs a session (today unless a past date is given) while the
     mentorship is active or paused."""
     access = access_mentorship(session, actor, mentorship_id, lock=True)
-    m, user = access.mentorship, access.user
+    m = access.mentorship
     if access.role == "admin":
         raise Forbidden("Only the mentor and the mentee keep this session log.")
     if m.state not in HOLDING_STATES:
         raise Forbidden(read_only_reason(m.state))
     _check_note_rate(session, m.id)
-    today = utcnow().date()
+    now = utcnow()
+    today = now.date()
     day = _day(on_date, "date", "Date") or today
-    if day > today + timedelta(days=1):
+    if day > today + settings.SESSION_NOTE_DATE_AHEAD:
         raise Invalid("Log a session on or after the day it happens.", "date")
     text = validation.text(notes, "notes", "Notes", min_len=1, max_len=settings.SESSION_NOTES_MAX)
     steps = validation.text(
         next_steps, "next_steps", "Next steps", max_len=settings.SESSION_NEXT_STEPS_MAX
     )
+    note = do_add_session_note(session, m, access.user, day, text, steps, now=now)
+    session.commit()
+    session.refresh(note)
+    return note
+
+
+def do_add_session_note(
+    session: Session,
+    m: Mentorship,
+    author: User,
+    day: date,
+    notes: str,
+    next_steps: str,
+    *,
+    now: datetime,
+) -> SessionNote:
+    """Write a session note for `day`."""
     note = SessionNote(
-        mentorship_id=m.id, author_id=user.id, date=day, notes=text, next_steps=steps
+        mentorship_id=m.id,
+        author_id=author.id,
+        date=day,
+        notes=notes,
+        next_steps=next_steps,
+        created_at=now,
     )
     session.add(note)
     session.flush()
-    _bump(session, m)
+    _bump(session, m, now)
     _record(
         session,
         "mentorship.session_logged",
-        user.id,
+        author.id,
         m,
-        f"{user.display_name} logged a mentoring session",
+        f"{author.display_name} logged a mentoring session",
+        now,
     )
     _announce_board(session, m, "board.session_logged", None)
-    session.commit()
-    session.refresh(note)
+    session.flush()
     return note
 
 

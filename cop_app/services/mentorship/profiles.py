@@ -1,5 +1,7 @@
 """Mentor profiles: capacity, availability, whether a mentor accepts, and where."""
 
+from datetime import datetime
+
 from sqlmodel import Session, col, select
 
 from cop_app.models import (
@@ -68,7 +70,7 @@ def get_mentor_profile(
     return _profile_view(session, mentor, profile)
 
 
-def update_mentor_profile(
+def check_update_mentor_profile(
     session: Session,
     actor: User | None,
     capacity: object,
@@ -112,32 +114,49 @@ def update_mentor_profile(
                 raise Invalid(
                     f"Join {names[cid]} before offering to mentor there.", "community_ids"
                 )
-    profile = _profile_of(session, user.id)
+    profile = do_update_mentor_profile(session, user, places, note, open_, ids, now=utcnow())
+    session.commit()
+    session.refresh(profile)
+    return _profile_view(session, user, profile)
+
+
+def do_update_mentor_profile(
+    session: Session,
+    mentor: User,
+    capacity: int,
+    availability: str,
+    accepting: bool,
+    community_ids: list[int],
+    *,
+    now: datetime,
+) -> MentorProfile:
+    """Write the mentor's offer and the communities it covers."""
+    profile = _profile_of(session, mentor.id)
     if profile is None:
-        profile = MentorProfile(user_id=user.id)
-    profile.capacity, profile.availability, profile.accepting = places, note, open_
-    profile.updated_at = utcnow()
+        profile = MentorProfile(user_id=mentor.id, created_at=now)
+    profile.capacity, profile.availability, profile.accepting = capacity, availability, accepting
+    profile.updated_at = now
     session.add(profile)
     current = {
         row.community_id: row
         for row in session.exec(
-            select(MentorCommunity).where(MentorCommunity.mentor_id == user.id)
+            select(MentorCommunity).where(MentorCommunity.mentor_id == mentor.id)
         ).all()
     }
     for cid, row in current.items():
-        if cid not in ids:
+        if cid not in community_ids:
             session.delete(row)
-    for cid in ids:
+    for cid in community_ids:
         if cid not in current:
-            session.add(MentorCommunity(mentor_id=user.id, community_id=cid))
+            session.add(MentorCommunity(mentor_id=mentor.id, community_id=cid))
     activity.record(
         session,
         "mentorship.profile_updated",
-        user.id,
+        mentor.id,
         target_type="user",
-        target_id=user.id,
-        summary=f"{user.display_name} updated their mentor profile",
+        target_id=mentor.id,
+        summary=f"{mentor.display_name} updated their mentor profile",
+        now=now,
     )
-    session.commit()
-    session.refresh(profile)
-    return _profile_view(session, user, profile)
+    session.flush()
+    return profile
