@@ -297,7 +297,7 @@ def do_create_community(
         summary=f"{creator.display_name} created {community.name}",
         now=now,
     )
-    on_commit(session, Change("community.created", ("directory",), {"id": community.id}))
+    on_commit(session, Change("community.created", (), {"id": community.id}))
     session.flush()
     return community
 

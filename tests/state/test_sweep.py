@@ -33,9 +33,10 @@ from tests.state.conftest import session_token_for, user_id_of
 from tests.state.harness import Browser, Server, delta_text, start_server, var
 
 # Handlers that take no argument and change only the caller's own rows (their session, their
-# membership of the open page's community): the database check is waived, the rest is not.
+# notifications, their membership of the open page's community): the database check is waived, the rest is not.
 # They run last for each caller, sign_out the very last, so the others see the caller's session.
 SELF_SERVICE = {
+    ("BellState", "mark_all_read"): 1,  # the caller's own notifications
     ("CommunityState", "join"): 1,
     ("CommunityState", "leave"): 2,
     ("AuthState", "sign_out"): 3,

@@ -159,7 +159,7 @@ def test_mentor_or_admin_creates_and_stewards(
         created.id,
         created.id,
     )
-    assert Change("community.created", ("directory",), {"id": created.id}) in changes
+    assert Change("community.created", (), {"id": created.id}) in changes
 
 
 def test_duplicate_name_is_refused_case_insensitively(
