@@ -9,16 +9,14 @@ paths: roles, suspensions that end an open tab's session, reactivation, and the 
 
 import asyncio
 import inspect
-import json
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import reflex as rx
 from reflex.state import BaseState, State, StateUpdate
-from sqlalchemy import func, text
-from sqlmodel import SQLModel, col, select
+from sqlalchemy import func
+from sqlmodel import col, select
 
 from cop_app import live
 from cop_app.live import ActivityRoom, feed_window
@@ -36,8 +34,18 @@ from cop_app.states.moderation import (
     ModerationState,
     SuspendState,
 )
-from tests.state.conftest import session_token_for, user_id_of
-from tests.state.harness import Browser, Server, delta_text, merged_delta, start_server, var
+from tests.state.harness import (
+    Browser,
+    Server,
+    delta_text,
+    merged_delta,
+    session_token_for,
+    snapshot,
+    start_server,
+    toasts,
+    user_id_of,
+    var,
+)
 
 ENG = "engineering-craft"
 SURGERY = "surgical-technique-exchange"
@@ -95,32 +103,6 @@ HANDLERS = admin_handlers()
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def snapshot() -> dict[str, list[str]]:
-    """Every row of every table."""
-    with rx.session() as session:
-        return {
-            name: sorted(
-                repr(tuple(row))
-                for row in session.exec(text(f'SELECT * FROM "{name}"')).all()  # type: ignore[call-overload]
-            )
-            for name in SQLModel.metadata.tables
-        }
-
-
-_TOAST = re.compile(r"__toast'\]\?\.\[\"(\w+)\"\]\(\"((?:[^\"\\]|\\.)*)\"")
-
-
-def toasts(updates: list[StateUpdate]) -> list[tuple[str, str]]:
-    """(level, message) of every toast these updates asked the browser to show."""
-    found = []
-    for update in updates:
-        for event in update.events:
-            script = event.payload.get("function") if isinstance(event.payload, dict) else None
-            if isinstance(script, str):
-                found += [(lvl, json.loads(f'"{msg}"')) for lvl, msg in _TOAST.findall(script)]
-    return found
 
 
 def refusal(updates: list[StateUpdate], cls: type[BaseState]) -> str:

@@ -21,7 +21,7 @@ import pytest
 import reflex as rx
 from reflex.state import BaseState, State, StateUpdate
 from sqlalchemy import text
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 from cop_app import live
 from cop_app.models import AuthSession, BoardCard, Community, Mentorship, Post, Thread, User
@@ -31,8 +31,16 @@ from cop_app.services import accounts, discussions
 from cop_app.states.auth import AuthState
 from cop_app.states.communities import CommunityState
 from cop_app.states.discussions import NewThreadState, ThreadListState, ThreadState
-from tests.state.conftest import session_token_for, user_id_of
-from tests.state.harness import Browser, Server, delta_text, start_server, var
+from tests.state.harness import (
+    Browser,
+    Server,
+    delta_text,
+    session_token_for,
+    snapshot,
+    start_server,
+    user_id_of,
+    var,
+)
 
 # Handlers that take no argument and change only the caller's own rows (their session, their
 # membership of the open page's community): the database check is waived, the rest is not.
@@ -292,18 +300,6 @@ def end_access(caller: Caller) -> None:
 
 
 # --- checks -----------------------------------------------------------------------------------
-
-
-def snapshot() -> dict[str, list[tuple]]:
-    """Every row of every table (the loginattempt and session tables included)."""
-    with rx.session() as session:
-        return {
-            name: sorted(
-                tuple(map(repr, row))
-                for row in session.exec(text(f'SELECT * FROM "{name}"')).all()  # type: ignore[call-overload]
-            )
-            for name in SQLModel.metadata.tables
-        }
 
 
 class DatabaseWatch:
