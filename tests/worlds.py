@@ -4,14 +4,16 @@ database, each in one transaction (fast on PostgreSQL), as `tests/conftest.py` s
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
+import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from cop_app.models import Community, Membership, MentorCommunity, MentorProfile, Post, Thread, User
 from cop_app.models.base import utcnow
 from cop_app.services import discussions
+from cop_app.services.errors import DomainError
 from tests.factories import DEFAULT_PASSWORD, password_hash_for
 
 #: How old the worlds' accounts are: past every new-member limit.
@@ -54,6 +56,43 @@ def memberships(rows: Iterable[tuple[Community, User, str, str]]) -> list[Member
         Membership(community_id=c.id, user_id=u.id, role=role, status=status)
         for c, u, role, status in rows
     ]
+
+
+# --- what the tests ask of any world ----------------------------------------------------------
+
+
+class AnyWorld(Protocol):
+    """A world with a session and a row counter: what `refused` and `fresh` need."""
+
+    session: Session
+    row_counts: RowCounts
+
+
+def snapshot(session: Session) -> dict[str, list[str]]:
+    """Every row of every table, as the caller's transaction sees it (flushed rows too)."""
+    conn = session.connection()
+    return {
+        table.name: sorted(repr(tuple(row)) for row in conn.execute(table.select()).all())
+        for table in SQLModel.metadata.sorted_tables
+    }
+
+
+def refused(w: AnyWorld, error: type[DomainError], fn: Callable[..., Any], *args: Any, **kw: Any):
+    """Call a service verb that must refuse, and prove it wrote nothing (not even a flush)."""
+    counts = w.row_counts(w.session)
+    before = snapshot(w.session)
+    with pytest.raises(error) as info:
+        fn(w.session, *args, **kw)
+    assert w.row_counts(w.session) == counts
+    assert snapshot(w.session) == before
+    w.session.rollback()
+    return info.value
+
+
+def fresh(w: AnyWorld, model: type, row_id: int) -> Any:
+    """A row as the database holds it now (not as the session remembers it)."""
+    w.session.expire_all()
+    return w.session.get(model, row_id)
 
 
 # --- discussions ------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ notifications; and the demo discussions the seed loads."""
 
 import itertools
 import re
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -27,9 +26,9 @@ from cop_app.models import (
 )
 from cop_app.models.base import utcnow
 from cop_app.services import discussions, events, notifications, settings
-from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
+from cop_app.services.errors import Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.events import Change
-from tests.worlds import OLD
+from tests.worlds import OLD, fresh, refused
 from tests.worlds import DiscussionsWorld as World
 
 REAL_POST_MIN_INTERVAL = settings.POST_MIN_INTERVAL
@@ -70,16 +69,6 @@ def reply(w: World, actor: User, thread: Thread, body: str = "Agreed.", parent: 
     return discussions.post_reply(w.session, actor, thread.id, body, parent)
 
 
-def refused(w: World, error: type[DomainError], fn: Callable[..., Any], *args: Any, **kw: Any):
-    """Call a service verb that must refuse, and prove it wrote nothing."""
-    before = w.row_counts(w.session)
-    with pytest.raises(error) as info:
-        fn(w.session, *args, **kw)
-    assert w.row_counts(w.session) == before  # nothing written (not even flushed)
-    w.session.rollback()
-    return info.value
-
-
 def notes(w: World, user: User | None = None) -> list[tuple[int, str]]:
     w.session.expire_all()
     stmt = select(Notification).order_by(col(Notification.id))
@@ -93,11 +82,6 @@ def activity_kinds(w: World) -> list[str]:
     return [
         e.kind for e in w.session.exec(select(ActivityEvent).order_by(col(ActivityEvent.id))).all()
     ]
-
-
-def fresh(w: World, model: type, row_id: int) -> Any:
-    w.session.expire_all()
-    return w.session.get(model, row_id)
 
 
 def insert_thread(

@@ -30,7 +30,7 @@ from cop_app.models import (
 )
 from cop_app.models.base import utcnow
 from cop_app.services import discussions, events, mentorship, settings, wiring
-from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
+from cop_app.services.errors import Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.mentorship import (
     STATES,
     TRANSITIONS,
@@ -40,6 +40,7 @@ from cop_app.services.mentorship import (
     clean_card_input,
 )
 from tests.worlds import MentorshipWorld as World
+from tests.worlds import fresh, refused
 
 GOALS = "I want to review large pull requests with confidence."
 
@@ -54,16 +55,6 @@ def w(mentorship_world: World) -> World:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def refused(w: World, error: type[DomainError], fn: Callable[..., Any], *args: Any, **kw: Any):
-    """Call a service verb that must refuse, and prove it wrote nothing."""
-    before = w.row_counts(w.session)
-    with pytest.raises(error) as info:
-        fn(w.session, *args, **kw)
-    assert w.row_counts(w.session) == before
-    w.session.rollback()
-    return info.value
 
 
 def pair(
@@ -102,11 +93,6 @@ def card(
     data = clean_card_input(title, **kw)
     actor = actor or w.session.get(User, m.mentor_id)
     return mentorship.add_card(w.session, actor, m.id, data, column)
-
-
-def fresh(w: World, model: type, row_id: int) -> Any:
-    w.session.expire_all()
-    return w.session.get(model, row_id)
 
 
 def latest_event(w: World, kind: str) -> ActivityEvent:

@@ -4,12 +4,11 @@ restore, audited) and suspensions (sessions revoked, dates parsed, scope checked
 
 Every refusal is checked to write nothing at all (row counts and every row unchanged)."""
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import col, select
 
 from cop_app.models import (
     ActivityEvent,
@@ -27,7 +26,7 @@ from cop_app.services.activity import feed_room
 from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.events import Change
 from tests.factories import DEFAULT_PASSWORD, password_hash_for
-from tests.worlds import OLD
+from tests.worlds import OLD, fresh, refused
 from tests.worlds import ModerationWorld as World
 
 FUTURE = "2099-01-31"
@@ -43,32 +42,6 @@ def w(moderation_world: World) -> World:
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def snapshot(session: Session) -> dict[str, list[str]]:
-    """Every row of every table, as the caller's transaction sees it (flushed rows too)."""
-    conn = session.connection()
-    return {
-        table.name: sorted(repr(tuple(row)) for row in conn.execute(table.select()).all())
-        for table in SQLModel.metadata.sorted_tables
-    }
-
-
-def refused(w: World, error: type[DomainError], fn: Callable[..., Any], *args: Any, **kw: Any):
-    """Call a verb that must refuse, and prove it wrote nothing (not even a flush)."""
-    counts = w.row_counts(w.session)
-    before = snapshot(w.session)
-    with pytest.raises(error) as info:
-        fn(w.session, *args, **kw)
-    assert w.row_counts(w.session) == counts
-    assert snapshot(w.session) == before
-    w.session.rollback()
-    return info.value
-
-
-def fresh(w: World, model: type, row_id: int) -> Any:
-    w.session.expire_all()
-    return w.session.get(model, row_id)
 
 
 def events(w: World, kind: str | None = None) -> list[ActivityEvent]:
