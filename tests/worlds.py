@@ -1,12 +1,14 @@
 """The named worlds the unit tests build on: people and communities written straight to the
 database, each in one transaction (fast on PostgreSQL), as `tests/conftest.py` serves them."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
@@ -93,6 +95,21 @@ def fresh(w: AnyWorld, model: type, row_id: int) -> Any:
     """A row as the database holds it now (not as the session remembers it)."""
     w.session.expire_all()
     return w.session.get(model, row_id)
+
+
+@contextmanager
+def counting(engine: Engine) -> Iterator[list[str]]:
+    """Every SQL statement sent while the block runs (to prove a query count)."""
+    seen: list[str] = []
+
+    def listener(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
 
 
 # --- discussions ------------------------------------------------------------------------------

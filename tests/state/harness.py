@@ -5,6 +5,7 @@ front-end event the server emitted for it. Exceptions raised in a handler are re
 """
 
 import asyncio
+import inspect
 import json
 import re
 import uuid
@@ -18,7 +19,7 @@ from redis.asyncio import Redis
 from reflex.istate.manager.memory import StateManagerMemory
 from reflex.istate.manager.redis import StateManagerRedis
 from reflex.istate.manager.token import BaseStateToken
-from reflex.state import BaseState, StateUpdate
+from reflex.state import BaseState, State, StateUpdate
 from reflex_base.event import Event
 from reflex_base.event.processor.base_state_processor import BaseStateEventProcessor
 from reflex_base.utils import format
@@ -237,3 +238,22 @@ async def new_thread(server: Server, local: str = "ravi.iyer", kind: str = "ques
     await author.call(NewThreadState, "submit")
     with rx.session() as session:
         return session.exec(select(func.max(Thread.id))).one()
+
+
+def app_handlers() -> list[tuple[type[BaseState], str, list[str]]]:
+    """(state, handler, argument names) for every public handler defined in cop_app, by state
+    and handler name: what a browser may call."""
+    found = []
+    stack: list[type[BaseState]] = [State]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.get_substates())
+        for name, handler in cls.event_handlers.items():
+            fn = handler.fn
+            if not getattr(fn, "__module__", "").startswith("cop_app") or name.startswith("_"):
+                continue
+            if fn.__qualname__.split(".")[0] != cls.__name__:
+                continue
+            params = [p for p in inspect.signature(fn).parameters if p != "self"]
+            found.append((cls, name, params))
+    return sorted(found, key=lambda h: (h[0].__name__, h[1]))

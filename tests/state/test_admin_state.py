@@ -8,13 +8,12 @@ paths: roles, suspensions that end an open tab's session, reactivation, and the 
 """
 
 import asyncio
-import inspect
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import reflex as rx
-from reflex.state import BaseState, State, StateUpdate
+from reflex.state import BaseState, StateUpdate
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -37,6 +36,7 @@ from cop_app.states.moderation import (
 from tests.state.harness import (
     Browser,
     Server,
+    app_handlers,
     delta_text,
     merged_delta,
     session_token_for,
@@ -79,27 +79,10 @@ VIEW_ONLY = {
 }
 
 
-def admin_handlers() -> list[tuple[type[BaseState], str, list[str]]]:
-    """(state, handler, argument names): every public handler of the admin classes, and the
-    steward handlers of other states."""
-    found = []
-    stack: list[type[BaseState]] = [State]
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.get_substates())
-        for name, handler in cls.event_handlers.items():
-            fn = handler.fn
-            if not getattr(fn, "__module__", "").startswith("cop_app") or name.startswith("_"):
-                continue
-            if fn.__qualname__.split(".")[0] != cls.__name__:
-                continue
-            if cls in ADMIN_CLASSES or (cls.__name__, name) in STEWARD_HANDLERS:
-                params = [p for p in inspect.signature(fn).parameters if p != "self"]
-                found.append((cls, name, params))
-    return sorted(found, key=lambda item: (item[0].__name__, item[1]))
-
-
-HANDLERS = admin_handlers()
+# Every public handler of the admin classes, and the steward handlers of other states.
+HANDLERS = [
+    h for h in app_handlers() if h[0] in ADMIN_CLASSES or (h[0].__name__, h[1]) in STEWARD_HANDLERS
+]
 
 
 # --- helpers ----------------------------------------------------------------------------------

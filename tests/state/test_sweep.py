@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from reflex.state import BaseState, State, StateUpdate
+from reflex.state import BaseState, StateUpdate
 from sqlalchemy import text
 from sqlmodel import select
 
@@ -34,6 +34,7 @@ from cop_app.states.discussions import NewThreadState, ThreadListState, ThreadSt
 from tests.state.harness import (
     Browser,
     Server,
+    app_handlers,
     delta_text,
     session_token_for,
     snapshot,
@@ -59,27 +60,8 @@ MARKER = "QZX7-approval-only-marker"  # in a thread of PAGE: no caller may ever 
 HUGE_LENGTH = 200_000
 
 
-def app_handlers() -> list[tuple[type[BaseState], str, list[str]]]:
-    """(state, handler, argument names) for every handler defined in cop_app."""
-    found = []
-    stack: list[type[BaseState]] = [State]
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.get_substates())
-        for name, handler in cls.event_handlers.items():
-            fn = handler.fn
-            if not getattr(fn, "__module__", "").startswith("cop_app") or name.startswith("_"):
-                continue
-            if fn.__qualname__.split(".")[0] != cls.__name__:
-                continue
-            params = [p for p in inspect.signature(fn).parameters if p != "self"]
-            found.append((cls, name, params))
-    return sorted(
-        found, key=lambda h: (SELF_SERVICE.get((h[0].__name__, h[1]), 0), h[0].__name__, h[1])
-    )
-
-
-HANDLERS = app_handlers()
+# Self-service handlers last, in SELF_SERVICE order; the others by state and handler name.
+HANDLERS = sorted(app_handlers(), key=lambda h: SELF_SERVICE.get((h[0].__name__, h[1]), 0))
 
 
 def form_keys(cls: type[BaseState], name: str) -> list[str]:

@@ -3,14 +3,11 @@ boards (permissions, moves), practice-linked goals (every kind, by event and by 
 a kind registered by a test), the session log, the dashboard (constant query count), and
 the demo data."""
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event as sa_event
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from cop_app import routes
@@ -40,7 +37,7 @@ from cop_app.services.mentorship import (
     clean_card_input,
 )
 from tests.worlds import MentorshipWorld as World
-from tests.worlds import fresh, refused
+from tests.worlds import counting, fresh, refused
 
 GOALS = "I want to review large pull requests with confidence."
 
@@ -136,21 +133,6 @@ def positions(w: World, m: Mentorship) -> dict[str, list[int]]:
     ).all():
         result[c.column].append(c.position)
     return result
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    """Every SQL statement sent while the block runs."""
-    seen: list[str] = []
-
-    def listener(conn, cursor, statement, *args: Any) -> None:
-        seen.append(statement)
-
-    sa_event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", listener)
 
 
 # --- mentor profiles --------------------------------------------------------------------------

@@ -2,19 +2,14 @@
 mentor) per community, its next-step wording, named thresholds, and a query count that
 does not grow with the number of communities."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
-from sqlalchemy import event as sa_event
-from sqlalchemy.engine import Engine
 
 from cop_app.models import Community, Membership, Mentorship, Post, Thread, User
 from cop_app.models.base import utcnow
 from cop_app.services import settings, stages
 from cop_app.services.stages import STAGES, _Counts, decide, next_step
 from tests.worlds import StagesWorld as World
+from tests.worlds import counting
 
 
 @pytest.fixture
@@ -71,20 +66,6 @@ def stage(w: World, community: Community | None = None) -> stages.StageView:
     view = stages.stage_for(w.session, w.ada.id, (community or w.eng).id)
     assert view is not None
     return view
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def listener(conn, cursor, statement, *args: Any) -> None:
-        seen.append(statement)
-
-    sa_event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", listener)
 
 
 # --- the pure rules ---------------------------------------------------------------------------
