@@ -171,21 +171,32 @@ def child_env(data_dir: Path) -> dict[str, str]:
     }
 
 
-def run_extra(script: Path, data_dir: Path, app_dir: Path, extra_args: Sequence[str] = ()) -> dict:
-    """Run ``script --extra out.json`` as a child with COP_DATA_DIR; return its JSON."""
-    out = data_dir / f"extra-{script.stem}.json"
+def run_child(
+    script: Path, data_dir: Path, app_dir: Path, step: Sequence[str], what: str, timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` with one preparation step's options as a child that imports cop_app
+    against the temp database; a failure raises with the child's output."""
     done = subprocess.run(
-        [sys.executable, str(script), "--extra", str(out), "--app-dir", str(app_dir), *extra_args],
+        [sys.executable, str(script), *step, "--app-dir", str(app_dir)],
         cwd=app_dir,
         env=child_env(data_dir),
         capture_output=True,
         text=True,
-        timeout=1200,
+        timeout=timeout,
         check=False,
     )
     if done.returncode != 0:
-        msg = f"extra preparation failed ({done.returncode}):\n{done.stdout}{done.stderr}"
+        msg = f"{what} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
         raise RuntimeError(msg)
+    return done
+
+
+def run_extra(script: Path, data_dir: Path, app_dir: Path, extra_args: Sequence[str] = ()) -> dict:
+    """Run ``script --extra out.json`` as a child with COP_DATA_DIR; return its JSON."""
+    out = data_dir / f"extra-{script.stem}.json"
+    done = run_child(
+        script, data_dir, app_dir, ["--extra", str(out), *extra_args], "extra preparation", 1200
+    )
     if done.stdout.strip():
         print(done.stdout.rstrip())
     return json.loads(out.read_text())
@@ -329,21 +340,8 @@ def prepare(data_dir: Path, users: int, app_dir: Path, script: Path) -> Prepared
         print(f"reflex db migrate says:\n{output}")
     out = data_dir / "prepared.json"
     started = time.perf_counter()
-    seeded = subprocess.run(
-        [
-            *(sys.executable, str(script), "--prepare", str(out)),
-            *("--users", str(users), "--app-dir", str(app_dir)),
-        ],
-        cwd=app_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if seeded.returncode != 0:
-        msg = f"preparing the data failed ({seeded.returncode}):\n{seeded.stdout}{seeded.stderr}"
-        raise RuntimeError(msg)
+    step = ["--prepare", str(out), "--users", str(users)]
+    run_child(script, data_dir, app_dir, step, "preparing the data", 600)
     data = json.loads(out.read_text())
     return Prepared(
         data_dir=data_dir,
