@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_boards.py [--clients 100] [--moves 60]
 
-Prepares bench_foundation's data plus an active mentorship between two bench
+Prepares the common bench data (common.prepare) plus an active mentorship between two bench
 members (client 0 = mentor, client 1 = mentee) in the bench community, with
 BOARD_CARDS_MAX (200) cards spread over the three columns (direct insert).
 The other --clients - 2 tabs stay on /communities and ping (AuthState.ping +
@@ -26,7 +26,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import bench_foundation as bf
 import common as cm
 import loadtool as lt
 
@@ -55,7 +54,7 @@ def extra(args: argparse.Namespace) -> None:
 
     now = utcnow()
     with Session(engine) as session:
-        cid = session.exec(select(Community.id).where(Community.name == bf.BENCH_COMMUNITY)).one()
+        cid = session.exec(select(Community.id).where(Community.name == cm.BENCH_COMMUNITY)).one()
         mentor, mentee = session.exec(
             select(User).where(User.email.like("bench-%@bench.example.org")).order_by(User.id)
         ).all()[:2]
@@ -111,7 +110,7 @@ def card_on_top(column: str, card_id: int) -> lt.Predicate:
     )
 
 
-async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args) -> dict:
+async def measure(backend, prepared: cm.Prepared, ex: dict, figures: dict, args) -> dict:
     context = cm.frontend_context(args)
     n = args.clients
     mid, card = ex["mentorship_id"], ex["card_id"]
@@ -149,12 +148,12 @@ async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args)
             except lt.ClientError:
                 return
 
-    quiet = await bf.wait_for_quiet(backend, args, "board")
+    quiet = await cm.wait_for_quiet(backend, args, "board")
     bg = [asyncio.create_task(background(c)) for c in others]
     await asyncio.sleep(1.0)
     floor.clear()
-    open_meter = bf.Meter()
-    with bf.metered(backend, open_meter):
+    open_meter = cm.Meter()
+    with cm.metered(backend, open_meter):
         opened = await lt.run_closed_loop(
             pair, lambda _c, _i: open_ev, duration=args.duration, timeout=args.timeout
         )
@@ -168,12 +167,12 @@ async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args)
     own: list[float] = []
     move_sizes: list[int] = []
     missed = 0
-    meter = bf.Meter(events=args.moves)
+    meter = cm.Meter(events=args.moves)
     for side in pair:
         side.on_update = lambda _c, u: (
             move_sizes.append(cm.delta_bytes(u)) if BOARD_ROOM in u.delta else None
         )
-    with bf.metered(backend, meter):
+    with cm.metered(backend, meter):
         for k in range(args.moves):
             mover, other = pair[k % 2], pair[(k + 1) % 2]
             column = "doing" if k % 2 == 0 else "todo"
@@ -208,14 +207,14 @@ async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args)
     print(f"  background floor meanwhile: {floor_move}\n    {meter}")
     await lt.close_clients(clients)
     return {
-        "hydrate": bf.stats_dict(hydrate),
+        "hydrate": cm.stats_dict(hydrate),
         "cards": shown,
         "open_kib_first": round(first_open / 1024, 1),
-        "open": {**bf.stats_dict(opened), **open_meter.as_dict(), **quiet},
-        "floor_during_open": bf.stats_dict(floor_open),
-        "move_other": {**bf.stats_dict(move_stats), **meter.as_dict()},
-        "move_own": bf.stats_dict(own_stats),
-        "floor_during_moves": bf.stats_dict(floor_move),
+        "open": {**cm.stats_dict(opened), **open_meter.as_dict(), **quiet},
+        "floor_during_open": cm.stats_dict(floor_open),
+        "move_other": {**cm.stats_dict(move_stats), **meter.as_dict()},
+        "move_own": cm.stats_dict(own_stats),
+        "floor_during_moves": cm.stats_dict(floor_move),
         "move_delta_kib_mean": round(sum(move_sizes) / max(1, len(move_sizes)) / 1024, 1),
     }
 
@@ -294,19 +293,17 @@ def render(figures: dict[str, Any]) -> tuple[list[dict], list[str]]:
     return checks, body
 
 
-def bench(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    return cm.run_scenario(
-        "boards",
-        "Mentorship board benchmark",
-        Path(__file__).resolve(),
-        args,
-        argv,
-        args.clients + args.warmup_clients,
-        ["--cards", str(args.cards)],
-        lambda backend, prepared, ex, fig: measure(backend, prepared, ex, fig, args),
-        render,
-    )
+SCENARIO = cm.Scenario(
+    name="boards",
+    title="Mentorship board benchmark",
+    script=Path(__file__).resolve(),
+    parse=parse_args,
+    render=render,
+    measure=measure,
+    extra=extra,
+    extra_args=lambda args: ["--cards", str(args.cards)],
+)
 
 
 if __name__ == "__main__":
-    sys.exit(cm.main_for(parse_args, extra, bench))
+    sys.exit(cm.main(SCENARIO))

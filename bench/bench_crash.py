@@ -23,16 +23,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import os
 import re
-import shlex
-import shutil
 import signal
 import sqlite3
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -45,8 +41,6 @@ from typing import Any
 import common as cm
 import loadtool as lt
 import psutil
-
-bf = cm.bf
 
 THREAD = "cop_app.states.discussions.ThreadState"
 DRAFTS = "cop_app.states.drafts.DraftStore"
@@ -89,7 +83,7 @@ def extra(args: argparse.Namespace) -> None:
 
     now = utcnow()
     with Session(engine) as session:
-        cid = session.exec(select(Community.id).where(Community.name == bf.BENCH_COMMUNITY)).one()
+        cid = session.exec(select(Community.id).where(Community.name == cm.BENCH_COMMUNITY)).one()
         users = session.exec(
             select(User.id).where(User.email.like("bench-%@bench.example.org")).order_by(User.id)
         ).all()
@@ -201,7 +195,7 @@ async def _connect(tab: Tab, run: Run) -> None:
         try:
             await client.connect(run.base_url, timeout=run.timeout)
             await client.hydrate(timeout=run.timeout)
-            await client.send(bf.PING, barrier=bf.BARRIER, timeout=run.timeout)
+            await client.send(cm.PING, barrier=cm.BARRIER, timeout=run.timeout)
         except (lt.ClientError, OSError) as err:
             await client.close()
             if attempt == 59:
@@ -322,7 +316,7 @@ async def scenario(
     # Every tab still answers, with nothing left in its reply box.
     for tab in tabs:
         assert tab.client is not None
-        await tab.client.send(bf.PING, barrier=bf.BARRIER, timeout=run.timeout)
+        await tab.client.send(cm.PING, barrier=cm.BARRIER, timeout=run.timeout)
     await lt.close_clients([t.client for t in tabs if t.client is not None])
     return facts
 
@@ -338,136 +332,111 @@ def _posts(db: Path, thread_id: int) -> list[tuple[int, str, str | None]]:
         ).fetchall()
 
 
-def bench(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    started = time.perf_counter()
-    command = shlex.join([".venv/bin/python", "bench/bench_crash.py", *argv])
-    run_info: dict[str, Any] = {
-        "command": command,
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
-        "cpus": os.cpu_count(),
-        "git": bf._git_describe(),
-        "source_digest": bf._source_digest(cm.ROOT),
-        "loadavg_start": bf._loadavg(),
-    }
-    print(f"{command}\n{run_info['date']} UTC, load average {run_info['loadavg_start']}")
-    args.app_dir = cm.ROOT
-    tmp = Path(tempfile.mkdtemp(prefix="cop-bench-crash-"))
-    completed = False
+def phases(ctx: cm.Context) -> None:
+    """The burst on one backend, killed and started again on the same data; then the count."""
+    args, prepared, tmp = ctx.args, ctx.prepared, ctx.tmp
+    thread_id = ctx.extra["thread_id"]
+    logs = iter(range(1, 10))
     backend: lt.Backend | None = None
+
+    def start() -> None:
+        nonlocal backend
+        backend = lt.start_backend(
+            args.app_dir,
+            ctx.cop_env(),
+            args.port,
+            log_path=tmp / f"backend-{next(logs)}.log",
+            unset_env=cm.UNSET_ENV,
+        )
+
+    def kill() -> list[str]:
+        assert backend is not None
+        processes = backend.processes()
+        for process in processes:
+            os.kill(process.pid, signal.SIGKILL)
+        backend.proc.wait(timeout=10)
+        psutil.wait_procs(processes, timeout=10)
+        return [body for _, body, _ in _posts(tmp / "cop.db", thread_id)]
+
+    print(f"\n== backend on :{args.port}, {args.tabs} tabs, {args.replies} replies")
+    page = f"/c/{prepared.slug}/t/{thread_id}"
+    params = {"slug": prepared.slug, "id": str(thread_id)}
+    tabs = [Tab(i, prepared.tokens[i], page, params) for i in range(args.tabs)]
+    per_tab = [args.replies // args.tabs + (i < args.replies % args.tabs) for i in range(args.tabs)]
+    run = Run(f"http://127.0.0.1:{args.port}", thread_id, args.kill_after, args.timeout)
     try:
-        print(f"\n[1/3] preparing {tmp}")
-        prepared = bf.prepare(tmp, args.tabs, args.app_dir)
-        thread_id = cm.run_extra(Path(__file__), tmp, args.app_dir)["thread_id"]
-        env = {
-            "REFLEX_TELEMETRY_ENABLED": "false",
-            "COP_DATA_DIR": str(tmp),
-            "REFLEX_STATES_WORKDIR": str(tmp / "cop-states"),
-        }
-        logs = iter(range(1, 10))
-
-        def start() -> None:
-            nonlocal backend
-            backend = lt.start_backend(
-                args.app_dir,
-                env,
-                args.port,
-                log_path=tmp / f"backend-{next(logs)}.log",
-                unset_env=bf.UNSET_ENV,
-            )
-
-        def kill() -> list[str]:
-            assert backend is not None
-            processes = backend.processes()
-            for process in processes:
-                os.kill(process.pid, signal.SIGKILL)
-            backend.proc.wait(timeout=10)
-            psutil.wait_procs(processes, timeout=10)
-            return [body for _, body, _ in _posts(tmp / "cop.db", thread_id)]
-
-        print(f"\n[2/3] backend on :{args.port}, {args.tabs} tabs, {args.replies} replies")
         start()
-        page = f"/c/{prepared.slug}/t/{thread_id}"
-        params = {"slug": prepared.slug, "id": str(thread_id)}
-        tabs = [Tab(i, prepared.tokens[i], page, params) for i in range(args.tabs)]
-        per_tab = [
-            args.replies // args.tabs + (i < args.replies % args.tabs) for i in range(args.tabs)
-        ]
-        run = Run(f"http://127.0.0.1:{args.port}", thread_id, args.kill_after, args.timeout)
         facts = asyncio.run(scenario(tabs, run, per_tab, start, kill))
-        assert run.killed_at is not None
-        recovered = [t for t in tabs if t.recovered_at is not None]
-        facts["recover_s"] = round(max((t.recovered_at or 0) for t in recovered) - run.killed_at, 2)
-        completed = True
     finally:
         if backend is not None:
             lt.stop_backend(backend)
-        if not completed:
-            print(f"temp data dir kept: {tmp}")
-    print("\n[3/3] reading the thread from the database")
+    assert run.killed_at is not None
+    recovered = [t for t in tabs if t.recovered_at is not None]
+    facts["recover_s"] = round(max((t.recovered_at or 0) for t in recovered) - run.killed_at, 2)
+    print("\n== reading the thread from the database")
     rows = _posts(tmp / "cop.db", thread_id)
     bodies = Counter(body for _, body, _ in rows)
     acked = [text for t in tabs for text in t.acked]
-    figures = {
-        "run": {**run_info, "loadavg_end": bf._loadavg()},
-        "acknowledged": len(acked),
-        "in_db": len(rows),
-        "acked_missing": sum(1 for text in acked if text not in bodies),
-        "duplicates": sum(n - 1 for n in bodies.values()),
-        "without_key": sum(1 for _, _, key in rows if key is None),
-        "resent": sum(len(t.resent) for t in tabs),
-        "tabs": len(tabs),
-        "tabs_recovered": sum(1 for t in recovered if t.draft_kept),
-        "drafts_in_storage_at_crash": sum(1 for t in tabs if t.stored_draft_at_crash),
-        "errors_seen": Counter(e.split(":")[0][:60] for t in tabs for e in t.errors),
-        **facts,
-    }
-    if not args.keep:
-        shutil.rmtree(tmp, ignore_errors=True)
-    figures["run"]["wall_s"] = round(time.perf_counter() - started, 1)
-    return report(args, figures)
+    ctx.figures.update(
+        {
+            "replies": args.replies,
+            "acknowledged": len(acked),
+            "in_db": len(rows),
+            "acked_missing": sum(1 for text in acked if text not in bodies),
+            "duplicates": sum(n - 1 for n in bodies.values()),
+            "without_key": sum(1 for _, _, key in rows if key is None),
+            "resent": sum(len(t.resent) for t in tabs),
+            "tabs": len(tabs),
+            "tabs_recovered": sum(1 for t in recovered if t.draft_kept),
+            "drafts_in_storage_at_crash": sum(1 for t in tabs if t.stored_draft_at_crash),
+            "errors_seen": Counter(e.split(":")[0][:60] for t in tabs for e in t.errors),
+            **facts,
+        }
+    )
 
 
-def report(args: argparse.Namespace, f: dict[str, Any]) -> int:
-    run = f["run"]
-    checks = [
-        ("acknowledged replies lost", f["acked_missing"], "0", f["acked_missing"] == 0),
-        ("duplicate replies after the retries", f["duplicates"], "0", f["duplicates"] == 0),
-        (
-            "tabs recovered (ping answered, stored draft back in the reply box)",
-            f"{f['tabs_recovered']}/{f['tabs']}",
-            "all",
-            f["tabs_recovered"] == f["tabs"],
-        ),
-        (
-            "every reply acknowledged and in the database once",
-            f"{f['acknowledged']} / {f['in_db']}",
-            args.replies,
-            f["acknowledged"] == args.replies == f["in_db"],
-        ),
-    ]
-    lines = [
-        "# Crash: kill -9 of the backend during a burst of replies",
-        "",
-        f"- Command: `{run['command']}`",
-        f"- Date: {run['date']} UTC; the run took {run['wall_s']:.0f} s",
-        f"- Code: git {run['git']}, source digest {run['source_digest']}",
-        f"- Load average (1/5/15 min): {run['loadavg_start']} at the start, "
-        f"{run['loadavg_end']} at the end ({run['cpus']} CPUs)",
+def about(figures: dict[str, Any]) -> list[str]:
+    """The backend and how it dies."""
+    return [
         "- Backend: `reflex run --env prod --backend-only`, 1 Granian worker, disk state "
         "manager, SQLite (WAL, synchronous=NORMAL) in a temp dir; killed with SIGKILL "
-        "(every process of its tree) and started again on the same data",
-        "",
-        "## Targets",
-        "",
-        cm.row("Target", "Figure", "Limit", "Result"),
-        cm.row("---", "---", "---", "---"),
-        *(cm.row(t, fig, lim, f"**{cm.verdict(ok)}**") for t, fig, lim, ok in checks),
-        "",
+        "(every process of its tree) and started again on the same data"
+    ]
+
+
+def render(f: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The targets (nothing lost, nothing twice, every tab back) and the figures."""
+    replies = f["replies"]
+    checks = [
+        {
+            "target": target,
+            "figure": figure,
+            "limit": limit,
+            "pass": ok,
+        }
+        for target, figure, limit, ok in (
+            ("acknowledged replies lost", f["acked_missing"], "0", f["acked_missing"] == 0),
+            ("duplicate replies after the retries", f["duplicates"], "0", f["duplicates"] == 0),
+            (
+                "tabs recovered (ping answered, stored draft back in the reply box)",
+                f"{f['tabs_recovered']}/{f['tabs']}",
+                "all",
+                f["tabs_recovered"] == f["tabs"],
+            ),
+            (
+                "every reply acknowledged and in the database once",
+                f"{f['acknowledged']} / {f['in_db']}",
+                replies,
+                f["acknowledged"] == replies == f["in_db"],
+            ),
+        )
+    ]
+    body = [
         "## Figures",
         "",
         cm.row("Figure", "Value"),
         cm.row("---", "---"),
-        cm.row("tabs / replies posted in total", f"{f['tabs']} / {args.replies}"),
+        cm.row("tabs / replies posted in total", f"{f['tabs']} / {replies}"),
         cm.row("acknowledged when the backend was killed", f.get("acks_at_kill", "-")),
         cm.row("Posts in flight at the kill", f.get("posting_at_kill", "-")),
         cm.row("replies in the database while it was down", f.get("in_db_at_kill", "-")),
@@ -499,15 +468,21 @@ def report(args: argparse.Namespace, f: dict[str, Any]) -> int:
         "`synchronous=FULL` would prevent at the cost of an fsync per commit.",
         "",
     ]
-    text = "\n".join(lines)
-    print("\n" + text)
-    if not args.no_save:
-        args.results_dir.mkdir(parents=True, exist_ok=True)
-        (args.results_dir / "crash.md").write_text(text)
-        (args.results_dir / "crash.json").write_text(json.dumps(f, indent=2, default=str) + "\n")
-        print(f"written: {args.results_dir / 'crash'}.md and .json")
-    return 0 if all(ok for *_, ok in checks) else 1
+    return checks, body
+
+
+SCENARIO = cm.Scenario(
+    name="crash",
+    title="Crash: kill -9 of the backend during a burst of replies",
+    script=Path(__file__).resolve(),
+    parse=parse_args,
+    render=render,
+    phases=phases,
+    extra=extra,
+    users=lambda args: args.tabs,
+    about=about,
+)
 
 
 if __name__ == "__main__":
-    sys.exit(cm.main_for(parse_args, extra, bench))
+    sys.exit(cm.main(SCENARIO))

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_discussions.py [--clients 100] [--replies 60]
 
-Prepares (bench_foundation's data + a bulk insert with SQLAlchemy core) 10,000
+Prepares (the common bench data + a bulk insert with SQLAlchemy core) 10,000
 threads and 100,000 replies in the bench community, plus one thread with 1,000
 replies; then (a) EXPLAIN QUERY PLAN of the SQL that list_threads (4 sorts),
 latest_rows and read_posts/post_views really execute (captured with an engine
@@ -27,7 +27,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import bench_foundation as bf
 import common as cm
 import loadtool as lt
 
@@ -70,7 +69,7 @@ def extra(args: argparse.Namespace) -> None:
     now = utcnow()
     with Session(engine) as session:
         community = session.exec(
-            select(Community).where(Community.name == bf.BENCH_COMMUNITY)
+            select(Community).where(Community.name == cm.BENCH_COMMUNITY)
         ).one()
         cid = community.id
         users = session.exec(
@@ -230,7 +229,7 @@ def room_count(count: int) -> lt.Predicate:
 
 
 async def measure(
-    backend: lt.Backend, prepared: bf.Prepared, extra_data: dict, figures: dict, args
+    backend: lt.Backend, prepared: cm.Prepared, extra_data: dict, figures: dict, args
 ) -> dict[str, Any]:
     context = cm.frontend_context(args)
     tokens, slug, big = prepared.tokens, prepared.slug, extra_data["big_thread_id"]
@@ -281,11 +280,11 @@ async def measure(
     ping_echo = {"viewers": len(warm) - 1, "updates": len(others), "bytes": sum(others)}
     print(f"  one viewer pings -> the {ping_echo['viewers']} other viewers receive {ping_echo}")
 
-    quiet = await bf.wait_for_quiet(backend, args, "loops")
+    quiet = await cm.wait_for_quiet(backend, args, "loops")
 
     results: dict[str, Any] = {}
     pooled: dict[str, list[float]] = {"floor": [], "list": [], "thread": []}
-    meters = {k: bf.Meter() for k in pooled}
+    meters = {k: cm.Meter() for k in pooled}
     secs = dict.fromkeys(pooled, 0.0)
     errs = dict.fromkeys(pooled, 0)
     plan = {
@@ -302,7 +301,7 @@ async def measure(
     for _ in range(max(1, args.rounds)):
         for name, (page, params, ev) in plan.items():
             cm.set_page(clients, page, params)
-            with bf.metered(backend, meters[name]):
+            with cm.metered(backend, meters[name]):
                 stats = await lt.run_closed_loop(
                     clients,
                     lambda _c, _i, ev=ev: ev,
@@ -316,7 +315,7 @@ async def measure(
         stats = lt.Stats.from_latencies(pooled[name], secs[name], errs[name])
         meters[name].events = stats.count
         print(f"  {name}: {stats}\n    {meters[name]}")
-        results[name] = {**bf.stats_dict(stats), **meters[name].as_dict(), **quiet}
+        results[name] = {**cm.stats_dict(stats), **meters[name].as_dict(), **quiet}
 
     # (c) reply fan-out: all tabs view the big thread. Let a backlog from the loops drain.
     await asyncio.sleep(5.0)
@@ -327,7 +326,7 @@ async def measure(
         fanout = {"failed": str(err)}
     await lt.close_clients(clients + warm)
     return {
-        "hydrate": bf.stats_dict(hydrate),
+        "hydrate": cm.stats_dict(hydrate),
         **results,
         "open_bytes_first": first_open,
         "ping_echo": ping_echo,
@@ -351,10 +350,10 @@ async def reply_fan_out(backend, clients, thread_ev, thread_page, slug, big, arg
     await asyncio.gather(*(reopen(c) for c in clients))
     count = clients[0].state[THREAD_ROOM][lt.var_key("post_count")]
     await asyncio.gather(*(c.wait_for(room_count(count), args.timeout) for c in clients))
-    quiet_fan = await bf.wait_for_quiet(backend, args, "reply fan-out")
+    quiet_fan = await cm.wait_for_quiet(backend, args, "reply fan-out")
     last, per_viewer, refused = [], [], []
     missed = 0
-    meter = bf.Meter(events=args.replies)
+    meter = cm.Meter(events=args.replies)
     started = time.perf_counter()
     for i in range(args.replies):
         poster = clients[i % n]
@@ -363,7 +362,7 @@ async def reply_fan_out(backend, clients, thread_ev, thread_page, slug, big, arg
             timeout=args.timeout,
         )
         count += 1
-        with bf.metered(backend, meter):
+        with cm.metered(backend, meter):
             latencies, _sent = await lt.fan_out_arrivals(
                 poster, lt.Ev(SUBMIT), clients, room_count(count), timeout=args.timeout
             )
@@ -388,8 +387,8 @@ async def reply_fan_out(backend, clients, thread_ev, thread_page, slug, big, arg
     if refused:
         print(f"  replies that did not arrive everywhere; poster errors: {refused[:3]}")
     return {
-        "last_viewer": bf.stats_dict(last_stats),
-        "per_viewer": bf.stats_dict(viewer_stats),
+        "last_viewer": cm.stats_dict(last_stats),
+        "per_viewer": cm.stats_dict(viewer_stats),
         "replies": args.replies,
         "refused": refused,
         **meter.as_dict(),
@@ -517,27 +516,24 @@ def render(figures: dict[str, Any]) -> tuple[list[dict], list[str]]:
     return checks, body
 
 
-def bench(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    script = Path(__file__).resolve()
-    return cm.run_scenario(
-        "discussions",
-        "Discussions benchmark",
-        script,
-        args,
-        argv,
-        args.clients + args.warmup_clients,
-        [
-            "--threads",
-            str(args.threads),
-            "--bulk-replies",
-            str(args.bulk_replies),
-            "--big-replies",
-            str(args.big_replies),
-        ],
-        lambda backend, prepared, ex, fig: measure(backend, prepared, ex, fig, args),
-        render,
-    )
+SCENARIO = cm.Scenario(
+    name="discussions",
+    title="Discussions benchmark",
+    script=Path(__file__).resolve(),
+    parse=parse_args,
+    render=render,
+    measure=measure,
+    extra=extra,
+    extra_args=lambda args: [
+        "--threads",
+        str(args.threads),
+        "--bulk-replies",
+        str(args.bulk_replies),
+        "--big-replies",
+        str(args.big_replies),
+    ],
+)
 
 
 if __name__ == "__main__":
-    sys.exit(cm.main_for(parse_args, extra, bench))
+    sys.exit(cm.main(SCENARIO))

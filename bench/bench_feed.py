@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_feed.py [--clients 100] [--admins 5]
 
-Prepares bench_foundation's data plus 3 more admins (5 with amara.okafor and
+Prepares the common bench data (common.prepare) plus 3 more admins (5 with amara.okafor and
 daniel.reyes, each with a session), --communities open communities for the
 members, and activity history topped up to --history events. Then, on one
 backend:
@@ -34,7 +34,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import bench_foundation as bf
 import common as cm
 import loadtool as lt
 
@@ -47,7 +46,7 @@ FEED_P95_MAX_MS = 500.0
 GROWTH_MAX = 1.5  # 200k-history figure vs 1k-history figure
 # A join/leave is done when its own reply carries the member's new card (no barrier event:
 # a member's click is one event, and a barrier per action would double the load).
-ACTED = lt.delta_has(bf.COMMUNITY, "card")
+ACTED = lt.delta_has(cm.COMMUNITY, "card")
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -124,7 +123,7 @@ def extra(args: argparse.Namespace) -> None:
         admins = session.exec(select(User).where(User.role == "admin").order_by(User.id)).all()
         seeded = ("amara.okafor", "daniel.reyes")
         wanted = [u for u in admins if u.handle in seeded or u.email.split("@")[0] in seeded]
-        pw = passwords.hash_password(bf.BENCH_PASSWORD)
+        pw = passwords.hash_password(cm.BENCH_PASSWORD)
         for i in range(max(0, args.admins - len(wanted))):
             user = User(
                 email=f"bench-admin-{i}@bench.example.org",
@@ -217,34 +216,34 @@ class Watch:
             self.absorb(_window(update.delta), update.received_at)
 
 
-def _names(prepared: bf.Prepared, n: int) -> list[str]:
+def _names(prepared: cm.Prepared, n: int) -> list[str]:
     return [f"Bench Member {i:04d}" for i in range(n)]
 
 
 async def feed_open_loop(backend, admins, args, label) -> dict[str, Any]:
-    meter = bf.Meter()
+    meter = cm.Meter()
     ev = lt.Ev(FEED_LOAD, barrier=cm.BARRIER)
     await lt.run_closed_loop(admins, lambda _c, _i: ev, duration=1.0, timeout=args.timeout)
-    with bf.metered(backend, meter):
+    with cm.metered(backend, meter):
         stats = await lt.run_closed_loop(
             admins, lambda _c, _i: ev, duration=min(args.duration, 8.0), timeout=args.timeout
         )
     meter.events = stats.count
     print(f"  {label} feed open (FeedState.load, {len(admins)} admins alone): {stats}\n    {meter}")
-    return {**bf.stats_dict(stats), **meter.as_dict()}
+    return {**cm.stats_dict(stats), **meter.as_dict()}
 
 
 async def publish_probe(backend, members, names, states, watches, args, label) -> dict[str, Any]:
     """Single join/leave actions, alone: time to the last admin, CPU and bytes per action."""
     last: list[float] = []
-    meter = bf.Meter(events=args.publishes)
+    meter = cm.Meter(events=args.publishes)
     sizes_before = [len(w.bytes) for w in watches]
     for k in range(args.publishes):
         i = k % len(members)
         member, name = members[i], names[i]
         seq = states[i]
-        ev = bf.JOIN if seq % 2 == 0 else bf.LEAVE
-        with bf.metered(backend, meter):
+        ev = cm.JOIN if seq % 2 == 0 else cm.LEAVE
+        with cm.metered(backend, meter):
             sent = time.perf_counter()
             await member.send_ev(lt.Ev(ev, barrier=cm.BARRIER), timeout=args.timeout)
             states[i] += 1
@@ -264,10 +263,10 @@ async def publish_probe(backend, members, names, states, watches, args, label) -
         f"  {label} publish probe (one action alone -> last admin): {stats}\n    {meter}; "
         f"{mean_bytes / 1024:.1f} KiB per admin delta"
     )
-    return {**bf.stats_dict(stats), **meter.as_dict(), "delta_kib": round(mean_bytes / 1024, 1)}
+    return {**cm.stats_dict(stats), **meter.as_dict(), "delta_kib": round(mean_bytes / 1024, 1)}
 
 
-async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args) -> dict:
+async def measure(backend, prepared: cm.Prepared, ex: dict, figures: dict, args) -> dict:
     context = cm.frontend_context(args)
     n = args.clients
     names = _names(prepared, n)
@@ -290,14 +289,14 @@ async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args)
         slug = slugs[i % len(slugs)]
         cm.set_page([client], f"/c/{slug}", {"slug": slug})
         async with gate:
-            await client.send_ev(lt.Ev(bf.LOAD_PAGE, barrier=cm.BARRIER), timeout=30)
+            await client.send_ev(lt.Ev(cm.LOAD_PAGE, barrier=cm.BARRIER), timeout=30)
 
     await asyncio.gather(*(open_community(i, c) for i, c in enumerate(members)))
     watches = [Watch(a) for a in admins]
     states = [0] * n  # actions done per member (even: next is a join)
     result: dict[str, Any] = {"admins": len(admins), "admin_names": ex["admin_names"]}
 
-    quiet = await bf.wait_for_quiet(backend, args, "small history")
+    quiet = await cm.wait_for_quiet(backend, args, "small history")
     result["small_open"] = await feed_open_loop(backend, admins, args, f"{ex['events']} events:")
     result["small_publish"] = await publish_probe(
         backend, members, names, states, watches, args, f"{ex['events']} events:"
@@ -305,17 +304,17 @@ async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args)
     result["quiet_small"] = quiet
 
     # Load: every member joins/leaves at once, wave after wave; admins watch.
-    quiet = await bf.wait_for_quiet(backend, args, "members acting at once")
+    quiet = await cm.wait_for_quiet(backend, args, "members acting at once")
     sent: dict[tuple[str, int], float] = {}
     acts: list[float] = []
     errors = 0
-    meter = bf.Meter()
+    meter = cm.Meter()
     deadline = time.perf_counter() + args.duration
 
     async def act(i: int) -> bool:
         nonlocal errors
         seq = states[i]
-        ev = bf.JOIN if seq % 2 == 0 else bf.LEAVE
+        ev = cm.JOIN if seq % 2 == 0 else cm.LEAVE
         sent[(names[i], seq)] = time.perf_counter()
         try:
             acts.append(await members[i].send_ev(lt.Ev(ev, until=ACTED), args.timeout))
@@ -335,7 +334,7 @@ async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args)
             await asyncio.gather(*(act(i) for i in range(n)))
             await asyncio.sleep(max(0.0, start + args.wave_every - time.perf_counter()))
 
-    with bf.metered(backend, meter):
+    with cm.metered(backend, meter):
         if args.wave_every > 0:
             await waves()
         else:
@@ -362,9 +361,9 @@ async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args)
     print(f"  members' actions ({n} at once, {how}): {act_stats}")
     print(f"  event -> last admin: {last_stats}\n  event -> each admin: {admin_stats}\n    {meter}")
     result["load"] = {
-        "actions": bf.stats_dict(act_stats),
-        "last_admin": bf.stats_dict(last_stats),
-        "per_admin": bf.stats_dict(admin_stats),
+        "actions": cm.stats_dict(act_stats),
+        "last_admin": cm.stats_dict(last_stats),
+        "per_admin": cm.stats_dict(admin_stats),
         "events": len(sent),
         "missing": missing,
         "admin_deltas": len(all_bytes),
@@ -383,7 +382,7 @@ async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args)
         ["--add-events", str(args.big_history)],
     )
     print(f"  {added['events']} events now ({added['seconds']} s)")
-    quiet = await bf.wait_for_quiet(backend, args, "big history")
+    quiet = await cm.wait_for_quiet(backend, args, "big history")
     result["big_events"] = added["events"]
     result["small_events"] = ex["events"]
     result["big_open"] = await feed_open_loop(backend, admins, args, f"{added['events']} events:")
@@ -487,26 +486,24 @@ def render(figures: dict[str, Any]) -> tuple[list[dict], list[str]]:
     return checks, body
 
 
-def bench(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    return cm.run_scenario(
-        "feed",
-        "Activity feed benchmark",
-        Path(__file__).resolve(),
-        args,
-        argv,
-        args.clients + args.warmup_clients,
-        [
-            "--admins",
-            str(args.admins),
-            "--communities",
-            str(args.communities),
-            "--history",
-            str(args.history),
-        ],
-        lambda backend, prepared, ex, fig: measure(backend, prepared, ex, fig, args),
-        render,
-    )
+SCENARIO = cm.Scenario(
+    name="feed",
+    title="Activity feed benchmark",
+    script=Path(__file__).resolve(),
+    parse=parse_args,
+    render=render,
+    measure=measure,
+    extra=extra,
+    extra_args=lambda args: [
+        "--admins",
+        str(args.admins),
+        "--communities",
+        str(args.communities),
+        "--history",
+        str(args.history),
+    ],
+)
 
 
 if __name__ == "__main__":
-    sys.exit(cm.main_for(parse_args, extra, bench))
+    sys.exit(cm.main(SCENARIO))

@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/bench_flood.py [--events 2000] [--ping-every 0.05]
 
-Prepares bench_foundation's data (two bench members signed in: tab 0 floods, tab 1 pings).
+Prepares the common bench data (common.prepare): two bench members signed in, tab 0
+floods, tab 1 pings.
 
 1. quiet: tab 1 sends AuthState.ping (+ barrier) every --ping-every seconds for
    --baseline seconds while nothing else happens;
@@ -29,7 +30,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import bench_foundation as bf
 import common as cm
 import loadtool as lt
 
@@ -137,7 +137,7 @@ def password_replies(seen: dict[str, int], update: lt.Update) -> None:
             seen[key] = seen.get(key, 0) + 1
 
 
-async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args) -> dict:
+async def measure(backend, prepared: cm.Prepared, ex: dict, figures: dict, args) -> dict:
     context = cm.frontend_context(args)
     make = cm.make_tokens_client(prepared.tokens, context, "/communities")
     clients, hydrate = await lt.connect_clients(backend.base_url, 2, make, concurrency=2)
@@ -146,10 +146,10 @@ async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args)
     for _ in range(20):  # warm both tabs' paths up
         await pinger.send_ev(lt.Ev(cm.PING, barrier=cm.BARRIER), timeout=args.timeout)
 
-    quiet = await bf.wait_for_quiet(backend, args, "quiet pings")
+    quiet = await cm.wait_for_quiet(backend, args, "quiet pings")
     stop = asyncio.Event()
-    quiet_meter = bf.Meter()
-    with bf.metered(backend, quiet_meter):
+    quiet_meter = cm.Meter()
+    with cm.metered(backend, quiet_meter):
         task = asyncio.create_task(ping_loop(pinger, args.ping_every, args.timeout, stop))
         await asyncio.sleep(args.baseline)
         stop.set()
@@ -161,11 +161,11 @@ async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args)
     events = flood_events(args.events, ex["email"], args.password_every, args.big_kib)
     replies: dict[str, int] = {}
     flooder.on_update = lambda _c, u: password_replies(replies, u)
-    flood_quiet = await bf.wait_for_quiet(backend, args, "flood")
+    flood_quiet = await cm.wait_for_quiet(backend, args, "flood")
     stop = asyncio.Event()
-    meter = bf.Meter(events=len(events))
+    meter = cm.Meter(events=len(events))
     flood_error = ""
-    with bf.metered(backend, meter):
+    with cm.metered(backend, meter):
         task = asyncio.create_task(ping_loop(pinger, args.ping_every, args.timeout, stop))
         await asyncio.sleep(0.5)  # the flood meets a pinger already ticking
         started = time.perf_counter()
@@ -190,9 +190,9 @@ async def measure(backend, prepared: bf.Prepared, ex: dict, figures: dict, args)
     alive = flooder.connected and pinger.connected
     await lt.close_clients(clients)
     return {
-        "hydrate": bf.stats_dict(hydrate),
-        "alone": {**bf.stats_dict(alone), **quiet_meter.as_dict(), **quiet},
-        "flooded": {**bf.stats_dict(flooded), **meter.as_dict(), **flood_quiet},
+        "hydrate": cm.stats_dict(hydrate),
+        "alone": {**cm.stats_dict(alone), **quiet_meter.as_dict(), **quiet},
+        "flooded": {**cm.stats_dict(flooded), **meter.as_dict(), **flood_quiet},
         "flood": {
             "events": len(events),
             "password_events": sum(is_password_event(ev) for ev in events),
@@ -257,19 +257,17 @@ def render(figures: dict[str, Any]) -> tuple[list[dict], list[str]]:
     return checks, body
 
 
-def bench(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    return cm.run_scenario(
-        "flood",
-        "Flood benchmark: one tab floods, another pings",
-        Path(__file__).resolve(),
-        args,
-        argv,
-        2,
-        [],
-        lambda backend, prepared, ex, fig: measure(backend, prepared, ex, fig, args),
-        render,
-    )
+SCENARIO = cm.Scenario(
+    name="flood",
+    title="Flood benchmark: one tab floods, another pings",
+    script=Path(__file__).resolve(),
+    parse=parse_args,
+    render=render,
+    measure=measure,
+    extra=extra,
+    users=lambda args: 2,
+)
 
 
 if __name__ == "__main__":
-    sys.exit(cm.main_for(parse_args, extra, bench))
+    sys.exit(cm.main(SCENARIO))

@@ -7,14 +7,14 @@ COP_TEST_PG_URL; when it is requested but missing or not answering, the tests FA
 
 import atexit
 import importlib.util
-import itertools
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import pytest
 
@@ -28,15 +28,23 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # plain `pytest` (not `python -m pytest`) finds cop_app too
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError  # noqa: E402
-from sqlmodel import Session, SQLModel, create_engine, select  # noqa: E402
+from sqlmodel import Session, SQLModel, create_engine  # noqa: E402
 
 import cop_app.db  # noqa: E402 - registers the SQLite pragmas listener on every Engine
 import cop_app.models  # noqa: E402, F401 - registers every table on SQLModel.metadata
 from cop_app.models import Community, Membership, User  # noqa: E402
-from cop_app.services import events, passwords, wiring  # noqa: E402
+from cop_app.services import events, settings, wiring  # noqa: E402
+from tests import worlds  # noqa: E402
+from tests.factories import (  # noqa: E402
+    DEFAULT_PASSWORD,
+    add_member,
+    make_community,
+    make_user,
+    row_counts,
+)
 
 KNOWN_BACKENDS = ("sqlite", "postgresql")
 BACKENDS = tuple(
@@ -44,124 +52,6 @@ BACKENDS = tuple(
     for name in os.environ.get("COP_TEST_BACKENDS", "sqlite,postgresql").split(",")
     if name.strip()
 )
-
-# A password that passes the policy; its argon2 hash is computed once per test session.
-DEFAULT_PASSWORD = "lantern-harbour-tulip-42"
-DEFAULT_DOMAIN = "Sharing day-to-day practice and lessons learned with peers."
-
-_hash_cache: dict[str, str] = {}
-_serial = itertools.count(1)
-
-
-def password_hash_for(password: str) -> str:
-    """A real argon2 hash of `password`, computed once per test session and then reused."""
-    if password not in _hash_cache:
-        _hash_cache[password] = passwords.hash_password(password)
-    return _hash_cache[password]
-
-
-def make_user(
-    session: Session,
-    email: str | None = None,
-    role: str = "member",
-    password: str = DEFAULT_PASSWORD,
-    *,
-    display_name: str | None = None,
-    password_hash: str | None = None,
-    **fields: Any,
-) -> User:
-    """Insert a user directly (no service, no slow hashing) and return it committed."""
-    n = next(_serial)
-    user = User(
-        email=email if email is not None else f"person{n}@example.org",
-        display_name=display_name if display_name is not None else f"Person {n:04d}",
-        password_hash=password_hash or password_hash_for(password),
-        role=role,
-        **fields,
-    )
-    session.add(user)
-    session.commit()
-    session.refresh(user)
-    return user
-
-
-def add_member(
-    session: Session,
-    community: Community,
-    user: User,
-    role: str = "member",
-    status: str = "active",
-) -> Membership:
-    """Insert a membership row and keep the community's member_count in step."""
-    membership = Membership(community_id=community.id, user_id=user.id, role=role, status=status)
-    session.add(membership)
-    session.flush()
-    community.member_count = session.exec(
-        select(func.count()).where(
-            Membership.community_id == community.id, Membership.status == "active"
-        )
-    ).one()
-    session.add(community)
-    session.commit()
-    session.refresh(membership)
-    session.refresh(community)
-    return membership
-
-
-def make_community(
-    session: Session,
-    creator: User | None = None,
-    name: str | None = None,
-    *,
-    kind: str = "cop",
-    visibility: str = "open",
-    tags: str = "",
-    domain: str = DEFAULT_DOMAIN,
-    description: str = "",
-    slug: str | None = None,
-    stewards: Iterable[User] = (),
-    members: Iterable[User] = (),
-    pending: Iterable[User] = (),
-    **fields: Any,
-) -> Community:
-    """Insert a community directly; `creator` (if any) and `stewards` become active stewards."""
-    n = next(_serial)
-    name = name if name is not None else f"Community {n:04d}"
-    community = Community(
-        slug=slug or f"community-{n:04d}",
-        name=name,
-        kind=kind,
-        domain=domain,
-        description=description,
-        tags=tags,
-        visibility=visibility,
-        created_by=creator.id if creator else None,
-        **fields,
-    )
-    session.add(community)
-    session.flush()
-    rows = [(u, "steward", "active") for u in ([creator] if creator else [])]
-    rows += [(u, "steward", "active") for u in stewards]
-    rows += [(u, "member", "active") for u in members]
-    rows += [(u, "member", "pending") for u in pending]
-    for user, role, status in rows:
-        session.add(
-            Membership(community_id=community.id, user_id=user.id, role=role, status=status)
-        )
-    community.member_count = sum(1 for _, _, status in rows if status == "active")
-    session.add(community)
-    session.commit()
-    session.refresh(community)
-    return community
-
-
-def row_counts(session: Session) -> dict[str, int]:
-    """How many rows each table holds (to prove that a refused action wrote nothing)."""
-    session.expire_all()
-    return {
-        table.name: session.exec(select(func.count()).select_from(table)).one()
-        for table in SQLModel.metadata.sorted_tables
-    }
 
 
 def _fail(message: str) -> NoReturn:
@@ -293,6 +183,48 @@ def row_counts_fixture() -> Callable[[Session], dict[str, int]]:
 def default_password() -> str:
     """The password `make_user` gives everyone unless told otherwise."""
     return DEFAULT_PASSWORD
+
+
+@pytest.fixture
+def relaxed_intervals(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No waiting between posts, for tests that post several times in a row; a rate-limit
+    test sets the real interval back with `monkeypatch`. Modules that post a lot apply it
+    to every test: `pytestmark = pytest.mark.usefixtures("relaxed_intervals")`."""
+    monkeypatch.setattr(settings, "POST_MIN_INTERVAL", timedelta(0))
+    monkeypatch.setattr(settings, "NEW_MEMBER_POST_MIN_INTERVAL", timedelta(0))
+    monkeypatch.setattr(settings, "THREAD_MIN_INTERVAL", timedelta(0))
+
+
+@pytest.fixture
+def discussions_world(session: Session, engine: Engine) -> worlds.DiscussionsWorld:
+    """Two communities (open, approval-only) and their people: `worlds.discussions_world`."""
+    return worlds.discussions_world(session, engine, row_counts)
+
+
+@pytest.fixture
+def moderation_world(
+    session: Session, engine: Engine, relaxed_intervals: None
+) -> worlds.ModerationWorld:
+    """A guild with a question, a reply and reporters with standing: `worlds.moderation_world`."""
+    return worlds.moderation_world(session, engine, row_counts)
+
+
+@pytest.fixture
+def mentorship_world(session: Session, engine: Engine) -> worlds.MentorshipWorld:
+    """Two communities, four mentors and a mentee-to-be: `worlds.mentorship_world`."""
+    return worlds.mentorship_world(session, engine, row_counts)
+
+
+@pytest.fixture
+def feed_world(session: Session, engine: Engine) -> worlds.FeedWorld:
+    """Three communities, two stewarded, for the activity feed: `worlds.feed_world`."""
+    return worlds.feed_world(session, engine)
+
+
+@pytest.fixture
+def stages_world(session: Session, engine: Engine) -> worlds.StagesWorld:
+    """Two communities with the same two members: `worlds.stages_world`."""
+    return worlds.stages_world(session, engine)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -36,6 +36,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from cop_app.seed import DEMO_PASSWORD
+from tests.e2e.pages import open_page, sign_in
 from tests.smtp_inbox import LocalSmtp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -246,42 +247,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "(scripts/test.sh does it), or point COP_E2E_CHROMIUM at a Chromium binary."
         )
     return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
-
-
-def wait_until_interactive(page: Page) -> None:
-    """Wait until React has hydrated the server-rendered page.
-
-    The production build pre-renders every route: a form clicked before hydration would
-    be submitted natively. After hydration, events queue until the websocket is up.
-    """
-    page.wait_for_function(
-        """() => {
-            const el = document.querySelector('form, [role=main], main')
-                || document.querySelector('[role=banner], header')
-                || document.body.firstElementChild;
-            return !!el && Object.keys(el).some((k) => k.startsWith('__reactFiber'));
-        }"""
-    )
-
-
-def open_page(page: Page, path: str) -> Page:
-    """Go to a path of the app and wait until the page can be used."""
-    page.goto(path)
-    wait_until_interactive(page)
-    return page
-
-
-def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> Page:
-    """Sign in through the form, as a person would, and wait until the app shows it."""
-    if "/signin" not in page.url:
-        open_page(page, "/signin")
-    else:
-        wait_until_interactive(page)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
-    return page
 
 
 @pytest.fixture(name="open_page")

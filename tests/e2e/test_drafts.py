@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import wait_until_interactive
+from tests.e2e.pages import wait_until_interactive
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Response, expect
 
-from tests.e2e.conftest import sign_in, wait_until_interactive
+from tests.e2e.pages import sign_in, wait_until_interactive
 
 pytestmark = pytest.mark.e2e
 

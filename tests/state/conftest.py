@@ -4,12 +4,10 @@ from collections.abc import Iterator
 
 import pytest
 import reflex as rx
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel
 
 import cop_app.models  # noqa: F401 - every table on SQLModel.metadata
-from cop_app.models import User
-from cop_app.seed import DEMO_PASSWORD, email_of, seed
-from cop_app.services import accounts
+from cop_app.seed import seed
 
 
 @pytest.fixture
@@ -22,15 +20,3 @@ def app_db() -> Iterator[None]:
         seed(session)
     yield
     engine.dispose()
-
-
-def session_token_for(local: str) -> str:
-    """A valid session id for a demo person (signs them in through the service)."""
-    with rx.session() as session:
-        return accounts.check_sign_in(session, email_of(local), DEMO_PASSWORD, "tests").token
-
-
-def user_id_of(local: str) -> int:
-    """The id of a demo person."""
-    with rx.session() as session:
-        return session.exec(select(User.id).where(User.email == email_of(local))).one()

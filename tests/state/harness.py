@@ -5,24 +5,36 @@ front-end event the server emitted for it. Exceptions raised in a handler are re
 """
 
 import asyncio
+import inspect
+import json
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import reflex as rx
 from redis.asyncio import Redis
 from reflex.istate.manager.memory import StateManagerMemory
 from reflex.istate.manager.redis import StateManagerRedis
 from reflex.istate.manager.token import BaseStateToken
-from reflex.state import BaseState, StateUpdate
+from reflex.state import BaseState, State, StateUpdate
 from reflex_base.event import Event
 from reflex_base.event.processor.base_state_processor import BaseStateEventProcessor
 from reflex_base.utils import format
+from sqlalchemy import text
+from sqlmodel import SQLModel, func, select
 
 import cop_app.cop_app  # noqa: F401 - registers every state and page with Reflex
 from cop_app import live
+from cop_app.models import Thread, User
+from cop_app.seed import DEMO_PASSWORD, email_of
+from cop_app.services import accounts
 from cop_app.states.auth import AuthState
+from cop_app.states.discussions import NewThreadState
+
+_TOAST = re.compile(r"__toast'\]\?\.\[\"(\w+)\"\]\(\"((?:[^\"\\]|\\.)*)\"")
 
 
 @dataclass
@@ -166,3 +178,82 @@ def var(updates: list[StateUpdate], state: type[BaseState], name: str) -> Any:
     """The last value of one var of one state in these updates."""
     values = merged_delta(updates).get(state.get_full_name(), {})
     return values.get(f"{name}_rx_state_", values.get(name))
+
+
+def toasts(updates: list[StateUpdate]) -> list[tuple[str, str]]:
+    """(level, message) of every toast these updates asked the browser to show."""
+    found = []
+    for update in updates:
+        for event in update.events:
+            script = event.payload.get("function") if isinstance(event.payload, dict) else None
+            if isinstance(script, str):
+                found += [(lvl, json.loads(f'"{msg}"')) for lvl, msg in _TOAST.findall(script)]
+    return found
+
+
+# --- the demo data the state tests act on (`app_db` in conftest.py loads it) -----------------
+
+#: The demo's open community, where most state tests act.
+SLUG = "engineering-craft"
+
+
+def session_token_for(local: str) -> str:
+    """A valid session id for a demo person (signs them in through the service)."""
+    with rx.session() as session:
+        return accounts.check_sign_in(session, email_of(local), DEMO_PASSWORD, "tests").token
+
+
+def user_id_of(local: str) -> int:
+    """The id of a demo person."""
+    with rx.session() as session:
+        return session.exec(select(User.id).where(User.email == email_of(local))).one()
+
+
+def snapshot() -> dict[str, list[tuple]]:
+    """Every row of every table (the loginattempt and session tables included)."""
+    with rx.session() as session:
+        return {
+            name: sorted(
+                tuple(map(repr, row))
+                for row in session.exec(text(f'SELECT * FROM "{name}"')).all()  # type: ignore[call-overload]
+            )
+            for name in SQLModel.metadata.tables
+        }
+
+
+async def signed_in_browser(server: Server, local: str, path: str, **params: str) -> Browser:
+    """A demo person's browser on `path`, signed in."""
+    browser = Browser(server, path=path, query=params)
+    await browser.sign_in_with_token(session_token_for(local))
+    return browser
+
+
+async def new_thread(server: Server, local: str = "ravi.iyer", kind: str = "question") -> int:
+    """A demo person starts a thread in SLUG through the new-thread page; its id."""
+    author = await signed_in_browser(server, local, f"/c/{SLUG}/new", slug=SLUG)
+    await author.call(NewThreadState, "start")
+    await author.call(NewThreadState, "set_kind", value=kind)
+    await author.call(NewThreadState, "set_title", value="How do you review migrations?")
+    await author.call(NewThreadState, "set_body", value="We keep breaking prod. @hannah-kowalski?")
+    await author.call(NewThreadState, "submit")
+    with rx.session() as session:
+        return session.exec(select(func.max(Thread.id))).one()
+
+
+def app_handlers() -> list[tuple[type[BaseState], str, list[str]]]:
+    """(state, handler, argument names) for every public handler defined in cop_app, by state
+    and handler name: what a browser may call."""
+    found = []
+    stack: list[type[BaseState]] = [State]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.get_substates())
+        for name, handler in cls.event_handlers.items():
+            fn = handler.fn
+            if not getattr(fn, "__module__", "").startswith("cop_app") or name.startswith("_"):
+                continue
+            if fn.__qualname__.split(".")[0] != cls.__name__:
+                continue
+            params = [p for p in inspect.signature(fn).parameters if p != "self"]
+            found.append((cls, name, params))
+    return sorted(found, key=lambda h: (h[0].__name__, h[1]))

@@ -8,17 +8,14 @@ paths: roles, suspensions that end an open tab's session, reactivation, and the 
 """
 
 import asyncio
-import inspect
-import json
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 import reflex as rx
-from reflex.state import BaseState, State, StateUpdate
-from sqlalchemy import func, text
-from sqlmodel import SQLModel, col, select
+from reflex.state import BaseState, StateUpdate
+from sqlalchemy import func
+from sqlmodel import col, select
 
 from cop_app import live
 from cop_app.live import ActivityRoom, feed_window
@@ -36,8 +33,19 @@ from cop_app.states.moderation import (
     ModerationState,
     SuspendState,
 )
-from tests.state.conftest import session_token_for, user_id_of
-from tests.state.harness import Browser, Server, delta_text, merged_delta, start_server, var
+from tests.state.harness import (
+    Browser,
+    Server,
+    app_handlers,
+    delta_text,
+    merged_delta,
+    session_token_for,
+    snapshot,
+    start_server,
+    toasts,
+    user_id_of,
+    var,
+)
 
 ENG = "engineering-craft"
 SURGERY = "surgical-technique-exchange"
@@ -71,56 +79,13 @@ VIEW_ONLY = {
 }
 
 
-def admin_handlers() -> list[tuple[type[BaseState], str, list[str]]]:
-    """(state, handler, argument names): every public handler of the admin classes, and the
-    steward handlers of other states."""
-    found = []
-    stack: list[type[BaseState]] = [State]
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.get_substates())
-        for name, handler in cls.event_handlers.items():
-            fn = handler.fn
-            if not getattr(fn, "__module__", "").startswith("cop_app") or name.startswith("_"):
-                continue
-            if fn.__qualname__.split(".")[0] != cls.__name__:
-                continue
-            if cls in ADMIN_CLASSES or (cls.__name__, name) in STEWARD_HANDLERS:
-                params = [p for p in inspect.signature(fn).parameters if p != "self"]
-                found.append((cls, name, params))
-    return sorted(found, key=lambda item: (item[0].__name__, item[1]))
-
-
-HANDLERS = admin_handlers()
+# Every public handler of the admin classes, and the steward handlers of other states.
+HANDLERS = [
+    h for h in app_handlers() if h[0] in ADMIN_CLASSES or (h[0].__name__, h[1]) in STEWARD_HANDLERS
+]
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def snapshot() -> dict[str, list[str]]:
-    """Every row of every table."""
-    with rx.session() as session:
-        return {
-            name: sorted(
-                repr(tuple(row))
-                for row in session.exec(text(f'SELECT * FROM "{name}"')).all()  # type: ignore[call-overload]
-            )
-            for name in SQLModel.metadata.tables
-        }
-
-
-_TOAST = re.compile(r"__toast'\]\?\.\[\"(\w+)\"\]\(\"((?:[^\"\\]|\\.)*)\"")
-
-
-def toasts(updates: list[StateUpdate]) -> list[tuple[str, str]]:
-    """(level, message) of every toast these updates asked the browser to show."""
-    found = []
-    for update in updates:
-        for event in update.events:
-            script = event.payload.get("function") if isinstance(event.payload, dict) else None
-            if isinstance(script, str):
-                found += [(lvl, json.loads(f'"{msg}"')) for lvl, msg in _TOAST.findall(script)]
-    return found
 
 
 def refusal(updates: list[StateUpdate], cls: type[BaseState]) -> str:

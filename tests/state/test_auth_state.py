@@ -12,8 +12,7 @@ from cop_app.seed import DEMO_PASSWORD
 from cop_app.services import accounts, events
 from cop_app.services.events import Change
 from cop_app.states.auth import AuthState, safe_next
-from tests.state.conftest import session_token_for
-from tests.state.harness import Browser, start_server, var
+from tests.state.harness import Browser, session_token_for, start_server, var
 
 
 def _count(model: type) -> int:

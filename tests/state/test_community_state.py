@@ -8,10 +8,15 @@ from sqlmodel import select
 from cop_app.live import CommunityRoom
 from cop_app.models import AuditEntry, Community, Membership
 from cop_app.states.communities import CommunityFormState, CommunityState, DirectoryState
-from tests.state.conftest import session_token_for, user_id_of
-from tests.state.harness import Browser, Server, start_server, var
-
-SLUG = "engineering-craft"
+from tests.state.harness import (
+    SLUG,
+    Browser,
+    Server,
+    session_token_for,
+    start_server,
+    user_id_of,
+    var,
+)
 
 
 def _community(slug: str = SLUG) -> Community:

@@ -9,27 +9,16 @@ from cop_app.live import ThreadRoom, UserRoom
 from cop_app.models import Post, Thread, ThreadRead, User
 from cop_app.services import discussions
 from cop_app.states.discussions import BellState, NewThreadState, ThreadState
-from tests.state.conftest import session_token_for, user_id_of
-from tests.state.harness import Browser, Server, start_server, var
-
-SLUG = "engineering-craft"
-
-
-async def _browser(server: Server, local: str, path: str, **params: str) -> Browser:
-    browser = Browser(server, path=path, query=params)
-    await browser.sign_in_with_token(session_token_for(local))
-    return browser
-
-
-async def _new_thread(server: Server, local: str = "ravi.iyer", kind: str = "question") -> int:
-    author = await _browser(server, local, f"/c/{SLUG}/new", slug=SLUG)
-    await author.call(NewThreadState, "start")
-    await author.call(NewThreadState, "set_kind", value=kind)
-    await author.call(NewThreadState, "set_title", value="How do you review migrations?")
-    await author.call(NewThreadState, "set_body", value="We keep breaking prod. @hannah-kowalski?")
-    await author.call(NewThreadState, "submit")
-    with rx.session() as session:
-        return session.exec(select(func.max(Thread.id))).one()
+from tests.state.harness import (
+    SLUG,
+    Browser,
+    Server,
+    start_server,
+    user_id_of,
+    var,
+)
+from tests.state.harness import new_thread as _new_thread
+from tests.state.harness import signed_in_browser as _browser
 
 
 async def _open_thread(server: Server, tid: int, local: str) -> Browser:

@@ -13,10 +13,15 @@ from cop_app.states.auth import AuthState
 from cop_app.states.discussions import NewThreadState, ThreadState
 from cop_app.states.drafts import DraftStore
 from cop_app.states.mentorship import BoardState
-from tests.state.conftest import session_token_for, user_id_of
-from tests.state.harness import Browser, Server, start_server, var
-
-SLUG = "engineering-craft"
+from tests.state.harness import (
+    SLUG,
+    Browser,
+    Server,
+    session_token_for,
+    start_server,
+    user_id_of,
+    var,
+)
 
 
 async def _tab(server: Server, path: str, storage: dict[str, str], **params: str) -> Browser:

@@ -15,9 +15,8 @@ from cop_app import event_guard
 from cop_app.event_guard import LimitedLog
 from cop_app.states.auth import AuthState
 from cop_app.states.discussions import NewThreadState
-from tests.state.harness import Browser, server_errors, start_server, var
-from tests.state.test_admin_state import toasts
-from tests.state.test_discussion_state import SLUG, _browser
+from tests.state.harness import SLUG, Browser, server_errors, start_server, toasts, var
+from tests.state.harness import signed_in_browser as _browser
 
 
 def _wire(updates: list[StateUpdate]) -> list[bytes]:

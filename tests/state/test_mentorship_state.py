@@ -8,15 +8,16 @@ from sqlmodel import select
 from cop_app.live import BoardRoom
 from cop_app.models import BoardCard, Mentorship
 from cop_app.states.mentorship import BoardState, MentorshipState
-from tests.state.conftest import session_token_for, user_id_of
-from tests.state.harness import Browser, Server, delta_text, start_server, var
-from tests.state.test_sweep import snapshot
-
-
-async def _browser(server: Server, local: str, path: str, **params: str) -> Browser:
-    browser = Browser(server, path=path, query=params)
-    await browser.sign_in_with_token(session_token_for(local))
-    return browser
+from tests.state.harness import (
+    Browser,
+    Server,
+    delta_text,
+    snapshot,
+    start_server,
+    user_id_of,
+    var,
+)
+from tests.state.harness import signed_in_browser as _browser
 
 
 def _lucas_board() -> int:

@@ -11,8 +11,7 @@ from cop_app.seed import DEMO_PASSWORD, email_of
 from cop_app.services import accounts, passwords, settings
 from cop_app.states.auth import AuthState
 from cop_app.states.people import SettingsState
-from tests.state.conftest import session_token_for
-from tests.state.harness import Browser, start_server, var
+from tests.state.harness import Browser, session_token_for, start_server, var
 
 NEW_PASSWORD = "violet-meadow-compass-7"
 

@@ -3,8 +3,6 @@ neutral answer, a mailed link that sets a new password and ends sessions, clear 
 change nothing, and the admin's "Send password reset"."""
 
 import asyncio
-import json
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -20,12 +18,10 @@ from cop_app.services.events import Change
 from cop_app.states.admin import AdminUsersState
 from cop_app.states.recovery import RecoveryState
 from tests.smtp_inbox import LocalSmtp, body_of, token_in
-from tests.state.conftest import session_token_for, user_id_of
-from tests.state.harness import Browser, start_server, var
+from tests.state.harness import Browser, session_token_for, start_server, toasts, user_id_of, var
 
 NEW_PASSWORD = "copper-kettle-meadow-19"
 NEUTRAL_PATH = "/no-page-here"  # no on_load chain runs around the call under test
-_TOAST = re.compile(r"__toast'\]\?\.\[\"(\w+)\"\]\(\"((?:[^\"\\]|\\.)*)\"")
 
 
 @pytest.fixture
@@ -35,17 +31,6 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalSmtp]:
         for name, value in server.env.items():
             monkeypatch.setenv(name, value)
         yield server
-
-
-def toasts(updates: list[StateUpdate]) -> list[tuple[str, str]]:
-    """(level, message) of every toast these updates asked the browser to show."""
-    found = []
-    for update in updates:
-        for event in update.events:
-            script = event.payload.get("function") if isinstance(event.payload, dict) else None
-            if isinstance(script, str):
-                found += [(lvl, json.loads(f'"{msg}"')) for lvl, msg in _TOAST.findall(script)]
-    return found
 
 
 def redirects(updates: list[StateUpdate]) -> list[str]:

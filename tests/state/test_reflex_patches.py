@@ -13,9 +13,8 @@ from cop_app.live import ThreadRoom
 from cop_app.models import Thread
 from cop_app.services import discussions
 from cop_app.states.discussions import ThreadState
-from tests.state.conftest import session_token_for
-from tests.state.harness import Browser, start_server
-from tests.state.test_discussion_state import SLUG, _new_thread
+from tests.state.harness import SLUG, Browser, session_token_for, start_server
+from tests.state.harness import new_thread as _new_thread
 
 
 def test_linking_a_viewer_does_not_fan_out_but_a_change_does(

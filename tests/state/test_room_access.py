@@ -28,8 +28,15 @@ from cop_app.states.communities import CommunityState
 from cop_app.states.discussions import BellState, NewThreadState, ThreadListState, ThreadState
 from cop_app.states.mentorship import BoardState
 from cop_app.states.moderation import FeedState, SuspendState
-from tests.state.conftest import session_token_for, user_id_of
-from tests.state.harness import Browser, Server, delta_text, start_server, var
+from tests.state.harness import (
+    Browser,
+    Server,
+    delta_text,
+    session_token_for,
+    start_server,
+    user_id_of,
+    var,
+)
 
 OPEN = "engineering-craft"  # Ravi Iyer stewards it; Hannah Kowalski is a member
 CLOSED = "surgical-technique-exchange"  # approval-only; Helen Carter stewards it

@@ -9,10 +9,7 @@ from redis.asyncio import Redis
 
 from cop_app.live import CommunityRoom
 from cop_app.states.communities import CommunityState
-from tests.state.conftest import session_token_for
-from tests.state.harness import Browser, start_server
-
-SLUG = "engineering-craft"
+from tests.state.harness import SLUG, Browser, session_token_for, start_server
 
 
 def redis_url() -> str:

@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from reflex.state import BaseState, State, StateUpdate
+from reflex.state import BaseState, StateUpdate
 from sqlalchemy import text
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 from cop_app import live
 from cop_app.models import AuthSession, BoardCard, Community, Mentorship, Post, Thread, User
@@ -29,8 +29,17 @@ from cop_app.services import accounts, discussions, moderation
 from cop_app.states.auth import AuthState
 from cop_app.states.communities import CommunityState
 from cop_app.states.discussions import NewThreadState, ThreadListState, ThreadState
-from tests.state.conftest import session_token_for, user_id_of
-from tests.state.harness import Browser, Server, delta_text, start_server, var
+from tests.state.harness import (
+    Browser,
+    Server,
+    app_handlers,
+    delta_text,
+    session_token_for,
+    snapshot,
+    start_server,
+    user_id_of,
+    var,
+)
 
 # Handlers that take no argument and change only the caller's own rows (their session, their
 # notifications, their membership of the open page's community): the database check is waived, the rest is not.
@@ -54,27 +63,8 @@ MARKER = "QZX7-approval-only-marker"  # in a thread of PAGE: no caller may ever 
 HUGE_LENGTH = 200_000
 
 
-def app_handlers() -> list[tuple[type[BaseState], str, list[str]]]:
-    """(state, handler, argument names) for every handler defined in cop_app."""
-    found = []
-    stack: list[type[BaseState]] = [State]
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.get_substates())
-        for name, handler in cls.event_handlers.items():
-            fn = handler.fn
-            if not getattr(fn, "__module__", "").startswith("cop_app") or name.startswith("_"):
-                continue
-            if fn.__qualname__.split(".")[0] != cls.__name__:
-                continue
-            params = [p for p in inspect.signature(fn).parameters if p != "self"]
-            found.append((cls, name, params))
-    return sorted(
-        found, key=lambda h: (SELF_SERVICE.get((h[0].__name__, h[1]), 0), h[0].__name__, h[1])
-    )
-
-
-HANDLERS = app_handlers()
+# Self-service handlers last, in SELF_SERVICE order; the others by state and handler name.
+HANDLERS = sorted(app_handlers(), key=lambda h: SELF_SERVICE.get((h[0].__name__, h[1]), 0))
 
 
 def form_keys(cls: type[BaseState], name: str) -> list[str]:
@@ -293,18 +283,6 @@ def end_access(caller: Caller) -> None:
 
 
 # --- checks -----------------------------------------------------------------------------------
-
-
-def snapshot() -> dict[str, list[tuple]]:
-    """Every row of every table (the loginattempt and session tables included)."""
-    with rx.session() as session:
-        return {
-            name: sorted(
-                tuple(map(repr, row))
-                for row in session.exec(text(f'SELECT * FROM "{name}"')).all()  # type: ignore[call-overload]
-            )
-            for name in SQLModel.metadata.tables
-        }
 
 
 class DatabaseWatch:

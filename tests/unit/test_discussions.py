@@ -3,14 +3,11 @@ notifications; and the demo discussions the seed loads."""
 
 import itertools
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import event, func
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from cop_app.models import (
@@ -30,10 +27,11 @@ from cop_app.models import (
 from cop_app.models.base import utcnow
 from cop_app.services import discussions, events, notifications, settings
 from cop_app.services.discussions import guards
-from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
+from cop_app.services.errors import Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.events import Change
+from tests.worlds import OLD, fresh, refused
+from tests.worlds import DiscussionsWorld as World
 
-OLD = timedelta(days=30)
 REAL_POST_MIN_INTERVAL = settings.POST_MIN_INTERVAL
 REAL_NEW_MEMBER_POST_MIN_INTERVAL = settings.NEW_MEMBER_POST_MIN_INTERVAL
 REAL_THREAD_MIN_INTERVAL = settings.THREAD_MIN_INTERVAL
@@ -42,95 +40,13 @@ TITLE = "Flaky integration tests: quarantine or fix first?"
 BODY = "Our suite fails one run in ten. Do we quarantine the flaky tests or stop and fix them?"
 
 
-@pytest.fixture(autouse=True)
-def relaxed_intervals(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Most tests post several times in a row; the rate-limit tests restore the real values."""
-    monkeypatch.setattr(settings, "POST_MIN_INTERVAL", timedelta(0))
-    monkeypatch.setattr(settings, "NEW_MEMBER_POST_MIN_INTERVAL", timedelta(0))
-    monkeypatch.setattr(settings, "THREAD_MIN_INTERVAL", timedelta(0))
-
-
-@dataclass
-class World:
-    session: Session
-    engine: Engine
-    row_counts: Callable[[Session], dict[str, int]]
-    admin: User
-    steward: User  # steward of both communities
-    asker: User  # member of both
-    member: User  # member of both
-    other: User  # member of the open community only
-    outsider: User  # signed in, member of neither
-    pending: User  # waiting for approval in the closed community
-    open: Community
-    closed: Community
+pytestmark = pytest.mark.usefixtures("relaxed_intervals")
 
 
 @pytest.fixture
-def w(session: Session, engine: Engine, row_counts) -> World:
-    """Two communities and their people, written in one transaction (fast on PostgreSQL)."""
-
-    def person(name: str, handle: str, role: str = "member", expertise: str = "") -> User:
-        return User(
-            email=f"{handle}@example.org",
-            display_name=name,
-            handle=handle,
-            role=role,
-            expertise=expertise,
-            password_hash="!not-used-by-these-tests",
-            created_at=utcnow() - OLD,
-        )
-
-    admin = person("Amara Okafor", "amara-okafor", role="admin")
-    steward = person("Dr Helen Carter", "helen-carter", role="mentor")
-    asker = person("Ada Lovelace", "ada-l", expertise="python testing")
-    member = person("Ravi Iyer", "ravi-iyer", expertise="laparoscopy code-review")
-    other = person("Grace Adeyemi", "grace-adeyemi")
-    outsider = person("Olga Outsider", "olga-o", expertise="testing laparoscopy")
-    pending = person("Pat Pending", "pat-p")
-    session.add_all([admin, steward, asker, member, other, outsider, pending])
-    session.flush()
-    open_ = Community(
-        slug="engineering-craft",
-        name="Engineering Craft Guild",
-        domain="Engineers improving how we review, test and ship software.",
-        visibility="open",
-        created_by=steward.id,
-        member_count=4,
-    )
-    closed = Community(
-        slug="surgical-technique-exchange",
-        name="Surgical Technique Exchange",
-        domain="Surgeons and theatre nurses refining operative technique together.",
-        visibility="approval",
-        created_by=steward.id,
-        member_count=3,
-    )
-    session.add_all([open_, closed])
-    session.flush()
-    rows = [(open_, steward, "steward", "active"), (closed, steward, "steward", "active")]
-    rows += [(open_, u, "member", "active") for u in (asker, member, other)]
-    rows += [(closed, u, "member", "active") for u in (asker, member)]
-    rows += [(closed, pending, "member", "pending")]
-    session.add_all(
-        Membership(community_id=c.id, user_id=u.id, role=role, status=status)
-        for c, u, role, status in rows
-    )
-    session.commit()
-    return World(
-        session,
-        engine,
-        row_counts,
-        admin,
-        steward,
-        asker,
-        member,
-        other,
-        outsider,
-        pending,
-        open_,
-        closed,
-    )
+def w(discussions_world: World) -> World:
+    """This module's world: `tests.worlds.discussions_world`."""
+    return discussions_world
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -156,16 +72,6 @@ def reply(w: World, actor: User, thread: Thread, body: str = "Agreed.", parent: 
     return discussions.check_post_reply(w.session, actor, thread.id, body, parent)
 
 
-def refused(w: World, error: type[DomainError], fn: Callable[..., Any], *args: Any, **kw: Any):
-    """Call a service verb that must refuse, and prove it wrote nothing."""
-    before = w.row_counts(w.session)
-    with pytest.raises(error) as info:
-        fn(w.session, *args, **kw)
-    assert w.row_counts(w.session) == before  # nothing written (not even flushed)
-    w.session.rollback()
-    return info.value
-
-
 def notes(w: World, user: User | None = None) -> list[tuple[int, str]]:
     w.session.expire_all()
     stmt = select(Notification).order_by(col(Notification.id))
@@ -179,11 +85,6 @@ def activity_kinds(w: World) -> list[str]:
     return [
         e.kind for e in w.session.exec(select(ActivityEvent).order_by(col(ActivityEvent.id))).all()
     ]
-
-
-def fresh(w: World, model: type, row_id: int) -> Any:
-    w.session.expire_all()
-    return w.session.get(model, row_id)
 
 
 def insert_thread(

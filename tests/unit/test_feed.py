@@ -4,7 +4,6 @@ window (capped, and one query however long the history)."""
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -13,76 +12,19 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from cop_app.models import ActivityEvent, AuditEntry, AuthSession, Community, Flag, Membership, User
+from cop_app.models import ActivityEvent, AuditEntry, AuthSession, Community, Flag, User
 from cop_app.models.base import utcnow
 from cop_app.services import feed, settings
 from cop_app.services.errors import Forbidden, Invalid
+from tests.worlds import FeedWorld as World
 
-OLD = timedelta(days=30)
 _tokens = itertools.count(1)
 
 
-@dataclass
-class World:
-    session: Session
-    engine: Engine
-    admin: User
-    steward: User  # steward of the guild
-    other_steward: User  # steward of the circle
-    member: User  # plain member of the guild
-    other: User  # plain member of the circle
-    guild: Community
-    circle: Community
-    atlas: Community  # nobody here stewards it
-
-
 @pytest.fixture
-def w(session: Session, engine: Engine) -> World:
-    def person(name: str, role: str = "member") -> User:
-        handle = name.lower().replace(" ", "-")
-        return User(
-            email=f"{handle}@example.org",
-            display_name=name,
-            handle=handle,
-            role=role,
-            password_hash="!not-used-by-these-tests",
-            created_at=utcnow() - OLD,
-        )
-
-    admin = person("Amara Okafor", "admin")
-    steward = person("Ravi Iyer", "mentor")
-    other_steward = person("Helen Carter", "mentor")
-    member = person("Hannah Kowalski")
-    other = person("Priya Natarajan")
-    session.add_all([admin, steward, other_steward, member, other])
-    session.flush()
-
-    def community(slug: str, name: str) -> Community:
-        return Community(
-            slug=slug,
-            name=name,
-            domain="People improving a shared practice together, week by week.",
-        )
-
-    guild = community("engineering-craft", "Engineering Craft Guild")
-    circle = community("surgical-technique-exchange", "Surgical Technique Exchange")
-    atlas = community("atlas-of-maps", "Atlas Of Maps")
-    session.add_all([guild, circle, atlas])
-    session.flush()
-    session.add_all(
-        [
-            Membership(community_id=guild.id, user_id=steward.id, role="steward"),
-            Membership(community_id=guild.id, user_id=member.id),
-            Membership(community_id=circle.id, user_id=other_steward.id, role="steward"),
-            Membership(community_id=circle.id, user_id=other.id),
-            # A pending steward row gives no scope.
-            Membership(community_id=atlas.id, user_id=steward.id, role="steward", status="pending"),
-        ]
-    )
-    session.commit()
-    return World(
-        session, engine, admin, steward, other_steward, member, other, guild, circle, atlas
-    )
+def w(feed_world: World) -> World:
+    """This module's world: `tests.worlds.feed_world`."""
+    return feed_world
 
 
 def add_event(

@@ -13,7 +13,7 @@ from cop_app import routes
 from cop_app.models import BoardCard, Notification, User
 from cop_app.services import discussions, feed, mentorship, settings
 from cop_app.services.mentorship import TRANSITIONS, clean_card_input
-from tests.conftest import make_community, make_user
+from tests.factories import make_community, make_user
 
 # Every kind of notification the services write; the transitions table names the lifecycle ones.
 NOTIFICATION_KINDS = {"mention", "reply", "accepted", "mentorship.request", "board.goal_met"} | {

@@ -3,15 +3,11 @@ boards (permissions, moves), practice-linked goals (every kind, by event and by 
 a kind registered by a test), the session log, the dashboard (constant query count), and
 the demo data."""
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event as sa_event
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from cop_app import routes
@@ -31,7 +27,7 @@ from cop_app.models import (
 )
 from cop_app.models.base import utcnow
 from cop_app.services import discussions, events, mentorship, notifications, settings, wiring
-from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
+from cop_app.services.errors import Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.mentorship import (
     STATES,
     TRANSITIONS,
@@ -40,117 +36,22 @@ from cop_app.services.mentorship import (
     allowed_transitions,
     clean_card_input,
 )
+from tests.worlds import MentorshipWorld as World
+from tests.worlds import counting, fresh, refused
 
-OLD = timedelta(days=30)
 GOALS = "I want to review large pull requests with confidence."
 
 
-@pytest.fixture(autouse=True)
-def relaxed_intervals(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The tests post several times in a row."""
-    monkeypatch.setattr(settings, "POST_MIN_INTERVAL", timedelta(0))
-    monkeypatch.setattr(settings, "NEW_MEMBER_POST_MIN_INTERVAL", timedelta(0))
-    monkeypatch.setattr(settings, "THREAD_MIN_INTERVAL", timedelta(0))
-
-
-@dataclass
-class World:
-    session: Session
-    engine: Engine
-    row_counts: Callable[[Session], dict[str, int]]
-    admin: User
-    ravi: User  # mentor in eng (profile, capacity 3), Payments platform
-    helen: User  # mentor, member of eng without offering there, capacity 1, another dept
-    marta: User  # mentor in eng, capacity 2, same department as lucas
-    nadia: User  # a mentor without a profile
-    lucas: User  # the mentee, Data platform
-    hannah: User  # a member of eng
-    grace: User  # a member of eng
-    outsider: User  # signed in, member of nothing
-    eng: Community
-    science: Community
+pytestmark = pytest.mark.usefixtures("relaxed_intervals")
 
 
 @pytest.fixture
-def w(session: Session, engine: Engine, row_counts) -> World:
-    """Two communities, four mentors and their mentees-to-be, in one transaction."""
-
-    def person(name: str, handle: str, role: str = "member", org: str = "", exp: str = ""):
-        return User(
-            email=f"{handle}@example.org",
-            display_name=name,
-            handle=handle,
-            role=role,
-            organisation=org,
-            expertise=exp,
-            password_hash="!not-used-by-these-tests",
-            created_at=utcnow() - OLD,
-        )
-
-    admin = person("Amara Okafor", "amara-okafor", "admin", "Platform team")
-    ravi = person(
-        "Ravi Iyer",
-        "ravi-iyer",
-        "mentor",
-        "Payments platform · Engineering",
-        "python code-review testing architecture",
-    )
-    helen = person(
-        "Helen Carter",
-        "helen-carter",
-        "mentor",
-        "St Mary's Hospital · Surgery",
-        "laparoscopy testing",
-    )
-    marta = person(
-        "Marta Silva", "marta-silva", "mentor", "Data platform · Engineering", "python assessment"
-    )
-    nadia = person("Nadia Haddad", "nadia-haddad", "mentor", "Public health", "python testing")
-    lucas = person("Lucas Moreau", "lucas-moreau", org="Data platform · Engineering", exp="sql")
-    hannah = person("Hannah Kowalski", "hannah-kowalski", org="Payments platform · Engineering")
-    grace = person("Grace Adeyemi", "grace-adeyemi")
-    outsider = person("Olga Outsider", "olga-o")
-    people = [admin, ravi, helen, marta, nadia, lucas, hannah, grace, outsider]
-    session.add_all(people)
-    session.flush()
-    eng = Community(
-        slug="engineering-craft",
-        name="Engineering Craft Guild",
-        domain="Engineers improving how we review, test and ship software.",
-        tags="software testing code-review architecture",
-        created_by=ravi.id,
-    )
-    science = Community(
-        slug="science-teaching-circle",
-        name="Science Teaching Circle",
-        domain="Science teachers designing inquiry lessons together.",
-        created_by=marta.id,
-    )
-    session.add_all([eng, science])
-    session.flush()
-    rows = [(eng, ravi, "steward")] + [
-        (eng, u, "member") for u in (helen, marta, nadia, lucas, hannah, grace)
-    ]
-    rows += [(science, marta, "steward"), (science, lucas, "member")]
-    session.add_all(Membership(community_id=c.id, user_id=u.id, role=role) for c, u, role in rows)
-    for mentor, capacity, here in ((ravi, 3, [eng]), (helen, 1, []), (marta, 2, [eng])):
-        session.add(MentorProfile(user_id=mentor.id, capacity=capacity, availability="Tuesdays"))
-        session.add_all(MentorCommunity(mentor_id=mentor.id, community_id=c.id) for c in here)
-    session.commit()
-    return World(session, engine, row_counts, *people, eng, science)
+def w(mentorship_world: World) -> World:
+    """This module's world: `tests.worlds.mentorship_world`."""
+    return mentorship_world
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def refused(w: World, error: type[DomainError], fn: Callable[..., Any], *args: Any, **kw: Any):
-    """Call a service verb that must refuse, and prove it wrote nothing."""
-    before = w.row_counts(w.session)
-    with pytest.raises(error) as info:
-        fn(w.session, *args, **kw)
-    assert w.row_counts(w.session) == before
-    w.session.rollback()
-    return info.value
 
 
 def pair(
@@ -189,11 +90,6 @@ def card(
     data = clean_card_input(title, **kw)
     actor = actor or w.session.get(User, m.mentor_id)
     return mentorship.check_add_card(w.session, actor, m.id, data, column)
-
-
-def fresh(w: World, model: type, row_id: int) -> Any:
-    w.session.expire_all()
-    return w.session.get(model, row_id)
 
 
 def latest_event(w: World, kind: str) -> ActivityEvent:
@@ -237,21 +133,6 @@ def positions(w: World, m: Mentorship) -> dict[str, list[int]]:
     ).all():
         result[c.column].append(c.position)
     return result
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    """Every SQL statement sent while the block runs."""
-    seen: list[str] = []
-
-    def listener(conn, cursor, statement, *args: Any) -> None:
-        seen.append(statement)
-
-    sa_event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", listener)
 
 
 # --- mentor profiles --------------------------------------------------------------------------

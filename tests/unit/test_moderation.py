@@ -4,14 +4,11 @@ restore, audited) and suspensions (sessions revoked, dates parsed, scope checked
 
 Every refusal is checked to write nothing at all (row counts and every row unchanged)."""
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import col, select
 
 from cop_app.models import (
     ActivityEvent,
@@ -28,166 +25,23 @@ from cop_app.services import accounts, discussions, moderation, settings
 from cop_app.services.activity import feed_room
 from cop_app.services.errors import DomainError, Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.events import Change
-from tests.conftest import DEFAULT_PASSWORD, password_hash_for
+from tests.factories import DEFAULT_PASSWORD, password_hash_for
+from tests.worlds import OLD, fresh, refused
+from tests.worlds import ModerationWorld as World
 
-OLD = timedelta(days=30)
 FUTURE = "2099-01-31"
 
 
-@pytest.fixture(autouse=True)
-def relaxed_intervals(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The world posts several times in a row; posting limits are not under test here."""
-    monkeypatch.setattr(settings, "POST_MIN_INTERVAL", timedelta(0))
-    monkeypatch.setattr(settings, "NEW_MEMBER_POST_MIN_INTERVAL", timedelta(0))
-    monkeypatch.setattr(settings, "THREAD_MIN_INTERVAL", timedelta(0))
-
-
-@dataclass
-class World:
-    session: Session
-    engine: Engine
-    row_counts: Callable[[Session], dict[str, int]]
-    admin: User
-    admin2: User  # another admin, also a member of the guild
-    steward: User  # steward of the guild
-    other_steward: User  # steward of the circle only
-    author: User  # guild member who wrote the thread and a reply
-    r1: User
-    r2: User
-    r3: User
-    r4: User  # guild members who report
-    outsider: User  # signed in, member of nothing
-    circle_author: User  # member of the circle only
-    guild: Community  # open
-    circle: Community  # approval-only
-    thread: Thread  # guild question by author (the first thread: id 1 on a fresh database)
-    opening: Post  # its post #1
-    reply: Post  # a reply by author
-    circle_thread: Thread  # in the circle, by circle_author
+pytestmark = pytest.mark.usefixtures("relaxed_intervals")
 
 
 @pytest.fixture
-def w(session: Session, engine: Engine, row_counts) -> World:
-    def person(name: str, handle: str, role: str = "member") -> User:
-        return User(
-            email=f"{handle}@example.org",
-            display_name=name,
-            handle=handle,
-            role=role,
-            password_hash=password_hash_for(DEFAULT_PASSWORD),
-            created_at=utcnow() - OLD,
-        )
-
-    people = {
-        "admin": person("Amara Okafor", "amara", "admin"),
-        "admin2": person("Daniel Reyes", "daniel", "admin"),
-        "steward": person("Ravi Iyer", "ravi", "mentor"),
-        "other_steward": person("Helen Carter", "helen", "mentor"),
-        "author": person("Hannah Kowalski", "hannah"),
-        "r1": person("Mateo Garcia", "mateo"),
-        "r2": person("Yuki Tanaka", "yuki"),
-        "r3": person("Ben Oconnell", "ben"),
-        "r4": person("Aisha Bello", "aisha"),
-        "outsider": person("Olga Outsider", "olga"),
-        "circle_author": person("Priya Natarajan", "priya"),
-    }
-    session.add_all(people.values())
-    session.flush()
-    p = people
-    guild = Community(
-        slug="engineering-craft",
-        name="Engineering Craft Guild",
-        domain="Engineers improving how we review, test and ship software.",
-        visibility="open",
-        created_by=p["steward"].id,
-    )
-    circle = Community(
-        slug="surgical-technique-exchange",
-        name="Surgical Technique Exchange",
-        domain="Surgeons and theatre nurses refining operative technique together.",
-        visibility="approval",
-        created_by=p["other_steward"].id,
-    )
-    session.add_all([guild, circle])
-    session.flush()
-    rows = [(guild, p["steward"], "steward"), (circle, p["other_steward"], "steward")]
-    rows += [(guild, p[k], "member") for k in ("author", "r1", "r2", "r3", "r4", "admin2")]
-    rows += [(circle, p["circle_author"], "member")]
-    session.add_all(
-        Membership(community_id=c.id, user_id=u.id, role=role, status="active")
-        for c, u, role in rows
-    )
-    guild.member_count, circle.member_count = 7, 2
-    session.commit()
-    data = discussions.clean_thread_input(
-        "question", "Flaky integration tests: quarantine?", "Our suite fails one run in ten.", ""
-    )
-    thread = discussions.check_create_thread(session, p["author"], guild.id, data)
-    reply = discussions.check_post_reply(
-        session, p["author"], thread.id, "More detail: it is the clock."
-    )
-    circle_data = discussions.clean_thread_input(
-        "discussion", "Checklists that worked", "Share your theatre checklists.", ""
-    )
-    circle_thread = discussions.check_create_thread(
-        session, p["circle_author"], circle.id, circle_data
-    )
-    opening = session.exec(select(Post).where(Post.thread_id == thread.id, Post.number == 1)).one()
-    give_standing(session, p["admin2"], guild, [p[k] for k in ("r1", "r2", "r3", "r4")])
-    return World(
-        session=session,
-        engine=engine,
-        row_counts=row_counts,
-        guild=guild,
-        circle=circle,
-        thread=thread,
-        opening=opening,
-        reply=reply,
-        circle_thread=circle_thread,
-        **p,
-    )
+def w(moderation_world: World) -> World:
+    """This module's world: `tests.worlds.moderation_world`."""
+    return moderation_world
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def give_standing(session: Session, host: User, community: Community, people: list[User]) -> None:
-    """Each person writes a reply the host finds helpful: a contributor, so their flags count."""
-    data = discussions.clean_thread_input(
-        "discussion", "Introduce yourself", "Say what you work on.", ""
-    )
-    intro = discussions.check_create_thread(session, host, community.id, data)
-    for person in people:
-        reply = discussions.check_post_reply(
-            session, person, intro.id, f"{person.display_name} here."
-        )
-        discussions.check_toggle_reaction(session, host, reply.id, "helpful")
-
-
-def snapshot(session: Session) -> dict[str, list[str]]:
-    """Every row of every table, as the caller's transaction sees it (flushed rows too)."""
-    conn = session.connection()
-    return {
-        table.name: sorted(repr(tuple(row)) for row in conn.execute(table.select()).all())
-        for table in SQLModel.metadata.sorted_tables
-    }
-
-
-def refused(w: World, error: type[DomainError], fn: Callable[..., Any], *args: Any, **kw: Any):
-    """Call a verb that must refuse, and prove it wrote nothing (not even a flush)."""
-    counts = w.row_counts(w.session)
-    before = snapshot(w.session)
-    with pytest.raises(error) as info:
-        fn(w.session, *args, **kw)
-    assert w.row_counts(w.session) == counts
-    assert snapshot(w.session) == before
-    w.session.rollback()
-    return info.value
-
-
-def fresh(w: World, model: type, row_id: int) -> Any:
-    w.session.expire_all()
-    return w.session.get(model, row_id)
 
 
 def events(w: World, kind: str | None = None) -> list[ActivityEvent]:

@@ -2,47 +2,20 @@
 mentor) per community, its next-step wording, named thresholds, and a query count that
 does not grow with the number of communities."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
-
 import pytest
-from sqlalchemy import event as sa_event
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from cop_app.models import Community, Membership, Mentorship, Post, Thread, User
 from cop_app.models.base import utcnow
 from cop_app.services import settings, stages
 from cop_app.services.stages import STAGES, _Counts, decide, next_step
-
-
-@dataclass
-class World:
-    session: Session
-    engine: Engine
-    ada: User  # the person whose path we follow
-    bo: User  # another member who asks and answers
-    eng: Community
-    other: Community
+from tests.worlds import StagesWorld as World
+from tests.worlds import counting
 
 
 @pytest.fixture
-def w(session: Session, engine: Engine) -> World:
-    ada = User(email="ada@example.org", display_name="Ada", password_hash="!", role="mentor")
-    bo = User(email="bo@example.org", display_name="Bo", password_hash="!")
-    session.add_all([ada, bo])
-    session.flush()
-    eng = Community(slug="eng", name="Engineering Craft Guild", domain="Engineering practice.")
-    other = Community(slug="ops", name="Operations Circle", domain="Running services well.")
-    session.add_all([eng, other])
-    session.flush()
-    session.add_all(
-        Membership(community_id=c.id, user_id=u.id) for c in (eng, other) for u in (ada, bo)
-    )
-    session.commit()
-    return World(session, engine, ada, bo, eng, other)
+def w(stages_world: World) -> World:
+    """This module's world: `tests.worlds.stages_world`."""
+    return stages_world
 
 
 def thread(
@@ -93,20 +66,6 @@ def stage(w: World, community: Community | None = None) -> stages.StageView:
     view = stages.stage_for(w.session, w.ada.id, (community or w.eng).id)
     assert view is not None
     return view
-
-
-@contextmanager
-def counting(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def listener(conn, cursor, statement, *args: Any) -> None:
-        seen.append(statement)
-
-    sa_event.listen(engine, "before_cursor_execute", listener)
-    try:
-        yield seen
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", listener)
 
 
 # --- the pure rules ---------------------------------------------------------------------------
