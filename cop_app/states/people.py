@@ -5,7 +5,7 @@ from typing import Any
 
 import reflex as rx
 
-from cop_app.services import accounts, communities, stages, users
+from cop_app.services import accounts, communities, library, stages, users
 from cop_app.services.communities import CommunityCard
 from cop_app.services.errors import DomainError
 from cop_app.services.stages import StageView
@@ -47,15 +47,18 @@ class ProfileState(rx.State):
     found: bool = False
     missing: str = ""
     stages: list[StageView] = []
+    reused: int = 0
 
     @rx.event
     async def load(self) -> None:
-        """Load the profile named in the route, with the person's stage in each community."""
+        """Load the profile named in the route, with the person's stage in each community
+        and how often others reused their library resources."""
         actor = await current_user(self)
         try:
             with db() as session:
                 self.profile = users.profile(session, actor, route_param(self, "id"))
                 self.stages = stages.stages_for_user(session, self.profile.id)
+                self.reused = library.author_reuse(session, self.profile.id)
             self.found, self.missing = True, ""
         except DomainError as err:
             self.found, self.missing = False, err.message
