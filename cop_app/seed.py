@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from cop_app.models import ActivityEvent, Community, Membership, User
 from cop_app.models.base import utcnow
 from cop_app.seed_discussions import seed_discussions
+from cop_app.seed_library import seed_library
 from cop_app.seed_mentorship import seed_mentorship
 from cop_app.services.passwords import hash_password
 
@@ -400,6 +401,7 @@ def seed(session: Session) -> bool:
         Membership(community_id=waiting.id, user_id=users["emily.chen"].id, status="pending")
     )
     seed_discussions(session)
+    seed_library(session)
     seed_mentorship(session)
     session.commit()
     return True
