@@ -61,8 +61,10 @@ class LibraryState(rx.State):
     @rx.var
     def live(self) -> bool:
         """The community's default view (most reused, first page) is the shared room's."""
-        plain = not self.kind and not self.tag and self.page == 1
-        return self.community_id > 0 and self.sort == "reused" and plain
+        return self.community_id > 0 and self._plain()
+
+    def _plain(self) -> bool:
+        return not self.kind and not self.tag and self.page == 1 and self.sort == "reused"
 
     async def _reload(self) -> None:
         actor = await current_user(self)
@@ -73,14 +75,15 @@ class LibraryState(rx.State):
                 if card is not None:
                     access_community_content(session, actor, card.id)
                 cid = card.id if card else 0
-                rows = library.browse(
-                    session, actor, cid or None, self.kind, self.tag, self.sort, self.page
+                # The community's default view is the room's: no page of its own to read.
+                rows = (
+                    []
+                    if cid and self._plain()
+                    else library.browse(
+                        session, actor, cid or None, self.kind, self.tag, self.sort, self.page
+                    )
                 )
-                review = [
-                    r
-                    for r in library.needs_review(session, actor)
-                    if card is None or r.community_slug == card.slug
-                ]
+                review = library.needs_review(session, actor, cid or None)
         except DomainError as err:
             assign(self, rows=[], review=[], error=err.message, community_id=0, loaded=True)
             unlink_room(self, LibraryRoom)
@@ -98,7 +101,9 @@ class LibraryState(rx.State):
             loaded=True,
         )
         if cid:
-            await link_room(self, LibraryRoom, library.library_room(cid), cid)
+            room = await link_room(self, LibraryRoom, library.library_room(cid), cid)
+            if self._plain():
+                self.has_more = room.resource_count > settings.LIBRARY_PAGE_SIZE
         else:
             unlink_room(self, LibraryRoom)
 

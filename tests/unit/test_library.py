@@ -320,3 +320,22 @@ def test_board_goals_and_stages_count_library_work(session: Session, world: dict
     assert cards["resource_reused"].met_at is not None
     assert cards["resource_reused"].evidence_type == "reuse"
     assert stages.stage_for(session, world["member"].id, guild.id).reused == 1
+
+
+def test_pages_list_current_resources_before_outdated_ones(
+    session: Session, world: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings, "LIBRARY_PAGE_SIZE", 2)
+    made = [_create(session, world, title=f"Resource number {i}") for i in range(5)]
+    for r in made[:2]:
+        library.check_mark(session, world["steward"], r.id, "outdated")
+    pages = [
+        [r.id for r in library.browse(session, world["member"], world["open"].id, page=n)]
+        for n in (1, 2, 3, 4)
+    ]
+    current = [r.id for r in reversed(made[2:])]
+    outdated = [r.id for r in reversed(made[:2])]
+    assert pages == [current[:2], [current[2], outdated[0]], [outdated[1]], []]
+    assert [r.id for r in library.latest_rows(session, world["open"].id)] == current + outdated
+    review = library.needs_review(session, world["steward"], world["open"].id)
+    assert {r.id for r in review} == set(outdated)

@@ -197,7 +197,8 @@ def _rows(session: Session, stmt) -> list[ResourceRow]:
 
 
 def _ordered(stmt, sort: str):
-    """Outdated resources sink below current ones in every sort but "needs review"."""
+    """The sort's ORDER BY (and, for "needs review", its filter). Outdated resources sink:
+    callers list current ones first (`_current_first`)."""
     if sort == "review":
         return stmt.where(
             or_(col(Resource.outdated).is_(True), Resource.reviewed_at < review_due())
@@ -208,7 +209,27 @@ def _ordered(stmt, sort: str):
         "newest": col(Resource.created_at).desc(),
         "updated": col(Resource.updated_at).desc(),
     }[sort]
-    return stmt.order_by(col(Resource.outdated), key, col(Resource.id).desc())
+    return stmt.order_by(key, col(Resource.id).desc())
+
+
+def _current_first(session: Session, stmt, sort: str, offset: int, size: int) -> list[ResourceRow]:
+    """One page with current resources before outdated ones, in two queries that each walk
+    an index (community_id, outdated, sort key) in order: one ORDER BY led by `outdated`
+    would sort every resource of the community first."""
+    if sort == "review":
+        return _rows(session, _ordered(stmt, sort).offset(offset).limit(size))
+    current = stmt.where(col(Resource.outdated).is_(False))
+    rows = _rows(session, _ordered(current, sort).offset(offset).limit(size))
+    if len(rows) == size:
+        return rows
+    before = offset
+    if not rows and offset:
+        before = session.exec(
+            select(func.count()).select_from(current.with_only_columns(Resource.id).subquery())
+        ).one()
+    outdated = stmt.where(col(Resource.outdated).is_(True))
+    skip = max(0, offset - before) if not rows else 0
+    return rows + _rows(session, _ordered(outdated, sort).offset(skip).limit(size - len(rows)))
 
 
 def visible_communities(user: User):
@@ -253,25 +274,40 @@ def browse(
         if clean:
             stmt = stmt.where((" " + col(Resource.tags) + " ").like(f"% {clean} %"))
     size = settings.LIBRARY_PAGE_SIZE
-    return _rows(session, _ordered(stmt, order).offset((number - 1) * size).limit(size))
+    return _current_first(session, stmt, order, (number - 1) * size, size)
 
 
 def latest_rows(session: Session, community_id: int) -> list[ResourceRow]:
     """A community's most reused resources, as its live library room shares them."""
-    stmt = _ordered(_listing().where(Resource.community_id == community_id), "reused")
-    return _rows(session, stmt.limit(settings.LIBRARY_ROOM_SIZE))
+    stmt = _listing().where(Resource.community_id == community_id)
+    return _current_first(session, stmt, "reused", 0, settings.LIBRARY_ROOM_SIZE)
 
 
-def needs_review(session: Session, actor: User | None) -> list[ResourceRow]:
-    """Resources due for review that the actor owns or stewards, oldest review first."""
+def needs_review(
+    session: Session, actor: User | None, community_id: int | None = None
+) -> list[ResourceRow]:
+    """Resources due for review that the actor owns or stewards (in one community when
+    given), oldest review first: one indexed query for the owned ones, one per stewarded
+    community (an OR of the two would walk every resource)."""
     user = require_user(actor)
-    stewarded = select(Membership.community_id).where(
-        Membership.user_id == user.id, Membership.role == "steward", Membership.status == "active"
-    )
-    stmt = _listing().where(
-        or_(Resource.owner_id == user.id, col(Resource.community_id).in_(stewarded))
-    )
-    return _rows(session, _ordered(stmt, "review").limit(settings.LIBRARY_PAGE_SIZE))
+    stewarded = session.exec(
+        select(Membership.community_id).where(
+            Membership.user_id == user.id,
+            Membership.role == "steward",
+            Membership.status == "active",
+        )
+    ).all()
+    scopes = [Resource.owner_id == user.id]
+    scopes += [Resource.community_id == cid for cid in stewarded]
+    size = settings.LIBRARY_PAGE_SIZE
+    found: dict[int, ResourceRow] = {}
+    for scope in scopes:
+        stmt = _listing().where(scope)
+        if community_id is not None:
+            stmt = stmt.where(Resource.community_id == community_id)
+        for row in _rows(session, _ordered(stmt, "review").limit(size)):
+            found[row.id] = row
+    return list(found.values())[:size]
 
 
 def author_reuse(session: Session, user_id: int) -> int:
