@@ -247,7 +247,9 @@ class ResourceRoom(rx.SharedState):
         view = library.resource_view(session, resource_id)
         if view is None:
             return
-        assign(self, resource_id=resource_id, view=view)
+        now = time.time()
+        live = {k: v for k, v in self.editing.items() if self._editing_until.get(k, 0) > now}
+        assign(self, resource_id=resource_id, view=view, editing=live)
 
     def _mark_editing(self, user_id: int, name: str, on: bool) -> None:
         """Say (or stop saying) that this member edits the resource; stale marks expire."""

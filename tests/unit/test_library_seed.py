@@ -28,9 +28,7 @@ def test_every_demo_community_gets_a_library(session: Session, tmp_path: Path) -
         due = library.review_due()
         for community in session.exec(select(Community)).all():
             resources = session.exec(
-                select(Resource)
-                .where(Resource.community_id == community.id)
-                .order_by(Resource.id)
+                select(Resource).where(Resource.community_id == community.id).order_by(Resource.id)
             ).all()
             ids = [r.id for r in resources]
             assert len(resources) >= 6, community.slug
