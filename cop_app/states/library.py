@@ -175,9 +175,10 @@ class ResourceState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                view, mine = library.open_resource(session, actor, route_param(self, "id"))
+                access, mine = library.reader_side(session, actor, route_param(self, "id"))
+                rid, revision = access.resource.id, access.resource.revision
                 members = (
-                    communities.member_views(session, view.community_id, "active")
+                    communities.member_views(session, access.resource.community_id, "active")
                     if mine.steward
                     else []
                 )
@@ -189,7 +190,7 @@ class ResourceState(rx.State):
             self,
             found=True,
             missing="",
-            resource_id=view.id,
+            resource_id=rid,
             mine=mine,
             errors={},
             conflict="",
@@ -199,10 +200,11 @@ class ResourceState(rx.State):
                 for m in members[: settings.MEMBERS_PAGE_SIZE]
             ],
         )
-        await link_room(self, ResourceRoom, library.resource_room(view.id), view.id)
+        await link_room(self, ResourceRoom, library.resource_room(rid), rid)
         kept = await drafts.restore(self, actor, self._scope())
         if kept.get("body") and mine.may_edit:
-            self._fill(kept.fields, int(kept.get("base") or view.revision))
+            base = kept.get("base")
+            self._fill(kept.fields, int(base) if base.isdigit() else revision)
             self.editing = True
         else:
             self.editing = False
@@ -425,8 +427,9 @@ class HistoryState(rx.State):
         actor = await current_user(self)
         try:
             with db() as session:
-                view, mine = library.open_resource(session, actor, route_param(self, "id"))
-                rows = library.history(session, actor, view.id)
+                access, mine = library.reader_side(session, actor, route_param(self, "id"))
+                rows = library.history(session, actor, access.resource.id)
+                rid, title = access.resource.id, access.resource.title
         except DomainError as err:
             assign(self, found=False, missing=err.message, revisions=[], lines=[])
             return
@@ -435,8 +438,8 @@ class HistoryState(rx.State):
             self,
             found=True,
             missing="",
-            resource_id=view.id,
-            title=view.title,
+            resource_id=rid,
+            title=title,
             may_edit=mine.may_edit,
             revisions=rows,
             older=str(max(1, newest - 1)),

@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import exists, func, or_
 from sqlmodel import Session, col, select
 
 from cop_app import routes
@@ -25,7 +25,8 @@ from cop_app.models import (
 from cop_app.models.base import utcnow
 from cop_app.services import settings, validation
 from cop_app.services.access import access_community_content, require_user
-from cop_app.services.library.access import access_resource
+from cop_app.services.errors import NotFound
+from cop_app.services.library.access import ResourceAccess, access_resource
 from cop_app.services.library.writes import KIND_LABELS, KINDS, revision_row
 
 SORTS = ("reused", "endorsed", "newest", "updated", "review")
@@ -414,27 +415,37 @@ def resource_view(session: Session, resource_id: int) -> ResourceView | None:
     )
 
 
-def open_resource(
+def reader_side(
     session: Session, actor: User | None, resource_id: object
-) -> tuple[ResourceView, ResourceMine]:
-    """A resource page open: the shared view and what this reader did and may do."""
+) -> tuple[ResourceAccess, ResourceMine]:
+    """What this reader did and may do with a resource, in two queries (the access check and
+    one for their endorsement and reuse); the shared view comes from the resource's room."""
     access = access_resource(session, actor, resource_id)
     rid, uid = access.resource.id, access.user.id
-    endorsed = session.exec(
-        select(Endorsement.id).where(Endorsement.resource_id == rid, Endorsement.user_id == uid)
-    ).first()
-    reused = session.exec(
-        select(Reuse.id).where(Reuse.resource_id == rid, Reuse.user_id == uid)
-    ).first()
-    view = resource_view(session, rid)
-    assert view is not None  # access_resource just loaded it
-    return view, ResourceMine(
-        endorsed=endorsed is not None,
-        reused=reused is not None,
+    endorsed, reused = session.exec(
+        select(
+            exists().where(Endorsement.resource_id == rid, Endorsement.user_id == uid),
+            exists().where(Reuse.resource_id == rid, Reuse.user_id == uid),
+        )
+    ).one()
+    return access, ResourceMine(
+        endorsed=bool(endorsed),
+        reused=bool(reused),
         may_edit=access.may_edit,
         steward=access.steward,
         member=access.member,
     )
+
+
+def open_resource(
+    session: Session, actor: User | None, resource_id: object
+) -> tuple[ResourceView, ResourceMine]:
+    """A resource's shared view and this reader's side of it (for callers without a room)."""
+    access, mine = reader_side(session, actor, resource_id)
+    view = resource_view(session, access.resource.id)
+    if view is None:
+        raise NotFound("This resource does not exist, or you may not see it.")
+    return view, mine
 
 
 def history(session: Session, actor: User | None, resource_id: object) -> list[RevisionRow]:
