@@ -171,3 +171,24 @@ def test_local_store_refuses_keys_that_are_paths(store: storage.LocalStore) -> N
     store.delete(key)
     with pytest.raises(KeyError):
         store.open(key)
+
+
+def test_the_download_route_serves_attachments_only_with_a_valid_token(
+    session: Session, world: dict, store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starlette.testclient import TestClient
+
+    from cop_app import files, routes
+
+    monkeypatch.setattr(files.rx, "session", lambda: Session(session.get_bind()))
+    row = library.check_attach(session, world["author"], world["resource"].id, "plan <1>.pdf", PDF)
+    token = library.mint_download(session, world["author"], row.id)
+    client = TestClient(files.app)
+    answer = client.get(routes.download_url(token))
+    assert answer.status_code == 200 and answer.content == PDF
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["content-disposition"].startswith('attachment; filename="plan _1.pdf"')
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    for bad in ("", "1", token[:-2] + "xx"):
+        missing = client.get(routes.download_url(bad))
+        assert missing.status_code == 404 and PDF not in missing.content

@@ -4,6 +4,7 @@ reuse ("I used this"), and look after it (mark reviewed or outdated, transfer th
 from datetime import datetime
 
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cop_app import routes
@@ -78,8 +79,11 @@ def check_endorse(session: Session, actor: User | None, resource_id: object, on:
         raise Invalid("Choose endorse or withdraw.")
     access = access_resource(session, actor, resource_id)
     require_member(access, "endorse its resources")
-    if do_endorse(session, access.resource, access.user, on):
-        session.commit()
+    try:
+        if do_endorse(session, access.resource, access.user, on):
+            session.commit()
+    except IntegrityError:  # the same click twice at once: the first one counted
+        session.rollback()
     return on
 
 

@@ -175,7 +175,7 @@ def do_create_resource(
     session.add(resource)
     session.flush()
     session.add(_snapshot(resource, author.id, note, now))
-    credited = [uid for uid in dict.fromkeys(credits)]
+    credited = list(dict.fromkeys(credits))
     for uid in credited:
         session.add(ResourceCredit(resource_id=resource.id, user_id=uid))
     verb = "promoted" if source else "published"
