@@ -18,29 +18,30 @@ from cop_app.services.library.attachments import (
     open_download,
     safe_filename,
 )
+from cop_app.services.library.history import DiffLine, RevisionRow, diff, diff_lines, history
+from cop_app.services.library.promote import (
+    check_promote,
+    do_promote,
+    promotion_input,
+    thread_resources,
+)
 from cop_app.services.library.reads import (
     SORT_LABELS,
     SORTS,
     AttachmentView,
-    DiffLine,
     ResourceMine,
     ResourceRow,
     ResourceView,
     ReuseView,
-    RevisionRow,
     author_reuse,
     browse,
     community_figures,
-    diff,
-    diff_lines,
-    history,
     latest_rows,
     needs_review,
     open_resource,
     reader_side,
     resource_view,
     review_due,
-    thread_resources,
 )
 from cop_app.services.library.social import (
     check_endorse,
@@ -58,15 +59,12 @@ from cop_app.services.library.writes import (
     ResourceInput,
     check_create_resource,
     check_edit_resource,
-    check_promote,
     check_restore_revision,
     clean_note,
     clean_resource_input,
     clean_url,
     do_create_resource,
     do_edit_resource,
-    do_promote,
-    promotion_input,
 )
 
 __all__ = [

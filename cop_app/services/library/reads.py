@@ -1,8 +1,6 @@
 """Reading the library: lists with filters and sorts, one resource as its readers share it,
-its history and a diff between any two revisions, "needs review" lists and reuse figures.
-Reads never commit."""
+"needs review" lists and reuse figures (history and diffs: history.py). Reads never commit."""
 
-import difflib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,7 +15,6 @@ from cop_app.models import (
     Membership,
     Resource,
     ResourceCredit,
-    ResourceRevision,
     Reuse,
     Thread,
     User,
@@ -27,7 +24,7 @@ from cop_app.services import settings, validation
 from cop_app.services.access import access_community_content, require_user
 from cop_app.services.errors import NotFound
 from cop_app.services.library.access import ResourceAccess, access_resource
-from cop_app.services.library.writes import KIND_LABELS, KINDS, revision_row
+from cop_app.services.library.writes import KIND_LABELS, KINDS
 
 SORTS = ("reused", "endorsed", "newest", "updated", "review")
 SORT_LABELS = {
@@ -132,24 +129,6 @@ class ResourceMine:
     may_edit: bool = False
     steward: bool = False
     member: bool = False
-
-
-@dataclass
-class RevisionRow:
-    """A line of a resource's history."""
-
-    number: int
-    editor_name: str
-    note: str
-    when: str
-
-
-@dataclass
-class DiffLine:
-    """One line of a diff: "same", "add" or "del" (rendered as text, so always escaped)."""
-
-    kind: str
-    text: str
 
 
 def _listing():
@@ -446,64 +425,3 @@ def open_resource(
     if view is None:
         raise NotFound("This resource does not exist, or you may not see it.")
     return view, mine
-
-
-def history(session: Session, actor: User | None, resource_id: object) -> list[RevisionRow]:
-    """A resource's revisions, newest first (one page)."""
-    access = access_resource(session, actor, resource_id)
-    rows = session.exec(
-        select(
-            ResourceRevision.number,
-            ResourceRevision.note,
-            ResourceRevision.created_at,
-            User.display_name,
-        )
-        .join(User, User.id == ResourceRevision.editor_id)
-        .where(ResourceRevision.resource_id == access.resource.id)
-        .order_by(col(ResourceRevision.number).desc())
-        .limit(settings.REVISIONS_PAGE_SIZE)
-    ).all()
-    return [
-        RevisionRow(number=n, editor_name=name, note=note, when=at.strftime("%d %b %Y %H:%M"))
-        for n, note, at, name in rows
-    ]
-
-
-def _lines(rev: ResourceRevision) -> list[str]:
-    head = [f"Title: {rev.title}", f"Summary: {rev.summary}", f"Tags: {rev.tags}"]
-    if rev.url:
-        head.append(f"Link: {rev.url}")
-    return [*head, "", *rev.body.splitlines()]
-
-
-def diff(
-    session: Session, actor: User | None, resource_id: object, older: object, newer: object
-) -> list[DiffLine]:
-    """What changed from one revision to another, line by line (inline, with context)."""
-    access = access_resource(session, actor, resource_id)
-    a = revision_row(session, access.resource.id, older)
-    b = revision_row(session, access.resource.id, newer)
-    return diff_lines(_lines(a), _lines(b))
-
-
-def diff_lines(before: list[str], after: list[str]) -> list[DiffLine]:
-    """An inline diff of two texts: unchanged lines, removed ones, added ones."""
-    out: list[DiffLine] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, before, after).get_opcodes():
-        if op == "equal":
-            out += [DiffLine("same", line) for line in before[i1:i2]]
-            continue
-        out += [DiffLine("del", line) for line in before[i1:i2]]
-        out += [DiffLine("add", line) for line in after[j1:j2]]
-    return out
-
-
-def thread_resources(session: Session, thread_id: int) -> list[dict[str, str]]:
-    """The resources a thread became (the thread page links to them); the thread's access
-    was checked by its caller, and a resource lives in the thread's own community."""
-    rows = session.exec(
-        select(Resource.id, Resource.title)
-        .where(Resource.source_thread_id == thread_id)
-        .order_by(Resource.id)
-    ).all()
-    return [{"title": t, "link": routes.resource_url(i)} for i, t in rows]

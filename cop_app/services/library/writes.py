@@ -1,9 +1,10 @@
 """Writing resources: create, edit (every save a revision; a save based on an older one is
-refused as a conflict), restore, and promote a thread or an accepted answer.
+refused as a conflict) and restore.
 
 Each verb is a pair: `check_x` loads and proves access, validates, applies limits and
 idempotency keys and commits; `do_x` writes, records the activity and announces the change
-after commit, flushing but never committing (seeds call it directly)."""
+after commit, flushing but never committing (seeds call it directly). Promotion lives in
+promote.py."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from cop_app import routes
 from cop_app.models import (
@@ -26,7 +27,6 @@ from cop_app.models import (
 from cop_app.models.base import utcnow
 from cop_app.services import activity, markdown, settings, validation
 from cop_app.services.access import membership_of, require_user
-from cop_app.services.discussions import access_thread
 from cop_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from cop_app.services.events import Change, on_commit
 from cop_app.services.library.access import (
@@ -399,99 +399,6 @@ def check_restore_revision(
         f"Restored revision {old.number}",
         verb="restored",
     )
-    session.commit()
-    session.refresh(resource)
-    return resource
-
-
-# ---------------------------------------------------------------- promote
-
-
-def promotion_input(thread: Thread, opening: Post, answer: Post | None) -> ResourceInput:
-    """The resource a thread (or its accepted answer) starts as: its title, an excerpt as
-    the summary, and the words themselves, quoted with their place."""
-    body = opening.body if answer is None else f"**Question.** {opening.body}\n\n{answer.body}"
-    summary = markdown.excerpt(answer.body if answer else opening.body, 300)
-    if len(summary) < settings.RESOURCE_SUMMARY_MIN:
-        summary = f"From the discussion “{thread.title}”."[: settings.RESOURCE_SUMMARY_MAX]
-    return ResourceInput(
-        kind="guide",
-        title=thread.title[: settings.RESOURCE_TITLE_MAX],
-        summary=summary,
-        body=body[: settings.RESOURCE_BODY_MAX],
-        tags=" ".join(validation.split_tags(thread.tags)[: settings.RESOURCE_MAX_TAGS]),
-        url="",
-    )
-
-
-def do_promote(
-    session: Session,
-    community: Community,
-    promoter: User,
-    thread: Thread,
-    opening: Post,
-    answer: Post | None,
-    *,
-    now: datetime | None = None,
-) -> Resource:
-    """Create the resource from the thread, crediting the words' authors; the thread's
-    readers hear of the new link."""
-    credits = [opening.author_id] + ([answer.author_id] if answer else [])
-    resource = do_create_resource(
-        session,
-        community,
-        promoter,
-        promotion_input(thread, opening, answer),
-        now=now,
-        source=thread,
-        source_post=answer,
-        credits=credits,
-        note="Promoted from the discussion",
-    )
-    on_commit(session, Change("thread.promoted", (f"thread-{thread.id}",), {"id": thread.id}))
-    return resource
-
-
-def check_promote(
-    session: Session, actor: User | None, thread_id: object, answer_only: object = False
-) -> Resource:
-    """Promote a thread (or, for a question, its accepted answer) in one step; promoting
-    the same thing again opens the resource it already became."""
-    if not isinstance(answer_only, bool):
-        raise Invalid("Choose the thread or its accepted answer.")
-    access = access_thread(session, actor, thread_id)
-    membership = membership_of(session, access.community.id, access.user.id)
-    if membership is None or membership.status != "active":
-        raise Forbidden(f"Join {access.community.name} to add to its library.")
-    thread = access.thread
-    answer = None
-    if answer_only:
-        if not thread.accepted_post_id:
-            raise Invalid("This thread has no accepted answer to promote.")
-        answer = session.get(Post, thread.accepted_post_id)
-    same_source = (
-        Resource.source_post_id == answer.id
-        if answer is not None
-        else col(Resource.source_post_id).is_(None)
-    )
-    done = session.exec(
-        select(Resource).where(Resource.source_thread_id == thread.id, same_source)
-    ).first()
-    if done is not None:
-        return done
-    opening = session.exec(select(Post).where(Post.thread_id == thread.id, Post.number == 1)).one()
-    for post in (opening, answer):
-        if post is not None and (post.deleted_at is not None or post.hidden):
-            raise Invalid("Removed posts cannot be promoted.")
-    activity.check_rate(
-        session,
-        access.user.id,
-        "resource.promoted",
-        settings.RESOURCES_PER_WINDOW,
-        settings.WRITE_LIMIT_WINDOW,
-        "promotions",
-    )
-    resource = do_promote(session, access.community, access.user, thread, opening, answer)
     session.commit()
     session.refresh(resource)
     return resource
