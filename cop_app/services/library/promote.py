@@ -11,7 +11,6 @@ from cop_app.services import activity, markdown, settings, validation
 from cop_app.services.access import membership_of
 from cop_app.services.discussions import access_thread
 from cop_app.services.errors import Forbidden, Invalid
-from cop_app.services.events import Change, on_commit
 from cop_app.services.library.writes import ResourceInput, do_create_resource
 
 
@@ -42,10 +41,10 @@ def do_promote(
     *,
     now: datetime | None = None,
 ) -> Resource:
-    """Create the resource from the thread, crediting the words' authors; the thread's
-    readers hear of the new link."""
+    """Create the resource from the thread, crediting the words' authors (the thread page
+    finds it through `thread_resources`)."""
     credits = [opening.author_id] + ([answer.author_id] if answer else [])
-    resource = do_create_resource(
+    return do_create_resource(
         session,
         community,
         promoter,
@@ -56,8 +55,6 @@ def do_promote(
         credits=credits,
         note="Promoted from the discussion",
     )
-    on_commit(session, Change("thread.promoted", (f"thread-{thread.id}",), {"id": thread.id}))
-    return resource
 
 
 def check_promote(
