@@ -7,9 +7,10 @@ import struct
 import zlib
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from cop_app.models import Community, Membership, Post, Thread, User
+from cop_app.models import Community, Membership, Notification, Post, Thread, User
 from cop_app.models.base import utcnow
 from cop_app.services import library, settings
 from cop_app.services.library import ResourceInput
@@ -383,4 +384,11 @@ def seed_library(session: Session) -> None:
         )
         if stewards:
             _promote(session, community, stewards[0], now)
+    # The demo's people have seen what happened before the visit: their bells start quiet.
+    session.flush()
+    session.exec(
+        update(Notification)
+        .where(col(Notification.kind).startswith("library."), col(Notification.read_at).is_(None))
+        .values(read_at=now)
+    )
     session.flush()

@@ -302,7 +302,9 @@ def _editor() -> rx.Component:
             ),
             rx.hstack(
                 rx.button(
-                    "Save revision", on_click=ResourceState.save, loading=ResourceState.saving
+                    "Save revision",
+                    on_click=ResourceState.save(ResourceState.resource_id),
+                    loading=ResourceState.saving,
                 ),
                 rx.button("Cancel", variant="soft", on_click=ResourceState.cancel_edit),
                 spacing="2",
@@ -487,7 +489,7 @@ def _social() -> rx.Component:
                 rx.icon("hand-heart", size=16),
                 rx.cond(mine.endorsed, "Withdraw endorsement", "I practise this"),
                 variant=rx.cond(mine.endorsed, "solid", "soft"),
-                on_click=ResourceState.toggle_endorse,
+                on_click=ResourceState.endorse(ResourceState.resource_id, ~mine.endorsed),
                 disabled=~mine.member,
             ),
             rx.text(
@@ -515,7 +517,9 @@ def _social() -> rx.Component:
                     max_length=200,
                     width="100%",
                 ),
-                rx.button("I used this", on_click=ResourceState.record_reuse),
+                rx.button(
+                    "I used this", on_click=ResourceState.record_reuse(ResourceState.resource_id)
+                ),
                 width="100%",
                 spacing="2",
             ),
@@ -560,14 +564,14 @@ def _health() -> rx.Component:
                     "Mark reviewed",
                     variant="soft",
                     size="2",
-                    on_click=ResourceState.mark("reviewed"),
+                    on_click=ResourceState.mark(v.id, "reviewed"),
                 ),
                 rx.button(
                     "Mark outdated",
                     variant="soft",
                     color_scheme="red",
                     size="2",
-                    on_click=ResourceState.mark("outdated"),
+                    on_click=ResourceState.mark(v.id, "outdated"),
                 ),
                 spacing="2",
                 wrap="wrap",
@@ -585,7 +589,7 @@ def _health() -> rx.Component:
                             lambda m: rx.select.item(m["name"], value=m["id"]),
                         )
                     ),
-                    on_change=ResourceState.transfer,
+                    on_change=lambda owner: ResourceState.transfer(v.id, owner),
                 ),
                 align="center",
                 spacing="2",

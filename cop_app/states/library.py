@@ -284,10 +284,13 @@ class ResourceState(rx.State):
             await self._keep()
 
     @rx.event
-    async def save(self) -> Any:
-        """Save a new revision; if someone saved meanwhile, show what they changed and keep
-        this text in the editor."""
+    async def save(self, resource_id: Any) -> Any:
+        """Save the editor's text as a new revision of the resource it was opened on; if
+        someone saved meanwhile, show what they changed and keep this text in the editor."""
         actor = await current_user(self)
+        if resource_id != self.resource_id or not self.editing:
+            yield error_toast(Invalid("This editor is not open on that resource; reload."))
+            return
         await self._keep()
         self.errors, self.saving = {}, True
         yield
@@ -313,15 +316,16 @@ class ResourceState(rx.State):
         yield rx.toast.success("Saved as a new revision.")
 
     @rx.event
-    async def toggle_endorse(self) -> Any:
-        """ "I practise this", or take it back."""
+    async def endorse(self, resource_id: Any, on: Any) -> Any:
+        """ "I practise this" (on) or take it back (off)."""
         actor = await current_user(self)
         try:
             with db() as session:
-                on = library.check_endorse(session, actor, self.resource_id, not self.mine.endorsed)
+                now_on = library.check_endorse(session, actor, resource_id, on)
         except DomainError as err:
             return error_toast(err)
-        self.mine = ResourceMine(**{**self.mine.__dict__, "endorsed": on})
+        if resource_id == self.resource_id:
+            self.mine = ResourceMine(**{**self.mine.__dict__, "endorsed": now_on})
         return None
 
     @rx.event
@@ -330,37 +334,38 @@ class ResourceState(rx.State):
         self.outcome = _text(value, settings.REUSE_OUTCOME_MAX * 2)
 
     @rx.event
-    async def record_reuse(self) -> Any:
+    async def record_reuse(self, resource_id: Any) -> Any:
         """ "I used this", with the outcome typed beside it."""
         actor = await current_user(self)
         try:
             with db() as session:
-                library.check_record_reuse(session, actor, self.resource_id, self.outcome)
+                library.check_record_reuse(session, actor, resource_id, self.outcome)
         except DomainError as err:
             self.errors = {err.field or "reuse": err.message}
             return None
-        self.mine = ResourceMine(**{**self.mine.__dict__, "reused": True})
+        if resource_id == self.resource_id:
+            self.mine = ResourceMine(**{**self.mine.__dict__, "reused": True})
         self.outcome, self.errors = "", {}
         return rx.toast.success("Thank you: your reuse is counted.")
 
     @rx.event
-    async def mark(self, what: Any) -> Any:
+    async def mark(self, resource_id: Any, what: Any) -> Any:
         """Mark the resource reviewed today, or outdated."""
         actor = await current_user(self)
         try:
             with db() as session:
-                library.check_mark(session, actor, self.resource_id, what)
+                library.check_mark(session, actor, resource_id, what)
         except DomainError as err:
             return error_toast(err)
         return rx.toast.success("Marked " + str(what) + ".")
 
     @rx.event
-    async def transfer(self, owner_id: Any) -> Any:
+    async def transfer(self, resource_id: Any, owner_id: Any) -> Any:
         """A steward hands the resource to another member."""
         actor = await current_user(self)
         try:
             with db() as session:
-                library.check_transfer_owner(session, actor, self.resource_id, owner_id)
+                library.check_transfer_owner(session, actor, resource_id, owner_id)
         except DomainError as err:
             return error_toast(err)
         return rx.toast.success("Owner changed.")

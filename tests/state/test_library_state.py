@@ -86,17 +86,17 @@ def test_endorsement_and_reuse_reach_other_readers_live(app_db: None) -> None:
         await shelf.call(LibraryState, "load")
         assert rid in [r.id for r in (await shelf.state(LibraryRoom)).top]
         hannah = await _open(server, "hannah.kowalski", rid)
-        await hannah.call(ResourceState, "toggle_endorse")
+        await hannah.call(ResourceState, "endorse", resource_id=rid, on=True)
         assert (await hannah.state(ResourceState)).mine.endorsed
         room = await author.state(ResourceRoom)
         assert room.view.endorse_count == 1 and room.view.endorsers == ["Hannah Kowalski"]
         await hannah.call(ResourceState, "set_outcome", value="Caught a bad migration")
-        await hannah.call(ResourceState, "record_reuse")
+        await hannah.call(ResourceState, "record_reuse", resource_id=rid)
         room = await author.state(ResourceRoom)
         assert room.view.reuse_count == 1
         assert room.view.reuses[0].outcome == "Caught a bad migration"
         assert (await shelf.state(LibraryRoom)).reuse_total >= 1
-        updates = await hannah.call(ResourceState, "record_reuse")
+        updates = await hannah.call(ResourceState, "record_reuse", resource_id=rid)
         assert "already" in var(updates, ResourceState, "errors")["outcome"]
 
     asyncio.run(scenario())
@@ -116,16 +116,16 @@ def test_two_editors_see_each_other_and_the_later_save_is_a_conflict(app_db: Non
         editing = (await ravi.state(ResourceRoom)).editing
         assert sorted(editing.values()) == ["Amara Okafor", "Ravi Iyer"]
         await ravi.call(ResourceState, "set_field", name="body", value="1. Tests green\n2. Ship")
-        await ravi.call(ResourceState, "save")
+        await ravi.call(ResourceState, "save", resource_id=rid)
         await admin.call(ResourceState, "set_field", name="body", value="Admin's own text")
-        updates = await admin.call(ResourceState, "save")
+        updates = await admin.call(ResourceState, "save", resource_id=rid)
         conflict = var(updates, ResourceState, "conflict")
         assert "revision 2" in conflict
         state = await admin.state(ResourceState)
         assert state.body == "Admin's own text" and state.editing
         assert ("add", "2. Ship") in [(d.kind, d.text) for d in state.conflict_lines]
         await admin.call(ResourceState, "take_latest")
-        await admin.call(ResourceState, "save")
+        await admin.call(ResourceState, "save", resource_id=rid)
         with rx.session() as session:
             resource = session.get(Resource, rid)
             assert (resource.revision, resource.body) == (3, "Admin's own text")
@@ -142,7 +142,7 @@ def test_history_diff_and_restore(app_db: None) -> None:
         for body in ("Second text", "Third text"):
             await ravi.call(ResourceState, "start_edit")
             await ravi.call(ResourceState, "set_field", name="body", value=body)
-            await ravi.call(ResourceState, "save")
+            await ravi.call(ResourceState, "save", resource_id=rid)
         history = await _browser(server, "ravi.iyer", f"/r/{rid}/history", id=str(rid))
         await history.call(HistoryState, "load")
         state = await history.state(HistoryState)
