@@ -4,11 +4,12 @@ import reflex as rx
 
 import cop_app.db
 import cop_app.models  # noqa: F401 - Alembic reads every table from SQLModel.metadata
-from cop_app import event_guard, live, reflex_patches, security_headers
+from cop_app import event_guard, files, live, reflex_patches, security_headers
 from cop_app.pages import (
     admin,
     communities,
     discussions,
+    library,
     mentorship,
     moderation,
     people,
@@ -22,9 +23,19 @@ app = rx.App(
     head_components=[rx.el.script(src="/thread_end.js", defer=True)],
     toaster=rx.toast.provider(position="bottom-right", close_button=True),
     backend_exception_handler=event_guard.backend_exception_handler,
-    api_transformer=security_headers.SecurityHeaders,
+    api_transformer=[files.app, security_headers.SecurityHeaders],
 )
-for module in (public, communities, discussions, mentorship, people, admin, moderation, recovery):
+for module in (
+    public,
+    communities,
+    discussions,
+    library,
+    mentorship,
+    people,
+    admin,
+    moderation,
+    recovery,
+):
     module.register(app)
 reflex_patches.apply()
 wiring.wire()

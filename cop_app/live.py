@@ -28,7 +28,7 @@ from reflex_base.registry import RegistrationContext
 from sqlmodel import Session
 
 from cop_app.models import Thread, User
-from cop_app.services import communities, discussions, feed, mentorship, settings
+from cop_app.services import communities, discussions, feed, library, mentorship, settings
 from cop_app.services.access import (
     ACCESS_CHANGED,
     access_community_content,
@@ -38,6 +38,7 @@ from cop_app.services.discussions import NotificationView, PostView, ThreadRow
 from cop_app.services.errors import DomainError, Forbidden
 from cop_app.services.events import Change, subscribe
 from cop_app.services.feed import EventView
+from cop_app.services.library import ResourceRow, ResourceView
 from cop_app.services.mentorship import CardView, SessionNoteView
 from cop_app.services.rooms import RoomKey, RoomKind, parse
 from cop_app.states.auth import AuthState
@@ -174,6 +175,97 @@ class ThreadRoom(rx.SharedState):
         )
 
 
+def empty_resource() -> ResourceView:
+    """A resource room before its first read."""
+    return ResourceView(
+        id=0,
+        community_id=0,
+        community_slug="",
+        community_name="",
+        kind="",
+        kind_label="",
+        title="",
+        summary="",
+        body="",
+        body_html="",
+        tags=[],
+        url="",
+        revision=0,
+        author_id=0,
+        author_name="",
+        owner_id=0,
+        owner_name="",
+        author_reuse=0,
+        endorse_count=0,
+        reuse_count=0,
+        outdated=False,
+        needs_review=False,
+        reviewed_on="",
+        updated_on="",
+    )
+
+
+class LibraryRoom(rx.SharedState):
+    """A community's library as everyone with it open shares it: the most reused resources
+    and the community's figures."""
+
+    community_id: int = 0
+    top: list[ResourceRow] = []
+    resource_count: int = 0
+    reuse_total: int = 0
+
+    _loaded_at: float = 0.0
+
+    def _ident(self) -> int:
+        return self.community_id
+
+    def _refresh(self, session: Session, community_id: int, touched: set[int | str]) -> None:
+        count, reused = library.community_figures(session, community_id)
+        assign(
+            self,
+            community_id=community_id,
+            top=library.latest_rows(session, community_id),
+            resource_count=count,
+            reuse_total=reused,
+        )
+
+
+class ResourceRoom(rx.SharedState):
+    """One resource as its readers share it, and who is editing it right now: `editing`
+    maps a member's id to their name; `_editing_until` expires entries a closed tab left."""
+
+    resource_id: int = 0
+    view: ResourceView = empty_resource()
+    editing: dict[str, str] = {}
+
+    _editing_until: dict[str, float] = {}
+    _loaded_at: float = 0.0
+
+    def _ident(self) -> int:
+        return self.resource_id
+
+    def _refresh(self, session: Session, resource_id: int, touched: set[int | str]) -> None:
+        view = library.resource_view(session, resource_id)
+        if view is None:
+            return
+        now = time.time()
+        live = {k: v for k, v in self.editing.items() if self._editing_until.get(k, 0) > now}
+        assign(self, resource_id=resource_id, view=view, editing=live)
+
+    def _mark_editing(self, user_id: int, name: str, on: bool) -> None:
+        """Say (or stop saying) that this member edits the resource; stale marks expire."""
+        now = time.time()
+        until = {k: t for k, t in self._editing_until.items() if t > now}
+        key = str(user_id)
+        if on:
+            until[key] = now + settings.EDITING_PRESENCE_SECONDS
+        else:
+            until.pop(key, None)
+        self._editing_until = until
+        names = {**self.editing, key: name} if on else dict(self.editing)
+        assign(self, editing={k: v for k, v in names.items() if k in until})
+
+
 class UserRoom(rx.SharedState):
     """One member's bell and home feed, shared by all their open tabs."""
 
@@ -283,6 +375,8 @@ class BoardRoom(rx.SharedState):
 
 _ROOMS: dict[RoomKind, type[rx.State]] = {
     RoomKind.BOARD: BoardRoom,
+    RoomKind.LIBRARY: LibraryRoom,
+    RoomKind.RESOURCE: ResourceRoom,
     RoomKind.ACTIVITY: ActivityRoom,
     RoomKind.COMMUNITY: CommunityRoom,
     RoomKind.THREADS: ThreadListRoom,
@@ -300,6 +394,8 @@ def _access_feed(session: Session, actor: User | None, scope_id: int) -> None:
 # before linking. A tab keeps a room only while this passes for its session.
 ROOM_ACCESS: dict[RoomKind, Callable[[Session, User | None, int], object]] = {
     RoomKind.BOARD: mentorship.access_board,
+    RoomKind.LIBRARY: access_community_content,
+    RoomKind.RESOURCE: library.access_resource,
     RoomKind.ACTIVITY: _access_feed,
     RoomKind.COMMUNITY: access_community_content,
     RoomKind.THREADS: access_community_content,

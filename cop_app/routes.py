@@ -23,6 +23,13 @@ MENTORSHIP = "/mentorship"
 BOARD = "/mentorship/boards/[id]"
 PROFILE = "/u/[id]"
 SETTINGS = "/settings"
+LIBRARY = "/library"
+COMMUNITY_LIBRARY = "/c/[slug]/library"
+NEW_RESOURCE = "/c/[slug]/library/new"
+RESOURCE = "/r/[id]"
+RESOURCE_HISTORY = "/r/[id]/history"
+# Not a page: the backend route serving attachments.
+DOWNLOAD = "/_files"
 ADMIN_ACTIVITY = "/admin/activity"
 ADMIN_MODERATION = "/admin/moderation"
 ADMIN_USERS = "/admin/users"
@@ -113,6 +120,36 @@ def profile_url(user_id: Part) -> str:
 def settings_url() -> str:
     """The signed-in person's own settings."""
     return SETTINGS
+
+
+def library_url() -> str:
+    """The library across every community the member may see."""
+    return LIBRARY
+
+
+def community_library_url(slug: Part) -> str:
+    """One community's library."""
+    return _fill(COMMUNITY_LIBRARY, slug=slug)
+
+
+def new_resource_url(slug: Part) -> str:
+    """The form that adds a resource to a community's library."""
+    return _fill(NEW_RESOURCE, slug=slug)
+
+
+def resource_url(resource_id: Part) -> str:
+    """A resource of the library."""
+    return _fill(RESOURCE, id=resource_id)
+
+
+def resource_history_url(resource_id: Part) -> str:
+    """A resource's revisions, with a diff between any two."""
+    return _fill(RESOURCE_HISTORY, id=resource_id)
+
+
+def download_url(token: str) -> str:
+    """An attachment's download on the backend (a signed token names the file and reader)."""
+    return f"{DOWNLOAD}?t={token}"
 
 
 def admin_url(tool: str) -> str:

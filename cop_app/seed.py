@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from cop_app.models import Community, User
 from cop_app.models.base import utcnow
 from cop_app.seed_discussions import seed_discussions
+from cop_app.seed_library import seed_library
 from cop_app.seed_mentorship import seed_mentorship
 from cop_app.services import accounts, communities
 from cop_app.services.access import membership_of
@@ -371,6 +372,7 @@ def seed(session: Session) -> bool:
     session.flush()
     session.expire_all()
     seed_discussions(session)
+    seed_library(session)
     seed_mentorship(session)
     session.commit()
     return True

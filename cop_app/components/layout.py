@@ -50,6 +50,7 @@ def nav_items() -> rx.Component:
             NavState.mine.length() > 0,
             rx.vstack(rx.foreach(NavState.mine, _community_link), spacing="0", width="100%"),
         ),
+        _nav_link("Library", routes.library_url(), "library"),
         _nav_link("Mentorship", routes.mentorship_url(), "sprout"),
         rx.cond(
             NavState.moderates,

@@ -12,6 +12,14 @@ from cop_app.models.discussions import (
     ThreadFollow,
     ThreadRead,
 )
+from cop_app.models.library import (
+    Attachment,
+    Endorsement,
+    Resource,
+    ResourceCredit,
+    ResourceRevision,
+    Reuse,
+)
 from cop_app.models.mentorship import (
     BoardCard,
     MentorCommunity,
@@ -24,10 +32,12 @@ from cop_app.models.recovery import PasswordReset, ResetRequest
 
 __all__ = [
     "ActivityEvent",
+    "Attachment",
     "AuditEntry",
     "AuthSession",
     "BoardCard",
     "Community",
+    "Endorsement",
     "Flag",
     "LoginAttempt",
     "Membership",
@@ -40,6 +50,10 @@ __all__ = [
     "PostRevision",
     "Reaction",
     "ResetRequest",
+    "Resource",
+    "ResourceCredit",
+    "ResourceRevision",
+    "Reuse",
     "SessionNote",
     "Thread",
     "ThreadFollow",

@@ -16,9 +16,11 @@ from cop_app.components.ui import (
     tag_list,
 )
 from cop_app.live import CommunityRoom
+from cop_app.pages.library import community_library_tab
 from cop_app.states.auth import AuthState
 from cop_app.states.communities import CommunityFormState, CommunityState, DirectoryState
 from cop_app.states.discussions import ThreadListState
+from cop_app.states.library import LibraryState
 
 
 def _kind_badge(kind: rx.Var, label: rx.Var) -> rx.Component:
@@ -349,6 +351,7 @@ def _community_body() -> rx.Component:
         rx.tabs.root(
             rx.tabs.list(
                 rx.tabs.trigger("Discussions", value="discussions"),
+                rx.tabs.trigger("Library", value="library"),
                 rx.tabs.trigger("About", value="about"),
                 rx.tabs.trigger("Members", value="members"),
                 rx.cond(
@@ -363,6 +366,7 @@ def _community_body() -> rx.Component:
                 community_threads(card.slug, CommunityState.is_member),
                 value="discussions",
             ),
+            rx.tabs.content(community_library_tab(card.slug), value="library"),
             rx.tabs.content(
                 rx.vstack(
                     rx.heading("What we practise", size="4", as_="h2"),
@@ -559,7 +563,12 @@ def register(app: rx.App) -> None:
         community,
         route=routes.COMMUNITY,
         title="Community",
-        on_load=[*MEMBER_ON_LOAD, CommunityState.load_page, ThreadListState.load],
+        on_load=[
+            *MEMBER_ON_LOAD,
+            CommunityState.load_page,
+            ThreadListState.load,
+            LibraryState.load,
+        ],
     )
     app.add_page(
         community_settings,

@@ -17,7 +17,9 @@ from cop_app.components.ui import (
     tag_list,
 )
 from cop_app.live import ThreadRoom
+from cop_app.pages.library import thread_library_links
 from cop_app.states.discussions import NewThreadState, ThreadState
+from cop_app.states.library import PromoteState
 
 
 def _patched(post: rx.Var) -> rx.Component:
@@ -166,6 +168,7 @@ def _header() -> rx.Component:
             ),
             spacing="2",
         ),
+        thread_library_links(t.is_member, ThreadRoom.accepted_post_id > 0),
         spacing="2",
         width="100%",
     )
@@ -357,7 +360,7 @@ def register(app: rx.App) -> None:
         thread_page,
         route=routes.THREAD,
         title="Thread",
-        on_load=[*MEMBER_ON_LOAD, ThreadState.load_page],
+        on_load=[*MEMBER_ON_LOAD, ThreadState.load_page, PromoteState.load],
     )
     app.add_page(
         new_thread,

@@ -79,6 +79,12 @@ def profile() -> rx.Component:
                 rx.vstack(rx.foreach(p.communities, _community_line), spacing="1"),
                 rx.text("Not a member of any community yet.", color_scheme="gray"),
             ),
+            rx.text(
+                "Library resources reused by others: ",
+                ProfileState.reused.to_string(),
+                size="2",
+                aria_label="Library reuse",
+            ),
             rx.cond(
                 ProfileState.stages.length() > 0,
                 rx.vstack(

@@ -28,3 +28,12 @@ class RateLimited(DomainError):
     def __init__(self, message: str, retry_after: int, field: str = "") -> None:
         super().__init__(message, field)
         self.retry_after = retry_after
+
+
+class Conflict(DomainError):
+    """Someone else saved first: `latest` is the revision the actor's text must be compared
+    with; nothing was written and the actor's text is theirs to keep."""
+
+    def __init__(self, message: str, latest: int, field: str = "") -> None:
+        super().__init__(message, field)
+        self.latest = latest

@@ -65,6 +65,8 @@ class FeedSummary:
 def _link(event: ActivityEvent, slug: str | None) -> str:
     if event.target_type == "thread" and slug:
         return routes.thread_url(slug, event.target_id)
+    if event.target_type == "resource" and event.target_id:
+        return routes.resource_url(event.target_id)
     if event.target_type == "user" and event.target_id:
         return routes.profile_url(event.target_id)
     if slug:

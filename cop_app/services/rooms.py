@@ -18,6 +18,8 @@ class RoomKind(StrEnum):
     THREADS = "threads"  # one community's latest threads
     THREAD = "thread"  # one thread
     USER = "user"  # one member's bell and home feed (and where access changes find them)
+    LIBRARY = "library"  # one community's library list
+    RESOURCE = "resource"  # one resource: its page, counts and who is editing
 
 
 @dataclass(frozen=True)

@@ -227,3 +227,37 @@ PASSWORD_RESET_MAX_PER_CLIENT = 10
 PASSWORD_RESET_WINDOW = timedelta(hours=1)
 # Outgoing mail: seconds to wait for the SMTP server before giving up on a message.
 SMTP_TIMEOUT_SECONDS = 15
+
+# Practice library. Field lengths readers see in messages.
+RESOURCE_TITLE_MIN = 5
+RESOURCE_TITLE_MAX = 200
+RESOURCE_SUMMARY_MIN = 10
+RESOURCE_SUMMARY_MAX = 500
+RESOURCE_BODY_MAX = 50_000
+RESOURCE_URL_MAX = 500
+RESOURCE_MAX_TAGS = 6
+# A change note is one line, like a commit subject.
+RESOURCE_NOTE_MAX = 200
+REUSE_OUTCOME_MAX = 200
+# Spam limits per person per WRITE_LIMIT_WINDOW: creating resources is rarer than posting;
+# saves come in bursts while someone polishes a guide; reuse is recorded once in a while.
+RESOURCES_PER_WINDOW = 10
+RESOURCE_SAVES_PER_WINDOW = 60
+REUSES_PER_WINDOW = 30
+# A resource not reviewed for this long "needs review" (owners and stewards see it listed).
+LIBRARY_REVIEW_AFTER_DAYS = 180
+LIBRARY_PAGE_SIZE = 20
+# The history page shows this many revisions at a time; a diff compares any two of them.
+REVISIONS_PAGE_SIZE = 50
+# Names shown beside a count (endorsers, credits); the count itself is exact.
+LIBRARY_NAMES_SHOWN = 30
+# A live library room keeps this many resources (the newest changed); pages come from the DB.
+LIBRARY_ROOM_SIZE = 20
+# Attachments: per file and per resource, and what types (checked by content, not name).
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+ATTACHMENTS_PER_RESOURCE = 5
+ATTACHMENT_NAME_MAX = 120
+# A download link carries a signed token minted for one person and one file, valid this long.
+DOWNLOAD_TOKEN_LIFETIME = timedelta(minutes=5)
+# "X is editing" lasts this long after the editor last said so (a closed tab says nothing).
+EDITING_PRESENCE_SECONDS = 90

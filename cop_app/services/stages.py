@@ -5,15 +5,17 @@ discussion) -> contributor (a reply that got reactions or was accepted) -> pract
 (STAGE_PRACTITIONER_ACCEPTED_ANSWERS accepted answers) -> mentor (an active mentee in that
 community). A person's stage is the highest one they reached; `next_step` says in words
 what moves them on. Hidden and removed content does not count, nor accepting one's own
-reply. Later artifacts (library resources) add to these counts here.
+reply. Library work counts too: publishing a resource is a contribution, and each of one's
+resources that others reused counts towards practitioner like an accepted answer (both are
+what a community's repertoire is made of).
 """
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
-from cop_app.models import Community, Membership, Mentorship, Post, Thread
+from cop_app.models import Community, Membership, Mentorship, Post, Resource, Thread
 from cop_app.services import settings
 
 STAGES = ("visitor", "reader", "asker", "contributor", "practitioner", "mentor")
@@ -43,6 +45,8 @@ class StageView:
     contributions: int
     accepted_answers: int
     mentees: int
+    resources: int = 0
+    reused: int = 0
 
 
 @dataclass
@@ -51,6 +55,8 @@ class _Counts:
     contributions: int = 0
     accepted: int = 0
     mentees: int = 0
+    resources: int = 0
+    reused: int = 0
 
 
 def _number(n: int) -> str:
@@ -63,9 +69,9 @@ def decide(member: bool, counts: _Counts) -> str:
         return "mentor"
     if not member:
         return "visitor"
-    if counts.accepted >= settings.STAGE_PRACTITIONER_ACCEPTED_ANSWERS:
+    if counts.accepted + counts.reused >= settings.STAGE_PRACTITIONER_ACCEPTED_ANSWERS:
         return "practitioner"
-    if counts.contributions > 0 or counts.accepted > 0:
+    if counts.contributions > 0 or counts.accepted > 0 or counts.resources > 0:
         return "contributor"
     if counts.threads > 0:
         return "asker"
@@ -81,7 +87,8 @@ def next_step(stage: str, counts: _Counts, community_name: str) -> str:
     if stage == "asker":
         return "write a reply that gets a reaction or is accepted to become a contributor"
     if stage == "contributor":
-        left = max(1, settings.STAGE_PRACTITIONER_ACCEPTED_ANSWERS - counts.accepted)
+        done = counts.accepted + counts.reused
+        left = max(1, settings.STAGE_PRACTITIONER_ACCEPTED_ANSWERS - done)
         noun = "answer" if left == 1 else "answers"
         return f"{_number(left)} accepted {noun} away from practitioner"
     if stage == "practitioner":
@@ -90,7 +97,7 @@ def next_step(stage: str, counts: _Counts, community_name: str) -> str:
 
 
 def _counts(session: Session, user_id: int, community_ids: list[int]) -> dict[int, _Counts]:
-    """Every count for every listed community in four grouped queries."""
+    """Every count for every listed community in six grouped queries."""
     result = {cid: _Counts() for cid in community_ids}
     if not community_ids:
         return result
@@ -146,6 +153,16 @@ def _counts(session: Session, user_id: int, community_ids: list[int]) -> dict[in
         .group_by(Mentorship.community_id)
     ).all():
         result[cid].mentees = n
+    for cid, made, reused in session.exec(
+        select(
+            Resource.community_id,
+            func.count(),
+            func.sum(case((Resource.reuse_count > 0, 1), else_=0)),
+        )
+        .where(Resource.author_id == user_id, col(Resource.community_id).in_(community_ids))
+        .group_by(Resource.community_id)
+    ).all():
+        result[cid].resources, result[cid].reused = made, int(reused or 0)
     return result
 
 
@@ -163,6 +180,8 @@ def _view(community: Community, member: bool, counts: _Counts) -> StageView:
         contributions=counts.contributions,
         accepted_answers=counts.accepted,
         mentees=counts.mentees,
+        resources=counts.resources,
+        reused=counts.reused,
     )
 
 
@@ -185,7 +204,7 @@ def stage_for(session: Session, user_id: int, community_id: int) -> StageView | 
 
 
 def stages_for_user(session: Session, user_id: int) -> list[StageView]:
-    """The person's stage in each community they belong to, by community name, in five
+    """The person's stage in each community they belong to, by community name, in six
     queries whatever their number."""
     communities = session.exec(
         select(Community)

@@ -7,7 +7,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from cop_app.models import User
-from cop_app.services import accounts, communities, moderation, stages, users
+from cop_app.services import accounts, communities, library, moderation, stages, users
 from cop_app.services.access import require_user
 from cop_app.services.communities import CommunityCard
 from cop_app.services.stages import StageView
@@ -24,9 +24,15 @@ def _nav(session: Session, actor: User | None) -> tuple[list[CommunityCard], boo
 
 def _profile(
     session: Session, actor: User | None, user_id: str
-) -> tuple[ProfileView, list[StageView]]:
+) -> tuple[ProfileView, list[StageView], int]:
+    """The profile, the person's stage in each community, and how often others reused
+    their library resources."""
     profile = users.profile(session, actor, user_id)
-    return profile, stages.stages_for_user(session, profile.id)
+    return (
+        profile,
+        stages.stages_for_user(session, profile.id),
+        library.author_reuse(session, profile.id),
+    )
 
 
 def _profile_values(user: User) -> dict[str, str]:
@@ -66,6 +72,7 @@ class ProfileState(rx.State):
     found: bool = False
     missing: str = ""
     stages: list[StageView] = []
+    reused: int = 0
 
     @rx.event
     async def load(self) -> None:
@@ -73,7 +80,7 @@ class ProfileState(rx.State):
         if isinstance(found, Refused):
             self.found, self.missing = False, found.error.message
             return
-        self.profile, self.stages = found
+        self.profile, self.stages, self.reused = found
         self.found, self.missing = True, ""
 
 

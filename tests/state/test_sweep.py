@@ -23,7 +23,16 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from cop_app import live
-from cop_app.models import AuthSession, BoardCard, Community, Mentorship, Post, Thread, User
+from cop_app.models import (
+    AuthSession,
+    BoardCard,
+    Community,
+    Mentorship,
+    Post,
+    Resource,
+    Thread,
+    User,
+)
 from cop_app.seed import email_of
 from cop_app.services import accounts, discussions, moderation
 from cop_app.states.auth import AuthState
@@ -224,6 +233,13 @@ def targets_for(marker_thread: int, marker_post: int) -> Targets:
         other_post = first_of(
             session, select(Post.id).where(Post.thread_id == other_thread).order_by(Post.id)
         )
+        resources = {
+            cid: first_of(
+                session,
+                select(Resource.id).where(Resource.community_id == cid).order_by(Resource.id),
+            )
+            for cid in (page_cid, elsewhere_cid)
+        }
     common = {"mentorship_id": mentorship, "card_id": card, "mentor_id": user_id_of("amara.okafor")}
     return Targets(
         ids={
@@ -233,6 +249,7 @@ def targets_for(marker_thread: int, marker_post: int) -> Targets:
             "target_id": marker_thread,
             "post_id": marker_post,
             "community_id": page_cid,
+            "resource_id": resources[page_cid],
         },
         elsewhere={
             **common,
@@ -241,6 +258,7 @@ def targets_for(marker_thread: int, marker_post: int) -> Targets:
             "target_id": other_thread,
             "post_id": other_post,
             "community_id": elsewhere_cid,
+            "resource_id": resources[elsewhere_cid],
         },
     )
 

@@ -11,14 +11,16 @@ from sqlmodel import Session, select
 import cop_app.cop_app
 from cop_app import routes
 from cop_app.models import BoardCard, Notification, User
-from cop_app.services import discussions, feed, mentorship, settings
+from cop_app.services import discussions, feed, library, mentorship, settings
 from cop_app.services.mentorship import TRANSITIONS, clean_card_input
 from tests.factories import make_community, make_user
 
 # Every kind of notification the services write; the transitions table names the lifecycle ones.
-NOTIFICATION_KINDS = {"mention", "reply", "accepted", "mentorship.request", "board.goal_met"} | {
-    f"mentorship.{t.past}" for t in TRANSITIONS.values()
-}
+NOTIFICATION_KINDS = (
+    {"mention", "reply", "accepted", "mentorship.request", "board.goal_met"}
+    | {f"mentorship.{t.past}" for t in TRANSITIONS.values()}
+    | {f"library.{k}" for k in ("promoted", "endorsed", "reused", "outdated", "owner")}
+)
 
 
 def _page_patterns() -> list[re.Pattern[str]]:
@@ -43,6 +45,11 @@ def test_resolves_tells_pages_from_missing_ones() -> None:
     patterns = _page_patterns()
     assert resolves(routes.board_url(7), patterns)
     assert resolves(routes.thread_url("guild", 3, 2), patterns)
+    assert resolves(routes.resource_url(4), patterns)
+    assert resolves(routes.resource_history_url(4), patterns)
+    assert resolves(routes.community_library_url("guild"), patterns)
+    assert resolves(routes.new_resource_url("guild"), patterns)
+    assert resolves(routes.library_url(), patterns)
     assert resolves(routes.home_url(), patterns)
     assert not resolves("/mentorship/7", patterns)  # the old, broken mentorship link
     assert not resolves("/c/guild/t/3/extra", patterns)
@@ -78,6 +85,11 @@ def _everything_that_notifies(session: Session, monkeypatch: pytest.MonkeyPatch)
     mentorship.check_respond(session, ravi, declined.id, False, "Full this term")
     withdrawn = mentorship.check_request_mentorship(session, hannah, ravi.id, guild.id, goals, "")
     mentorship.check_withdraw(session, hannah, withdrawn.id)
+    resource = library.check_promote(session, ravi, thread.id, True)  # promoted
+    library.check_endorse(session, grace, resource.id, True)  # endorsed
+    library.check_record_reuse(session, hannah, resource.id, "It worked")  # reused
+    library.check_transfer_owner(session, ravi, resource.id, lucas.id)  # owner
+    library.check_mark(session, ravi, resource.id, "outdated")  # outdated (told the owner)
     return admin
 
 

@@ -26,7 +26,15 @@ from cop_app.models import (
     User,
 )
 from cop_app.models.base import utcnow
-from cop_app.services import discussions, events, mentorship, notifications, settings, wiring
+from cop_app.services import (
+    discussions,
+    events,
+    library,
+    mentorship,
+    notifications,
+    settings,
+    wiring,
+)
 from cop_app.services.errors import Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.mentorship import (
     STATES,
@@ -590,7 +598,7 @@ def test_card_input_refusals(w: World, monkeypatch: pytest.MonkeyPatch) -> None:
         (("Fine", "", "31/12/2025"), "due_date"),
         (("Fine", "", "1900-01-01"), "due_date"),
         (("Fine", "", None, "abc"), "link_thread_id"),
-        (("Fine", "", None, None, None, "publish_resource"), "requirement"),
+        (("Fine", "", None, None, None, "write_a_poem"), "requirement"),
     ]:
         with pytest.raises(Invalid) as info:
             clean_card_input(*args)
@@ -954,6 +962,14 @@ def _practice(w: World) -> None:
         if replier is not None:
             discussions.check_post_reply(w.session, replier, d.id, "A thought.")
     discussions.check_post_reply(w.session, w.grace, ask(w, w.hannah, kind="discussion").id, "Yes.")
+    guide = library.clean_resource_input(
+        "guide", "What we learned", "Our notes, kept.", "B", "", ""
+    )
+    made = library.check_create_resource(w.session, w.lucas, w.eng.id, guide)
+    library.check_create_resource(w.session, w.lucas, w.science.id, guide)
+    theirs = library.check_create_resource(w.session, w.hannah, w.eng.id, guide)
+    library.check_record_reuse(w.session, w.grace, made.id, "It helped")
+    library.check_record_reuse(w.session, w.lucas, theirs.id, "")
 
 
 @pytest.mark.parametrize("requirement", list(mentorship.REQUIREMENTS))

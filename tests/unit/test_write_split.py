@@ -30,7 +30,7 @@ from cop_app.services import (
 )
 from cop_app.services.access import membership_of
 from cop_app.services.errors import Invalid
-from tests.conftest import make_community, make_user
+from tests.factories import make_community, make_user
 
 PAST = timedelta(days=40)
 

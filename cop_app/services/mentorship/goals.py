@@ -16,6 +16,8 @@ from cop_app.models import (
     Community,
     Mentorship,
     Post,
+    Resource,
+    Reuse,
     Thread,
     User,
 )
@@ -207,6 +209,67 @@ def _discussed(session: Session, card: BoardCard, event: ActivityEvent | None) -
     )
 
 
+def _published(session: Session, card: BoardCard, event: ActivityEvent | None) -> Evidence | None:
+    """The mentee published a resource (or promoted a thread into one) in the community's
+    library after the mentorship started."""
+    ctx = _context(session, card)
+    if ctx is None:
+        return None
+    m, _community = ctx
+    stmt = (
+        select(Resource)
+        .where(
+            Resource.community_id == m.community_id,
+            Resource.author_id == m.mentee_id,
+            Resource.created_at >= m.started_at,
+        )
+        .order_by(col(Resource.created_at), col(Resource.id))
+    )
+    by_resource = ("resource", lambda i: Resource.id == i)
+    resource = _first(session, card, stmt, event, by_resource, ("resource", Resource.id))
+    if resource is None:
+        return None
+    return Evidence(
+        "resource",
+        resource.id,
+        f"Published “{resource.title}” in the library",
+        routes.resource_url(resource.id),
+        resource.created_at,
+    )
+
+
+def _reused(session: Session, card: BoardCard, event: ActivityEvent | None) -> Evidence | None:
+    """Someone else recorded using one of the mentee's resources of the community, after
+    the mentorship started (each reuse meets one goal)."""
+    ctx = _context(session, card)
+    if ctx is None:
+        return None
+    m, _community = ctx
+    stmt = (
+        select(Reuse, Resource)
+        .join(Resource, Resource.id == Reuse.resource_id)
+        .where(
+            Resource.community_id == m.community_id,
+            Resource.author_id == m.mentee_id,
+            Reuse.user_id != m.mentee_id,
+            Reuse.created_at >= m.started_at,
+        )
+        .order_by(col(Reuse.created_at), col(Reuse.id))
+    )
+    by_resource = ("resource", lambda i: Resource.id == i)
+    row = _first(session, card, stmt, event, by_resource, ("reuse", Reuse.id))
+    if row is None:
+        return None
+    reuse, resource = row
+    return Evidence(
+        "reuse",
+        reuse.id,
+        f"“{resource.title}” was reused",
+        routes.resource_url(resource.id),
+        reuse.created_at,
+    )
+
+
 REQUIREMENTS: dict[str, Requirement] = {
     "ask_question": Requirement(
         "Ask a question",
@@ -225,6 +288,18 @@ REQUIREMENTS: dict[str, Requirement] = {
         "Start a discussion in the community and get at least one reply from someone else.",
         ("post.created",),
         _discussed,
+    ),
+    "publish_resource": Requirement(
+        "Publish a resource",
+        "Add a guide, template, checklist, case story or tool to the community's library.",
+        ("resource.created", "resource.promoted"),
+        _published,
+    ),
+    "resource_reused": Requirement(
+        "A resource of yours is reused",
+        "Publish a resource that someone else in the community records using.",
+        ("resource.reused",),
+        _reused,
     ),
 }
 
