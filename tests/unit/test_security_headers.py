@@ -114,7 +114,9 @@ def test_a_server_apart_from_the_backend_names_it_in_connect_src() -> None:
 
 
 def test_the_app_wraps_its_backend_with_the_headers() -> None:
-    assert cop_app.api_transformer is SecurityHeaders
+    # Reflex applies transformers in order: the last wraps everything, file downloads too.
+    transformers = cop_app.api_transformer
+    assert isinstance(transformers, list) and transformers[-1] is SecurityHeaders
 
 
 def test_backend_origins_follow_a_secure_api_url(monkeypatch: pytest.MonkeyPatch) -> None:
