@@ -39,7 +39,7 @@ RESOURCE_STATE = "cop_app.states.library.ResourceState"
 RESOURCE_ROOM = lt.shared_state("cop_app.live.ResourceRoom")
 LIST_LOAD = lt.event_name(LIBRARY_STATE, "load")
 RESOURCE_LOAD = lt.event_name(RESOURCE_STATE, "load")
-ENDORSE = lt.event_name(RESOURCE_STATE, "toggle_endorse")
+ENDORSE = lt.event_name(RESOURCE_STATE, "endorse")
 UPLOAD = lt.event_name(RESOURCE_STATE, "upload")
 
 RATIO_MAX = 3.0
@@ -409,7 +409,11 @@ async def endorse_fan_out(backend, clients, resource_ev, resource_page, big, arg
         count += 1
         with cm.metered(backend, meter):
             latencies, _sent = await lt.fan_out_arrivals(
-                sender, lt.Ev(ENDORSE), viewers, endorse_count(count), timeout=args.timeout
+                sender,
+                lt.Ev(ENDORSE, {"resource_id": big, "on": True}),
+                viewers,
+                endorse_count(count),
+                timeout=args.timeout,
             )
         got = [x for x in latencies if x is not None]
         per_viewer += got
