@@ -330,6 +330,21 @@ def attachment_listed(filename: str) -> lt.Predicate:
     )
 
 
+def reply_lists(ndjson: str, filename: str) -> bool:
+    """Whether the upload's own ndjson reply (one {"delta": ...} per line) lists the file."""
+    room = lt.state_full_name(RESOURCE_ROOM)
+    for line in ndjson.splitlines():
+        if not line.strip():
+            continue
+        delta = json.loads(line).get("delta") or {}
+        view = delta.get(room, {}).get(lt.var_key("view"))
+        if isinstance(view, dict) and any(
+            a.get("filename") == filename for a in view.get("attachments") or []
+        ):
+            return True
+    return False
+
+
 async def http_uploads(backend, prepared, extra_data, resource_ev, args) -> dict:
     """The author's tab on the big resource posts 10 MB PDFs to /_upload like the browser;
     each is timed until a second signed-in tab on the resource lists the file."""
@@ -345,7 +360,7 @@ async def http_uploads(backend, prepared, extra_data, resource_ev, args) -> dict
             await tab.send_ev(resource_ev, timeout=args.timeout)
         pdf = ten_mb_pdf()
         quiet = await cm.wait_for_quiet(backend, args, "uploads")
-        shown, posted, answers = [], [], []
+        shown, posted, own = [], [], []
         meter = cm.Meter(events=args.uploads)
         async with httpx.AsyncClient(timeout=60.0, trust_env=False) as http:
             for i in range(args.uploads):
@@ -362,15 +377,15 @@ async def http_uploads(backend, prepared, extra_data, resource_ev, args) -> dict
                         files={"files": (name, pdf, "application/pdf")},
                     )
                     done = time.perf_counter()
-                    answers.append(f"{reply.status_code} {reply.text[:300]}")
                     if reply.status_code != 200:
                         seen.cancel()
-                        msg = f"/_upload answered {answers[-1]}"
+                        msg = f"/_upload answered {reply.status_code} {reply.text[:300]}"
                         raise lt.ClientError(msg)
+                    own.append(reply_lists(reply.text, name))
                     try:
                         update = await asyncio.wait_for(seen, UPLOAD_MAX_S * 10)
                     except TimeoutError:
-                        msg = f"{name} never listed on the second tab; /_upload: {answers[-1]}"
+                        msg = f"{name} never listed on the second tab; /_upload: {reply.text[:300]}"
                         raise lt.ClientError(msg) from None
                 posted.append(done - started)
                 shown.append(update.received_at - started)
@@ -386,7 +401,7 @@ async def http_uploads(backend, prepared, extra_data, resource_ev, args) -> dict
         "shown_s": [round(x, 3) for x in shown],
         "posted_s": [round(x, 3) for x in posted],
         "max_s": round(max(shown), 3),
-        "reply": answers[-1],
+        "uploader_reply_lists_file": own,
         **meter.as_dict(),
         **quiet,
     }
@@ -528,7 +543,10 @@ def render(figures: dict[str, Any]) -> tuple[list[dict], list[str]]:
             + ", ".join(f"{x:.2f}" for x in upload["shown_s"])
             + " s; the POST's ndjson reply ended after "
             + ", ".join(f"{x:.2f}" for x in upload["posted_s"])
-            + f" s; backend CPU {upload['backend_cpu_ms_per_event']:.0f} ms per upload."
+            + f" s; backend CPU {upload['backend_cpu_ms_per_event']:.0f} ms per upload; the "
+            "uploading tab's own reply listed it: "
+            + ", ".join("yes" if x else "no" for x in upload.get("uploader_reply_lists_file", []))
+            + "."
         )
     body += ["", "## Query plans (EXPLAIN QUERY PLAN of the SQL the services ran)", ""]
     for p in ex["plans"]:

@@ -1,6 +1,7 @@
 """The library benchmark plugs into the shared bench loop and judges the 10 MB upload by what
 a person sees: the HTTP upload's figure, not the service-level one, passes or fails."""
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ if str(BENCH_DIR) not in sys.path:  # the bench scripts import each other by mod
 
 import bench_library  # noqa: E402
 import common  # noqa: E402
+import loadtool  # noqa: E402
 
 from cop_app.services import settings  # noqa: E402
 from cop_app.services.library.attachments import detect_type  # noqa: E402
@@ -102,6 +104,16 @@ def test_the_http_upload_is_judged_on_its_worst_time(worst: float, passed: bool)
     assert check["pass"] is passed
     _checks, body = bench_library.render(_figures(upload))
     assert any("over HTTP" in line and f"{worst:.2f}" in line for line in body)
+
+
+def test_the_uploaders_reply_is_read_for_the_file() -> None:
+    room, view = bench_library.RESOURCE_ROOM, loadtool.var_key("view")
+    listed = {room: {view: {"attachments": [{"filename": "bench-upload-1.pdf"}]}}}
+    other = {"reflex___state____state": {"is_hydrated_rx_state_": True}}
+    reply = "\n".join(json.dumps({"delta": d}) for d in (other, listed)) + "\n"
+    assert bench_library.reply_lists(reply, "bench-upload-1.pdf") is True
+    assert bench_library.reply_lists(reply, "bench-upload-2.pdf") is False
+    assert bench_library.reply_lists(json.dumps({"delta": other}) + "\n", "x.pdf") is False
 
 
 def test_a_failed_http_upload_fails_the_target_and_says_why() -> None:
