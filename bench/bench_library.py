@@ -12,7 +12,10 @@ resource_view (service level: storage write + row + the view readers get), (c) c
 loops at --clients tabs: floor (AuthState.ping + barrier) vs LibraryState.load on
 /c/slug/library and ResourceState.load on the 200-revision resource, interleaved,
 (d) endorsement fan-out: 50 tabs view the big resource, members take turns endorsing,
-timed until every viewer's ResourceRoom shows the new count.
+timed until every viewer's ResourceRoom shows the new count, (e) --uploads 10 MB PDFs
+posted by the author's tab to /_upload as the browser does (multipart part ``files``,
+reflex-client-token / reflex-event-handler headers, ndjson reply), each timed until a
+second tab on the resource sees the file in its ResourceRoom.
 """
 
 from __future__ import annotations
@@ -27,8 +30,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import bench_foundation as bf
 import common as cm
+import httpx
 import loadtool as lt
 
 LIBRARY_STATE = "cop_app.states.library.LibraryState"
@@ -36,7 +39,8 @@ RESOURCE_STATE = "cop_app.states.library.ResourceState"
 RESOURCE_ROOM = lt.shared_state("cop_app.live.ResourceRoom")
 LIST_LOAD = lt.event_name(LIBRARY_STATE, "load")
 RESOURCE_LOAD = lt.event_name(RESOURCE_STATE, "load")
-ENDORSE = lt.event_name(RESOURCE_STATE, "toggle_endorse")
+ENDORSE = lt.event_name(RESOURCE_STATE, "endorse")
+UPLOAD = lt.event_name(RESOURCE_STATE, "upload")
 
 RATIO_MAX = 3.0
 FANOUT_P95_MAX_MS = 250.0
@@ -50,6 +54,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--revisions", type=int, default=25_000)
     parser.add_argument("--big-revisions", type=int, default=200)
     parser.add_argument("--endorsements", type=int, default=40, help="endorsements timed")
+    parser.add_argument(
+        "--uploads", type=int, default=3, help="10 MB HTTP uploads timed (a resource holds 5)"
+    )
     return parser.parse_args(argv)
 
 
@@ -69,7 +76,7 @@ def extra(args: argparse.Namespace) -> None:
     now = utcnow()
     with Session(engine) as session:
         community = session.exec(
-            select(Community).where(Community.name == bf.BENCH_COMMUNITY)
+            select(Community).where(Community.name == cm.BENCH_COMMUNITY)
         ).one()
         cid = community.id
         users = session.exec(
@@ -205,7 +212,7 @@ def extra(args: argparse.Namespace) -> None:
 
         # (b) a 10 MB attachment through the service, then the view readers get.
         author = session.get(User, resources[-1]["author_id"])  # may edit the big resource
-        pdf = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024 - 64) + b"\n%%EOF\n"
+        pdf = ten_mb_pdf()
         t0 = time.perf_counter()
         library.check_attach(session, author, big_id, "big.pdf", pdf)
         view = library.resource_view(session, big_id)
@@ -215,6 +222,7 @@ def extra(args: argparse.Namespace) -> None:
         json.dumps(
             {
                 "big_resource_id": big_id,
+                "big_author_index": users.index(resources[-1]["author_id"]),
                 "resources": len(resources),
                 "revisions": len(revisions),
                 "insert_s": round(insert_s, 1),
@@ -224,6 +232,11 @@ def extra(args: argparse.Namespace) -> None:
             }
         )
     )
+
+
+def ten_mb_pdf() -> bytes:
+    """A PDF just under the 10 MB attachment limit: valid magic bytes, padding, trailer."""
+    return b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024 - 64) + b"\n%%EOF\n"
 
 
 # --- measurement ---------------------------------------------------------------------
@@ -236,7 +249,7 @@ def endorse_count(n: int) -> lt.Predicate:
 
 
 async def measure(
-    backend: lt.Backend, prepared: bf.Prepared, extra_data: dict, figures: dict, args
+    backend: lt.Backend, prepared: cm.Prepared, extra_data: dict, figures: dict, args
 ) -> dict[str, Any]:
     context = cm.frontend_context(args)
     tokens, slug, big = prepared.tokens, prepared.slug, extra_data["big_resource_id"]
@@ -255,10 +268,10 @@ async def measure(
         await c.send_ev(list_ev, timeout=args.timeout)
         cm.set_page([c], resource_page, {"id": str(big)})
         await c.send_ev(resource_ev, timeout=args.timeout)
-    quiet = await bf.wait_for_quiet(backend, args, "loops")
+    quiet = await cm.wait_for_quiet(backend, args, "loops")
     results: dict[str, Any] = {}
     pooled: dict[str, list[float]] = {"floor": [], "list": [], "resource": []}
-    meters = {k: bf.Meter() for k in pooled}
+    meters = {k: cm.Meter() for k in pooled}
     secs = dict.fromkeys(pooled, 0.0)
     errs = dict.fromkeys(pooled, 0)
     plan = {
@@ -275,7 +288,7 @@ async def measure(
     for _ in range(max(1, args.rounds)):
         for name, (page, params, ev) in plan.items():
             cm.set_page(clients, page, params)
-            with bf.metered(backend, meters[name]):
+            with cm.metered(backend, meters[name]):
                 stats = await lt.run_closed_loop(
                     clients,
                     lambda _c, _i, ev=ev: ev,
@@ -289,15 +302,109 @@ async def measure(
         stats = lt.Stats.from_latencies(pooled[name], secs[name], errs[name])
         meters[name].events = stats.count
         print(f"  {name}: {stats}\n    {meters[name]}")
-        results[name] = {**bf.stats_dict(stats), **meters[name].as_dict(), **quiet}
+        results[name] = {**cm.stats_dict(stats), **meters[name].as_dict(), **quiet}
     await asyncio.sleep(3.0)
     try:
         fanout = await endorse_fan_out(backend, clients, resource_ev, resource_page, big, args)
     except lt.ClientError as err:
         print(f"  endorsement fan-out FAILED: {err}")
         fanout = {"failed": str(err)}
+    try:
+        upload = await http_uploads(backend, prepared, extra_data, resource_ev, args)
+    except (lt.ClientError, httpx.HTTPError) as err:
+        print(f"  HTTP upload FAILED: {err}")
+        upload = {"failed": str(err)}
     await lt.close_clients(clients + warm)
-    return {"hydrate": bf.stats_dict(hydrate), **results, "fanout": fanout}
+    return {"hydrate": cm.stats_dict(hydrate), **results, "fanout": fanout, "upload": upload}
+
+
+def attachment_listed(filename: str) -> lt.Predicate:
+    """The tab's ResourceRoom lists an attachment of that name."""
+    return lt.var_matches(
+        RESOURCE_ROOM,
+        "view",
+        lambda v: (
+            isinstance(v, dict)
+            and any(a.get("filename") == filename for a in v.get("attachments") or [])
+        ),
+    )
+
+
+def reply_lists(ndjson: str, filename: str) -> bool:
+    """Whether the upload's own ndjson reply (one {"delta": ...} per line) lists the file."""
+    room = lt.state_full_name(RESOURCE_ROOM)
+    for line in ndjson.splitlines():
+        if not line.strip():
+            continue
+        delta = json.loads(line).get("delta") or {}
+        view = delta.get(room, {}).get(lt.var_key("view"))
+        if isinstance(view, dict) and any(
+            a.get("filename") == filename for a in view.get("attachments") or []
+        ):
+            return True
+    return False
+
+
+async def http_uploads(backend, prepared, extra_data, resource_ev, args) -> dict:
+    """The author's tab on the big resource posts 10 MB PDFs to /_upload like the browser;
+    each is timed until a second signed-in tab on the resource lists the file."""
+    context = cm.frontend_context(args)
+    big, author = extra_data["big_resource_id"], extra_data["big_author_index"]
+    other = (author + 1) % len(prepared.tokens)
+    page, params = f"/r/{big}", {"id": str(big)}
+    make = cm.make_tokens_client(prepared.tokens, context, page, params)
+    tabs, _ = await lt.connect_clients(backend.base_url, 2, lambda i: make((author, other)[i]))
+    uploader, viewer = tabs
+    try:
+        for tab in tabs:
+            await tab.send_ev(resource_ev, timeout=args.timeout)
+        pdf = ten_mb_pdf()
+        quiet = await cm.wait_for_quiet(backend, args, "uploads")
+        shown, posted, own = [], [], []
+        meter = cm.Meter(events=args.uploads)
+        async with httpx.AsyncClient(timeout=60.0, trust_env=False) as http:
+            for i in range(args.uploads):
+                name = f"bench-upload-{i + 1}.pdf"
+                seen = viewer.expect(attachment_listed(name))
+                started = time.perf_counter()
+                with cm.metered(backend, meter):
+                    reply = await http.post(
+                        f"{backend.base_url}/_upload",
+                        headers={
+                            "reflex-client-token": uploader.token,
+                            "reflex-event-handler": UPLOAD,
+                        },
+                        files={"files": (name, pdf, "application/pdf")},
+                    )
+                    done = time.perf_counter()
+                    if reply.status_code != 200:
+                        seen.cancel()
+                        msg = f"/_upload answered {reply.status_code} {reply.text[:300]}"
+                        raise lt.ClientError(msg)
+                    own.append(reply_lists(reply.text, name))
+                    try:
+                        update = await asyncio.wait_for(seen, UPLOAD_MAX_S * 10)
+                    except TimeoutError:
+                        msg = f"{name} never listed on the second tab; /_upload: {reply.text[:300]}"
+                        raise lt.ClientError(msg) from None
+                posted.append(done - started)
+                shown.append(update.received_at - started)
+                await asyncio.sleep(args.pause)
+    finally:
+        await lt.close_clients(tabs)
+    shown_stats = lt.Stats.from_latencies(shown, sum(shown))
+    print(
+        f"  10 MB HTTP upload -> second tab lists it: {shown_stats}\n"
+        f"    POST answered after {', '.join(f'{x:.2f}' for x in posted)} s\n    {meter}"
+    )
+    return {
+        "shown_s": [round(x, 3) for x in shown],
+        "posted_s": [round(x, 3) for x in posted],
+        "max_s": round(max(shown), 3),
+        "uploader_reply_lists_file": own,
+        **meter.as_dict(),
+        **quiet,
+    }
 
 
 async def endorse_fan_out(backend, clients, resource_ev, resource_page, big, args) -> dict:
@@ -308,16 +415,20 @@ async def endorse_fan_out(backend, clients, resource_ev, resource_page, big, arg
         await c.send_ev(resource_ev, timeout=60)
     view = viewers[0].state[RESOURCE_ROOM][lt.var_key("view")]
     count = view["endorse_count"]
-    quiet_fan = await bf.wait_for_quiet(backend, args, "endorsement fan-out")
+    quiet_fan = await cm.wait_for_quiet(backend, args, "endorsement fan-out")
     last, per_viewer, missed = [], [], 0
-    meter = bf.Meter(events=args.endorsements)
+    meter = cm.Meter(events=args.endorsements)
     started = time.perf_counter()
     for i in range(min(args.endorsements, len(viewers))):
         sender = viewers[i]
         count += 1
-        with bf.metered(backend, meter):
+        with cm.metered(backend, meter):
             latencies, _sent = await lt.fan_out_arrivals(
-                sender, lt.Ev(ENDORSE), viewers, endorse_count(count), timeout=args.timeout
+                sender,
+                lt.Ev(ENDORSE, {"resource_id": big, "on": True}),
+                viewers,
+                endorse_count(count),
+                timeout=args.timeout,
             )
         got = [x for x in latencies if x is not None]
         per_viewer += got
@@ -333,8 +444,8 @@ async def endorse_fan_out(backend, clients, resource_ev, resource_page, big, arg
     viewer_stats = lt.Stats.from_latencies(per_viewer, duration)
     print(f"  endorsement, last of {len(viewers)} viewers: {last_stats}\n    {meter}")
     return {
-        "last_viewer": bf.stats_dict(last_stats),
-        "per_viewer": bf.stats_dict(viewer_stats),
+        "last_viewer": cm.stats_dict(last_stats),
+        "per_viewer": cm.stats_dict(viewer_stats),
         "viewers": len(viewers),
         **meter.as_dict(),
         **quiet_fan,
@@ -347,6 +458,8 @@ def render(figures: dict[str, Any]) -> tuple[list[dict], list[str]]:
     failed = cop["fanout"].get("failed")
     fan = cop["fanout"].get("last_viewer", {"p95_ms": float("nan"), "errors": 1})
     full = [p for p in ex["plans"] if p["full_scan"]]
+    upload = cop.get("upload", {"failed": "not run"})
+    up_failed = upload.get("failed")
     checks = [
         {
             "target": "every library query uses an index (no SCAN resource)",
@@ -375,10 +488,12 @@ def render(figures: dict[str, Any]) -> tuple[list[dict], list[str]]:
             "pass": not failed and fan["p95_ms"] <= FANOUT_P95_MAX_MS and fan["errors"] == 0,
         },
         {
-            "target": "10 MB upload stored and shown on the resource within 3 s (service level)",
-            "figure": f"{ex['upload_s']:.2f} s",
+            "target": "10 MB upload over /_upload, listed on a second tab within 3 s (worst)",
+            "figure": f"phase failed: {up_failed[:160]}"
+            if up_failed
+            else f"{upload['max_s']:.2f} s (of {len(upload['shown_s'])})",
             "limit": "<= 3 s",
-            "pass": ex["upload_shown"] and ex["upload_s"] <= UPLOAD_MAX_S,
+            "pass": not up_failed and upload["max_s"] <= UPLOAD_MAX_S,
         },
     ]
     n = figures["run"]["clients"]
@@ -416,6 +531,23 @@ def render(figures: dict[str, Any]) -> tuple[list[dict], list[str]]:
                 f"{cop['fanout']['backend_cpu_ms_per_event']:.2f}",
             )
         )
+    body += [
+        "",
+        "10 MB PDF, service level (check_attach + resource_view, no HTTP): "
+        f"{ex['upload_s']:.2f} s, shown: {ex['upload_shown']}.",
+    ]
+    if not up_failed:
+        body.append(
+            "10 MB PDF over HTTP (author's tab POSTs /_upload; clock stops when a second tab's "
+            "ResourceRoom lists it): "
+            + ", ".join(f"{x:.2f}" for x in upload["shown_s"])
+            + " s; the POST's ndjson reply ended after "
+            + ", ".join(f"{x:.2f}" for x in upload["posted_s"])
+            + f" s; backend CPU {upload['backend_cpu_ms_per_event']:.0f} ms per upload; the "
+            "uploading tab's own reply listed it: "
+            + ", ".join("yes" if x else "no" for x in upload.get("uploader_reply_lists_file", []))
+            + "."
+        )
     body += ["", "## Query plans (EXPLAIN QUERY PLAN of the SQL the services ran)", ""]
     for p in ex["plans"]:
         flag = " **FULL SCAN**" if p["full_scan"] else ""
@@ -423,27 +555,24 @@ def render(figures: dict[str, Any]) -> tuple[list[dict], list[str]]:
     return checks, body
 
 
-def bench(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    script = Path(__file__).resolve()
-    return cm.run_scenario(
-        "library",
-        "Practice library benchmark",
-        script,
-        args,
-        argv,
-        args.clients + args.warmup_clients,
-        [
-            "--resources",
-            str(args.resources),
-            "--revisions",
-            str(args.revisions),
-            "--big-revisions",
-            str(args.big_revisions),
-        ],
-        lambda backend, prepared, ex, fig: measure(backend, prepared, ex, fig, args),
-        render,
-    )
+SCENARIO = cm.Scenario(
+    name="library",
+    title="Practice library benchmark",
+    script=Path(__file__).resolve(),
+    parse=parse_args,
+    render=render,
+    measure=measure,
+    extra=extra,
+    extra_args=lambda args: [
+        "--resources",
+        str(args.resources),
+        "--revisions",
+        str(args.revisions),
+        "--big-revisions",
+        str(args.big_revisions),
+    ],
+)
 
 
 if __name__ == "__main__":
-    sys.exit(cm.main_for(parse_args, extra, bench))
+    sys.exit(cm.main(SCENARIO))
