@@ -74,6 +74,15 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _record_own(
+    session: Session, kind: str, user: User, summary: str, now: datetime | None = None
+) -> None:
+    """An event of a person's own account: they are both its actor and its target."""
+    activity.record(
+        session, kind, user.id, target_type="user", target_id=user.id, summary=summary, now=now
+    )
+
+
 def _new_session(session: Session, user: User, now: datetime) -> str:
     token = secrets.token_urlsafe(settings.TOKEN_BYTES)
     session.add(
@@ -240,15 +249,7 @@ def do_create_user(
     user = _add_user(session, email, display_name, password_hash, role=role, handle=handle, now=now)
     user.organisation, user.expertise, user.bio = organisation, expertise, bio
     session.add(user)
-    activity.record(
-        session,
-        "user.signed_up",
-        user.id,
-        target_type="user",
-        target_id=user.id,
-        summary=f"{display_name} joined the platform",
-        now=now,
-    )
+    _record_own(session, "user.signed_up", user, f"{display_name} joined the platform", now)
     session.flush()
     return user
 
@@ -287,13 +288,8 @@ def check_sign_in(session: Session, email: object, password: object, client_key:
     if not user or not ok:
         session.add(LoginAttempt(email=email, client_key=client_key, success=False))
         if user:
-            activity.record(
-                session,
-                "user.sign_in_failed",
-                user.id,
-                target_type="user",
-                target_id=user.id,
-                summary=f"Failed sign-in for {user.display_name}",
+            _record_own(
+                session, "user.sign_in_failed", user, f"Failed sign-in for {user.display_name}"
             )
         session.commit()
         raise Invalid("Email or password is not right.", "password")
@@ -313,15 +309,7 @@ def do_sign_in(
         session.add(user)
     session.add(LoginAttempt(email=user.email, client_key=client_key, success=True, created_at=now))
     token = _new_session(session, user, now)
-    activity.record(
-        session,
-        "user.signed_in",
-        user.id,
-        target_type="user",
-        target_id=user.id,
-        summary=f"{user.display_name} signed in",
-        now=now,
-    )
+    _record_own(session, "user.signed_in", user, f"{user.display_name} signed in", now)
     session.flush()
     return SignedIn(user, token)
 
@@ -437,14 +425,8 @@ def do_change_password(session: Session, user: User, password_hash: str, *, now:
     announce_access_change(
         session, user.id, "You were signed out because your password was changed."
     )
-    activity.record(
-        session,
-        "user.password_changed",
-        user.id,
-        target_type="user",
-        target_id=user.id,
-        summary=f"{user.display_name} changed their password",
-        now=now,
+    _record_own(
+        session, "user.password_changed", user, f"{user.display_name} changed their password", now
     )
     session.flush()
     return token
@@ -504,15 +486,7 @@ def do_update_profile(
     user.display_name, user.bio, user.organisation = display_name, bio, organisation
     user.expertise = expertise
     session.add(user)
-    activity.record(
-        session,
-        "user.profile_updated",
-        user.id,
-        target_type="user",
-        target_id=user.id,
-        summary=f"{display_name} updated their profile",
-        now=now,
-    )
+    _record_own(session, "user.profile_updated", user, f"{display_name} updated their profile", now)
     session.flush()
 
 
@@ -547,14 +521,12 @@ def do_create_admin(session: Session, user: User, *, now: datetime) -> User:
     """Make an account an admin from the command line (no admin exists to do it)."""
     user.role = "admin"
     session.add(user)
-    activity.record(
+    _record_own(
         session,
         "user.role_changed",
-        user.id,
-        target_type="user",
-        target_id=user.id,
-        summary=f"{user.display_name} became an admin (command line)",
-        now=now,
+        user,
+        f"{user.display_name} became an admin (command line)",
+        now,
     )
     session.flush()
     return user

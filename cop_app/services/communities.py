@@ -370,6 +370,28 @@ def _recount(session: Session, community: Community, now: datetime) -> None:
     session.add(community)
 
 
+def _announce_members(session: Session, community: Community) -> None:
+    """The community's member list and count are read again once this commits."""
+    on_commit(session, Change("community.members", (room_for(community.id),), {}))
+
+
+def _member_moved(
+    session: Session, community: Community, kind: str, user: User, summary: str, now: datetime
+) -> None:
+    """A person joined, asked to join or left: the feed records it, the member list hears."""
+    activity.record(
+        session,
+        kind,
+        user.id,
+        community_id=community.id,
+        target_type="community",
+        target_id=community.id,
+        summary=summary,
+        now=now,
+    )
+    _announce_members(session, community)
+
+
 def _bump(session: Session, community: Community, change: int, now: datetime) -> int:
     """One member more or fewer, counted in SQL: atomic under concurrent joins, with no
     flush and count per join as `_recount` needs. Returns the new count."""
@@ -420,17 +442,9 @@ def do_join(
     kind = "community.joined" if status == "active" else "community.join_requested"
     verb = "joined" if status == "active" else "asked to join"
     count = _bump(session, community, +1, now) if status == "active" else community.member_count
-    activity.record(
-        session,
-        kind,
-        user.id,
-        community_id=community.id,
-        target_type="community",
-        target_id=community.id,
-        summary=f"{user.display_name} {verb} {community.name}",
-        now=now,
+    _member_moved(
+        session, community, kind, user, f"{user.display_name} {verb} {community.name}", now
     )
-    on_commit(session, Change("community.members", (room_for(community.id),), {}))
     card = replace(_card(community, membership), member_count=count)
     session.flush()
     return card
@@ -463,17 +477,14 @@ def do_leave(
         # The leaver's other tabs lose this community's rooms (open ones stay readable).
         announce_access_change(session, user.id, f"You are no longer a member of {community.name}.")
     count = _bump(session, community, -1, now) if was_active else community.member_count
-    activity.record(
+    _member_moved(
         session,
+        community,
         "community.left",
-        user.id,
-        community_id=community.id,
-        target_type="community",
-        target_id=community.id,
-        summary=f"{user.display_name} left {community.name}",
-        now=now,
+        user,
+        f"{user.display_name} left {community.name}",
+        now,
     )
-    on_commit(session, Change("community.members", (room_for(community.id),), {}))
     card = replace(_card(community, None), member_count=count)
     session.flush()
     return card
@@ -532,7 +543,7 @@ def do_decide_request(
         after="active" if approve else "removed",
         now=now,
     )
-    on_commit(session, Change("community.members", (room_for(community.id),), {}))
+    _announce_members(session, community)
     session.flush()
 
 
@@ -591,7 +602,7 @@ def do_set_member_role(
         after=role,
         now=now,
     )
-    on_commit(session, Change("community.members", (room_for(community.id),), {}))
+    _announce_members(session, community)
     session.flush()
 
 
@@ -652,5 +663,5 @@ def do_remove_member(
         after="removed",
         now=now,
     )
-    on_commit(session, Change("community.members", (room_for(community.id),), {}))
+    _announce_members(session, community)
     session.flush()

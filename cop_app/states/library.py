@@ -8,17 +8,20 @@ from typing import Any
 
 import reflex as rx
 from reflex_base.config import get_config
+from sqlmodel import Session
 
 from cop_app import routes
 from cop_app.live import LibraryRoom, ResourceRoom, assign, link_room, unlink_room
+from cop_app.models import User
 from cop_app.services import communities, library, markdown, settings
 from cop_app.services.access import access_community_content
+from cop_app.services.communities import CommunityCard, MemberView
 from cop_app.services.discussions import access_thread
-from cop_app.services.errors import Conflict, DomainError, Invalid
+from cop_app.services.errors import Conflict, Invalid
 from cop_app.services.library import DiffLine, ResourceMine, ResourceRow, RevisionRow
 from cop_app.states import drafts
 from cop_app.states.auth import current_user
-from cop_app.states.base import db, error_toast, route_param
+from cop_app.states.base import Refused, call, error_toast, route_param
 
 _FIELDS = ("kind", "title", "summary", "body", "tags", "url")
 
@@ -38,6 +41,95 @@ def _limits() -> dict[str, int]:
         "url": settings.RESOURCE_URL_MAX * 2,
         "note": settings.RESOURCE_NOTE_MAX * 2,
     }
+
+
+def _library_page(
+    session: Session, actor: User | None, slug: str, plain: bool, view: tuple[str, str, str, int]
+) -> tuple[CommunityCard | None, list[ResourceRow], list[ResourceRow]]:
+    """The community (none: every library the member may see), the page of this view, and
+    what needs review; the community's default view is the room's, so it reads no page."""
+    card = communities.get_by_slug(session, actor, slug) if slug else None
+    if card is not None:
+        access_community_content(session, actor, card.id)
+    cid = card.id if card else None
+    rows = [] if cid and plain else library.browse(session, actor, cid, *view)
+    return card, rows, library.needs_review(session, actor, cid)
+
+
+def _reader(
+    session: Session, actor: User | None, resource_id: str
+) -> tuple[int, int, ResourceMine, list[MemberView]]:
+    """The resource's id and revision, what this reader did with it, and (for a steward)
+    the members it may be handed to."""
+    access, mine = library.reader_side(session, actor, resource_id)
+    resource = access.resource
+    members = (
+        communities.member_views(session, resource.community_id, "active") if mine.steward else []
+    )
+    return resource.id, resource.revision, mine, members
+
+
+def _editor_values(
+    session: Session, actor: User | None, resource_id: int
+) -> tuple[dict[str, str], int]:
+    """The text the editor opens on and its revision, for those who may edit."""
+    access = library.access_resource(session, actor, resource_id)
+    if not access.may_edit:
+        raise Invalid("Only the author, the owner or a steward can edit this.")
+    return {n: getattr(access.resource, n) for n in _FIELDS}, access.resource.revision
+
+
+def _save_edit(
+    session: Session,
+    actor: User | None,
+    resource_id: int,
+    fields: tuple[str, ...],
+    note: str,
+    base: int,
+) -> None:
+    """Clean the editor's fields and save them on top of the revision it was opened on."""
+    library.check_edit_resource(
+        session, actor, resource_id, library.clean_resource_input(*fields), note, base
+    )
+
+
+def _history(
+    session: Session, actor: User | None, resource_id: str
+) -> tuple[int, str, bool, list[RevisionRow]]:
+    """The resource's id, title, whether this reader may restore, and its revisions."""
+    access, mine = library.reader_side(session, actor, resource_id)
+    rows = library.history(session, actor, access.resource.id)
+    return access.resource.id, access.resource.title, mine.may_edit, rows
+
+
+def _restore(
+    session: Session, actor: User | None, resource_id: int, number: Any
+) -> list[RevisionRow]:
+    """The revisions once the old one is back as the newest."""
+    resource = library.check_restore_revision(session, actor, resource_id, number)
+    return library.history(session, actor, resource.id)
+
+
+def _create(
+    session: Session, actor: User | None, community_id: int, fields: tuple[str, ...], key: str
+) -> int:
+    """The new resource's id: the page the form opens once it exists."""
+    data = library.clean_resource_input(*fields)
+    resource = library.check_create_resource(
+        session, actor, community_id, data, client_key=key or None
+    )
+    return resource.id
+
+
+def _thread_resources(session: Session, actor: User | None, thread_id: str) -> list[dict[str, str]]:
+    """The thread's resources, after the thread's own access check."""
+    access = access_thread(session, actor, thread_id)
+    return library.thread_resources(session, access.thread.id)
+
+
+def _promote(session: Session, actor: User | None, thread_id: str, answer_only: Any) -> int:
+    """The new resource's id: the page the promote button opens."""
+    return library.check_promote(session, actor, thread_id, answer_only).id
 
 
 class LibraryState(rx.State):
@@ -67,27 +159,19 @@ class LibraryState(rx.State):
         return not self.kind and not self.tag and self.page == 1 and self.sort == "reused"
 
     async def _reload(self) -> None:
-        actor = await current_user(self)
-        slug = route_param(self, "slug")
-        try:
-            with db() as session:
-                card = communities.get_by_slug(session, actor, slug) if slug else None
-                if card is not None:
-                    access_community_content(session, actor, card.id)
-                cid = card.id if card else 0
-                # The community's default view is the room's: no page of its own to read.
-                rows = (
-                    []
-                    if cid and self._plain()
-                    else library.browse(
-                        session, actor, cid or None, self.kind, self.tag, self.sort, self.page
-                    )
-                )
-                review = library.needs_review(session, actor, cid or None)
-        except DomainError as err:
-            assign(self, rows=[], review=[], error=err.message, community_id=0, loaded=True)
+        page = await call(
+            self,
+            _library_page,
+            route_param(self, "slug"),
+            self._plain(),
+            (self.kind, self.tag, self.sort, self.page),
+        )
+        if isinstance(page, Refused):
+            assign(self, rows=[], review=[], error=page.error.message, community_id=0, loaded=True)
             unlink_room(self, LibraryRoom)
             return
+        card, rows, review = page
+        cid = card.id if card else 0
         assign(
             self,
             community_id=cid,
@@ -173,19 +257,12 @@ class ResourceState(rx.State):
         """on_load of /r/[id]: check access, join the resource's room, and reopen the editor
         if this browser kept a draft of it."""
         actor = await current_user(self)
-        try:
-            with db() as session:
-                access, mine = library.reader_side(session, actor, route_param(self, "id"))
-                rid, revision = access.resource.id, access.resource.revision
-                members = (
-                    communities.member_views(session, access.resource.community_id, "active")
-                    if mine.steward
-                    else []
-                )
-        except DomainError as err:
-            assign(self, found=False, missing=err.message, resource_id=0, editing=False)
+        reader = await call(self, _reader, route_param(self, "id"), actor=actor)
+        if isinstance(reader, Refused):
+            assign(self, found=False, missing=reader.error.message, resource_id=0, editing=False)
             unlink_room(self, ResourceRoom)
             return
+        rid, revision, mine, members = reader
         assign(
             self,
             found=True,
@@ -236,17 +313,10 @@ class ResourceState(rx.State):
     @rx.event
     async def start_edit(self) -> Any:
         """Open the editor on the current text (authors, owners and stewards)."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                access = library.access_resource(session, actor, self.resource_id)
-                if not access.may_edit:
-                    raise Invalid("Only the author, the owner or a steward can edit this.")
-                r = access.resource
-                values = {n: getattr(r, n) for n in _FIELDS}
-                base = r.revision
-        except DomainError as err:
-            return error_toast(err)
+        opened = await call(self, _editor_values, self.resource_id)
+        if isinstance(opened, Refused):
+            return opened.toast
+        values, base = opened
         self._fill({**values, "note": ""}, base)
         self.editing, self.errors, self.conflict, self.conflict_lines = True, {}, "", []
         await self._presence(True)
@@ -294,21 +364,24 @@ class ResourceState(rx.State):
         await self._keep()
         self.errors, self.saving = {}, True
         yield
-        try:
-            data = library.clean_resource_input(*(getattr(self, n) for n in _FIELDS))
-            with db() as session:
-                library.check_edit_resource(
-                    session, actor, self.resource_id, data, self.note, self.base_revision
-                )
-        except Conflict as err:
-            with db() as session:
-                lines = library.diff(
-                    session, actor, self.resource_id, self.base_revision, err.latest
-                )
-            self.conflict, self.conflict_lines, self.saving = err.message, lines, False
+        fields = tuple(getattr(self, n) for n in _FIELDS)
+        saved = await call(
+            self, _save_edit, self.resource_id, fields, self.note, self.base_revision, actor=actor
+        )
+        if isinstance(saved, Refused) and isinstance(saved.error, Conflict):
+            lines = await call(
+                self,
+                library.diff,
+                self.resource_id,
+                self.base_revision,
+                saved.error.latest,
+                actor=actor,
+            )
+            self.conflict, self.saving = saved.error.message, False
+            self.conflict_lines = [] if isinstance(lines, Refused) else lines
             return
-        except DomainError as err:
-            self.errors, self.saving = {err.field or "form": err.message}, False
+        if isinstance(saved, Refused):
+            self.errors, self.saving = {saved.error.field or "form": saved.error.message}, False
             return
         await drafts.clear(self, actor, self._scope())
         self.editing, self.saving, self.note = False, False, ""
@@ -318,12 +391,9 @@ class ResourceState(rx.State):
     @rx.event
     async def endorse(self, resource_id: Any, on: Any) -> Any:
         """ "I practise this" (on) or take it back (off)."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                now_on = library.check_endorse(session, actor, resource_id, on)
-        except DomainError as err:
-            return error_toast(err)
+        now_on = await call(self, library.check_endorse, resource_id, on)
+        if isinstance(now_on, Refused):
+            return now_on.toast
         if resource_id == self.resource_id:
             self.mine = ResourceMine(**{**self.mine.__dict__, "endorsed": now_on})
         return None
@@ -336,12 +406,15 @@ class ResourceState(rx.State):
     @rx.event
     async def record_reuse(self, resource_id: Any) -> Any:
         """ "I used this", with the outcome typed beside it."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                library.check_record_reuse(session, actor, resource_id, self.outcome)
-        except DomainError as err:
-            self.errors = {err.field or "reuse": err.message}
+        reused = await call(
+            self,
+            library.check_record_reuse,
+            resource_id,
+            self.outcome,
+            errors="errors",
+            field="reuse",
+        )
+        if isinstance(reused, Refused):
             return None
         if resource_id == self.resource_id:
             self.mine = ResourceMine(**{**self.mine.__dict__, "reused": True})
@@ -351,23 +424,17 @@ class ResourceState(rx.State):
     @rx.event
     async def mark(self, resource_id: Any, what: Any) -> Any:
         """Mark the resource reviewed today, or outdated."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                library.check_mark(session, actor, resource_id, what)
-        except DomainError as err:
-            return error_toast(err)
+        marked = await call(self, library.check_mark, resource_id, what)
+        if isinstance(marked, Refused):
+            return marked.toast
         return rx.toast.success("Marked " + str(what) + ".")
 
     @rx.event
     async def transfer(self, resource_id: Any, owner_id: Any) -> Any:
         """A steward hands the resource to another member."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                library.check_transfer_owner(session, actor, resource_id, owner_id)
-        except DomainError as err:
-            return error_toast(err)
+        moved = await call(self, library.check_transfer_owner, resource_id, owner_id)
+        if isinstance(moved, Refused):
+            return moved.toast
         return rx.toast.success("Owner changed.")
 
     @rx.event
@@ -382,16 +449,12 @@ class ResourceState(rx.State):
             if reader is None or not hasattr(reader, "read"):
                 continue
             data = reader.read(settings.ATTACHMENT_MAX_BYTES + 1)
-            try:
-                with db() as session:
-                    library.check_attach(
-                        session, actor, self.resource_id, getattr(item, "filename", ""), data
-                    )
-            except DomainError as err:
-                return [
-                    rx.clear_selected_files("resource-files"),
-                    error_toast(err),
-                ]
+            name = getattr(item, "filename", "")
+            attached = await call(
+                self, library.check_attach, self.resource_id, name, data, actor=actor
+            )
+            if isinstance(attached, Refused):
+                return [rx.clear_selected_files("resource-files"), attached.toast]
             added += 1
         if not added:
             return error_toast(Invalid("Choose files to upload."))
@@ -403,12 +466,9 @@ class ResourceState(rx.State):
     @rx.event
     async def download(self, attachment_id: Any) -> Any:
         """Fetch a file: a short-lived link minted for this reader, served by the backend."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                token = library.mint_download(session, actor, attachment_id)
-        except DomainError as err:
-            return error_toast(err)
+        token = await call(self, library.mint_download, attachment_id)
+        if isinstance(token, Refused):
+            return token.toast
         url = get_config().api_url.rstrip("/") + routes.download_url(token)
         return rx.call_script(f"window.location.assign({json.dumps(url)})")
 
@@ -429,15 +489,11 @@ class HistoryState(rx.State):
     @rx.event
     async def load(self) -> None:
         """on_load of /r/[id]/history: the revisions and the latest change's diff."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                access, mine = library.reader_side(session, actor, route_param(self, "id"))
-                rows = library.history(session, actor, access.resource.id)
-                rid, title = access.resource.id, access.resource.title
-        except DomainError as err:
-            assign(self, found=False, missing=err.message, revisions=[], lines=[])
+        found = await call(self, _history, route_param(self, "id"))
+        if isinstance(found, Refused):
+            assign(self, found=False, missing=found.error.message, revisions=[], lines=[])
             return
+        rid, title, may_edit, rows = found
         newest = rows[0].number if rows else 1
         assign(
             self,
@@ -445,7 +501,7 @@ class HistoryState(rx.State):
             missing="",
             resource_id=rid,
             title=title,
-            may_edit=mine.may_edit,
+            may_edit=may_edit,
             revisions=rows,
             older=str(max(1, newest - 1)),
             newer=str(newest),
@@ -453,13 +509,11 @@ class HistoryState(rx.State):
         await self._compare()
 
     async def _compare(self) -> Any:
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                self.lines = library.diff(session, actor, self.resource_id, self.older, self.newer)
-        except DomainError as err:
+        lines = await call(self, library.diff, self.resource_id, self.older, self.newer)
+        if isinstance(lines, Refused):
             self.lines = []
-            return error_toast(err)
+            return lines.toast
+        self.lines = lines
         return None
 
     @rx.event
@@ -477,13 +531,9 @@ class HistoryState(rx.State):
     @rx.event
     async def restore(self, number: Any) -> Any:
         """Bring an old revision back as a new one (authors, owners, stewards)."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                resource = library.check_restore_revision(session, actor, self.resource_id, number)
-                rows = library.history(session, actor, resource.id)
-        except DomainError as err:
-            return error_toast(err)
+        rows = await call(self, _restore, self.resource_id, number)
+        if isinstance(rows, Refused):
+            return rows.toast
         self.revisions = rows
         self.newer, self.older = str(rows[0].number), str(number)
         await self._compare()
@@ -513,11 +563,9 @@ class NewResourceState(rx.State):
         """on_load of /c/[slug]/library/new: active members only."""
         actor = await current_user(self)
         self.errors = {}
-        try:
-            with db() as session:
-                card = communities.get_by_slug(session, actor, route_param(self, "slug"))
-        except DomainError as err:
-            return [error_toast(err), rx.redirect(routes.library_url())]
+        card = await call(self, communities.get_by_slug, route_param(self, "slug"), actor=actor)
+        if isinstance(card, Refused):
+            return [card.toast, rx.redirect(routes.library_url())]
         if card.my_status != "active":
             return [
                 rx.toast.info(f"Join {card.name} to add to its library."),
@@ -560,15 +608,12 @@ class NewResourceState(rx.State):
         self.errors, self.posting = {}, True
         yield
         actor = await current_user(self)
-        try:
-            data = library.clean_resource_input(*(getattr(self, n) for n in _FIELDS))
-            with db() as session:
-                resource = library.check_create_resource(
-                    session, actor, self.community_id, data, client_key=key or None
-                )
-                rid = resource.id
-        except DomainError as err:
-            self.errors, self.posting = {err.field or "form": err.message}, False
+        fields = tuple(getattr(self, n) for n in _FIELDS)
+        rid = await call(
+            self, _create, self.community_id, fields, key, actor=actor, errors="errors"
+        )
+        if isinstance(rid, Refused):
+            self.posting = False
             return
         await drafts.clear(self, actor, self._scope())
         self.posting = False
@@ -587,27 +632,15 @@ class PromoteState(rx.State):
     @rx.event
     async def load(self) -> None:
         """on_load of a thread page: the resources it became (after the thread's check)."""
-        actor = await current_user(self)
-        try:
-            with db() as session:
-                access = access_thread(session, actor, route_param(self, "id"))
-                self.in_library = library.thread_resources(session, access.thread.id)
-        except DomainError:
-            self.in_library = []
+        found = await call(self, _thread_resources, route_param(self, "id"))
+        self.in_library = [] if isinstance(found, Refused) else found
 
     @rx.event
     async def promote(self, answer_only: Any) -> Any:
         """Turn the thread (or its accepted answer) into a resource and open it."""
-        actor = await current_user(self)
         self.promoting = True
-        try:
-            with db() as session:
-                resource = library.check_promote(
-                    session, actor, route_param(self, "id"), answer_only
-                )
-                rid = resource.id
-        except DomainError as err:
-            self.promoting = False
-            return error_toast(err)
+        rid = await call(self, _promote, route_param(self, "id"), answer_only)
         self.promoting = False
+        if isinstance(rid, Refused):
+            return rid.toast
         return [rx.redirect(routes.resource_url(rid)), rx.toast.success("Now in the library.")]

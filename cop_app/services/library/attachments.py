@@ -19,11 +19,11 @@ from sqlmodel import Session, select
 
 from cop_app.models import Attachment, Resource, User
 from cop_app.models.base import utcnow
-from cop_app.services import activity, settings, validation
+from cop_app.services import settings, validation
 from cop_app.services.errors import DomainError, Invalid, NotFound
 from cop_app.services.library import storage
 from cop_app.services.library.access import access_resource, require_editor
-from cop_app.services.library.writes import announce
+from cop_app.services.library.writes import record_change
 
 # Detected type -> the extension a downloaded copy gets. Documents and images only: nothing
 # a browser would run, and SVG (an image that can carry script) is left out on purpose.
@@ -95,17 +95,14 @@ def do_attach(
     )
     session.add(row)
     session.info.setdefault("cop_stored_keys", []).append(key)
-    activity.record(
+    record_change(
         session,
         "resource.attached",
-        user.id,
-        community_id=resource.community_id,
-        target_type="resource",
-        target_id=resource.id,
-        summary=f"{user.display_name} attached {filename} to “{resource.title}”",
-        now=now,
+        user,
+        resource,
+        f"{user.display_name} attached {filename} to “{resource.title}”",
+        now,
     )
-    announce(session, resource, "resource.attached")
     session.flush()
     return row
 

@@ -3,6 +3,7 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import exists, func, or_
 from sqlmodel import Session, col, select
@@ -153,24 +154,32 @@ def _listing():
     )
 
 
+def _shown_alike(r: Any, due: datetime) -> dict[str, Any]:
+    """What a list line and a resource page show of a resource (a row or a query's line),
+    read one way: its kind's label, its tags, its figures and whether it needs review."""
+    return {
+        "id": r.id,
+        "title": r.title,
+        "kind": r.kind,
+        "kind_label": KIND_LABELS.get(r.kind, r.kind),
+        "summary": r.summary,
+        "tags": validation.split_tags(r.tags),
+        "endorse_count": r.endorse_count,
+        "reuse_count": r.reuse_count,
+        "outdated": r.outdated,
+        "needs_review": r.outdated or r.reviewed_at < due,
+        "updated_on": _day(r.updated_at),
+    }
+
+
 def _rows(session: Session, stmt) -> list[ResourceRow]:
     due = review_due()
     return [
         ResourceRow(
-            id=r.id,
-            title=r.title,
-            kind=r.kind,
-            kind_label=KIND_LABELS.get(r.kind, r.kind),
-            summary=r.summary,
+            **_shown_alike(r, due),
             community_slug=r.slug,
             community_name=r.name,
             author_name=r.display_name,
-            tags=validation.split_tags(r.tags),
-            endorse_count=r.endorse_count,
-            reuse_count=r.reuse_count,
-            outdated=r.outdated,
-            needs_review=r.outdated or r.reviewed_at < due,
-            updated_on=_day(r.updated_at),
         )
         for r in session.exec(stmt).all()
     ]
@@ -359,17 +368,12 @@ def resource_view(session: Session, resource_id: int) -> ResourceView | None:
         else ""
     )
     return ResourceView(
-        id=r.id,
+        **_shown_alike(r, review_due()),
         community_id=community.id,
         community_slug=community.slug,
         community_name=community.name,
-        kind=r.kind,
-        kind_label=KIND_LABELS.get(r.kind, r.kind),
-        title=r.title,
-        summary=r.summary,
         body=r.body,
         body_html=r.body_html,
-        tags=validation.split_tags(r.tags),
         url=r.url,
         revision=r.revision,
         author_id=r.author_id,
@@ -377,12 +381,7 @@ def resource_view(session: Session, resource_id: int) -> ResourceView | None:
         owner_id=r.owner_id,
         owner_name=names.get(r.owner_id, ""),
         author_reuse=author_reuse(session, r.author_id),
-        endorse_count=r.endorse_count,
-        reuse_count=r.reuse_count,
-        outdated=r.outdated,
-        needs_review=r.outdated or r.reviewed_at < review_due(),
         reviewed_on=_day(r.reviewed_at),
-        updated_on=_day(r.updated_at),
         credits=list(credits),
         source_title=source.title if source else "",
         source_link=routes.thread_url(source_slug, source.id) if source else "",

@@ -18,7 +18,7 @@ from cop_app.services.library.access import (
     require_member,
     require_steward,
 )
-from cop_app.services.library.writes import KIND_LABELS, announce
+from cop_app.services.library.writes import KIND_LABELS, record_change
 from cop_app.services.notifications import notify
 
 
@@ -59,18 +59,15 @@ def do_endorse(
             routes.resource_url(resource.id),
             now=now,
         )
-    activity.record(
+    record_change(
         session,
         "resource.endorsed" if on else "resource.unendorsed",
-        user.id,
-        community_id=resource.community_id,
-        target_type="resource",
-        target_id=resource.id,
-        summary=f"{user.display_name} {'endorsed' if on else 'withdrew their endorsement of'} "
+        user,
+        resource,
+        f"{user.display_name} {'endorsed' if on else 'withdrew their endorsement of'} "
         f"“{resource.title}”",
-        now=now,
+        now,
     )
-    announce(session, resource, "resource.endorsed")
     session.flush()
     return True
 
@@ -112,17 +109,14 @@ def do_record_reuse(
         routes.resource_url(resource.id),
         now=now,
     )
-    activity.record(
+    record_change(
         session,
         "resource.reused",
-        user.id,
-        community_id=resource.community_id,
-        target_type="resource",
-        target_id=resource.id,
-        summary=f"{user.display_name} used “{resource.title}”",
-        now=now,
+        user,
+        resource,
+        f"{user.display_name} used “{resource.title}”",
+        now,
     )
-    announce(session, resource, "resource.reused")
     session.flush()
     return row
 
@@ -181,17 +175,14 @@ def do_mark(
             routes.resource_url(resource.id),
             now=now,
         )
-    activity.record(
+    record_change(
         session,
         f"resource.{mark}",
-        user.id,
-        community_id=resource.community_id,
-        target_type="resource",
-        target_id=resource.id,
-        summary=f"{user.display_name} marked “{resource.title}” {mark}",
-        now=now,
+        user,
+        resource,
+        f"{user.display_name} marked “{resource.title}” {mark}",
+        now,
     )
-    announce(session, resource, f"resource.{mark}")
     session.flush()
 
 
@@ -226,19 +217,16 @@ def do_transfer_owner(session: Session, resource: Resource, steward: User, owner
         f"{steward.display_name} made you the owner of “{resource.title}”",
         routes.resource_url(resource.id),
     )
-    activity.record(
+    record_change(
         session,
         "resource.owner_changed",
-        steward.id,
-        community_id=resource.community_id,
-        target_type="resource",
-        target_id=resource.id,
-        summary=f"{steward.display_name} made {owner.display_name} the owner of “{resource.title}”",
+        steward,
+        resource,
+        f"{steward.display_name} made {owner.display_name} the owner of “{resource.title}”",
     )
     activity.audit(
         session, steward.id, "resource.transfer", "resource", resource.id, after=str(owner.id)
     )
-    announce(session, resource, "resource.owner_changed")
     session.flush()
 
 

@@ -115,6 +115,29 @@ def announce(session: Session, resource: Resource, kind: str) -> None:
     )
 
 
+def record_change(
+    session: Session,
+    kind: str,
+    actor: User,
+    resource: Resource,
+    summary: str,
+    now: datetime | None = None,
+) -> None:
+    """One change to a resource: its line in the activity feed, and its readers and its
+    community's library hear of it after commit."""
+    activity.record(
+        session,
+        kind,
+        actor.id,
+        community_id=resource.community_id,
+        target_type="resource",
+        target_id=resource.id,
+        summary=summary,
+        now=now,
+    )
+    announce(session, resource, kind)
+
+
 def _snapshot(resource: Resource, editor_id: int, note: str, now: datetime) -> ResourceRevision:
     return ResourceRevision(
         resource_id=resource.id,
@@ -284,17 +307,14 @@ def do_edit_resource(
     session.add(resource)
     revision = _snapshot(resource, editor.id, note, now)
     session.add(revision)
-    activity.record(
+    record_change(
         session,
         f"resource.{verb}",
-        editor.id,
-        community_id=resource.community_id,
-        target_type="resource",
-        target_id=resource.id,
-        summary=f"{editor.display_name} {verb} “{resource.title}” (revision {resource.revision})",
-        now=now,
+        editor,
+        resource,
+        f"{editor.display_name} {verb} “{resource.title}” (revision {resource.revision})",
+        now,
     )
-    announce(session, resource, f"resource.{verb}")
     session.flush()
     return revision
 

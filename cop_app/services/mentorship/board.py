@@ -22,10 +22,8 @@ from cop_app.services.mentorship.access import access_board, access_card
 from cop_app.services.mentorship.core import (
     COLUMN_LABELS,
     COLUMNS,
-    _announce_board,
-    _bump,
+    _board_changed,
     _day,
-    _record,
 )
 from cop_app.services.mentorship.goals import REQUIREMENTS, _place, scan_requirements
 
@@ -184,16 +182,15 @@ def do_add_card(
     )
     session.add(card)
     session.flush()
-    _bump(session, m, now)
-    _record(
+    _board_changed(
         session,
-        "board.card_added",
-        author.id,
         m,
+        "board.card_added",
+        author,
         f"{author.display_name} added a card to a mentorship board",
         now,
+        card.id,
     )
-    _announce_board(session, m, "board.card_added", card.id)
     if card.requirement:
         scan_requirements(session, m.id, now)
     session.flush()
@@ -256,16 +253,15 @@ def do_edit_card(
         card.evidence_text, card.evidence_link, card.met_at = "", "", None
     card.updated_at = now
     session.add(card)
-    _bump(session, m, now)
-    _record(
+    _board_changed(
         session,
-        "board.card_edited",
-        editor.id,
         m,
+        "board.card_edited",
+        editor,
         f"{editor.display_name} edited a card on a mentorship board",
         now,
+        card.id,
     )
-    _announce_board(session, m, "board.card_edited", card.id)
     session.flush()
     if "requirement" in changed and card.requirement:
         scan_requirements(session, m.id, now)
@@ -313,16 +309,15 @@ def do_move_card(
     if not _place(session, card, column, index):
         return False
     card.updated_at = now
-    _bump(session, m, now)
-    _record(
+    _board_changed(
         session,
-        "board.card_moved",
-        mover.id,
         m,
+        "board.card_moved",
+        mover,
         f"{mover.display_name} moved a card to {COLUMN_LABELS[column]} on a mentorship board",
         now,
+        card.id,
     )
-    _announce_board(session, m, "board.card_moved", card.id)
     session.flush()
     return True
 
@@ -353,14 +348,13 @@ def do_delete_card(
         if c.position != i:
             c.position = i
             session.add(c)
-    _bump(session, m, now)
-    _record(
+    _board_changed(
         session,
-        "board.card_deleted",
-        remover.id,
         m,
+        "board.card_deleted",
+        remover,
         f"{remover.display_name} removed a card from a mentorship board",
         now,
+        removed_id,
     )
-    _announce_board(session, m, "board.card_deleted", removed_id)
     session.flush()

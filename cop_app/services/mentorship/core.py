@@ -148,6 +148,23 @@ def _bump(session: Session, m: Mentorship, now: datetime | None = None) -> None:
     session.add(m)
 
 
+def _board_changed(
+    session: Session,
+    m: Mentorship,
+    kind: str,
+    actor: User,
+    summary: str,
+    now: datetime,
+    card_id: int | None,
+    change: str = "",
+) -> None:
+    """A change on the board: the mentorship's last activity moves, the feed records `kind`,
+    and the board's room hears of it (as `change`, by default `kind`) after commit."""
+    _bump(session, m, now)
+    _record(session, kind, actor.id, m, summary, now)
+    _announce_board(session, m, change or kind, card_id)
+
+
 def _flag(value: object, field_name: str, message: str) -> bool:
     if not isinstance(value, bool):
         raise Invalid(message, field_name)

@@ -10,7 +10,7 @@ from cop_app.models.base import utcnow
 from cop_app.services import settings, validation
 from cop_app.services.errors import Forbidden, Invalid, RateLimited
 from cop_app.services.mentorship.access import access_mentorship, read_only_reason
-from cop_app.services.mentorship.core import HOLDING_STATES, _announce_board, _bump, _day, _record
+from cop_app.services.mentorship.core import HOLDING_STATES, _board_changed, _day
 from cop_app.services.mentorship.views import SessionNoteView
 
 
@@ -89,16 +89,16 @@ def do_add_session_note(
     )
     session.add(note)
     session.flush()
-    _bump(session, m, now)
-    _record(
+    _board_changed(
         session,
-        "mentorship.session_logged",
-        author.id,
         m,
+        "mentorship.session_logged",
+        author,
         f"{author.display_name} logged a mentoring session",
         now,
+        None,
+        "board.session_logged",
     )
-    _announce_board(session, m, "board.session_logged", None)
     session.flush()
     return note
 
