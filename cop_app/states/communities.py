@@ -10,7 +10,7 @@ from cop_app import routes
 from cop_app.live import CommunityRoom, assign, link_room, unlink_room
 from cop_app.models import User
 from cop_app.services import communities, settings, validation
-from cop_app.services.access import access_community_content
+from cop_app.services.access import access_community_as_steward, access_community_content
 from cop_app.services.communities import CommunityCard, MemberView
 from cop_app.services.errors import Forbidden, Invalid, NotFound
 from cop_app.states.auth import current_user
@@ -53,7 +53,7 @@ def _page(
 
 def _steward_card(session: Session, actor: User | None, slug: str) -> CommunityCard:
     card = communities.get_by_slug(session, actor, slug)
-    communities.access_community_as_steward(session, actor, card.id)
+    access_community_as_steward(session, actor, card.id)
     return card
 
 
