@@ -295,16 +295,15 @@ class ResourceState(rx.State):
         self.base_revision = base
         self.preview_html = markdown.render(self.body) if self.body.strip() else ""
 
-    async def _presence(self, on: bool) -> None:
-        actor = await current_user(self)
+    async def _presence(self, actor: User | None, on: bool) -> None:
         room = await self.get_state(ResourceRoom)
         if actor is not None and actor.id is not None and room.resource_id == self.resource_id:
             room._mark_editing(actor.id, actor.display_name, on)
 
-    async def _keep(self) -> str:
+    async def _keep(self, actor: User | None) -> str:
         return await drafts.keep(
             self,
-            await current_user(self),
+            actor,
             self._scope(),
             **{name: getattr(self, name) for name in (*_FIELDS, "note")},
             base=str(self.base_revision) if self.body else "",
@@ -319,7 +318,7 @@ class ResourceState(rx.State):
         values, base = opened
         self._fill({**values, "note": ""}, base)
         self.editing, self.errors, self.conflict, self.conflict_lines = True, {}, "", []
-        await self._presence(True)
+        await self._presence(await current_user(self), True)
         return None
 
     @rx.event
@@ -333,8 +332,9 @@ class ResourceState(rx.State):
         setattr(self, name, text)
         if name == "body":
             self.preview_html = markdown.render(self.body) if self.body.strip() else ""
-        await self._keep()
-        await self._presence(True)
+        actor = await current_user(self)
+        await self._keep(actor)
+        await self._presence(actor, True)
 
     @rx.event
     async def cancel_edit(self) -> None:
@@ -342,7 +342,7 @@ class ResourceState(rx.State):
         actor = await current_user(self)
         await drafts.clear(self, actor, self._scope())
         self.editing, self.conflict, self.conflict_lines, self.errors = False, "", [], {}
-        await self._presence(False)
+        await self._presence(actor, False)
 
     @rx.event
     async def take_latest(self) -> None:
@@ -351,7 +351,7 @@ class ResourceState(rx.State):
         if self.conflict and room.resource_id == self.resource_id:
             self.base_revision = room.view.revision
             self.conflict, self.conflict_lines = "", []
-            await self._keep()
+            await self._keep(await current_user(self))
 
     @rx.event
     async def save(self, resource_id: Any) -> Any:
@@ -361,7 +361,7 @@ class ResourceState(rx.State):
         if resource_id != self.resource_id or not self.editing:
             yield error_toast(Invalid("This editor is not open on that resource; reload."))
             return
-        await self._keep()
+        await self._keep(actor)
         self.errors, self.saving = {}, True
         yield
         fields = tuple(getattr(self, n) for n in _FIELDS)
@@ -385,7 +385,7 @@ class ResourceState(rx.State):
             return
         await drafts.clear(self, actor, self._scope())
         self.editing, self.saving, self.note = False, False, ""
-        await self._presence(False)
+        await self._presence(actor, False)
         yield rx.toast.success("Saved as a new revision.")
 
     @rx.event
@@ -592,22 +592,22 @@ class NewResourceState(rx.State):
         setattr(self, name, text)
         if name == "body":
             self.preview_html = markdown.render(self.body) if self.body.strip() else ""
-        await self._keep()
+        await self._keep(await current_user(self))
 
-    async def _keep(self) -> str:
+    async def _keep(self, actor: User | None) -> str:
         typed = any(getattr(self, n) for n in _FIELDS if n != "kind")
         values = {n: getattr(self, n) for n in _FIELDS}
         values["kind"] = self.kind if typed else ""
-        return await drafts.keep(self, await current_user(self), self._scope(), **values)
+        return await drafts.keep(self, actor, self._scope(), **values)
 
     @rx.event
     async def submit(self) -> Any:
         """Publish; errors appear at their field and nothing typed is lost. Published again
         with the same draft key (after a lost reply), it opens the resource it made."""
-        key = await self._keep()
+        actor = await current_user(self)
+        key = await self._keep(actor)
         self.errors, self.posting = {}, True
         yield
-        actor = await current_user(self)
         fields = tuple(getattr(self, n) for n in _FIELDS)
         rid = await call(
             self, _create, self.community_id, fields, key, actor=actor, errors="errors"
