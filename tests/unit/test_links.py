@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 import cop_app.cop_app
 from cop_app import routes
 from cop_app.models import BoardCard, Notification, User
-from cop_app.services import discussions, feed, library, mentorship, settings
+from cop_app.services import communities, discussions, feed, library, mentorship, settings
 from cop_app.services.mentorship import TRANSITIONS, clean_card_input
 from tests.factories import make_community, make_user
 
@@ -20,6 +20,7 @@ NOTIFICATION_KINDS = (
     {"mention", "reply", "accepted", "mentorship.request", "board.goal_met"}
     | {f"mentorship.{t.past}" for t in TRANSITIONS.values()}
     | {f"library.{k}" for k in ("promoted", "endorsed", "reused", "outdated", "owner")}
+    | {"community.removed"}
 )
 
 
@@ -90,6 +91,7 @@ def _everything_that_notifies(session: Session, monkeypatch: pytest.MonkeyPatch)
     library.check_record_reuse(session, hannah, resource.id, "It worked")  # reused
     library.check_transfer_owner(session, ravi, resource.id, lucas.id)  # owner
     library.check_mark(session, ravi, resource.id, "outdated")  # outdated (told the owner)
+    communities.check_remove_member(session, ravi, guild.id, grace.id)  # removed
     return admin
 
 
