@@ -15,8 +15,10 @@ from typing import Any, TypeVar
 import reflex as rx
 from sqlmodel import Session
 
+from cop_app import routes
 from cop_app.models import User
-from cop_app.services import events
+from cop_app.services import communities, events
+from cop_app.services.communities import CommunityCard
 from cop_app.services.errors import DomainError
 
 T = TypeVar("T")
@@ -135,3 +137,19 @@ def route_param(state: rx.State, name: str) -> str:
     deprecation on every call (measurable per event); this reads the same data."""
     value = state.router._page.params.get(name, "")
     return value if isinstance(value, str) else ""
+
+
+async def active_member_page(
+    state: rx.State, actor: User | None, refused_url: str, join_to: str
+) -> CommunityCard | list[rx.event.EventSpec]:
+    """The route's community for its active members (forms that add to it); anyone else
+    gets the events that send them away: to `refused_url`, or to the community to join it."""
+    card = await call(state, communities.get_by_slug, route_param(state, "slug"), actor=actor)
+    if isinstance(card, Refused):
+        return [card.toast, rx.redirect(refused_url)]
+    if card.my_status != "active":
+        return [
+            rx.toast.info(f"Join {card.name} to {join_to}."),
+            rx.redirect(routes.community_url(card.slug)),
+        ]
+    return card

@@ -19,7 +19,7 @@ from cop_app.services.errors import Invalid
 from cop_app.services.mentorship import MentorshipRow
 from cop_app.states import drafts
 from cop_app.states.auth import current_user
-from cop_app.states.base import Refused, call, error_toast, route_param, typed
+from cop_app.states.base import Refused, active_member_page, call, error_toast, route_param, typed
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _MENTION_TAIL = re.compile(r"(?:^|\s)@([\w.-]{1,40})$")
@@ -540,14 +540,9 @@ class NewThreadState(rx.State):
         """on_load of /c/[slug]/new: members only."""
         actor = await current_user(self)
         self.errors = {}
-        card = await call(self, communities.get_by_slug, route_param(self, "slug"), actor=actor)
-        if isinstance(card, Refused):
-            return [card.toast, rx.redirect(routes.communities_url())]
-        if card.my_status != "active":
-            return [
-                rx.toast.info(f"Join {card.name} to start a thread."),
-                rx.redirect(routes.community_url(card.slug)),
-            ]
+        card = await active_member_page(self, actor, routes.communities_url(), "start a thread")
+        if isinstance(card, list):  # not an active member: sent away
+            return card
         # The form shows what this browser kept for the community (a reload or a reconnect
         # after a backend restart loses nothing typed).
         self.community_id, self.community_name = card.id, card.name

@@ -21,7 +21,7 @@ from cop_app.services.errors import Conflict, Invalid
 from cop_app.services.library import DiffLine, ResourceMine, ResourceRow, RevisionRow
 from cop_app.states import drafts
 from cop_app.states.auth import current_user
-from cop_app.states.base import Refused, call, error_toast, route_param
+from cop_app.states.base import Refused, active_member_page, call, error_toast, route_param
 
 _FIELDS = ("kind", "title", "summary", "body", "tags", "url")
 
@@ -563,14 +563,9 @@ class NewResourceState(rx.State):
         """on_load of /c/[slug]/library/new: active members only."""
         actor = await current_user(self)
         self.errors = {}
-        card = await call(self, communities.get_by_slug, route_param(self, "slug"), actor=actor)
-        if isinstance(card, Refused):
-            return [card.toast, rx.redirect(routes.library_url())]
-        if card.my_status != "active":
-            return [
-                rx.toast.info(f"Join {card.name} to add to its library."),
-                rx.redirect(routes.community_url(card.slug)),
-            ]
+        card = await active_member_page(self, actor, routes.library_url(), "add to its library")
+        if isinstance(card, list):  # not an active member: sent away
+            return card
         self.community_id, self.community_name = card.id, card.name
         kept = await drafts.restore(self, actor, self._scope())
         limits = _limits()
