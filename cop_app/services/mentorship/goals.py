@@ -117,6 +117,13 @@ def _mentee_threads(m: Mentorship, kind: str) -> Any:
     )
 
 
+def _thread_evidence(community: Community, thread: Thread, text: str) -> Evidence:
+    """A thread the mentee started, as the evidence that met a goal."""
+    return Evidence(
+        "thread", thread.id, text, routes.thread_url(community.slug, thread.id), thread.created_at
+    )
+
+
 def _asked(session: Session, card: BoardCard, event: ActivityEvent | None) -> Evidence | None:
     """The mentee asked a question in the mentorship's community after it started."""
     ctx = _context(session, card)
@@ -129,13 +136,7 @@ def _asked(session: Session, card: BoardCard, event: ActivityEvent | None) -> Ev
     )
     if thread is None:
         return None
-    return Evidence(
-        "thread",
-        thread.id,
-        f"Asked “{thread.title}”",
-        routes.thread_url(community.slug, thread.id),
-        thread.created_at,
-    )
+    return _thread_evidence(community, thread, f"Asked “{thread.title}”")
 
 
 def _answered(session: Session, card: BoardCard, event: ActivityEvent | None) -> Evidence | None:
@@ -200,13 +201,7 @@ def _discussed(session: Session, card: BoardCard, event: ActivityEvent | None) -
     thread = _first(session, card, stmt, event, by_reply, ("thread", Thread.id))
     if thread is None:
         return None
-    return Evidence(
-        "thread",
-        thread.id,
-        f"Started “{thread.title}”, which got replies",
-        routes.thread_url(community.slug, thread.id),
-        thread.created_at,
-    )
+    return _thread_evidence(community, thread, f"Started “{thread.title}”, which got replies")
 
 
 def _published(session: Session, card: BoardCard, event: ActivityEvent | None) -> Evidence | None:
