@@ -96,13 +96,78 @@ def _state_badge(state: rx.Var, label: rx.Var) -> rx.Component:
     return rx.badge(label, color_scheme=scheme, variant="soft")
 
 
+def _health(row: rx.Var) -> rx.Component:
+    return rx.cond(
+        row.needs_checkin,
+        rx.badge("Needs check-in", color_scheme="red"),
+        rx.badge("On track", color_scheme="green", variant="soft"),
+    )
+
+
+def _goals(row: rx.Var) -> rx.Component:
+    """A request shows what the mentee wants, so the mentor decides knowing it."""
+    return rx.cond(
+        (row.state == "requested") & (row.goals != ""),
+        rx.text("Goals: " + row.goals, size="2", class_name="wrap-anywhere"),
+    )
+
+
+def _mentee_actions(row: rx.Var) -> rx.Component:
+    """Accept or decline a request, or open the board."""
+    return rx.cond(
+        row.state == "requested",
+        rx.hstack(
+            rx.button(
+                "Accept",
+                size="1",
+                aria_label="Accept " + row.mentee_name,
+                on_click=MentorshipState.respond(row.id, True, "Welcome aboard!"),
+            ),
+            rx.popover.root(
+                rx.popover.trigger(
+                    rx.button(
+                        "Decline",
+                        size="1",
+                        variant="soft",
+                        color_scheme="red",
+                        aria_label="Decline " + row.mentee_name,
+                        on_click=MentorshipState.set_declining(row.id),
+                    )
+                ),
+                rx.popover.content(
+                    rx.form(
+                        rx.vstack(
+                            rx.el.label("Reason shown to them", html_for="decline-reason"),
+                            rx.input(id="decline-reason", name="reason", required=True),
+                            rx.button("Send", type="submit", size="1"),
+                        ),
+                        on_submit=MentorshipState.decline,
+                    )
+                ),
+            ),
+            spacing="1",
+        ),
+        rx.button(
+            rx.link(
+                "Open board",
+                href=routes.board_url(row.id),
+                underline="none",
+            ),
+            as_child=True,
+            size="1",
+            variant="soft",
+        ),
+    )
+
+
 def _mentee_row(row: rx.Var) -> rx.Component:
-    """One line of the mentor's dashboard."""
+    """One line of the mentor's dashboard (wide screens)."""
     return rx.table.row(
         rx.table.cell(
             rx.vstack(
                 rx.text(row.mentee_name, weight="medium"),
                 rx.text(row.community_name, size="1", color_scheme="gray"),
+                _goals(row),
                 spacing="0",
             )
         ),
@@ -117,60 +182,34 @@ def _mentee_row(row: rx.Var) -> rx.Component:
             display=["none", "none", "table-cell"],
         ),
         rx.table.cell(when(row.last_activity_at), display=["none", "table-cell"]),
-        rx.table.cell(
-            rx.cond(
-                row.needs_checkin,
-                rx.badge("Needs check-in", color_scheme="red"),
-                rx.badge("On track", color_scheme="green", variant="soft"),
-            )
-        ),
+        rx.table.cell(_health(row)),
         rx.table.cell(rx.text(row.next_goal, size="1"), display=["none", "none", "table-cell"]),
-        rx.table.cell(
-            rx.cond(
-                row.state == "requested",
-                rx.hstack(
-                    rx.button(
-                        "Accept",
-                        size="1",
-                        aria_label="Accept " + row.mentee_name,
-                        on_click=MentorshipState.respond(row.id, True, "Welcome aboard!"),
-                    ),
-                    rx.popover.root(
-                        rx.popover.trigger(
-                            rx.button(
-                                "Decline",
-                                size="1",
-                                variant="soft",
-                                color_scheme="red",
-                                aria_label="Decline " + row.mentee_name,
-                                on_click=MentorshipState.set_declining(row.id),
-                            )
-                        ),
-                        rx.popover.content(
-                            rx.form(
-                                rx.vstack(
-                                    rx.el.label("Reason shown to them", html_for="decline-reason"),
-                                    rx.input(id="decline-reason", name="reason", required=True),
-                                    rx.button("Send", type="submit", size="1"),
-                                ),
-                                on_submit=MentorshipState.decline,
-                            )
-                        ),
-                    ),
-                    spacing="1",
-                ),
-                rx.button(
-                    rx.link(
-                        "Open board",
-                        href=routes.board_url(row.id),
-                        underline="none",
-                    ),
-                    as_child=True,
-                    size="1",
-                    variant="soft",
-                ),
-            )
+        rx.table.cell(_mentee_actions(row)),
+    )
+
+
+def _mentee_card(row: rx.Var) -> rx.Component:
+    """One mentee on a phone: the dashboard's table as a card, health and actions in view."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text(row.mentee_name, weight="medium"),
+                _state_badge(row.state, row.state_label),
+                _health(row),
+                spacing="2",
+                wrap="wrap",
+                align="center",
+            ),
+            rx.text(row.community_name, size="1", color_scheme="gray"),
+            _goals(row),
+            _progress(row),
+            rx.cond(row.next_goal != "", rx.text("Next goal: " + row.next_goal, size="1")),
+            _mentee_actions(row),
+            spacing="2",
+            width="100%",
         ),
+        width="100%",
+        role="listitem",
     )
 
 
@@ -223,7 +262,8 @@ def _suggestion(s: rx.Var) -> rx.Component:
                 rx.text(s.display_name, weight="bold"),
                 rx.text(s.organisation, size="1", color_scheme="gray"),
                 rx.spacer(),
-                rx.badge("Score " + s.score.to_string(), variant="solid"),
+                rx.badge("Relevance " + s.relevance.to_string(), variant="solid"),
+                rx.badge("Score " + s.score.to_string(), variant="outline"),
                 width="100%",
                 wrap="wrap",
                 align="center",
@@ -252,8 +292,9 @@ def _find_mentor() -> rx.Component:
         rx.vstack(
             rx.heading("Find a mentor", size="4", as_="h2"),
             rx.text(
-                "Say what you want to get better at. Suggestions are ranked by shared "
-                "expertise, community, free places and a bonus for crossing departments.",
+                "Say what you want to get better at. Suggestions are ranked by relevance "
+                "(the skills and community topics they know) first; mentoring in the "
+                "community, free places and crossing departments only break ties.",
                 size="2",
                 color_scheme="gray",
             ),
@@ -342,6 +383,15 @@ def _mentor_profile() -> rx.Component:
                     rx.checkbox(name="accepting", default_checked=p.accepting, id="accepting"),
                     rx.el.label("Accepting new mentees", html_for="accepting"),
                     align="center",
+                ),
+                rx.cond(
+                    ~p.accepting,
+                    rx.text(
+                        "You are not accepting new mentees: members will not see you in "
+                        "suggestions until you tick this and save.",
+                        size="2",
+                        color_scheme="amber",
+                    ),
                 ),
                 rx.text("Communities you mentor in", weight="medium", size="2"),
                 rx.flex(
