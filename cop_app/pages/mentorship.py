@@ -430,28 +430,39 @@ def mentorship_page() -> rx.Component:
                 rx.heading("Your mentees", size="5", as_="h2"),
                 rx.cond(
                     MentorshipState.as_mentor.length() > 0,
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                rx.table.column_header_cell("Mentee"),
-                                rx.table.column_header_cell("State"),
-                                rx.table.column_header_cell("Board"),
-                                rx.table.column_header_cell(
-                                    "Last session", display=["none", "none", "table-cell"]
-                                ),
-                                rx.table.column_header_cell(
-                                    "Last activity", display=["none", "table-cell"]
-                                ),
-                                rx.table.column_header_cell("Health"),
-                                rx.table.column_header_cell(
-                                    "Next goal", display=["none", "none", "table-cell"]
-                                ),
-                                rx.table.column_header_cell("Action"),
-                            )
+                    rx.fragment(
+                        rx.vstack(
+                            rx.foreach(MentorshipState.as_mentor, _mentee_card),
+                            role="list",
+                            aria_label="Your mentees",
+                            spacing="2",
+                            width="100%",
+                            display=["flex", "flex", "none"],
                         ),
-                        rx.table.body(rx.foreach(MentorshipState.as_mentor, _mentee_row)),
-                        width="100%",
-                        aria_label="Your mentees",
+                        rx.table.root(
+                            rx.table.header(
+                                rx.table.row(
+                                    rx.table.column_header_cell("Mentee"),
+                                    rx.table.column_header_cell("State"),
+                                    rx.table.column_header_cell("Board"),
+                                    rx.table.column_header_cell(
+                                        "Last session", display=["none", "none", "table-cell"]
+                                    ),
+                                    rx.table.column_header_cell(
+                                        "Last activity", display=["none", "table-cell"]
+                                    ),
+                                    rx.table.column_header_cell("Health"),
+                                    rx.table.column_header_cell(
+                                        "Next goal", display=["none", "none", "table-cell"]
+                                    ),
+                                    rx.table.column_header_cell("Action"),
+                                )
+                            ),
+                            rx.table.body(rx.foreach(MentorshipState.as_mentor, _mentee_row)),
+                            width="100%",
+                            aria_label="Your mentees",
+                            display=["none", "none", "table"],
+                        ),
                     ),
                     rx.text(
                         "No mentees yet. Members who ask you appear here.",
