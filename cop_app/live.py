@@ -24,6 +24,7 @@ from reflex.istate.manager.token import BaseStateToken
 from reflex.istate.proxy import MutableProxy
 from reflex.state import StateUpdate
 from reflex_base import constants
+from reflex_base.event import Event, EventSpec
 from reflex_base.registry import RegistrationContext
 from sqlmodel import Session
 
@@ -665,15 +666,50 @@ async def drain() -> None:
             await asyncio.shield(batch.task)
 
 
+# Signals: what a person sees on a page that is not a room (their request to join, their
+# mentorships) changed through someone else's action. A change carrying {"signal": topic,
+# "id": n} reaches the tabs of the members whose rooms it names as events: each tab calls
+# the handlers registered for the topic with the id, and those re-read through the tab's
+# own session and access checks (a signal carries no content, only what to re-read).
+_SIGNALS: dict[str, list[Callable[[int], EventSpec]]] = {}
+
+
+def on_signal(topic: str, handler: Callable[[int], EventSpec]) -> None:
+    """Run `handler(id)` in every open tab of the people a `topic` signal names."""
+    _SIGNALS.setdefault(topic, []).append(handler)
+
+
+async def signal(user_ids: set[int], topic: str, ident: int) -> None:
+    """Send a topic's handlers to every tab linked to these members' own rooms."""
+    handlers = _SIGNALS.get(topic, [])
+    manager, namespace = target()
+    if not handlers or namespace is None:
+        return
+    tabs: set[str] = set()
+    for user_id in user_ids:
+        token = BaseStateToken(ident=str(discussions.user_room(user_id)), cls=UserRoom)
+        root = await manager.get_state(token)
+        tabs |= set((await root.get_state(UserRoom))._linked_from)
+    if tabs:
+        events = Event.from_event_type([handler(ident) for handler in handlers])
+        await _emit(namespace, StateUpdate(events=events), tabs)
+
+
 def on_change(change: Change) -> None:
     """Listener for services.events: queue the rooms that serve a browser, with the post
-    or the part of the room (`part`) the change touched."""
+    or the part of the room (`part`) the change touched; a signal goes to the members'
+    tabs instead of re-reading their rooms."""
     if change.kind == ACCESS_CHANGED:
         _spawn(end_access(change.data["user_id"], change.data["reason"]))
         return
     items = (change.data.get("post_id"), change.data.get("part"))
+    topic = change.data.get("signal")
+    people = {r.ident for r in change.rooms if r.kind is RoomKind.USER} if topic else set()
+    if people:
+        _spawn(signal(people, str(topic), int(change.data.get("id") or 0)))
     for room in change.rooms:
-        _BATCHES.get(room.kind, _DEFAULT_BATCH).add(room, *items)
+        if room.kind is not RoomKind.USER or not people:
+            _BATCHES.get(room.kind, _DEFAULT_BATCH).add(room, *items)
 
 
 def start() -> None:

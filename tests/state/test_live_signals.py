@@ -1,0 +1,126 @@
+"""Live pages that are not rooms: another person's action (a request answered, a
+mentorship accepted) reaches the open tabs of the people it concerns as a signal, and each
+tab re-reads through its own session. Two harness browsers, as two people would."""
+
+import asyncio
+from typing import Any
+
+import reflex as rx
+from reflex.state import StateUpdate
+from sqlmodel import select
+
+from cop_app.live import ThreadListRoom
+from cop_app.models import Community, Thread
+from cop_app.states.communities import CommunityState
+from cop_app.states.discussions import BellState, ThreadListState
+from tests.state.harness import (
+    Browser,
+    Server,
+    delta_text,
+    session_token_for,
+    start_server,
+    user_id_of,
+)
+
+CLOSED = "surgical-technique-exchange"  # approval-only; Helen Carter stewards it
+STEWARD, APPLICANT = "helen.carter", "kwame.asante"
+
+
+def _since(server: Server, tab: Browser, start: int) -> list[StateUpdate]:
+    """What the tab received since `start` (from anyone's call)."""
+    return [u for t, u in server.recorder.updates[start:] if t == tab.token]
+
+
+def _closed_titles() -> list[str]:
+    with rx.session() as session:
+        cid = session.exec(select(Community.id).where(Community.slug == CLOSED)).one()
+        return list(session.exec(select(Thread.title).where(Thread.community_id == cid)).all())
+
+
+async def _on_community(server: Server, local: str, slug: str = CLOSED) -> Browser:
+    """A signed-in tab that opened /c/<slug> as its on_load chain does."""
+    tab = Browser(server, path=f"/c/{slug}", query={"slug": slug})
+    await tab.sign_in_with_token(session_token_for(local))
+    for state, handler in (
+        (BellState, "link"),
+        (CommunityState, "load_page"),
+        (ThreadListState, "load"),
+    ):
+        await tab.call(state, handler)
+    return tab
+
+
+def _run(scenario: Any) -> None:
+    asyncio.run(scenario())
+
+
+def test_a_request_and_its_answer_are_live_on_both_sides(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        steward = await _on_community(server, STEWARD)
+        before = len((await steward.state(CommunityState)).pending)
+        applicant = await _on_community(server, APPLICANT)
+        assert not (await applicant.state(CommunityState)).inside
+
+        mark = len(server.recorder.updates)
+        await applicant.call(CommunityState, "join")
+        assert (await applicant.state(CommunityState)).is_pending
+        # the steward's open page hears of the request and re-reads its list
+        await steward.run_events(_since(server, steward, mark))
+        pending = (await steward.state(CommunityState)).pending
+        assert len(pending) == before + 1
+        assert "Kwame Asante" in [m.display_name for m in pending]
+        # a pending applicant still receives nothing from inside the community
+        assert not any(t in delta_text(_since(server, applicant, mark)) for t in _closed_titles())
+
+        mark = len(server.recorder.updates)
+        await steward.call(CommunityState, "decide", user_id=user_id_of(APPLICANT), approve=True)
+        # the applicant's open page re-reads itself: a member, the inside open, threads in
+        await applicant.run_events(_since(server, applicant, mark))
+        page = await applicant.state(CommunityState)
+        assert page.is_member and page.inside and not page.is_pending
+        assert (await applicant.state(ThreadListState)).error == ""
+        assert (await applicant.state(ThreadListRoom)).latest
+        assert len((await steward.state(CommunityState)).pending) == before
+
+    _run(scenario)
+
+
+def test_a_declined_request_and_a_withdrawn_one_update_the_other_side(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        steward = await _on_community(server, STEWARD)
+        before = len((await steward.state(CommunityState)).pending)
+        applicant = await _on_community(server, APPLICANT)
+        await applicant.call(CommunityState, "join")
+        mark = len(server.recorder.updates)
+        await steward.call(CommunityState, "decide", user_id=user_id_of(APPLICANT), approve=False)
+        await applicant.run_events(_since(server, applicant, mark))
+        page = await applicant.state(CommunityState)
+        assert not page.is_pending and not page.is_member and not page.inside
+
+        await applicant.call(CommunityState, "join")
+        await steward.run_events(_since(server, steward, mark))
+        assert len((await steward.state(CommunityState)).pending) == before + 1
+        mark = len(server.recorder.updates)
+        await applicant.call(CommunityState, "leave")  # withdraws the request
+        await steward.run_events(_since(server, steward, mark))
+        assert len((await steward.state(CommunityState)).pending) == before
+
+    _run(scenario)
+
+
+def test_a_signal_for_another_community_changes_nothing(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        elsewhere = await _on_community(server, STEWARD, "engineering-craft")
+        card = (await elsewhere.state(CommunityState)).card
+        applicant = await _on_community(server, APPLICANT)
+        mark = len(server.recorder.updates)
+        await applicant.call(CommunityState, "join")
+        # Helen's tab shows another community: the signal arrives, the page stays as it was
+        received = await elsewhere.run_events(_since(server, elsewhere, mark))
+        assert (await elsewhere.state(CommunityState)).card == card
+        assert not any("pending" in repr(u.delta) for u in received)
+
+    _run(scenario)
