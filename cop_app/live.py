@@ -268,12 +268,15 @@ class ResourceRoom(rx.SharedState):
 
 
 class UserRoom(rx.SharedState):
-    """One member's bell and home feed, shared by all their open tabs."""
+    """One member's bell and home feed, shared by all their open tabs; `followed` (threads
+    they follow with unread replies) is read with the bell (a reply notifies followers) and
+    when their home page opens, not on every page."""
 
     user_id: int = 0
     unread: int = 0
     notifications: list[NotificationView] = []
     home_latest: list[ThreadRow] = []
+    followed: list[ThreadRow] = []
 
     _loaded_at: float = 0.0
 
@@ -291,6 +294,9 @@ class UserRoom(rx.SharedState):
         if not parts or "home" in parts:
             user = session.get(User, user_id)
             values["home_latest"] = discussions.home_latest(session, user) if user else []
+        if parts & {"bell", "followed"}:
+            user = session.get(User, user_id)
+            values["followed"] = discussions.followed_unread(session, user) if user else []
         assign(self, **values)
 
 
@@ -444,6 +450,14 @@ async def _link_member_room(state: rx.State) -> None:
     room = str(discussions.user_room(user_id))
     if user_id and links.get(UserRoom.get_full_name()) != room:
         await (await state.get_state(UserRoom))._link_to(room)
+
+
+async def reread_linked(state: rx.State, room: RoomKey, parts: set[int | str]) -> None:
+    """Re-read parts of a room this tab already holds (its handler holds the room's lock,
+    so `publish` would wait on itself); a tab not linked to it reads nothing."""
+    mine = await state.get_state(_ROOMS[room.kind])
+    if mine._linked_to == str(room):
+        _read(mine, room.ident, parts)
 
 
 def unlink_room(state: rx.State, room_cls: type) -> None:

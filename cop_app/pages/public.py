@@ -134,7 +134,7 @@ def home() -> rx.Component:
                 ),
                 _thread_section(
                     "Followed threads with new replies",
-                    HomeState.followed,
+                    UserRoom.followed,
                     "You are up to date with every thread you follow.",
                     "Followed threads",
                 ),

@@ -10,7 +10,16 @@ import reflex as rx
 from sqlmodel import Session
 
 from cop_app import routes
-from cop_app.live import ThreadListRoom, ThreadRoom, UserRoom, assign, link_room, unlink_room
+from cop_app.live import (
+    ThreadListRoom,
+    ThreadRoom,
+    UserRoom,
+    assign,
+    link_room,
+    on_signal,
+    reread_linked,
+    unlink_room,
+)
 from cop_app.models import User
 from cop_app.services import communities, discussions, markdown, mentorship, settings
 from cop_app.services.access import access_community_content
@@ -77,15 +86,11 @@ def _start_thread(
 
 def _home_lists(
     session: Session, actor: User | None
-) -> tuple[list[ThreadRow], list[ThreadRow], list[MentorshipRow]]:
+) -> tuple[list[ThreadRow], list[MentorshipRow]]:
     open_rows = [
         r for r in mentorship.my_mentorships(session, actor) if r.state in mentorship.OPEN_STATES
     ]
-    return (
-        discussions.followed_unread(session, actor),
-        discussions.could_help(session, actor),
-        open_rows[: settings.HOME_MENTORSHIPS],
-    )
+    return discussions.could_help(session, actor), open_rows[: settings.HOME_MENTORSHIPS]
 
 
 def _first_page(
@@ -635,15 +640,29 @@ class BellState(rx.State):
 
 
 class HomeState(rx.State):
-    """The member's home lists that are not live: followed threads and "you could help"."""
+    """The member's home lists that are not rooms: "you could help" and their mentorships
+    (re-read when a mentorship of theirs changes). Followed threads are their room's."""
 
-    followed: list[ThreadRow] = []
     could_help: list[ThreadRow] = []
     mentorships: list[MentorshipRow] = []
 
     @rx.event
     async def load(self) -> None:
+        """on_load of the home page."""
+        await self._read()
+
+    async def _read(self) -> None:
         lists = await call(self, _home_lists)
-        self.followed, self.could_help, self.mentorships = (
-            ([], [], []) if isinstance(lists, Refused) else lists
-        )
+        self.could_help, self.mentorships = ([], []) if isinstance(lists, Refused) else lists
+        actor = await current_user(self)
+        if actor is not None and actor.id is not None:  # followed threads: the room's
+            await reread_linked(self, discussions.user_room(actor.id), {"followed"})
+
+    @rx.event
+    async def mentorships_changed(self, mentorship_id: Any) -> None:
+        """Signal: a mentorship of this member changed; an open home page re-reads."""
+        if (self.router.url.path or "/") == routes.HOME:
+            await self._read()
+
+
+on_signal("mentorship", HomeState.mentorships_changed)

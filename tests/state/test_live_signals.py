@@ -9,14 +9,17 @@ import reflex as rx
 from reflex.state import StateUpdate
 from sqlmodel import select
 
-from cop_app.live import ThreadListRoom
+from cop_app.live import ThreadListRoom, UserRoom
 from cop_app.models import Community, Thread
 from cop_app.states.communities import CommunityState
-from cop_app.states.discussions import BellState, ThreadListState
+from cop_app.states.discussions import BellState, HomeState, ThreadListState, ThreadState
+from cop_app.states.mentorship import MentorshipState
 from tests.state.harness import (
+    SLUG,
     Browser,
     Server,
     delta_text,
+    new_thread,
     session_token_for,
     start_server,
     user_id_of,
@@ -122,5 +125,70 @@ def test_a_signal_for_another_community_changes_nothing(app_db: None) -> None:
         received = await elsewhere.run_events(_since(server, elsewhere, mark))
         assert (await elsewhere.state(CommunityState)).card == card
         assert not any("pending" in repr(u.delta) for u in received)
+
+    _run(scenario)
+
+
+async def _on_page(server: Server, local: str, path: str, *handlers: tuple[type, str]) -> Browser:
+    """A signed-in tab on `path` after the bell and the page's own on_load handlers."""
+    tab = Browser(server, path=path)
+    await tab.sign_in_with_token(session_token_for(local))
+    await tab.call(BellState, "link")
+    for state, handler in handlers:
+        await tab.call(state, handler)
+    return tab
+
+
+def test_mentorship_requests_and_answers_are_live_on_both_sides(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        mentor = await _on_page(server, "ravi.iyer", "/mentorship", (MentorshipState, "load"))
+        mentor_home = await _on_page(server, "ravi.iyer", "/", (HomeState, "load"))
+        mentee = await _on_page(server, "hannah.kowalski", "/mentorship", (MentorshipState, "load"))
+        await mentee.call(MentorshipState, "set_goals", value="Review migrations with confidence")
+        await mentee.call(MentorshipState, "set_skills", value="postgresql code-review")
+        mark = len(server.recorder.updates)
+        await mentee.call(MentorshipState, "request", mentor_id=user_id_of("ravi.iyer"))
+        # the mentor's open page lists the request, with the goals to decide on
+        await mentor.run_events(_since(server, mentor, mark))
+        waiting = [
+            r for r in (await mentor.state(MentorshipState)).as_mentor if r.state == "requested"
+        ]
+        assert [(r.mentee_name, r.goals) for r in waiting] == [
+            ("Hannah Kowalski", "Review migrations with confidence")
+        ]
+        await mentor_home.run_events(_since(server, mentor_home, mark))
+        home_rows = (await mentor_home.state(HomeState)).mentorships
+        assert "Hannah Kowalski" in [r.other_name for r in home_rows]
+
+        mark = len(server.recorder.updates)
+        await mentor.call(
+            MentorshipState, "respond", mentorship_id=waiting[0].id, accept=True, message="Hi"
+        )
+        # the mentee's open page shows the accepted mentorship, and keeps what they typed
+        await mentee.run_events(_since(server, mentee, mark))
+        page = await mentee.state(MentorshipState)
+        mine = [r for r in page.as_mentee if r.mentor_name == "Ravi Iyer"]
+        assert [r.state for r in mine] == ["active"]
+        assert page.goals == "Review migrations with confidence"
+
+    _run(scenario)
+
+
+def test_followed_threads_with_new_replies_are_live_on_the_home_page(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        thread_id = await new_thread(server, "ravi.iyer")  # Ravi follows his own thread
+        home = await _on_page(server, "ravi.iyer", "/", (HomeState, "load"))
+        assert thread_id not in [r.id for r in (await home.state(UserRoom)).followed]
+        replier = Browser(
+            server, path=f"/c/{SLUG}/t/{thread_id}", query={"slug": SLUG, "id": str(thread_id)}
+        )
+        await replier.sign_in_with_token(session_token_for("hannah.kowalski"))
+        await replier.call(ThreadState, "load_page")
+        await replier.call(ThreadState, "set_draft", value="We review them in pairs.")
+        await replier.call(ThreadState, "submit_reply")
+        followed = (await home.state(UserRoom)).followed
+        assert [r.id for r in followed if r.id == thread_id] == [thread_id]
 
     _run(scenario)
