@@ -29,7 +29,15 @@ from reflex_base.registry import RegistrationContext
 from sqlmodel import Session
 
 from cop_app.models import Thread, User
-from cop_app.services import communities, discussions, feed, library, mentorship, settings
+from cop_app.services import (
+    communities,
+    discussions,
+    feed,
+    library,
+    mentorship,
+    settings,
+    stages,
+)
 from cop_app.services.access import (
     ACCESS_CHANGED,
     access_community_content,
@@ -42,6 +50,7 @@ from cop_app.services.feed import EventView
 from cop_app.services.library import ResourceRow, ResourceView
 from cop_app.services.mentorship import CardView, SessionNoteView
 from cop_app.services.rooms import RoomKey, RoomKind, parse
+from cop_app.services.stages import StageView
 from cop_app.states.auth import AuthState
 
 logger = logging.getLogger(__name__)
@@ -354,6 +363,7 @@ class BoardRoom(rx.SharedState):
     transitions_mentee: list[str] = []
     reflection_mentor: str = ""
     reflection_mentee: str = ""
+    stage: StageView | None = None  # the mentee's stage, re-read when it may have moved
     _loaded_at: float = 0.0
 
     def _ident(self) -> int:
@@ -378,6 +388,8 @@ class BoardRoom(rx.SharedState):
             reflection_mentor=view.reflection_mentor,
             reflection_mentee=view.reflection_mentee,
         )
+        if "stage" in touched or _stale(self, mentorship_id):
+            assign(self, stage=stages.stage_for(session, view.mentee_id, view.community_id))
 
 
 _ROOMS: dict[RoomKind, type[rx.State]] = {

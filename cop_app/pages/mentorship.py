@@ -735,7 +735,7 @@ def _board_switcher() -> rx.Component:
 
 
 def _board_body() -> rx.Component:
-    stage = BoardState.stage
+    stage = BoardRoom.stage
     return rx.vstack(
         rx.link("← Mentorship", href=routes.mentorship_url(), size="2"),
         _board_switcher(),

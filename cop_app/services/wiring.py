@@ -9,3 +9,5 @@ def wire() -> None:
     """Connect every in-transaction listener (idempotent)."""
     # Practice-linked mentee goals are met by real participation: they see each event.
     events.on_record(mentorship.check_requirements)
+    # A mentee's stage banner on an open board follows what they do in the community.
+    events.on_record(mentorship.announce_stage_changes)

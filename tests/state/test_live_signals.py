@@ -9,11 +9,11 @@ import reflex as rx
 from reflex.state import StateUpdate
 from sqlmodel import select
 
-from cop_app.live import ThreadListRoom, UserRoom
-from cop_app.models import Community, Thread
+from cop_app.live import BoardRoom, ThreadListRoom, UserRoom
+from cop_app.models import Community, Mentorship, Thread
 from cop_app.states.communities import CommunityState
 from cop_app.states.discussions import BellState, HomeState, ThreadListState, ThreadState
-from cop_app.states.mentorship import MentorshipState
+from cop_app.states.mentorship import BoardState, MentorshipState
 from tests.state.harness import (
     SLUG,
     Browser,
@@ -51,6 +51,17 @@ async def _on_community(server: Server, local: str, slug: str = CLOSED) -> Brows
     ):
         await tab.call(state, handler)
     return tab
+
+
+def _lucas_board() -> int:
+    """The demo pairing of Ravi Iyer (mentor) and Lucas Moreau (mentee)."""
+    with rx.session() as session:
+        return session.exec(
+            select(Mentorship.id).where(
+                Mentorship.mentor_id == user_id_of("ravi.iyer"),
+                Mentorship.mentee_id == user_id_of("lucas.moreau"),
+            )
+        ).one()
 
 
 def _run(scenario: Any) -> None:
@@ -190,5 +201,22 @@ def test_followed_threads_with_new_replies_are_live_on_the_home_page(app_db: Non
         await replier.call(ThreadState, "submit_reply")
         followed = (await home.state(UserRoom)).followed
         assert [r.id for r in followed if r.id == thread_id] == [thread_id]
+
+    _run(scenario)
+
+
+def test_the_stage_banner_of_an_open_board_follows_the_mentee(app_db: None) -> None:
+    async def scenario() -> None:
+        server = await start_server()
+        board_id = _lucas_board()
+        mentor = Browser(server, path=f"/mentorship/boards/{board_id}", query={"id": str(board_id)})
+        await mentor.sign_in_with_token(session_token_for("ravi.iyer"))
+        await mentor.call(BoardState, "load")
+        before = (await mentor.state(BoardRoom)).stage
+        assert before is not None and before.community_slug == SLUG
+        await new_thread(server, "lucas.moreau")  # the mentee asks in the board's community
+        after = (await mentor.state(BoardRoom)).stage
+        assert after is not None and after.threads == before.threads + 1
+        assert after.rank >= max(before.rank, 2)  # an asker at least
 
     _run(scenario)
