@@ -467,7 +467,10 @@ def post_card(post: Any) -> rx.Component:
         border_left=rx.cond(post.parent_number > 1, f"2px solid {rx.color('gray', 5)}", "none"),
         border_radius="var(--radius-3)",
         background=rx.cond(post.accepted, rx.color("green", 2), "transparent"),
-        width="100%",
+        # An indented reply is narrower by its indent: at 100% it ran past a phone's edge.
+        width=rx.cond(post.parent_number > 1, ["calc(100% - 0.75em)", "calc(100% - 2em)"], "100%"),
+        box_sizing="border-box",
+        min_width="0",
     )
 
 

@@ -69,6 +69,17 @@ def _composer() -> rx.Component:
                         align="center",
                     ),
                 ),
+                rx.cond(
+                    ThreadRoom.locked,
+                    rx.callout(
+                        "This thread was just locked: it accepts no new replies. What you "
+                        "typed stays here for you to copy.",
+                        icon="lock",
+                        color_scheme="amber",
+                        role="status",
+                        width="100%",
+                    ),
+                ),
                 rx.el.label(
                     rx.text("Your reply", weight="medium", size="2"), html_for="reply-body"
                 ),
@@ -77,6 +88,7 @@ def _composer() -> rx.Component:
                         id="reply-body",
                         value=ThreadState.draft,
                         on_change=ThreadState.set_draft,
+                        read_only=ThreadRoom.locked,
                         rows="5",
                         width="100%",
                         placeholder="Share what you know. Markdown works; @ mentions a member.",
@@ -104,7 +116,10 @@ def _composer() -> rx.Component:
                 field_error(errors, "body"),
                 draft_kept_note(),
                 rx.button(
-                    "Post reply", on_click=ThreadState.submit_reply, loading=ThreadState.posting
+                    "Post reply",
+                    on_click=ThreadState.submit_reply,
+                    loading=ThreadState.posting,
+                    disabled=ThreadRoom.locked,
                 ),
                 spacing="2",
                 width="100%",

@@ -217,3 +217,42 @@ def test_reader_at_the_end_sees_the_reply_and_no_banner(
     # Scrolling away from the end marks what was seen there: the banner does not recount it.
     reader.evaluate("() => window.scrollTo(0, 0)")
     expect(banner).to_have_count(0, timeout=2_000)
+
+
+MARKDOWN = (
+    "## Checklist\n\n1. Expand\n2. Contract\n\n- one\n- two\n\n"
+    "See https://example.org/guide for more.\n\n![the diagram](https://pics.example/d.png)"
+)
+
+
+def test_markdown_renders_and_a_lock_freezes_the_open_reply_box(
+    signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page]
+) -> None:
+    """Markdown shows numbers, bullets and heading sizes; a thread locked while a member
+    types keeps their text but takes no reply."""
+    asker, member = signed_in(ASKER), signed_in(MEMBER)
+    title = f"How do you sequence a migration? {uuid.uuid4().hex[:6]}"
+    path = start_thread(asker, open_page, title=title, body=MARKDOWN)
+    body = asker.locator("#post-1 .post-body")
+    styles = body.evaluate(
+        """(el) => ({
+            ol: getComputedStyle(el.querySelector('ol')).listStyleType,
+            ul: getComputedStyle(el.querySelector('ul')).listStyleType,
+            h2: parseFloat(getComputedStyle(el.querySelector('h2')).fontSize),
+            p: parseFloat(getComputedStyle(el.querySelector('p')).fontSize),
+        })"""
+    )
+    assert styles["ol"] == "decimal" and styles["ul"] == "disc", styles
+    assert styles["h2"] > styles["p"], styles
+    expect(body.get_by_role("link", name="https://example.org/guide")).to_be_visible()
+    expect(body.get_by_role("link", name="Image: the diagram")).to_have_attribute(
+        "href", "https://pics.example/d.png"
+    )
+    assert body.locator("img").count() == 0
+
+    open_page(member, path)
+    member.get_by_label("Your reply").fill("Half-written thoughts on sequencing")
+    asker.get_by_role("button", name="Lock").click()
+    expect(member.get_by_text("This thread was just locked")).to_be_visible(timeout=2_000)
+    expect(member.get_by_label("Your reply")).to_have_value("Half-written thoughts on sequencing")
+    expect(member.get_by_role("button", name="Post reply")).to_be_disabled()

@@ -18,6 +18,7 @@ def test_request_accept_and_move_cards_live(
 ) -> None:
     mentee, mentor = signed_in(MENTEE), signed_in(MENTOR)
 
+    open_page(mentor, "/mentorship")  # open before the request: it must arrive live
     open_page(mentee, "/mentorship")
     mentee.get_by_label("Your goals").fill("Make our mobile screens accessible and reviewable")
     mentee.get_by_label("Skills you want").fill("code-review testing")
@@ -28,8 +29,17 @@ def test_request_accept_and_move_cards_live(
     mentee.get_by_role("button", name="Ask Ravi Iyer").click()
     expect(mentee.get_by_text("Mentor: Ravi Iyer")).to_be_visible()
 
-    open_page(mentor, "/mentorship")
+    # the request reaches the mentor's open page with the mentee's goals, and the answer
+    # reaches the mentee's
+    expect(mentor.get_by_role("button", name="Accept Ben O'Connell")).to_be_visible(timeout=2_000)
+    expect(
+        mentor.get_by_role("table", name="Your mentees").get_by_text(
+            "Goals: Make our mobile screens accessible and reviewable"
+        )
+    ).to_be_visible()
     mentor.get_by_role("button", name="Accept Ben O'Connell").click()
+    expect(mentee.get_by_role("link", name="Open board")).to_be_visible(timeout=2_000)
+    expect(mentee.get_by_role("button", name="Withdraw")).to_have_count(0)
     mentor.get_by_label("Your mentees").get_by_role("link", name="Open board").first.wait_for()
     row = mentor.get_by_role("row").filter(has_text="Ben O'Connell")
     row.get_by_role("link", name="Open board").click()
