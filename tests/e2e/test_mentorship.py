@@ -33,7 +33,7 @@ def test_request_accept_and_move_cards_live(
     # reaches the mentee's
     expect(mentor.get_by_role("button", name="Accept Ben O'Connell")).to_be_visible(timeout=2_000)
     expect(
-        mentor.get_by_role("table", name="Your mentees").get_by_text(
+        mentor.get_by_role("row", name=re.compile("^Ben O'Connell")).get_by_text(
             "Goals: Make our mobile screens accessible and reviewable"
         )
     ).to_be_visible()
