@@ -34,8 +34,10 @@ LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 LOGIN_MAX_SUCCESSES_PER_ACCOUNT_AND_CLIENT = 10
 LOGIN_MAX_SUCCESSES_PER_CLIENT = 60
 LOGIN_SUCCESS_WINDOW = timedelta(minutes=10)
-# Sign-ups from one client in the window (throttles scripted account creation).
-SIGNUP_MAX_PER_CLIENT = 10
+# Sign-ups from one client (network address) in the window: throttles scripted account
+# creation, while a whole ward, school or office behind one shared address can still sign up
+# on the same morning (10 refused the eleventh colleague for an hour).
+SIGNUP_MAX_PER_CLIENT = 100
 SIGNUP_WINDOW = timedelta(hours=1)
 
 # Writes without a natural cap, per person per window: enough for any real editing session,
