@@ -228,7 +228,7 @@ def _removed(post: Any) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.text(
-                rx.cond(post.hidden, "Hidden by moderators.", "Removed by author."),
+                post.removed_label,
                 color_scheme="gray",
                 font_style="italic",
             ),

@@ -109,6 +109,16 @@ class FeedState(rx.State):
         return None
 
 
+# What the moderator is told after each decision.
+DECIDED = {
+    "dismiss": "Flags dismissed.",
+    "hide": "Hidden.",
+    "keep_hidden": "Kept hidden; the flags are closed.",
+    "restore": "Restored.",
+    "delete": "Deleted.",
+}
+
+
 class ModerationState(rx.State):
     """The queue of flagged items and the actions on them."""
 
@@ -128,14 +138,12 @@ class ModerationState(rx.State):
 
     @rx.event
     async def review(self, action: Any, target_type: Any, target_id: Any) -> Any:
-        """Dismiss the flags, hide, or restore an item."""
+        """Decide on an item (moderation.REVIEW_VERBS); it leaves the queue."""
         verb = await call(self, moderation.check_review, action, target_type, target_id)
         if isinstance(verb, Refused):
             return verb.toast
         await self._reload()
-        return rx.toast.success(
-            {"dismiss": "Flags dismissed.", "hide": "Hidden.", "restore": "Restored."}[verb]
-        )
+        return rx.toast.success(DECIDED[verb])
 
     @rx.event
     async def lock_thread(self, thread_id: Any) -> Any:

@@ -510,6 +510,48 @@ def test_admin_moderates_the_queue(app_db: None) -> None:
     asyncio.run(scenario())
 
 
+def test_confirmed_spam_leaves_the_queue_hidden_and_delete_removes(app_db: None) -> None:
+    """An automatically hidden item offers more than un-hiding it: kept hidden and closed, it
+    leaves the queue still hidden; a deleted one is removed; both are audited."""
+    d = demo()
+    with rx.session() as session:
+        post = session.get(Post, d.flagged_post)
+        post.hidden = True  # as three reporters with standing would leave it
+        session.add(post)
+        session.commit()
+
+    async def scenario() -> None:
+        server = await start_server()
+        admin = await browser_for(server, d.token("amara.okafor"))
+        await admin.call(ModerationState, "load")
+        updates = await admin.call(
+            ModerationState,
+            "review",
+            action="keep_hidden",
+            target_type="post",
+            target_id=d.flagged_post,
+        )
+        assert toasts(updates) == [("success", "Kept hidden; the flags are closed.")]
+        assert var(updates, ModerationState, "items") == []
+        assert one(Post, id=d.flagged_post).hidden
+        with rx.session() as session:
+            yuki = session.get(User, user_id_of("yuki.tanaka"))
+            moderation.check_flag(session, yuki, "thread", d.thread, "spam")
+        updates = await admin.call(
+            ModerationState, "review", action="delete", target_type="thread", target_id=d.thread
+        )
+        assert toasts(updates) == [("success", "Deleted.")]
+        assert one(Thread, id=d.thread).hidden
+        audit = await browser_for(server, d.token("amara.okafor"))
+        updates = await audit.call(AuditState, "set_action", value="content.")
+        assert [r.action for r in var(updates, AuditState, "rows")] == [
+            "content.delete",
+            "content.keep_hidden",
+        ]
+
+    asyncio.run(scenario())
+
+
 # --- the live feed ----------------------------------------------------------------------------
 
 
