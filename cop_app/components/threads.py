@@ -6,7 +6,7 @@ import reflex as rx
 
 from cop_app import routes
 from cop_app.components import styles
-from cop_app.components.ui import count_of, field_error, tag_list
+from cop_app.components.ui import confirm_button, count_of, field_error, tag_list
 from cop_app.live import ThreadListRoom, UserRoom
 from cop_app.states.auth import AuthState
 from cop_app.states.discussions import BellState, ThreadListState, ThreadState
@@ -444,13 +444,19 @@ def post_card(post: Any) -> rx.Component:
                             aria_label="Edit #" + post.number.to_string(),
                             on_click=ThreadState.start_edit(post.id),
                         ),
-                        rx.button(
-                            "Delete",
-                            size="1",
-                            variant="ghost",
-                            color_scheme="red",
-                            aria_label="Delete #" + post.number.to_string(),
-                            on_click=ThreadState.delete(post.id),
+                        confirm_button(
+                            rx.button(
+                                "Delete",
+                                size="1",
+                                variant="ghost",
+                                color_scheme="red",
+                                aria_label="Delete #" + post.number.to_string(),
+                            ),
+                            "Delete post #" + post.number.to_string() + "?",
+                            "Readers see “Removed by author.” in its place. This cannot be undone.",
+                            "Delete post",
+                            ThreadState.delete(post.id),
+                            keep_label="Keep post",
                         ),
                         spacing="1",
                     ),

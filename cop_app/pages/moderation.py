@@ -136,7 +136,7 @@ def activity_feed() -> rx.Component:
             rx.cond(
                 FeedState.paused,
                 rx.callout(
-                    waiting.to_string() + " new events",
+                    count_of(waiting, "new event", "new events"),
                     icon="pause",
                     width="100%",
                     aria_label="New events while paused",

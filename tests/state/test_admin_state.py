@@ -76,6 +76,8 @@ VIEW_ONLY = {
     ("FeedState", "resume"),
     ("SuspendState", "ask"),
     ("SuspendState", "close"),
+    ("AdminUsersState", "ask_role"),
+    ("AdminUsersState", "cancel_role"),
 }
 
 
@@ -389,6 +391,31 @@ def test_admin_changes_a_role_and_it_is_audited(app_db: None) -> None:
         updates = await admin.call(AdminUsersState, "change_role", user_id=amara, role="member")
         assert refusal(updates, AdminUsersState)
         assert one(User, id=amara).role == "admin"
+
+    asyncio.run(scenario())
+
+
+def test_the_role_dropdown_only_asks_and_the_dialog_applies(app_db: None) -> None:
+    """Choosing "Admin" in a row's dropdown changes nothing until the admin confirms."""
+    d = demo()
+
+    async def scenario() -> None:
+        server = await start_server()
+        admin = await browser_for(server, d.token("amara.okafor"))
+        await admin.call(AdminUsersState, "load")
+        before = snapshot()
+        updates = await admin.call(AdminUsersState, "ask_role", user_id=d.mateo, role="admin")
+        assert var(updates, AdminUsersState, "pending_name") == "Mateo García"
+        assert var(updates, AdminUsersState, "pending_role") == "admin"
+        assert snapshot() == before
+        await admin.call(AdminUsersState, "cancel_role")
+        assert (await admin.state(AdminUsersState)).pending_id == 0
+        assert snapshot() == before
+        await admin.call(AdminUsersState, "ask_role", user_id=d.mateo, role="mentor")
+        updates = await admin.call(AdminUsersState, "confirm_role")
+        assert toasts(updates) == [("success", "Mateo García is now a mentor.")]
+        assert var(updates, AdminUsersState, "pending_id") == 0
+        assert one(User, id=d.mateo).role == "mentor"
 
     asyncio.run(scenario())
 
