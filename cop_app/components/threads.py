@@ -540,6 +540,7 @@ def bell() -> rx.Component:
                                 href=n.link,
                                 underline="none",
                                 color="inherit",
+                                on_click=BellState.open_notification(n.ids),
                             ),
                         ),
                         spacing="2",

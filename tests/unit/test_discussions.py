@@ -1281,6 +1281,42 @@ def test_notifications_unread_count_latest_first_and_mark_read(w: World, changes
     refused(w, Forbidden, notifications.mark_all_read, None)
 
 
+def test_replies_on_one_thread_fold_into_one_line_of_the_bell(w: World) -> None:
+    """ "Ravi Iyer and 2 others replied in …": one line, opened once, marks them all read."""
+    thread, elsewhere = start(w), start(w, title="Another question about fixtures")
+    reply(w, w.other, thread, "One.")
+    reply(w, w.steward, thread, "Two.")
+    reply(w, w.member, elsewhere, "Elsewhere.")
+    reply(w, w.member, thread, "Three.")
+    reply(w, w.member, thread, "Four.")
+    count, rows = notifications.bell(w.session, w.asker)
+    assert count == 5
+    assert [r.text for r in rows] == [
+        f"Ravi Iyer and 2 others replied in “{TITLE}”",
+        "Ravi Iyer replied in “Another question about fixtures”",
+    ]
+    assert rows[0].link.endswith("#post-5") and len(rows[0].ids) == 4
+    assert notifications.check_mark_read(w.session, w.asker, rows[0].ids) == 4
+    count, rows = notifications.bell(w.session, w.asker)
+    assert count == 1 and [r.unread for r in rows] == [False, True]
+    assert notifications.check_mark_read(w.session, w.member, rows[1].ids) == 0  # not theirs
+    assert notifications.bell(w.session, w.asker)[0] == 1
+
+
+def test_one_person_replying_often_reads_as_one_line_with_a_count(w: World) -> None:
+    thread = start(w)
+    reply(w, w.member, thread, "One.")
+    reply(w, w.member, thread, "Two.")
+    assert [r.text for r in notifications.bell(w.session, w.asker)[1]] == [
+        f"Ravi Iyer replied in “{TITLE}” (2 times)"
+    ]
+
+
+@pytest.mark.parametrize("ids", [None, [], "1", ["x"], [1.5], list(range(500))])
+def test_marking_a_line_read_refuses_bad_ids(w: World, ids: Any) -> None:
+    refused(w, Invalid, notifications.check_mark_read, w.asker, ids)
+
+
 def test_notifications_list_is_capped(w: World) -> None:
     size = settings.NOTIFICATIONS_PAGE_SIZE
     for n in range(size + 3):
