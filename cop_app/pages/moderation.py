@@ -359,7 +359,14 @@ def audit() -> rx.Component:
                 ),
                 empty_state("scroll-text", "No entries", "Admin and steward actions appear here."),
             ),
-            rx.button("Load older entries", variant="soft", on_click=AuditState.load_older),
+            rx.cond(
+                AuditState.no_more,
+                rx.cond(
+                    AuditState.rows.length() > 0,
+                    rx.text("That is the beginning of the log.", size="2", color_scheme="gray"),
+                ),
+                rx.button("Load older entries", variant="soft", on_click=AuditState.load_older),
+            ),
             spacing="4",
             width="100%",
         ),

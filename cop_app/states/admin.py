@@ -6,7 +6,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from cop_app.models import User
-from cop_app.services import accounts, moderation, recovery, settings, users
+from cop_app.services import accounts, moderation, recovery, settings, users, wording
 from cop_app.services.users import UserRow
 from cop_app.states.base import Refused, call
 
@@ -96,7 +96,8 @@ class AdminUsersState(rx.State):
         changed = await call(self, _set_role, user_id, role)
         if isinstance(changed, Refused):
             return changed.toast
-        message = "{} is now a {}.".format(*changed)
+        name, role = changed
+        message = f"{name} is now {wording.with_article(role)}."
         await self._reload()
         return rx.toast.success(message)
 

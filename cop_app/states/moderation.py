@@ -252,12 +252,14 @@ class AuditState(rx.State):
     rows: list[AuditView] = []
     action: str = ""
     error: str = ""
+    no_more: bool = False  # the oldest entry is shown: "Load older" says so instead
 
     async def _reload(self) -> None:
         rows = await call(self, feed.audit_log, self.action)
         refused = isinstance(rows, Refused)
         self.rows = [] if refused else rows
         self.error = rows.error.message if refused else ""
+        self.no_more = refused or len(self.rows) < settings.AUDIT_PAGE_SIZE
 
     @rx.event
     async def load(self) -> None:
@@ -273,8 +275,10 @@ class AuditState(rx.State):
 
     @rx.event
     async def load_older(self) -> Any:
+        """The next page before the oldest entry shown; says so when there is none."""
         page = await call(self, feed.audit_log, self.action, self.rows[-1].id if self.rows else 0)
         if isinstance(page, Refused):
             return page.toast
         self.rows = self.rows + page
+        self.no_more = len(page) < settings.AUDIT_PAGE_SIZE
         return None

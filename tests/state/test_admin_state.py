@@ -8,6 +8,7 @@ paths: roles, suspensions that end an open tab's session, reactivation, and the 
 """
 
 import asyncio
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from cop_app.live import ActivityRoom, feed_window
 from cop_app.models import ActivityEvent, AuditEntry, Community, Post, Thread, User
 from cop_app.models.base import utcnow
 from cop_app.seed import email_of
-from cop_app.services import activity, discussions, moderation, settings
+from cop_app.services import accounts, activity, discussions, moderation, settings
 from cop_app.states.admin import AdminUsersState
 from cop_app.states.auth import AuthState
 from cop_app.states.communities import CommunityState
@@ -575,6 +576,51 @@ def test_confirmed_spam_leaves_the_queue_hidden_and_delete_removes(app_db: None)
             "content.delete",
             "content.keep_hidden",
         ]
+
+    asyncio.run(scenario())
+
+
+def test_the_admin_pages_read_right_on_the_demo(app_db: None) -> None:
+    """The demo's audit log holds the role history its people imply and says where it ends;
+    members who only posted are not "never" active; the feed's library filter finds library
+    events; a reply's line opens the reply; two people with one name differ in the filter."""
+    d = demo()
+    with rx.session() as session:
+        for n in (1, 2):
+            accounts.do_create_user(
+                session,
+                f"reader{n}@example.org",
+                "Directory Reader",
+                "x",
+                now=utcnow(),
+                handle=f"directory-reader-{n}",
+            )
+        session.commit()
+
+    async def scenario() -> None:
+        server = await start_server()
+        admin = await browser_for(server, d.token("amara.okafor"))
+        updates = await admin.call(AuditState, "load")
+        rows = var(updates, AuditState, "rows")
+        roles = [r for r in rows if r.action == "user.role"]
+        assert len(roles) == 6 and {r.actor_name for r in roles} == {"Amara Okafor"}
+        assert all(r.reason for r in roles)
+        assert var(updates, AuditState, "no_more") is True  # no "Load older" that does nothing
+        updates = await admin.call(AdminUsersState, "load")
+        hannah = next(r for r in var(updates, AdminUsersState, "rows") if r.id == d.me)
+        assert hannah.posts > 0 and hannah.last_active is not None
+        updates = await admin.call(FeedState, "load")
+        people = [p["name"] for p in var(updates, FeedState, "people")]
+        assert len(people) == len(set(people))
+        assert "Directory Reader (@directory-reader-1)" in people
+        await admin.call(FeedState, "set_group", value="library")
+        updates = await admin.call(FeedState, "load_older")
+        older = var(updates, FeedState, "older")
+        assert older and {e.group for e in older} == {"library"}
+        await admin.call(FeedState, "set_group", value="discussion")
+        updates = await admin.call(FeedState, "load_older")
+        replies = [e for e in var(updates, FeedState, "older") if e.kind == "post.created"]
+        assert replies and all(re.search(r"/t/\d+#post-\d+$", e.link) for e in replies)
 
     asyncio.run(scenario())
 
