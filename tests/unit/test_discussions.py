@@ -739,6 +739,16 @@ def test_toggle_reaction_on_and_off(w: World, changes) -> None:
         c.kind == "post.reacted" and discussions.thread_room(thread.id) in c.rooms for c in changes
     )
     assert activity_kinds(w).count("post.reacted") == 3
+    said = w.session.exec(
+        select(ActivityEvent.summary)
+        .where(ActivityEvent.kind == "post.reacted")
+        .order_by(col(ActivityEvent.id))
+    ).all()
+    assert said == [
+        f"Ada Lovelace found a post by Ravi Iyer helpful in “{TITLE}”",
+        f"Ada Lovelace thanked Ravi Iyer for a post in “{TITLE}”",
+        f"Grace Adeyemi found a post by Ravi Iyer helpful in “{TITLE}”",
+    ]
 
     assert discussions.check_toggle_reaction(w.session, w.asker, post.id, "helpful") is False
     assert discussions.check_toggle_reaction(w.session, w.asker, post.id, "thanks") is False
