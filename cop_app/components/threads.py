@@ -21,7 +21,10 @@ REACTION_LABELS = (
 
 def when(value: Any) -> rx.Component:
     """A relative time ("3 hours ago") that stays correct as time passes."""
-    return rx.moment(value, from_now=True, size="1", color=rx.color("gray", 10))
+    # Moment takes no Radix size: the span around it sets the small grey type.
+    return rx.text(
+        rx.moment(value, from_now=True), as_="span", size="1", color=rx.color("gray", 10)
+    )
 
 
 def thread_badges(pinned: Any, locked: Any, kind: Any, answered: Any) -> rx.Component:

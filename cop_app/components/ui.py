@@ -192,3 +192,15 @@ def confirm_button(
             ),
         ),
     )
+
+
+def radio_choice(value: str, label: str) -> rx.Component:
+    """One option of a radio group, named by its own visible label (click it, too)."""
+    return rx.el.label(
+        rx.radio_group.item(value=value),
+        rx.text(label, size="2"),
+        display="flex",
+        align_items="center",
+        gap="var(--space-2)",
+        cursor="pointer",
+    )

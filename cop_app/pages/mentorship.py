@@ -503,9 +503,15 @@ def _card_body(card: rx.Var, column: str, can: rx.Var) -> rx.Component:
                     card.met,
                     rx.link(
                         rx.badge(
-                            rx.icon("circle-check", size=12),
+                            rx.icon("circle-check", size=12, flex_shrink="0"),
                             "Evidence: " + card.evidence_text,
                             color_scheme="green",
+                            # Long evidence wraps inside the card instead of running past it.
+                            white_space="normal",
+                            overflow_wrap="anywhere",
+                            max_width="100%",
+                            height="auto",
+                            aria_label="Evidence",
                         ),
                         href=card.evidence_link,
                     ),

@@ -108,6 +108,8 @@ POSTS_PAGE_SIZE = 30
 # A live room keeps only this many recent posts; older pages come from the database.
 ROOM_RECENT_POSTS = 20
 NOTIFICATIONS_PAGE_SIZE = 20
+# Characters of the accepted answer's excerpt under a question (the answer is in full in place).
+ACCEPTED_EXCERPT_CHARS = 240
 # The bell reads this many pages of rows to fold several of one kind on one thread into a line.
 NOTIFICATIONS_GROUP_READ_FACTOR = 3
 MENTION_SUGGESTIONS = 8

@@ -143,6 +143,7 @@ def test_locked_thread_refuses_replies_and_only_asker_accepts(app_db: None) -> N
         await asker.call(ThreadState, "accept", post_id=answer_id)
         room = await member.state(ThreadRoom)
         assert room.accepted_post_id == answer_id
+        assert room.accepted_excerpt == "An answer"  # the excerpt under the question
         await asker.call(ThreadState, "moderate", what="locked", value=True)  # Ravi stewards
         await member.call(ThreadState, "set_draft", value="After the lock")
         before = _posts()
