@@ -151,6 +151,30 @@ def test_a_moderator_opens_a_removed_reply_and_a_member_cannot(
     member.get_by_label("Your reply").fill(text)
     member.get_by_role("button", name="Post reply").click()
     expect(member.get_by_text(text)).to_be_visible()
+
+    # The admin flags it; in the queue each item is an article with a heading, and its
+    # buttons say which item they act on.
+    thread_path = member.url.removeprefix(member.url.split("/c/")[0])
+    open_page(admin, thread_path)
+    admin.get_by_role("button", name=re.compile(r"^Flag #")).last.click()
+    admin.get_by_role("radiogroup", name="Reason").get_by_role("radio", name="Spam").check()
+    admin.get_by_role("button", name="Send flag").click()
+    expect(admin.get_by_text("Thanks. Moderators will review it.")).to_be_visible()
+    open_page(admin, "/admin/moderation")
+    item = (
+        admin.get_by_role("list", name="Flagged items")
+        .get_by_role("listitem")
+        .filter(has_text="by Ben O'Connell")
+    )
+    article = item.get_by_role("article", name=re.compile(r"^Reply #\d+ in .* by Ben O'Connell$"))
+    expect(article.get_by_role("heading", level=2)).to_have_text(re.compile(r"^Reply #\d+ in "))
+    expect(article.get_by_text("1 flag", exact=True)).to_be_visible()
+    article.get_by_role(
+        "button", name=re.compile(r"^Dismiss flags: Reply #\d+ in .* by Ben")
+    ).click()
+    expect(admin.get_by_text("Flags dismissed.")).to_be_visible()
+    expect(item).to_have_count(0)
+
     member.get_by_role("button", name=re.compile(r"^Delete #")).last.click()
     member.get_by_role("button", name="Keep post").click()  # a dialog asks first
     expect(member.get_by_text(text)).to_be_visible()
@@ -160,7 +184,7 @@ def test_a_moderator_opens_a_removed_reply_and_a_member_cannot(
     expect(member.get_by_text("Removed by author.").last).to_be_visible()
     expect(member.get_by_role("button", name="Show removed text")).to_have_count(0)
 
-    open_page(admin, member.url.removeprefix(member.url.split("/c/")[0]))
+    open_page(admin, thread_path)
     admin.get_by_role("button", name="Show removed text").last.click()
     revealed = admin.get_by_label("Removed text").filter(has_text=text)
     expect(revealed).to_be_visible()
