@@ -127,13 +127,14 @@ def unread_and_latest(session: Session, user_id: int) -> tuple[int, list[Notific
 
 
 def _grouped(rows: list[tuple[Notification, str | None]]) -> list[NotificationView]:
-    """Newest first; notifications of a grouped kind on one thread fold into the newest."""
-    groups: dict[tuple[str, int], list[tuple[Notification, str | None]]] = {}
+    """Newest first; notifications of a grouped kind on one thread fold into the newest
+    (unread ones apart from those already read, so news never hides in an old line)."""
+    groups: dict[tuple[str, int, bool], list[tuple[Notification, str | None]]] = {}
     order: list[list[tuple[Notification, str | None]]] = []
     for row in rows:
         n = row[0]
         if n.kind in GROUPED_KINDS and n.thread_id is not None:
-            key = (n.kind, n.thread_id)
+            key = (n.kind, n.thread_id, n.read_at is None)
             if key in groups:
                 groups[key].append(row)
                 continue

@@ -1311,6 +1311,13 @@ def test_replies_on_one_thread_fold_into_one_line_of_the_bell(w: World) -> None:
     assert count == 1 and [r.unread for r in rows] == [False, True]
     assert notifications.check_mark_read(w.session, w.member, rows[1].ids) == 0  # not theirs
     assert notifications.bell(w.session, w.asker)[0] == 1
+    reply(w, w.other, thread, "Five, news after the others were read.")
+    count, rows = notifications.bell(w.session, w.asker)
+    assert [(r.text, r.unread) for r in rows] == [
+        (f"Grace Adeyemi replied in “{TITLE}”", True),
+        (f"Ravi Iyer and 2 others replied in “{TITLE}”", False),
+        ("Ravi Iyer replied in “Another question about fixtures”", True),
+    ]
 
 
 def test_one_person_replying_often_reads_as_one_line_with_a_count(w: World) -> None:
