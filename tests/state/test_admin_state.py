@@ -385,7 +385,7 @@ def test_admin_changes_a_role_and_it_is_audited(app_db: None) -> None:
         assert one(User, id=d.mateo).role == "mentor"
         row = next(r for r in (await admin.state(AdminUsersState)).rows if r.id == d.mateo)
         assert row.role == "mentor"
-        entry = one(AuditEntry, action="user.role")
+        entry = one(AuditEntry, action="user.role", target_id=d.mateo)
         assert (entry.target_id, entry.before, entry.after) == (d.mateo, "member", "mentor")
         # An admin cannot demote themselves (nobody is left locked out).
         amara = user_id_of("amara.okafor")
