@@ -34,6 +34,7 @@ from cop_app.services import (
     discussions,
     feed,
     library,
+    markdown,
     mentorship,
     settings,
     stages,
@@ -136,6 +137,7 @@ class ThreadRoom(rx.SharedState):
     post_count: int = 0
     reply_count: int = 0
     accepted_post_id: int = 0
+    accepted_excerpt: str = ""  # shown under the question; the answer itself stays in place
     locked: bool = False
     pinned: bool = False
     recent_from: int = 1
@@ -177,6 +179,11 @@ class ThreadRoom(rx.SharedState):
             post_count=thread.post_count,
             reply_count=thread.reply_count,
             accepted_post_id=thread.accepted_post_id or 0,
+            accepted_excerpt=markdown.excerpt_of_html(
+                patched[str(thread.accepted_post_id)].body_html, settings.ACCEPTED_EXCERPT_CHARS
+            )
+            if str(thread.accepted_post_id) in patched
+            else "",
             locked=thread.locked,
             pinned=thread.pinned,
             recent_from=recent_from,

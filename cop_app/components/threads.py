@@ -6,7 +6,7 @@ import reflex as rx
 
 from cop_app import routes
 from cop_app.components import styles
-from cop_app.components.ui import count_of, field_error, tag_list
+from cop_app.components.ui import confirm_button, count_of, field_error, tag_list
 from cop_app.live import ThreadListRoom, UserRoom
 from cop_app.states.auth import AuthState
 from cop_app.states.discussions import BellState, ThreadListState, ThreadState
@@ -21,7 +21,10 @@ REACTION_LABELS = (
 
 def when(value: Any) -> rx.Component:
     """A relative time ("3 hours ago") that stays correct as time passes."""
-    return rx.moment(value, from_now=True, size="1", color=rx.color("gray", 10))
+    # Moment takes no Radix size: the span around it sets the small grey type.
+    return rx.text(
+        rx.moment(value, from_now=True), as_="span", size="1", color=rx.color("gray", 10)
+    )
 
 
 def thread_badges(pinned: Any, locked: Any, kind: Any, answered: Any) -> rx.Component:
@@ -228,7 +231,7 @@ def _removed(post: Any) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.text(
-                rx.cond(post.hidden, "Hidden by moderators.", "Removed by author."),
+                post.removed_label,
                 color_scheme="gray",
                 font_style="italic",
             ),
@@ -444,13 +447,19 @@ def post_card(post: Any) -> rx.Component:
                             aria_label="Edit #" + post.number.to_string(),
                             on_click=ThreadState.start_edit(post.id),
                         ),
-                        rx.button(
-                            "Delete",
-                            size="1",
-                            variant="ghost",
-                            color_scheme="red",
-                            aria_label="Delete #" + post.number.to_string(),
-                            on_click=ThreadState.delete(post.id),
+                        confirm_button(
+                            rx.button(
+                                "Delete",
+                                size="1",
+                                variant="ghost",
+                                color_scheme="red",
+                                aria_label="Delete #" + post.number.to_string(),
+                            ),
+                            "Delete post #" + post.number.to_string() + "?",
+                            "Readers see “Removed by author.” in its place. This cannot be undone.",
+                            "Delete post",
+                            ThreadState.delete(post.id),
+                            keep_label="Keep post",
                         ),
                         spacing="1",
                     ),
@@ -537,6 +546,7 @@ def bell() -> rx.Component:
                                 href=n.link,
                                 underline="none",
                                 color="inherit",
+                                on_click=BellState.open_notification(n.ids),
                             ),
                         ),
                         spacing="2",

@@ -9,6 +9,7 @@ from cop_app import routes
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
 from cop_app.components.threads import when
 from cop_app.components.ui import (
+    confirm_button,
     empty_state,
     field,
     field_error,
@@ -563,9 +564,15 @@ def _card_body(card: rx.Var, column: str, can: rx.Var) -> rx.Component:
                     card.met,
                     rx.link(
                         rx.badge(
-                            rx.icon("circle-check", size=12),
+                            rx.icon("circle-check", size=12, flex_shrink="0"),
                             "Evidence: " + card.evidence_text,
                             color_scheme="green",
+                            # Long evidence wraps inside the card instead of running past it.
+                            white_space="normal",
+                            overflow_wrap="anywhere",
+                            max_width="100%",
+                            height="auto",
+                            aria_label="Evidence",
                         ),
                         href=card.evidence_link,
                     ),
@@ -627,13 +634,19 @@ def _card_body(card: rx.Var, column: str, can: rx.Var) -> rx.Component:
                             aria_label="Edit " + title,
                             on_click=BoardState.start_edit(card.id),
                         ),
-                        rx.button(
-                            "Delete",
-                            size="1",
-                            variant="ghost",
-                            color_scheme="red",
-                            aria_label="Delete " + title,
-                            on_click=BoardState.delete_card(card.id),
+                        confirm_button(
+                            rx.button(
+                                "Delete",
+                                size="1",
+                                variant="ghost",
+                                color_scheme="red",
+                                aria_label="Delete " + title,
+                            ),
+                            "Delete the card “" + card.title + "”?",
+                            "It leaves the board for both of you. This cannot be undone.",
+                            "Delete card",
+                            BoardState.delete_card(card.id),
+                            keep_label="Keep card",
                         ),
                         spacing="1",
                         wrap="wrap",

@@ -167,7 +167,12 @@ def render(source: str, known_handles: set[str] | None = None) -> str:
 
 def excerpt(source: str, length: int = 180) -> str:
     """Plain text for lists and notifications: Markdown marks stripped, cut at a word."""
-    text = html.unescape(nh3.clean(_md.render(source), tags=set()))
+    return excerpt_of_html(_md.render(source), length)
+
+
+def excerpt_of_html(rendered: str, length: int = 180) -> str:
+    """The same plain-text excerpt from already rendered (sanitised) HTML."""
+    text = html.unescape(nh3.clean(rendered, tags=set()))
     text = re.sub(r"\s+", " ", text).strip()
     if len(text) <= length:
         return text

@@ -34,8 +34,10 @@ LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 LOGIN_MAX_SUCCESSES_PER_ACCOUNT_AND_CLIENT = 10
 LOGIN_MAX_SUCCESSES_PER_CLIENT = 60
 LOGIN_SUCCESS_WINDOW = timedelta(minutes=10)
-# Sign-ups from one client in the window (throttles scripted account creation).
-SIGNUP_MAX_PER_CLIENT = 10
+# Sign-ups from one client (network address) in the window: throttles scripted account
+# creation, while a whole ward, school or office behind one shared address can still sign up
+# on the same morning (10 refused the eleventh colleague for an hour).
+SIGNUP_MAX_PER_CLIENT = 100
 SIGNUP_WINDOW = timedelta(hours=1)
 
 # Writes without a natural cap, per person per window: enough for any real editing session,
@@ -106,6 +108,10 @@ POSTS_PAGE_SIZE = 30
 # A live room keeps only this many recent posts; older pages come from the database.
 ROOM_RECENT_POSTS = 20
 NOTIFICATIONS_PAGE_SIZE = 20
+# Characters of the accepted answer's excerpt under a question (the answer is in full in place).
+ACCEPTED_EXCERPT_CHARS = 240
+# The bell reads this many pages of rows to fold several of one kind on one thread into a line.
+NOTIFICATIONS_GROUP_READ_FACTOR = 3
 MENTION_SUGGESTIONS = 8
 # Mention suggestions match a prefix of a handle or name: longer text is no prefix anyone has.
 MENTION_PREFIX_MAX = 40

@@ -21,7 +21,14 @@ from cop_app.live import (
     unlink_room,
 )
 from cop_app.models import User
-from cop_app.services import communities, discussions, markdown, mentorship, settings
+from cop_app.services import (
+    communities,
+    discussions,
+    markdown,
+    mentorship,
+    notifications,
+    settings,
+)
 from cop_app.services.access import access_community_content
 from cop_app.services.discussions import PostView, ThreadRow, ThreadView
 from cop_app.services.errors import Invalid
@@ -631,6 +638,12 @@ class BellState(rx.State):
             return
         # Replies do not announce themselves to every member's home: re-read it on each page.
         await link_room(self, discussions.user_room(actor.id), refresh=True)
+
+    @rx.event
+    async def open_notification(self, ids: Any) -> Any:
+        """Opening a line of the bell marks it read (the link itself navigates)."""
+        done = await call(self, notifications.check_mark_read, ids)
+        return done.toast if isinstance(done, Refused) else None
 
     @rx.event
     async def mark_all_read(self) -> Any:

@@ -72,6 +72,7 @@ def test_sign_up_promote_create_and_see_a_join_live(
     expect(admin.get_by_role("row")).to_have_count(2)  # the header and the newcomer
     role.click()
     admin.get_by_role("option", name="Mentor").click()
+    admin.get_by_role("alertdialog").get_by_role("button", name="Change role").click()
     expect(admin.get_by_text(f"{name} is now a mentor.")).to_be_visible()
     expect(role).to_have_text("Mentor")
 

@@ -97,5 +97,13 @@ def test_drag_a_card_from_to_do_to_doing(
     expect(mentor.get_by_role("group", name="Doing", exact=True).get_by_text(title)).to_be_visible(
         timeout=2_000
     )
+    # Evidence of a met goal stays inside its card, however long it is.
+    evidence = mentee.get_by_label("Evidence").first
+    expect(evidence).to_be_visible()
+    inside = evidence.evaluate(
+        "e => { const c = e.closest('.board-card');"
+        " return e.getBoundingClientRect().right <= c.getBoundingClientRect().right + 0.5; }"
+    )
+    assert inside, "the evidence badge runs past its card"
     # The keyboard buttons are still there, named, for the same card.
     expect(mentee.get_by_role("button", name=f"Move {title} to Done")).to_be_visible()

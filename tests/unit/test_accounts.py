@@ -205,6 +205,15 @@ def test_sign_up_is_throttled_per_client(session: Session, row_counts) -> None:
     assert row_counts(session) == before
 
 
+def test_colleagues_behind_one_shared_address_can_all_sign_up(session: Session) -> None:
+    """A hospital or school network is one address: thirty colleagues that morning still fit."""
+    for _ in range(30):
+        session.add(LoginAttempt(email="signup", client_key=CLIENT, success=True))
+    session.commit()
+    result = accounts.check_sign_up(session, "new@example.org", "New Person", NEW_PASSWORD, CLIENT)
+    assert result.user.email == "new@example.org"
+
+
 def test_old_sign_ups_do_not_count_against_the_client(session: Session) -> None:
     long_ago = utcnow() - settings.SIGNUP_WINDOW - timedelta(minutes=1)
     for _ in range(settings.SIGNUP_MAX_PER_CLIENT):

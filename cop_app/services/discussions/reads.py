@@ -5,7 +5,7 @@ never write: how far the reader got is `check_mark_read`'s job."""
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from cop_app.models import Membership, Post, Reaction, Thread, ThreadFollow, User
+from cop_app.models import Flag, Membership, Post, Reaction, Thread, ThreadFollow, User
 from cop_app.services import settings, validation
 from cop_app.services.access import membership_of, require_user
 from cop_app.services.discussions.access import ThreadAccess, access_post, access_thread
@@ -114,6 +114,20 @@ def post_views(
             )
         ).all():
             mine.setdefault(pid, []).append(kind)
+    hidden_ids = [p.id for p in rows if p.hidden]
+    awaiting_review = (
+        set(
+            session.exec(
+                select(Flag.target_id).where(
+                    Flag.target_type == "post",
+                    Flag.status == "open",
+                    col(Flag.target_id).in_(hidden_ids),
+                )
+            ).all()
+        )
+        if hidden_ids
+        else set()
+    )
     views = []
     for p in rows:
         removed = p.deleted_at is not None or p.hidden
@@ -129,6 +143,11 @@ def post_views(
                 edited=p.edited_at is not None,
                 removed=removed,
                 hidden=p.hidden,
+                removed_label=_removed_label(
+                    p.deleted_at is not None, p.hidden, p.id in awaiting_review
+                )
+                if removed
+                else "",
                 parent_number=parents.get(p.parent_id, 0) if p.parent_id else 0,
                 helpful=p.helpful,
                 insightful=p.insightful,
@@ -139,6 +158,15 @@ def post_views(
             )
         )
     return views
+
+
+def _removed_label(deleted: bool, hidden: bool, awaiting_review: bool) -> str:
+    """Who took a post away, in words: an automatic hide is not a moderator's decision."""
+    if deleted:
+        return "Removed by moderators." if hidden else "Removed by author."
+    if awaiting_review:
+        return "Hidden automatically after reports, until moderators review it."
+    return "Hidden by moderators."
 
 
 def read_posts(
