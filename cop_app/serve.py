@@ -44,7 +44,12 @@ def build_inputs(root: Path) -> Iterator[Path]:
             continue
         for path in sorted(base.glob(pattern)):
             parts = path.relative_to(root).parts
-            if path.is_file() and "__pycache__" not in parts and "external" not in parts[:2]:
+            # assets/external/ holds links Reflex makes from the sources at compile time.
+            if (
+                path.is_file()
+                and "__pycache__" not in parts
+                and parts[:2] != ("assets", "external")
+            ):
                 yield path
 
 

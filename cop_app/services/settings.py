@@ -261,3 +261,7 @@ ATTACHMENT_NAME_MAX = 120
 DOWNLOAD_TOKEN_LIFETIME = timedelta(minutes=5)
 # "X is editing" lasts this long after the editor last said so (a closed tab says nothing).
 EDITING_PRESENCE_SECONDS = 90
+# Scale-out: each worker refreshes a Redis heartbeat this often; a worker silent for the TTL
+# is dead, and its tabs keep their tokens when they reconnect (cop_app/worker_liveness.py).
+WORKER_HEARTBEAT_SECONDS = 2.0
+WORKER_HEARTBEAT_TTL_SECONDS = 8
