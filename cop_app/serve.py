@@ -169,6 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--backend-only", action="store_true", help="no frontend (socket clients, tests)"
     )
+    parser.add_argument(
+        "--build-only", action="store_true", help="export the frontend (if stale) and exit"
+    )
     args = parser.parse_args(argv)
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
@@ -183,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         reused, seconds = prepare_frontend(args.port)
         what = "reused (sources unchanged)" if reused else "exported"
         print(f"serve: frontend build {what} in {seconds:.1f} s", flush=True)
+        if args.build_only:
+            return 0
         reset_disk_state_manager()  # as `reflex run` does: tab states of the last run go
     shown = "127.0.0.1" if args.host == "0.0.0.0" else args.host
     print(f"serve: Practica at http://{shown}:{args.port}", flush=True)
