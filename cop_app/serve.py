@@ -175,6 +175,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
+    # rxconfig's default origins name :3000; on another port the page's own origin must be
+    # allowed to open the event socket (read when the config loads, below).
+    os.environ.setdefault(
+        "COP_ALLOWED_ORIGINS", f"http://localhost:{args.port},http://127.0.0.1:{args.port}"
+    )
 
     from reflex.istate.manager import reset_disk_state_manager
     from reflex_base import constants

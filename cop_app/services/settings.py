@@ -48,6 +48,13 @@ WRITE_LIMIT_WINDOW = timedelta(hours=1)
 # window, then one line with the count dropped (a hostile client cannot flood the log).
 EVENT_LOG_LINES_PER_WINDOW = 10
 EVENT_LOG_WINDOW = timedelta(minutes=1)
+# Events one tab may send: a bucket of TAB_EVENT_BURST refilled at TAB_EVENTS_PER_SECOND.
+# A person typing, clicking or scrolling stays far below; a script sending without waiting
+# for replies (which slowed Reflex's queue ~2.5x for everyone) is refused, told at most once
+# per TAB_FLOOD_NOTICE_SECONDS.
+TAB_EVENTS_PER_SECOND = 30.0
+TAB_EVENT_BURST = 100
+TAB_FLOOD_NOTICE_SECONDS = 5.0
 
 # Field lengths users see in messages.
 EMAIL_MAX = 254  # RFC 5321's longest forward path
