@@ -61,9 +61,8 @@ SCREENS: tuple[tuple[str, str, str, Callable[[Page], None]], ...] = (
 
 
 def _answers(url: str) -> bool:
-    with contextlib.suppress(OSError):
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
+    with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=2) as response:
+        return response.status == 200
     return False
 
 
