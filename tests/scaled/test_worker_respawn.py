@@ -26,6 +26,7 @@ import psycopg2
 import pytest
 from redis import Redis
 
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 import loadtool as lt  # noqa: E402
