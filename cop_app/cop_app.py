@@ -4,7 +4,7 @@ import reflex as rx
 
 import cop_app.db
 import cop_app.models  # noqa: F401 - Alembic reads every table from SQLModel.metadata
-from cop_app import event_guard, files, live, reflex_patches, security_headers
+from cop_app import event_guard, files, live, reflex_patches, security_headers, worker_liveness
 from cop_app.pages import (
     admin,
     communities,
@@ -38,5 +38,6 @@ for module in (
 ):
     module.register(app)
 reflex_patches.apply()
+worker_liveness.apply()
 wiring.wire()
 live.start()

@@ -50,6 +50,13 @@ WRITE_LIMIT_WINDOW = timedelta(hours=1)
 # window, then one line with the count dropped (a hostile client cannot flood the log).
 EVENT_LOG_LINES_PER_WINDOW = 10
 EVENT_LOG_WINDOW = timedelta(minutes=1)
+# Events one tab may send: a bucket of TAB_EVENT_BURST refilled at TAB_EVENTS_PER_SECOND.
+# A person typing, clicking or scrolling stays far below; a script sending without waiting
+# for replies (which slowed Reflex's queue ~2.5x for everyone) is refused, told at most once
+# per TAB_FLOOD_NOTICE_SECONDS.
+TAB_EVENTS_PER_SECOND = 30.0
+TAB_EVENT_BURST = 100
+TAB_FLOOD_NOTICE_SECONDS = 5.0
 
 # Field lengths users see in messages.
 EMAIL_MAX = 254  # RFC 5321's longest forward path
@@ -267,3 +274,7 @@ ATTACHMENT_NAME_MAX = 120
 DOWNLOAD_TOKEN_LIFETIME = timedelta(minutes=5)
 # "X is editing" lasts this long after the editor last said so (a closed tab says nothing).
 EDITING_PRESENCE_SECONDS = 90
+# Scale-out: each worker refreshes a Redis heartbeat this often; a worker silent for the TTL
+# is dead, and its tabs keep their tokens when they reconnect (cop_app/worker_liveness.py).
+WORKER_HEARTBEAT_SECONDS = 2.0
+WORKER_HEARTBEAT_TTL_SECONDS = 8
