@@ -13,7 +13,6 @@ from cop_app import routes
 from cop_app.live import ThreadListRoom, ThreadRoom, UserRoom, assign, link_room, unlink_room
 from cop_app.models import User
 from cop_app.services import communities, discussions, markdown, mentorship, settings
-from cop_app.services.access import access_community_content
 from cop_app.services.discussions import PostView, ThreadRow, ThreadView
 from cop_app.services.errors import Invalid
 from cop_app.services.mentorship import MentorshipRow
@@ -93,9 +92,8 @@ def _first_page(
 ) -> tuple[int, list[ThreadRow]]:
     """The community's id and the first page of this sort; for the latest (the live room's
     rows) only the access check the room is joined after."""
-    card = communities.get_by_slug(session, actor, slug)
+    card = communities.content_card(session, actor, slug)
     if sort == "latest":
-        access_community_content(session, actor, card.id)
         return card.id, []
     return card.id, discussions.list_threads(session, actor, card.id, sort)
 
