@@ -983,6 +983,12 @@ def test_opening_a_thread_marks_its_page_read_on_one_access_proof(w: World) -> N
     assert len([q for q in seen if "JOIN membership" in q and "FROM thread" in q]) == 1
     assert [p.number for p in more] == list(range(size + 1, size + 6))
     assert discussions.list_threads(w.session, w.asker, w.open.id)[0].unread == 0
+    discussions.check_set_following(w.session, w.asker, thread.id, True)
+    with counting(w.engine) as seen:  # a reopen: the follow and the mark come with access
+        view, _ = discussions.check_open_thread(w.session, w.asker, thread.id)
+    assert view.following is True
+    assert not [q for q in seen if q.startswith(("SELECT threadfollow", "SELECT threadread"))]
+    assert not [q for q in seen if not q.startswith("SELECT")]  # nothing to mark
     closed = start(w, w.member, w.closed, title="Theatre checklists")
     refused(w, Forbidden, discussions.check_open_thread, w.outsider, closed.id)
     refused(w, Forbidden, discussions.check_read_more, w.outsider, closed.id, 0)

@@ -32,14 +32,16 @@ def thread_page(session: Session, access: ThreadAccess) -> tuple[ThreadView, lis
 
 def _thread_view(session: Session, access: ThreadAccess) -> ThreadView:
     t, user = access.thread, access.user
-    following = (
-        session.exec(
-            select(ThreadFollow.id).where(
-                ThreadFollow.thread_id == t.id, ThreadFollow.user_id == user.id
-            )
-        ).first()
-        is not None
-    )
+    following = access.following
+    if following is None:  # not read with the access check
+        following = (
+            session.exec(
+                select(ThreadFollow.id).where(
+                    ThreadFollow.thread_id == t.id, ThreadFollow.user_id == user.id
+                )
+            ).first()
+            is not None
+        )
     return ThreadView(
         id=t.id,
         community_id=t.community_id,

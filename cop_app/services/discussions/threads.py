@@ -255,7 +255,7 @@ def check_open_thread(
 ) -> tuple[ThreadView, list[PostView]]:
     """Open a thread's page and mark its first page read, on one access proof (a page open
     ran two: the read's and the mark's)."""
-    access = access_thread(session, actor, thread_id)
+    access = access_thread(session, actor, thread_id, reader=True)
     view, posts = thread_page(session, access)
     _mark_shown(session, access, posts)
     return view, posts
@@ -265,16 +265,21 @@ def check_read_more(
     session: Session, actor: User | None, thread_id: object, after: object
 ) -> list[PostView]:
     """The next page of a thread, marked read as it is shown, on one access proof."""
-    access = access_thread(session, actor, thread_id)
+    access = access_thread(session, actor, thread_id, reader=True)
     posts = read_page(session, access, page_start(after))
     _mark_shown(session, access, posts)
     return posts
 
 
 def _mark_shown(session: Session, access: ThreadAccess, posts: list[PostView]) -> None:
-    if posts and do_mark_read(
-        session, access.thread, access.user, min(posts[-1].number, access.thread.post_count)
-    ):
+    """Move the read mark to the last post shown; a page read before (a reopened thread)
+    writes nothing and reads nothing more, the mark came with the access check."""
+    if not posts:
+        return
+    upto = min(posts[-1].number, access.thread.post_count)
+    if access.read_upto is not None and access.read_upto >= upto:
+        return
+    if do_mark_read(session, access.thread, access.user, upto):
         session.commit()
 
 
