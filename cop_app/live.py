@@ -6,11 +6,11 @@ announced room is re-read from the database and written into its SharedState thr
 arrive together are coalesced into one refresh (bursts cost one write, not many).
 
 Access works the other way too: a tab holds a room only while its session may see it.
-Every tab holding a room is also linked to its member's own room (`UserRoom`), so when a
-service announces that what a person may see changed (`ACCESS_CHANGED`), the viewers of
-that room are the person's tabs: each is re-checked with its own session against the
-room's `access_*` helper and drops what it lost, through the state manager (Redis when
-several workers run), and is told why.
+Every tab holding a room is registered under its member (`live_tabs`: a dict per worker,
+a Redis set when several run), so when a service announces that what a person may see
+changed (`ACCESS_CHANGED`), the person's tabs are found there: each is re-checked with its
+own session against the room's `access_*` helper and drops what it lost, through the state
+manager (Redis when several workers run), and is told why.
 """
 
 import asyncio
@@ -20,6 +20,8 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
 import reflex as rx
+from redis.asyncio import Redis
+from reflex.istate.manager.redis import StateManagerRedis
 from reflex.istate.manager.token import BaseStateToken
 from reflex.istate.proxy import MutableProxy
 from reflex.state import StateUpdate
@@ -28,6 +30,7 @@ from reflex_base.event import Event, EventSpec
 from reflex_base.registry import RegistrationContext
 from sqlmodel import Session
 
+from cop_app.live_tabs import TabRegistry
 from cop_app.models import Thread, User
 from cop_app.services import (
     communities,
@@ -448,10 +451,9 @@ async def link_room(state: rx.State, room: RoomKey, *, refresh: bool = False) ->
     Only handlers call this, after the service checked access: linking is the permission.
     A room is brought up to date through its own token before the link, so its current
     viewers get any change as one shared delta and linking costs them nothing. The tab is
-    also linked to its member's own room, where access changes find it.
+    also registered under its member, where access changes find it.
     """
-    if room.kind is not RoomKind.USER:
-        await _link_member_room(state)
+    await _register_tab(state)
     mine = await state.get_state(_ROOMS[room.kind])
     if mine._linked_to == str(room):
         if refresh or _stale(mine, room.ident):
@@ -461,14 +463,21 @@ async def link_room(state: rx.State, room: RoomKey, *, refresh: bool = False) ->
     return await mine._link_to(str(room))
 
 
-async def _link_member_room(state: rx.State) -> None:
-    """Register the tab with its member's room (a dict lookup when already linked). No read:
-    the bell, linked on every page, re-reads that room; this link only makes the tab found."""
+async def _register_tab(state: rx.State) -> None:
+    """Register the tab under its member, where access changes find it: a dict lookup when
+    it registered lately. Not a link to the member's room: Reflex would lock and load every
+    linked room on each event of the tab (a third of a thread open's cost)."""
     user_id = (await state.get_state(AuthState)).user_id
-    links = state._get_root_state()._reflex_internal_links or {}
-    room = str(discussions.user_room(user_id))
-    if user_id and links.get(UserRoom.get_full_name()) != room:
-        await (await state.get_state(UserRoom))._link_to(room)
+    if user_id:
+        holds_none = not state._get_root_state()._reflex_internal_links
+        token = state.rx_router_session.client_token
+        await TABS.add(_redis(), user_id, token, force=holds_none)
+
+
+def _redis() -> Redis | None:
+    """The Redis client of the state manager when several workers share one."""
+    manager, _ = target()
+    return manager.redis if isinstance(manager, StateManagerRedis) else None
 
 
 async def reread_linked(state: rx.State, room: RoomKey, parts: set[int | str]) -> None:
@@ -506,6 +515,9 @@ def _app_target() -> tuple[Any, Any]:
 
 # Where rooms are stored and who sends their deltas; tests point it at their own server.
 target: Callable[[], tuple[Any, Any]] = _app_target
+
+# Each member's tabs holding rooms, where access changes find them.
+TABS = TabRegistry()
 
 
 async def publish(
@@ -613,20 +625,19 @@ async def _forget_viewers(room: RoomKey, tabs: set[str]) -> None:
 
 
 async def end_access(user_id: int, reason: str) -> None:
-    """What a person may see changed: re-check every tab of theirs (the viewers of their
-    own room) and drop the rooms each lost. Tabs holding nothing are forgotten."""
-    manager, _ = target()
-    room = discussions.user_room(user_id)
-    root = await manager.get_state(BaseStateToken(ident=str(room), cls=UserRoom))
+    """What a person may see changed: re-check every tab of theirs (registered in `TABS`)
+    and drop the rooms each lost. Tabs holding nothing are forgotten."""
+    redis = _redis()
+    checked_at = time.time()
     idle: set[str] = set()
-    for tab in set((await root.get_state(UserRoom))._linked_from):
+    for tab in await TABS.tabs(redis, user_id):
         try:
             if not await _drop_links(tab, reason):
                 idle.add(tab)
         except Exception:  # one broken tab must not keep the others linked
             logger.exception("dropping the rooms of tab %s failed", tab)
     if idle:
-        await _forget_viewers(room, idle)
+        await TABS.forget(redis, user_id, idle, checked_at)
 
 
 _TASKS: set[asyncio.Task] = set()

@@ -114,6 +114,10 @@ THREADS_PAGE_SIZE = 25
 POSTS_PAGE_SIZE = 30
 # A live room keeps only this many recent posts; older pages come from the database.
 ROOM_RECENT_POSTS = 20
+# A tab holding live rooms is found by access changes for this long after it last linked
+# one (a page open or a reconnect links again); a member keeps at most this many tabs.
+LIVE_TAB_SECONDS = 24 * 3600
+LIVE_TABS_PER_MEMBER = 200
 NOTIFICATIONS_PAGE_SIZE = 20
 # Characters of the accepted answer's excerpt under a question (the answer is in full in place).
 ACCEPTED_EXCERPT_CHARS = 240

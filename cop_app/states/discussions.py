@@ -29,7 +29,6 @@ from cop_app.services import (
     notifications,
     settings,
 )
-from cop_app.services.access import access_community_content
 from cop_app.services.discussions import PostView, ThreadRow, ThreadView
 from cop_app.services.errors import Invalid
 from cop_app.services.mentorship import MentorshipRow
@@ -105,9 +104,8 @@ def _first_page(
 ) -> tuple[int, list[ThreadRow]]:
     """The community's id and the first page of this sort; for the latest (the live room's
     rows) only the access check the room is joined after."""
-    card = communities.get_by_slug(session, actor, slug)
+    card = communities.content_card(session, actor, slug)
     if sort == "latest":
-        access_community_content(session, actor, card.id)
         return card.id, []
     return card.id, discussions.list_threads(session, actor, card.id, sort)
 
@@ -189,26 +187,6 @@ class ThreadListState(rx.State):
             await self._reload()
 
 
-def _open_and_mark_read(
-    session: Session, actor: User | None, thread_id: Any
-) -> tuple[ThreadView, list[PostView]]:
-    """Open a thread and mark what it shows as read (reads never write: the mark is a verb)."""
-    view, posts = discussions.open_thread(session, actor, thread_id)
-    if posts:
-        discussions.check_mark_read(session, actor, view.id, posts[-1].number)
-    return view, posts
-
-
-def _read_and_mark_read(
-    session: Session, actor: User | None, thread_id: int, after: int
-) -> list[PostView]:
-    """The next page of a thread, marked read as it is shown."""
-    posts = discussions.read_posts(session, actor, thread_id, after)
-    if posts:
-        discussions.check_mark_read(session, actor, thread_id, posts[-1].number)
-    return posts
-
-
 class ThreadState(rx.State):
     """One reader of one thread: the pages they loaded, their draft, their reactions."""
 
@@ -235,8 +213,8 @@ class ThreadState(rx.State):
     def _thread_id(self) -> Any:
         return route_param(self, "id")
 
-    async def _load(self) -> None:
-        opened = await call(self, _open_and_mark_read, self._thread_id())
+    async def _load(self, actor: User | None) -> None:
+        opened = await call(self, discussions.check_open_thread, self._thread_id(), actor=actor)
         if isinstance(opened, Refused):
             self.found, self.missing = False, opened.error.message
             unlink_room(self, ThreadRoom)
@@ -268,14 +246,15 @@ class ThreadState(rx.State):
         """on_load of /c/[slug]/t/[id] (and of every reconnect): check access, load the first
         page, join the room, and put back the reply this browser kept for the thread."""
         assign(self, reply_to_id=0, reply_to_label="")
-        await self._load()
-        kept = await drafts.restore(self, await current_user(self), self._draft_scope())
+        actor = await current_user(self)  # one session lookup for the page and the draft
+        await self._load(actor)
+        kept = await drafts.restore(self, actor, self._draft_scope())
         assign(self, draft=kept.get("body") if self.found else "")
 
     @rx.event
     async def load_more(self) -> Any:
         """The next page after what this reader has loaded."""
-        posts = await call(self, _read_and_mark_read, self.thread.id, self.loaded_upto)
+        posts = await call(self, discussions.check_read_more, self.thread.id, self.loaded_upto)
         if isinstance(posts, Refused):
             return posts.toast
         self.loaded = self.loaded + posts

@@ -474,6 +474,21 @@ def test_user_for_token_returns_the_user_without_writing(session: Session, make_
     assert auth_row(session, token).expires_at == before  # fresh: not touched
 
 
+def test_user_for_token_composes_no_statement_per_call(
+    session: Session, make_user, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every event of every tab looks its session up: the query is built once, not per call."""
+    user = make_user(session)
+    token = issue_token(session, user)
+
+    def composing(*_args: object) -> None:
+        raise AssertionError("user_for_token built a statement")
+
+    monkeypatch.setattr(accounts, "select", composing)
+    assert accounts.user_for_token(session, token).id == user.id
+    assert accounts.user_for_token(session, "x" * 43) is None
+
+
 def test_user_for_token_slides_the_expiry(session: Session, make_user) -> None:
     user = make_user(session)
     long_ago = utcnow() - timedelta(days=3)

@@ -29,7 +29,7 @@ from cop_app.services import discussions, events, notifications, settings
 from cop_app.services.discussions import guards
 from cop_app.services.errors import Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.events import Change
-from tests.worlds import OLD, fresh, refused
+from tests.worlds import OLD, counting, fresh, refused
 from tests.worlds import DiscussionsWorld as World
 
 REAL_POST_MIN_INTERVAL = settings.POST_MIN_INTERVAL
@@ -977,6 +977,32 @@ def test_reads_write_nothing_and_commit_nothing(w: World) -> None:
     assert w.row_counts(w.session) == before
     assert unread == 1  # the reply: reading it is not marking it read
     assert discussions.list_threads(w.session, w.asker, w.open.id)[0].unread == unread
+
+
+def test_opening_a_thread_marks_its_page_read_on_one_access_proof(w: World) -> None:
+    size = settings.POSTS_PAGE_SIZE
+    thread = insert_thread(w, w.open, w.member, "Long thread", posts=size + 5)
+    with counting(w.engine) as seen:
+        view, first = discussions.check_open_thread(w.session, w.asker, thread.id)
+    access_queries = [q for q in seen if "JOIN membership" in q and "FROM thread" in q]
+    assert len(access_queries) == 1  # the read and the mark share it
+    assert view.id == thread.id and [p.number for p in first] == list(range(1, size + 1))
+    assert discussions.list_threads(w.session, w.asker, w.open.id)[0].unread == 5
+    with counting(w.engine) as seen:
+        more = discussions.check_read_more(w.session, w.asker, thread.id, size)
+    assert len([q for q in seen if "JOIN membership" in q and "FROM thread" in q]) == 1
+    assert [p.number for p in more] == list(range(size + 1, size + 6))
+    assert discussions.list_threads(w.session, w.asker, w.open.id)[0].unread == 0
+    discussions.check_set_following(w.session, w.asker, thread.id, True)
+    with counting(w.engine) as seen:  # a reopen: the follow and the mark come with access
+        view, _ = discussions.check_open_thread(w.session, w.asker, thread.id)
+    assert view.following is True
+    assert not [q for q in seen if q.startswith(("SELECT threadfollow", "SELECT threadread"))]
+    assert not [q for q in seen if not q.startswith("SELECT")]  # nothing to mark
+    closed = start(w, w.member, w.closed, title="Theatre checklists")
+    refused(w, Forbidden, discussions.check_open_thread, w.outsider, closed.id)
+    refused(w, Forbidden, discussions.check_read_more, w.outsider, closed.id, 0)
+    refused(w, Invalid, discussions.check_read_more, w.asker, thread.id, "later")
 
 
 def test_unread_per_row_in_lists(w: World) -> None:

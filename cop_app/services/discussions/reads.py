@@ -22,20 +22,26 @@ def open_thread(
     session: Session, actor: User | None, thread_id: object
 ) -> tuple[ThreadView, list[PostView]]:
     """A thread's header and its first page, read with one access check (the page open)."""
-    access = access_thread(session, actor, thread_id)
-    return _thread_view(session, access), _read_page(session, access, 0)
+    return thread_page(session, access_thread(session, actor, thread_id))
+
+
+def thread_page(session: Session, access: ThreadAccess) -> tuple[ThreadView, list[PostView]]:
+    """The header and first page of a thread whose access the caller has just proven."""
+    return _thread_view(session, access), read_page(session, access, 0)
 
 
 def _thread_view(session: Session, access: ThreadAccess) -> ThreadView:
     t, user = access.thread, access.user
-    following = (
-        session.exec(
-            select(ThreadFollow.id).where(
-                ThreadFollow.thread_id == t.id, ThreadFollow.user_id == user.id
-            )
-        ).first()
-        is not None
-    )
+    following = access.following
+    if following is None:  # not read with the access check
+        following = (
+            session.exec(
+                select(ThreadFollow.id).where(
+                    ThreadFollow.thread_id == t.id, ThreadFollow.user_id == user.id
+                )
+            ).first()
+            is not None
+        )
     return ThreadView(
         id=t.id,
         community_id=t.community_id,
@@ -174,12 +180,16 @@ def read_posts(
 ) -> list[PostView]:
     """One page of posts after a number (the reader's tab then calls `check_mark_read`)."""
     access = access_thread(session, actor, thread_id)
-    start = 0 if after in (0, "0", None) else validation.integer(after, "after", "Position")
-    return _read_page(session, access, start)
+    return read_page(session, access, page_start(after))
 
 
-def _read_page(session: Session, access: ThreadAccess, start: int) -> list[PostView]:
-    """The page of posts after `start` (the first page when 0)."""
+def page_start(after: object) -> int:
+    """The post number a page starts after (0: the first page)."""
+    return 0 if after in (0, "0", None) else validation.integer(after, "after", "Position")
+
+
+def read_page(session: Session, access: ThreadAccess, start: int) -> list[PostView]:
+    """The page of posts after `start` (the first page when 0), access already proven."""
     views = post_views(
         session, access.user, access.thread, after=start, limit=settings.POSTS_PAGE_SIZE
     )
