@@ -143,7 +143,6 @@ def _mentee_row(row: rx.Var) -> rx.Component:
                                 variant="soft",
                                 color_scheme="red",
                                 aria_label="Decline " + row.mentee_name,
-                                on_click=MentorshipState.set_declining(row.id),
                             )
                         ),
                         rx.popover.content(
@@ -156,6 +155,9 @@ def _mentee_row(row: rx.Var) -> rx.Component:
                                 on_submit=MentorshipState.decline,
                             )
                         ),
+                        # Set on opening: an on_click on the trigger's button would wrap it in
+                        # a box carrying aria-expanded instead of the button.
+                        on_open_change=lambda _open: MentorshipState.set_declining(row.id),
                     ),
                     spacing="1",
                 ),
@@ -590,7 +592,7 @@ def _column(column: str, cards: rx.Var) -> rx.Component:
     return DragZone.create(
         rx.vstack(
             rx.hstack(
-                rx.heading(COLUMN_LABELS[column], size="3", as_="h3"),
+                rx.heading(COLUMN_LABELS[column], size="3", as_="h2"),
                 rx.badge(cards.length().to_string(), radius="full"),
                 align="center",
             ),
