@@ -19,7 +19,7 @@ from cop_app.pages import (
 from cop_app.services import wiring
 
 app = rx.App(
-    stylesheets=["/content.css"],
+    stylesheets=["/content.css", "/contrast.css"],
     head_components=[rx.el.script(src="/thread_end.js", defer=True)],
     toaster=rx.toast.provider(position="bottom-right", close_button=True),
     backend_exception_handler=event_guard.backend_exception_handler,

@@ -23,7 +23,7 @@ def when(value: Any) -> rx.Component:
     """A relative time ("3 hours ago") that stays correct as time passes."""
     # Moment takes no Radix size: the span around it sets the small grey type.
     return rx.text(
-        rx.moment(value, from_now=True), as_="span", size="1", color=rx.color("gray", 10)
+        rx.moment(value, from_now=True), as_="span", size="1", color=rx.color("gray", 11)
     )
 
 
@@ -292,7 +292,6 @@ def post_card(post: Any) -> rx.Component:
                                     size="1",
                                     variant="ghost",
                                     aria_label="Show edit history",
-                                    on_click=ThreadState.show_revisions(post.id),
                                 )
                             ),
                             rx.dialog.content(
@@ -310,6 +309,9 @@ def post_card(post: Any) -> rx.Component:
                                 ),
                                 rx.dialog.close(rx.button("Close", variant="soft")),
                             ),
+                            # Loaded on opening, not by a click on the trigger: a trigger
+                            # child with on_click gets wrapped in a box holding aria-expanded.
+                            on_open_change=lambda _open: ThreadState.show_revisions(post.id),
                         ),
                     ),
                     rx.cond(
@@ -364,7 +366,6 @@ def post_card(post: Any) -> rx.Component:
                                 size="1",
                                 variant="ghost",
                                 color_scheme="gray",
-                                on_click=ThreadState.show_reactors(post.id),
                             )
                         ),
                         rx.popover.content(
@@ -383,6 +384,7 @@ def post_card(post: Any) -> rx.Component:
                                 max_width="20em",
                             )
                         ),
+                        on_open_change=lambda _open: ThreadState.show_reactors(post.id),
                     ),
                 ),
                 rx.spacer(),
@@ -487,12 +489,10 @@ def bell() -> rx.Component:
     """The notification bell with a live unread count."""
     return rx.popover.root(
         rx.popover.trigger(
-            rx.box(
-                rx.icon_button(
-                    rx.icon("bell"),
-                    variant="ghost",
-                    aria_label="Notifications (" + UserRoom.unread.to_string() + " unread)",
-                ),
+            # The trigger is the named button itself; the count inside it is decoration
+            # (already in the name), so a screen reader hears one control, not a box.
+            rx.icon_button(
+                rx.icon("bell"),
                 rx.cond(
                     UserRoom.unread > 0,
                     rx.badge(
@@ -505,15 +505,18 @@ def bell() -> rx.Component:
                         right="-8px",
                         size="1",
                         id="bell-count",
+                        aria_hidden="true",
                     ),
                 ),
+                variant="ghost",
+                aria_label="Notifications (" + UserRoom.unread.to_string() + " unread)",
                 position="relative",
             )
         ),
         rx.popover.content(
             rx.vstack(
                 rx.hstack(
-                    rx.heading("Notifications", size="3"),
+                    rx.heading("Notifications", size="3", as_="h2"),
                     rx.spacer(),
                     rx.button(
                         "Mark all read", size="1", variant="ghost", on_click=BellState.mark_all_read
@@ -563,5 +566,6 @@ def bell() -> rx.Component:
                 width="20em",
                 max_width="85vw",
             ),
+            aria_label="Notifications",
         ),
     )

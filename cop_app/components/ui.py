@@ -158,7 +158,9 @@ def count_of(number: Any, singular: str, plural: str) -> Any:
 
 def loading_block() -> rx.Component:
     """Shown while a page checks who is signed in or loads its data."""
-    return rx.center(rx.spinner(size="3"), padding="4em", width="100%", aria_label="Loading")
+    return rx.center(
+        rx.spinner(size="3"), padding="4em", width="100%", role="status", aria_label="Loading"
+    )
 
 
 def link_button(*children: Any, href: Any, **props: Any) -> rx.Component:

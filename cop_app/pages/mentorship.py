@@ -132,7 +132,6 @@ def _mentee_actions(row: rx.Var) -> rx.Component:
                         variant="soft",
                         color_scheme="red",
                         aria_label="Decline " + row.mentee_name,
-                        on_click=MentorshipState.set_declining(row.id),
                     )
                 ),
                 rx.popover.content(
@@ -145,6 +144,9 @@ def _mentee_actions(row: rx.Var) -> rx.Component:
                         on_submit=MentorshipState.decline,
                     )
                 ),
+                # Set on opening: an on_click on the trigger's button would wrap it in
+                # a box carrying aria-expanded instead of the button.
+                on_open_change=lambda _open: MentorshipState.set_declining(row.id),
             ),
             spacing="1",
         ),
@@ -664,7 +666,7 @@ def _column(column: str, cards: rx.Var) -> rx.Component:
     return DragZone.create(
         rx.vstack(
             rx.hstack(
-                rx.heading(COLUMN_LABELS[column], size="3", as_="h3"),
+                rx.heading(COLUMN_LABELS[column], size="3", as_="h2"),
                 rx.badge(cards.length().to_string(), radius="full"),
                 align="center",
             ),
