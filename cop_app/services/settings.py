@@ -261,3 +261,12 @@ ATTACHMENT_NAME_MAX = 120
 DOWNLOAD_TOKEN_LIFETIME = timedelta(minutes=5)
 # "X is editing" lasts this long after the editor last said so (a closed tab says nothing).
 EDITING_PRESENCE_SECONDS = 90
+
+# Impact dashboard (services/impact): the longest custom range, how many rows its lists show,
+# how many weeks the retention table follows, and how long an open dashboard gathers announced
+# activity before it re-computes (one re-computation per batch, not per event).
+IMPACT_MAX_RANGE_DAYS = 366
+IMPACT_LIST_SIZE = 10
+IMPACT_COHORT_WEEKS = 12
+IMPACT_ACCEPTED_WITHIN = timedelta(hours=48)
+IMPACT_COALESCE_SECONDS = 0.5
