@@ -531,15 +531,8 @@ def growth(session: Session, scope: Scope, start: datetime, end: datetime, now: 
             col(ActivityEvent.actor_id).not_in(earlier),
         )
     ).one()
-    n_coi = (
-        session.exec(
-            select(func.count(func.distinct(coi_members.c.user_id))).select_from(
-                coi_members.subquery()
-            )
-        ).one()
-        if coi
-        else 0
-    )
+    listed = coi_members.subquery()
+    n_coi = session.exec(select(func.count(func.distinct(listed.c.user_id)))).one()
     return Growth(
         funnel=[(name, funnel_counts[cid]) for cid, name, _ in communities],
         moved_up=moved,
