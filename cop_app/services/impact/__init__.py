@@ -37,6 +37,7 @@ __all__ = [
     "check_open",
     "csv_for",
     "dashboard_for_room",
+    "decode_ident",
     "options",
     "periods",
     "room_ident",
@@ -74,6 +75,8 @@ def csv_for(
 ) -> tuple[str, str]:
     """(file name, CSV text) of one shown section, after proving the actor may see its
     room: the export is built from the very values on the screen."""
+    if not isinstance(ident, int) or ident <= 0:
+        raise NotFound("Open a dashboard first.")
     access_room(session, actor, ident, utcnow())
     for section in sections:
         if section.key == key:
