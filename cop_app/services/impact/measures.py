@@ -151,12 +151,20 @@ class Responsiveness:
     oldest_unanswered: list[Unanswered] = field(default_factory=list)
 
 
-def _first_replies():
-    """Each thread's first visible reply by someone other than its author."""
+def _first_replies(scope: Scope, start: datetime, end: datetime):
+    """First visible reply by someone other than its author, for each visible thread
+    started in [start, end) (only those threads' posts are read)."""
     return (
         select(Post.thread_id, func.min(Post.created_at).label("first"))
         .join(Thread, Thread.id == Post.thread_id)
-        .where(Post.number > 1, _visible_post(), Post.author_id != Thread.author_id)
+        .where(
+            Thread.created_at >= start,
+            Thread.created_at < end,
+            _visible_thread(scope),
+            Post.number > 1,
+            _visible_post(),
+            Post.author_id != Thread.author_id,
+        )
         .group_by(Post.thread_id)
         .subquery()
     )
@@ -166,7 +174,7 @@ def responsiveness(session: Session, scope: Scope, start: datetime, end: datetim
     """Over visible threads started in [start, end): hours to the first reply by someone
     else (nearest-rank median and p90), questions whose answer was accepted within 48 hours
     of asking (and is still accepted), and the unanswered ones, oldest first."""
-    first = _first_replies()
+    first = _first_replies(scope, start, end)
     rows = session.exec(
         select(Thread.created_at, first.c.first)
         .join(first, first.c.thread_id == Thread.id, isouter=True)
