@@ -58,7 +58,9 @@ def activity(session: Session, scope: Scope, start: datetime, end: datetime, now
     """Distinct members who acted in [start, end), members at `end`, and the daily and
     weekly counts of distinct members who acted."""
     who = members(scope, end, now)
-    base = [*acted(scope, start, end), col(ActivityEvent.actor_id).in_(who)]
+    # `actor_id + 0`: filter the period's rows by membership, rather than walk the actor
+    # index (every member's whole history).
+    base = [*acted(scope, start, end), (col(ActivityEvent.actor_id) + 0).in_(who)]
     active = session.exec(
         select(func.count(func.distinct(ActivityEvent.actor_id))).where(*base)
     ).one()
@@ -341,20 +343,25 @@ def silos(session: Session, scope: Scope, start: datetime, end: datetime, now: d
     organisation of the person replied to (the parent post's author, else the thread's);
     members shared by each pair of communities (active memberships today)."""
     everywhere = Scope("all", None)
-    active_ids = (
-        select(ActivityEvent.actor_id)
-        .join(User, User.id == ActivityEvent.actor_id)
-        .where(*acted(scope, start, end), not_suspended(now))
-        .distinct()
+    active_ids = set(
+        session.exec(
+            select(ActivityEvent.actor_id)
+            .join(User, User.id == ActivityEvent.actor_id)
+            .where(*acted(scope, start, end), not_suspended(now))
+            .distinct()
+        ).all()
     )
-    active = session.exec(select(func.count()).select_from(active_ids.subquery())).one()
-    multi_ids = (
-        select(ActivityEvent.actor_id)
-        .where(*acted(everywhere, start, end), col(ActivityEvent.actor_id).in_(active_ids))
-        .group_by(ActivityEvent.actor_id)
-        .having(func.count(func.distinct(ActivityEvent.community_id)) >= 2)
+    # Two scans of the period, intersected here: an IN over the first inside the second
+    # made SQLite walk the actor index once per active member.
+    multi_ids = set(
+        session.exec(
+            select(ActivityEvent.actor_id)
+            .where(*acted(everywhere, start, end))
+            .group_by(ActivityEvent.actor_id)
+            .having(func.count(func.distinct(ActivityEvent.community_id)) >= 2)
+        ).all()
     )
-    multi = session.exec(select(func.count()).select_from(multi_ids.subquery())).one()
+    active, multi = len(active_ids), len(active_ids & multi_ids)
     parent = aliased(Post)
     author = aliased(User)
     other = aliased(User)
@@ -417,79 +424,124 @@ class Growth:
     coi_to_cop: int
 
 
-def _stage_counts(
-    session: Session, cids: list[int], at: datetime
-) -> dict[tuple[int, int], stages._Counts]:
-    """Every member's stage counts per community, counting only what existed before `at`
-    (reactions and acceptances as they stand today)."""
-    counts: dict[tuple[int, int], stages._Counts] = defaultdict(stages._Counts)
+StageMemo = dict[datetime, dict[tuple[int, int], stages._Counts]]
+
+
+def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> StageMemo:
+    """Every member's stage counts per community as of each edge, counting only what
+    existed before it (reactions and acceptances as they stand today). One scan per kind
+    of count serves every edge: a SUM per edge instead of a query per edge."""
+    result: StageMemo = {t: defaultdict(stages._Counts) for t in edges}
     if not cids:
-        return counts
+        return result
+
+    def before(column: object) -> list:
+        return [func.sum(_flag(col(column) < t)) for t in edges]  # type: ignore[arg-type]
+
+    def spread(rows, field: str) -> None:
+        for cid, uid, *ns in rows:
+            for t, n in zip(edges, ns, strict=True):
+                if n:
+                    setattr(result[t][(cid, uid)], field, int(n))
+
     vt = and_(col(Thread.community_id).in_(cids), col(Thread.hidden).is_(False))
-    for cid, uid, n in session.exec(
-        select(Thread.community_id, Thread.author_id, func.count())
-        .where(vt, Thread.created_at < at)
-        .group_by(Thread.community_id, Thread.author_id)
-    ).all():
-        counts[(cid, uid)].threads = n
+    last = max(edges)
+    spread(
+        session.exec(
+            select(Thread.community_id, Thread.author_id, *before(Thread.created_at))
+            .where(vt, Thread.created_at < last)
+            .group_by(Thread.community_id, Thread.author_id)
+        ).all(),
+        "threads",
+    )
     reacted = (Post.helpful + Post.insightful + Post.thanks) >= (
         settings.STAGE_CONTRIBUTOR_MIN_REACTIONS
     )
     accepted_by_other = and_(Thread.accepted_post_id == Post.id, Thread.author_id != Post.author_id)
-    for cid, uid, n in session.exec(
-        select(Thread.community_id, Post.author_id, func.count())
-        .join(Thread, Thread.id == Post.thread_id)
-        .where(
-            vt,
-            _visible_post(),
-            Post.number > 1,
-            Post.created_at < at,
-            or_(reacted, accepted_by_other),
+    spread(
+        session.exec(
+            select(Thread.community_id, Post.author_id, *before(Post.created_at))
+            .join(Thread, Thread.id == Post.thread_id)
+            .where(
+                vt,
+                _visible_post(),
+                Post.number > 1,
+                Post.created_at < last,
+                or_(reacted, accepted_by_other),
+            )
+            .group_by(Thread.community_id, Post.author_id)
+        ).all(),
+        "contributions",
+    )
+    spread(
+        session.exec(
+            select(Thread.community_id, Post.author_id, *before(Post.created_at))
+            .select_from(Thread)
+            .join(Post, Post.id == Thread.accepted_post_id)
+            .where(
+                vt,
+                _visible_post(),
+                Thread.kind == "question",
+                Thread.author_id != Post.author_id,
+                Post.created_at < last,
+            )
+            .group_by(Thread.community_id, Post.author_id)
+        ).all(),
+        "accepted",
+    )
+    running = [
+        func.sum(
+            _flag(
+                and_(
+                    col(Mentorship.started_at) < t,
+                    or_(col(Mentorship.ended_at).is_(None), col(Mentorship.ended_at) >= t),
+                )
+            )
         )
-        .group_by(Thread.community_id, Post.author_id)
-    ).all():
-        counts[(cid, uid)].contributions = n
-    for cid, uid, n in session.exec(
-        select(Thread.community_id, Post.author_id, func.count())
-        .select_from(Thread)
-        .join(Post, Post.id == Thread.accepted_post_id)
-        .where(
-            vt,
-            _visible_post(),
-            Thread.kind == "question",
-            Thread.author_id != Post.author_id,
-            Post.created_at < at,
-        )
-        .group_by(Thread.community_id, Post.author_id)
-    ).all():
-        counts[(cid, uid)].accepted = n
-    for cid, uid, n in session.exec(
-        select(Mentorship.community_id, Mentorship.mentor_id, func.count())
-        .where(
-            col(Mentorship.community_id).in_(cids),
-            col(Mentorship.started_at).is_not(None),
-            col(Mentorship.started_at) < at,
-            or_(col(Mentorship.ended_at).is_(None), col(Mentorship.ended_at) >= at),
-            col(Mentorship.state).in_(("active", "paused", "completed")),
-        )
-        .group_by(Mentorship.community_id, Mentorship.mentor_id)
-    ).all():
-        counts[(cid, uid)].mentees = n
-    for cid, uid, made, reused in session.exec(
-        select(
-            Resource.community_id,
-            Resource.author_id,
-            func.count(),
-            func.sum(_flag(Resource.reuse_count > 0)),
-        )
-        .where(col(Resource.community_id).in_(cids), Resource.created_at < at)
+        for t in edges
+    ]
+    spread(
+        session.exec(
+            select(Mentorship.community_id, Mentorship.mentor_id, *running)
+            .where(
+                col(Mentorship.community_id).in_(cids),
+                col(Mentorship.started_at).is_not(None),
+                col(Mentorship.state).in_(("active", "paused", "completed")),
+            )
+            .group_by(Mentorship.community_id, Mentorship.mentor_id)
+        ).all(),
+        "mentees",
+    )
+    made = before(Resource.created_at)
+    reused = [
+        func.sum(_flag(and_(Resource.created_at < t, Resource.reuse_count > 0))) for t in edges
+    ]
+    rows = session.exec(
+        select(Resource.community_id, Resource.author_id, *made, *reused)
+        .where(col(Resource.community_id).in_(cids), Resource.created_at < last)
         .group_by(Resource.community_id, Resource.author_id)
-    ).all():
-        counts[(cid, uid)].resources, counts[(cid, uid)].reused = made, int(reused or 0)
-    return counts
+    ).all()
+    k = len(edges)
+    spread([(c, u, *ns[:k]) for c, u, *ns in rows], "resources")
+    spread([(c, u, *ns[k:]) for c, u, *ns in rows], "reused")
+    return result
 
 
-def growth(session: Session, scope: Scope, start: datetime, end: datetime, now: datetime):
+def stage_memo(session: Session, scope: Scope, edges: list[datetime]) -> StageMemo:
+    """The stage counts `growth` needs at these edges, read together (the dashboard reads
+    the previous period's start, the start and the end at once)."""
+    query = select(Community.id).where(in_scope(Community.id, scope))
+    return _stage_counts(session, list(session.exec(query).all()), edges)
+
+
+def growth(
+    session: Session,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    memo: StageMemo | None = None,
+):
     """Stages at `end` per community (members only), how many members' stage rose between
     `start` and `end` (joining alone does not count), and CoI members who acted in a CoP in
     the period without having acted in one before."""
@@ -510,7 +562,10 @@ def growth(session: Session, scope: Scope, start: datetime, end: datetime, now: 
         )
     ).all():
         joined[(cid, uid)] = _utc(created)
-    before, after = _stage_counts(session, cids, start), _stage_counts(session, cids, end)
+    # The dashboard passes the stages at every edge it needs, read in one go.
+    if memo is None or start not in memo or end not in memo:
+        memo = _stage_counts(session, cids, [start, end])
+    before, after = memo[start], memo[end]
     funnel_counts: dict[int, list[int]] = {c: [0] * 5 for c in cids}
     moved = 0
     for (cid, uid), at in joined.items():
@@ -535,8 +590,8 @@ def growth(session: Session, scope: Scope, start: datetime, end: datetime, now: 
         select(func.count(func.distinct(ActivityEvent.actor_id))).where(
             *acted(everywhere, start, end),
             col(ActivityEvent.community_id).in_(cop_ids),
-            col(ActivityEvent.actor_id).in_(coi_members),
-            col(ActivityEvent.actor_id).not_in(earlier),
+            (col(ActivityEvent.actor_id) + 0).in_(coi_members),
+            (col(ActivityEvent.actor_id) + 0).not_in(earlier),
         )
     ).one()
     listed = coi_members.subquery()
