@@ -33,6 +33,7 @@ from cop_app.models import (
 from cop_app.services import settings, stages
 from cop_app.services.impact.scope import Scope
 from cop_app.services.impact.sql import (
+    ACTED_KINDS,
     DAY,
     WEEK,
     acted,
@@ -582,25 +583,40 @@ def growth(
     )
     cop_ids = select(Community.id).where(Community.kind == "cop")
     everywhere = Scope("all", None)
-    earlier = select(ActivityEvent.actor_id).where(
-        *acted(everywhere, start - timedelta(days=36500), start),
-        col(ActivityEvent.community_id).in_(cop_ids),
-    )
-    became = session.exec(
-        select(func.count(func.distinct(ActivityEvent.actor_id))).where(
+    # Candidates first (CoI members who acted in a CoP in the period), then, per candidate,
+    # whether they had acted in a CoP before: the actor index, not the whole history.
+    candidates = session.exec(
+        select(ActivityEvent.actor_id)
+        .where(
             *acted(everywhere, start, end),
             col(ActivityEvent.community_id).in_(cop_ids),
             (col(ActivityEvent.actor_id) + 0).in_(coi_members),
-            (col(ActivityEvent.actor_id) + 0).not_in(earlier),
         )
-    ).one()
+        .distinct()
+    ).all()
+    became = 0
+    if coi and candidates:
+        older = aliased(ActivityEvent)
+        earlier = (
+            select(older.id)
+            .where(
+                older.actor_id == User.id,
+                older.created_at < start,
+                col(older.kind).in_(ACTED_KINDS),
+                col(older.community_id).in_(cop_ids),
+            )
+            .exists()
+        )
+        became = session.exec(
+            select(func.count()).where(col(User.id).in_(candidates), ~earlier)
+        ).one()
     listed = coi_members.subquery()
     n_coi = session.exec(select(func.count(func.distinct(listed.c.user_id)))).one()
     return Growth(
         funnel=[(name, funnel_counts[cid]) for cid, name, _ in communities],
         moved_up=moved,
         coi_members=n_coi,
-        coi_to_cop=became if coi else 0,
+        coi_to_cop=became,
     )
 
 
