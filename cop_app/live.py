@@ -733,6 +733,8 @@ def _queue_impact(change: Change) -> None:
     is not computed at all (`publish` skips rooms without viewers)."""
     cid = change.data.get("community_id")
     kind = str(change.data.get("kind", ""))
+    if kind.startswith("user."):
+        return  # signing in, profiles, passwords: no measure counts them
     mentoring = kind.startswith(("board.", "mentorship."))
     for room in list(_IMPACT_OPEN):
         view, _, _, _ = impact.decode_ident(room.ident)

@@ -13,6 +13,8 @@ from cop_app.live import ImpactRoom
 from cop_app.models import Community, Thread, User
 from cop_app.seed import email_of
 from cop_app.services import discussions, impact
+from cop_app.services.events import Change
+from cop_app.services.rooms import RoomKey, RoomKind
 from cop_app.states.impact import ImpactState
 from tests.state.harness import signed_in_browser, start_server, toasts, var
 
@@ -99,5 +101,40 @@ def test_an_open_dashboard_follows_a_new_reply(app_db: None) -> None:
         await live.drain()
         room = await amara.state(ImpactRoom)
         assert int(_figure(room, "conversation", "Replies")) == before + 1
+
+    asyncio.run(scenario())
+
+
+def test_announced_activity_queues_only_the_open_dashboards_it_concerns() -> None:
+    """A reply in community 5 re-computes the open dashboards of every community and of
+    community 5, not community 6's nor a mentor's; nothing is queued when none is open, nor
+    for what no measure counts (a sign-in)."""
+    everywhere = RoomKey(RoomKind.IMPACT, impact.room_ident(impact.Scope("all", None), 30))
+    five = RoomKey(RoomKind.IMPACT, impact.room_ident(impact.Scope("c5", (5,)), 7))
+    six = RoomKey(RoomKind.IMPACT, impact.room_ident(impact.Scope("c6", (6,)), 7))
+    mentor = RoomKey(RoomKind.IMPACT, impact.room_ident(impact.Scope("mentees", None, 9), 90))
+    batch = live._BATCHES[RoomKind.IMPACT]
+
+    async def queued(change: Change) -> set[RoomKey]:
+        live.on_change(change)
+        found = set(batch.pending)
+        batch.pending.clear()
+        return found
+
+    async def scenario() -> None:
+        saved = dict(live._IMPACT_OPEN)
+        live._IMPACT_OPEN.clear()
+        try:
+            reply = Change("activity", (), {"kind": "post.created", "community_id": 5})
+            assert await queued(reply) == set()
+            live._IMPACT_OPEN.update(dict.fromkeys((everywhere, five, six, mentor), 0.0))
+            assert await queued(reply) == {everywhere, five}
+            card = Change("activity", (), {"kind": "board.card_moved", "community_id": 6})
+            assert await queued(card) == {everywhere, six, mentor}
+            signed_in = Change("activity", (), {"kind": "user.signed_in"})
+            assert await queued(signed_in) == set()
+        finally:
+            live._IMPACT_OPEN.clear()
+            live._IMPACT_OPEN.update(saved)
 
     asyncio.run(scenario())
