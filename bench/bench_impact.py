@@ -215,10 +215,11 @@ def _measure(args: argparse.Namespace) -> dict[str, Any]:
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from sqlalchemy import event, func
+    from sqlalchemy import create_engine, event, func
     from sqlmodel import Session, select
 
-    engine = cm.open_app_db(args.app_dir)
+    # 20 viewers at once need 20 connections (the default pool holds 15).
+    engine = create_engine(cm.open_app_db(args.app_dir).url, pool_size=25, max_overflow=5)
     from cop_app.models import ActivityEvent, Community, User
     from cop_app.models.base import utcnow
     from cop_app.services import activity, impact, settings
