@@ -270,3 +270,5 @@ IMPACT_LIST_SIZE = 10
 IMPACT_COHORT_WEEKS = 12
 IMPACT_ACCEPTED_WITHIN = timedelta(hours=48)
 IMPACT_COALESCE_SECONDS = 0.25
+# "Newly active in a CoP" looks back this far for earlier CoP activity.
+IMPACT_LOOKBACK = timedelta(days=365)

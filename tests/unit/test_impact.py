@@ -438,3 +438,31 @@ def test_who_may_see_which_view(session: Session, w: World) -> None:
         impact.access_room(session, admin, sam, NOW)
     with pytest.raises(Invalid):
         impact.check_open(session, w.fay, f"c{w.circle.id}", "custom", "2026-03-15", "2026-03-01")
+
+
+def test_the_demo_tells_a_story(session: Session) -> None:
+    """On first run, 90 days: the guild grows, the circle stalls with unanswered questions,
+    an early cohort stays, and the activity spans at least twelve weeks."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from cop_app.models.base import utcnow
+    from cop_app.seed import seed
+
+    assert seed(session) is True
+    now = utcnow()
+    period = impact.periods.last_days(90, now)
+    ids = {c.slug: c.id for c in session.exec(select(Community)).all()}
+    guild = Scope("g", (ids["engineering-craft"],))
+    circle = Scope("c", (ids["science-teaching-circle"],))
+    weekly = measures.conversation(session, guild, period.start, period.end).threads_per_week
+    assert sum(weekly[:6]) < sum(weekly[6:])
+    slow = measures.responsiveness(session, circle, period.start, period.end)
+    fast = measures.responsiveness(session, guild, period.start, period.end)
+    assert slow.unanswered >= 3 and slow.median_hours > 2 * fast.median_hours
+    cohorts = measures.retention(session, ALL, period.start, period.end, now).cohorts
+    assert any(size >= 5 and (shares[-1] or 0) >= 0.5 for _, size, shares in cohorts)
+    first, last = session.exec(
+        select(func.min(ActivityEvent.created_at), func.max(ActivityEvent.created_at))
+    ).one()
+    assert last - first >= timedelta(weeks=12)

@@ -245,7 +245,8 @@ def _growth(session: Session, scope: Scope, p: Period, now: datetime) -> Section
         key="growth",
         title="Growth path",
         definition="Members per participation stage at the period's end; members whose "
-        "stage rose in it (joining alone does not count); CoI members newly active in a CoP.",
+        "stage rose in it (joining alone does not count); CoI members active in a CoP for the "
+        "first time in a year.",
         figures=[
             _count("Moved up a stage", cur.moved_up, old.moved_up),
             _count("CoI members newly active in a CoP", cur.coi_to_cop, old.coi_to_cop),

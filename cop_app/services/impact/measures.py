@@ -187,7 +187,11 @@ def responsiveness(session: Session, scope: Scope, start: datetime, end: datetim
     accepted = (
         select(ActivityEvent.target_id, func.min(ActivityEvent.created_at).label("at"))
         .where(
-            ActivityEvent.kind == "thread.answer_accepted", ActivityEvent.target_type == "thread"
+            # An answer to a question of the period is accepted after the period starts: the
+            # time index bounds the read to the period's events, not the whole history.
+            col(ActivityEvent.kind).concat("") == "thread.answer_accepted",
+            ActivityEvent.target_type == "thread",
+            ActivityEvent.created_at >= start,
         )
         .group_by(ActivityEvent.target_id)
         .subquery()
@@ -545,7 +549,7 @@ def growth(
 ):
     """Stages at `end` per community (members only), how many members' stage rose between
     `start` and `end` (joining alone does not count), and CoI members who acted in a CoP in
-    the period without having acted in one before."""
+    the period without having acted in one in the year (IMPACT_LOOKBACK) before."""
     query = select(Community.id, Community.name, Community.kind).where(
         in_scope(Community.id, scope)
     )
@@ -584,7 +588,8 @@ def growth(
     cop_ids = select(Community.id).where(Community.kind == "cop")
     everywhere = Scope("all", None)
     # Candidates first (CoI members who acted in a CoP in the period), then, per candidate,
-    # whether they had acted in a CoP before: the actor index, not the whole history.
+    # whether they had acted in a CoP in the IMPACT_LOOKBACK before: bounded, so the cost
+    # does not grow with the history.
     candidates = session.exec(
         select(ActivityEvent.actor_id)
         .where(
@@ -602,6 +607,7 @@ def growth(
             .where(
                 older.actor_id == User.id,
                 older.created_at < start,
+                older.created_at >= start - settings.IMPACT_LOOKBACK,
                 col(older.kind).in_(ACTED_KINDS),
                 col(older.community_id).in_(cop_ids),
             )
