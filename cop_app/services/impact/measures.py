@@ -716,17 +716,23 @@ def retention(session: Session, scope: Scope, start: datetime, end: datetime, no
     )
     in_period = and_(firsts.c.joined >= start, firsts.c.joined < end)
     cw = bucket(session, firsts.c.joined, start, WEEK).label("cw")
-    sizes = dict(session.exec(select(cw, func.count()).where(in_period).group_by(cw)).all())
+    cohort_of = dict(session.exec(select(firsts.c.uid, cw).where(in_period)).all())
+    sizes: dict[int, int] = defaultdict(int)
+    for c in cohort_of.values():
+        sizes[c] += 1
+    # The period's events by time (the covering index), one row per member and week, for
+    # the cohort's members only: not each member's whole history through the actor index.
     aw = bucket(session, ActivityEvent.created_at, start, WEEK).label("aw")
-    active: dict[tuple[int, int], int] = {}
-    for c, a, n in session.exec(
-        select(cw, aw, func.count(func.distinct(ActivityEvent.actor_id)))
-        .select_from(ActivityEvent)
-        .join(firsts, firsts.c.uid == ActivityEvent.actor_id)
-        .where(in_period, *acted(scope, start, end))
-        .group_by(cw, aw)
+    active: dict[tuple[int, int], int] = defaultdict(int)
+    for a, uid in session.exec(
+        select(aw, ActivityEvent.actor_id)
+        .where(
+            *acted(scope, start, end),
+            (col(ActivityEvent.actor_id) + 0).in_(select(firsts.c.uid).where(in_period)),
+        )
+        .distinct()
     ).all():
-        active[(c, a)] = n
+        active[(cohort_of[uid], a)] += 1
     weeks = -(-(end - start).days // 7)
     span = min(weeks, settings.IMPACT_COHORT_WEEKS)
     cohorts = []
