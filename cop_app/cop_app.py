@@ -9,6 +9,7 @@ from cop_app.pages import (
     admin,
     communities,
     discussions,
+    impact,
     library,
     mentorship,
     moderation,
@@ -33,6 +34,7 @@ for module in (
     mentorship,
     people,
     admin,
+    impact,
     moderation,
     recovery,
 ):

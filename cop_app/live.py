@@ -32,10 +32,12 @@ from sqlmodel import Session
 
 from cop_app.live_tabs import TabRegistry
 from cop_app.models import Thread, User
+from cop_app.models.base import utcnow
 from cop_app.services import (
     communities,
     discussions,
     feed,
+    impact,
     library,
     markdown,
     mentorship,
@@ -402,7 +404,37 @@ class BoardRoom(rx.SharedState):
             assign(self, stage=stages.stage_for(session, view.mentee_id, view.community_id))
 
 
+class ImpactRoom(rx.SharedState):
+    """One impact dashboard (a view over a period) as every admin, steward or mentor with it
+    open shares it: each measure's figures, chart, table and links, as services/impact
+    computes them. Re-computed whole, at most once per IMPACT_COALESCE_SECONDS, after
+    activity in its scope was announced, and only while someone has it open (see
+    `_queue_impact`)."""
+
+    ident: int = -1
+    period: str = ""
+    sections: list[impact.Section] = []
+    computed_at: str = ""
+
+    _loaded_at: float = 0.0
+
+    def _ident(self) -> int:
+        return self.ident
+
+    def _refresh(self, session: Session, ident: int, touched: set[int | str]) -> None:
+        now = utcnow()
+        board = impact.dashboard_for_room(session, ident, now)
+        assign(
+            self,
+            ident=ident,
+            period=board.period,
+            sections=board.sections,
+            computed_at=now.strftime("%H:%M:%S UTC"),
+        )
+
+
 _ROOMS: dict[RoomKind, type[rx.State]] = {
+    RoomKind.IMPACT: ImpactRoom,
     RoomKind.BOARD: BoardRoom,
     RoomKind.LIBRARY: LibraryRoom,
     RoomKind.RESOURCE: ResourceRoom,
@@ -422,6 +454,9 @@ def _access_feed(session: Session, actor: User | None, scope_id: int) -> None:
 # The access check behind each room kind: the same `access_*` helper its handler calls
 # before linking. A tab keeps a room only while this passes for its session.
 ROOM_ACCESS: dict[RoomKind, Callable[[Session, User | None, int], object]] = {
+    RoomKind.IMPACT: lambda session, actor, ident: impact.access_room(
+        session, actor, ident, utcnow()
+    ),
     RoomKind.BOARD: mentorship.access_board,
     RoomKind.LIBRARY: access_community_content,
     RoomKind.RESOURCE: library.access_resource,
@@ -693,6 +728,7 @@ class _Batch:
 
 
 _BATCHES = {
+    RoomKind.IMPACT: _Batch(settings.IMPACT_COALESCE_SECONDS),
     RoomKind.ACTIVITY: _Batch(FEED_COALESCE_SECONDS),
     RoomKind.COMMUNITY: _Batch(MEMBERS_COALESCE_SECONDS),
 }
@@ -739,6 +775,40 @@ async def signal(user_ids: set[int], topic: str, ident: int) -> None:
         await _emit(namespace, StateUpdate(events=events), tabs)
 
 
+# Impact dashboards opened in this process, with when a tab last linked to each. Services
+# do not know which views and periods are open, so announced activity is matched here.
+_IMPACT_OPEN: dict[RoomKey, float] = {}
+IMPACT_FORGET_SECONDS = 24 * 3600
+
+
+async def link_impact(state: rx.State, room: RoomKey) -> rx.State:
+    """Link a tab to a dashboard its handler allowed, and remember the dashboard is open."""
+    now = time.time()
+    for key in [k for k, t in _IMPACT_OPEN.items() if now - t > IMPACT_FORGET_SECONDS]:
+        del _IMPACT_OPEN[key]
+    _IMPACT_OPEN[room] = now
+    return await link_room(state, room)
+
+
+def _queue_impact(change: Change) -> None:
+    """Batched, not incremental: an event touches most measures (a reply changes activity,
+    conversation, responsiveness, silos, growth and retention at once), and keeping eight
+    measures' medians, distinct counts and cohorts exact incrementally would mean a second
+    copy of every rule. So announced activity only marks the open dashboards whose scope it
+    concerns (every community, its community, a mentor's pairs); each is re-computed once
+    per IMPACT_COALESCE_SECONDS however many events arrived, and a dashboard nobody has open
+    is not computed at all (`publish` skips rooms without viewers)."""
+    cid = change.data.get("community_id")
+    kind = str(change.data.get("kind", ""))
+    if kind.startswith("user."):
+        return  # signing in, profiles, passwords: no measure counts them
+    mentoring = kind.startswith(("board.", "mentorship."))
+    for room in list(_IMPACT_OPEN):
+        view, _, _, _ = impact.decode_ident(room.ident)
+        if view == impact.ALL or (view == f"c{cid}") or (view == impact.MENTEES and mentoring):
+            _BATCHES[RoomKind.IMPACT].add(room)
+
+
 def on_change(change: Change) -> None:
     """Listener for services.events: queue the rooms that serve a browser, with the post
     or the part of the room (`part`) the change touched; a signal goes to the members'
@@ -746,6 +816,8 @@ def on_change(change: Change) -> None:
     if change.kind == ACCESS_CHANGED:
         _spawn(end_access(change.data["user_id"], change.data["reason"]))
         return
+    if change.kind == "activity" and _IMPACT_OPEN:
+        _queue_impact(change)
     items = (change.data.get("post_id"), change.data.get("part"))
     topic = change.data.get("signal")
     people = {r.ident for r in change.rooms if r.kind is RoomKind.USER} if topic else set()

@@ -34,6 +34,7 @@ ADMIN_ACTIVITY = "/admin/activity"
 ADMIN_MODERATION = "/admin/moderation"
 ADMIN_USERS = "/admin/users"
 ADMIN_AUDIT = "/admin/audit"
+ADMIN_IMPACT = "/admin/impact"
 
 # A slug or id as Python values or Reflex vars: both format into the path.
 Part = Any
@@ -153,9 +154,9 @@ def download_url(token: str) -> str:
 
 
 def admin_url(tool: str) -> str:
-    """One admin tool: activity, moderation, users or audit."""
+    """One admin tool: activity, moderation, users, audit or impact."""
     path = f"/admin/{tool}"
-    if path not in (ADMIN_ACTIVITY, ADMIN_MODERATION, ADMIN_USERS, ADMIN_AUDIT):
+    if path not in (ADMIN_ACTIVITY, ADMIN_MODERATION, ADMIN_USERS, ADMIN_AUDIT, ADMIN_IMPACT):
         msg = f"No admin tool {tool!r}."
         raise ValueError(msg)
     return path

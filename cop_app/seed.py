@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 
 from cop_app.models import Community, User
 from cop_app.models.base import utcnow
-from cop_app.seed_discussions import seed_discussions
+from cop_app.seed_discussions import THREADS, seed_discussions
+from cop_app.seed_impact import with_story
 from cop_app.seed_library import seed_library
 from cop_app.seed_mentorship import seed_mentorship
 from cop_app.services import accounts, communities
@@ -399,7 +400,7 @@ def seed(session: Session) -> bool:
     # Member counts were kept in SQL; read the communities again before the next seeds.
     session.flush()
     session.expire_all()
-    seed_discussions(session)
+    seed_discussions(session, with_story(THREADS))
     seed_library(session)
     seed_mentorship(session)
     session.commit()

@@ -674,14 +674,14 @@ THREADS: dict[str, list[T]] = {
 Step = tuple[datetime, int, Callable[[], None]]
 
 
-def seed_discussions(session: Session) -> None:
-    """Add the demo threads to the demo communities (call once, inside `seed`)."""
+def seed_discussions(session: Session, threads: dict[str, list[T]] | None = None) -> None:
+    """Add the demo threads (or these) to the demo communities (call once, inside `seed`)."""
     now = utcnow()
     users = {u.email.split("@")[0]: u for u in session.exec(select(User)).all()}
     order = count()
     steps: list[Step] = []
     finish: list[Callable[[], None]] = []
-    for slug, specs in THREADS.items():
+    for slug, specs in (THREADS if threads is None else threads).items():
         community = session.exec(select(Community).where(Community.slug == slug)).one()
         for spec in specs:
             steps += _thread_steps(session, now, community, spec, users, order, finish)

@@ -53,6 +53,10 @@ def nav_items() -> rx.Component:
         _nav_link("Library", routes.library_url(), "library"),
         _nav_link("Mentorship", routes.mentorship_url(), "sprout"),
         rx.cond(
+            (AuthState.user_role == "mentor") & ~NavState.moderates,
+            _nav_link("Mentee impact", routes.admin_url("impact"), "chart-no-axes-column"),
+        ),
+        rx.cond(
             NavState.moderates,
             rx.vstack(
                 rx.text(
@@ -64,6 +68,7 @@ def nav_items() -> rx.Component:
                 ),
                 _nav_link("Activity", routes.admin_url("activity"), "activity"),
                 _nav_link("Moderation", routes.admin_url("moderation"), "shield"),
+                _nav_link("Impact", routes.admin_url("impact"), "chart-no-axes-column"),
                 rx.cond(
                     AuthState.is_admin,
                     rx.fragment(

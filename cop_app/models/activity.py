@@ -10,7 +10,11 @@ from cop_app.models.base import utcnow
 class ActivityEvent(SQLModel, table=True):
     """One thing someone did; the admin feed and the metrics read these rows."""
 
-    __table_args__ = (Index("ix_activity_community_time", "community_id", "id"),)
+    __table_args__ = (
+        Index("ix_activity_community_time", "community_id", "id"),
+        # The impact measures read a period's events from this index alone.
+        Index("ix_activity_time_kind_actor", "created_at", "kind", "actor_id", "community_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=40, index=True)

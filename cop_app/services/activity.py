@@ -77,7 +77,11 @@ def record(
             )
         ).all()
         rooms += [feed_room(uid) for uid in stewards]
-    on_commit(session, Change("activity", tuple(rooms), {"kind": kind}))
+    # The community lets open impact dashboards (live.py) re-compute only where it matters.
+    data: dict[str, object] = {"kind": kind}
+    if community_id is not None:
+        data["community_id"] = community_id
+    on_commit(session, Change("activity", tuple(rooms), data))
     return event
 
 

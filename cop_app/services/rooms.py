@@ -20,6 +20,7 @@ class RoomKind(StrEnum):
     USER = "user"  # one member's bell and home feed (and where access changes find them)
     LIBRARY = "library"  # one community's library list
     RESOURCE = "resource"  # one resource: its page, counts and who is editing
+    IMPACT = "impact"  # one impact dashboard: a view (all, a community, a mentor's) and period
 
 
 @dataclass(frozen=True)

@@ -282,3 +282,14 @@ EDITING_PRESENCE_SECONDS = 90
 # is dead, and its tabs keep their tokens when they reconnect (cop_app/worker_liveness.py).
 WORKER_HEARTBEAT_SECONDS = 2.0
 WORKER_HEARTBEAT_TTL_SECONDS = 8
+
+# Impact dashboard (services/impact): the longest custom range, how many rows its lists show,
+# how many weeks the retention table follows, and how long an open dashboard gathers announced
+# activity before it re-computes (one re-computation per batch, not per event).
+IMPACT_MAX_RANGE_DAYS = 366
+IMPACT_LIST_SIZE = 10
+IMPACT_COHORT_WEEKS = 12
+IMPACT_ACCEPTED_WITHIN = timedelta(hours=48)
+IMPACT_COALESCE_SECONDS = 0.25
+# "Newly active in a CoP" looks back this far for earlier CoP activity.
+IMPACT_LOOKBACK = timedelta(days=365)

@@ -43,7 +43,8 @@ def test_record_joins_the_callers_transaction(
     )
     assert row.created_at is not None
     # The admins' feed hears of it, and so does each steward's feed of that community.
-    assert len(changes) == 1 and changes[0].data == {"kind": "community.joined"}
+    assert len(changes) == 1
+    assert changes[0].data == {"kind": "community.joined", "community_id": community.id}
     assert changes[0].rooms[0] == activity.feed_room(0)
     assert all(str(room).startswith("activity-") for room in changes[0].rooms)
 
