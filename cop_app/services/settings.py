@@ -261,3 +261,17 @@ ATTACHMENT_NAME_MAX = 120
 DOWNLOAD_TOKEN_LIFETIME = timedelta(minutes=5)
 # "X is editing" lasts this long after the editor last said so (a closed tab says nothing).
 EDITING_PRESENCE_SECONDS = 90
+
+# Search: a query is cut to this many characters (with a message) and this many terms;
+# a prefix (`pos*`, or the word being typed) needs this many letters; the top bar shows this
+# many results per kind, pages this many; ranking re-orders the best SEARCH_WINDOW matches.
+SEARCH_QUERY_MAX = 200
+SEARCH_TERMS_MAX = 8
+SEARCH_PREFIX_MIN = 2
+SEARCH_LIVE_PER_KIND = 3
+SEARCH_PAGE_SIZE = 20
+SEARCH_WINDOW = 200
+SEARCH_SNIPPET_CHARS = 180
+# The expert finder lists at most this many people, from at most this many matching threads.
+EXPERTS_MAX = 10
+EXPERTS_THREADS_MAX = 2000
