@@ -314,9 +314,7 @@ def rebuild(session: Session) -> dict[str, int]:
     _insert(conn, batch)
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
-    counts = dict(
-        conn.execute(select(DOC.c.kind, func.count()).group_by(DOC.c.kind)).tuples().all()
-    )
+    counts = {k: n for k, n in conn.execute(select(DOC.c.kind, func.count()).group_by(DOC.c.kind))}
     return {k: counts.get(k, 0) for k in ("thread", "reply", "resource", "community", "person")}
 
 
