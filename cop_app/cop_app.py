@@ -15,12 +15,16 @@ from cop_app.pages import (
     people,
     public,
     recovery,
+    search,
 )
 from cop_app.services import wiring
 
 app = rx.App(
     stylesheets=["/content.css"],
-    head_components=[rx.el.script(src="/thread_end.js", defer=True)],
+    head_components=[
+        rx.el.script(src="/thread_end.js", defer=True),
+        rx.el.script(src="/search_keys.js", defer=True),
+    ],
     toaster=rx.toast.provider(position="bottom-right", close_button=True),
     backend_exception_handler=event_guard.backend_exception_handler,
     api_transformer=[files.app, security_headers.SecurityHeaders],
@@ -35,6 +39,7 @@ for module in (
     admin,
     moderation,
     recovery,
+    search,
 ):
     module.register(app)
 reflex_patches.apply()

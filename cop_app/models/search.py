@@ -104,9 +104,7 @@ def include_object(
     if type_ == "column" and reflected and compare_to is None:
         table = getattr(getattr(obj, "table", None), "name", "")
         return (table, name) not in ENGINE_COLUMNS
-    if type_ == "index" and name == "ix_search_doc_tsv":
-        return False
-    return True
+    return not (type_ == "index" and name == "ix_search_doc_tsv")
 
 
 def _after_create(target: object, connection: Connection, **_kw: object) -> None:
