@@ -15,7 +15,7 @@ from cop_app.services.communities.core import CommunityInput, do_edit_community
 from cop_app.services.search import Filters
 from cop_app.services.search.experts import experts
 from cop_app.services.search.query import fts5, parse, tsquery
-from tests.worlds import DiscussionsWorld, discussions_world  # noqa: F401 - fixture
+from tests.worlds import DiscussionsWorld
 
 NOW = utcnow()
 
