@@ -117,3 +117,24 @@ def _before_drop(target: object, connection: Connection, **_kw: object) -> None:
 
 event.listen(SearchDoc.__table__, "after_create", _after_create)
 event.listen(SearchDoc.__table__, "before_drop", _before_drop)
+
+
+def _hide_engine_objects_from_alembic() -> None:
+    """Reflex compares the models with the database through Alembic without a filter
+    (`reflex db migrate`, and at start-up): give every comparison `include_object` above, so
+    the FTS5 tables and the tsvector column are not taken for schema drift (idempotent)."""
+    from alembic.runtime.environment import EnvironmentContext
+
+    original = EnvironmentContext.configure
+    if getattr(original, "cop_search_filter", False):
+        return
+
+    def configure(self: EnvironmentContext, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("include_object", include_object)
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    configure.cop_search_filter = True  # type: ignore[attr-defined]
+    EnvironmentContext.configure = configure  # type: ignore[method-assign]
+
+
+_hide_engine_objects_from_alembic()
