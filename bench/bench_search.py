@@ -38,7 +38,46 @@ UPKEEP_MAX_PCT = 20.0
 KINDS = ("one word", "two words", "phrase", "prefix")
 PG_DEFAULT = "postgresql+psycopg2://postgres@127.0.0.1:5432/cop_bench_search"
 
-SYLLABLES = ["ka", "to", "ri", "mo", "na", "pe", "lu", "sa", "vi", "de", "bo", "ra", "mi", "ne", "zo", "fa", "gu", "li", "ta", "ko", "re", "su", "ha", "ni", "ve", "da", "po", "ma", "ti", "lo", "be", "sa", "ru", "yo", "ge", "ki", "wa", "no"]
+SYLLABLES = [
+    "ka",
+    "to",
+    "ri",
+    "mo",
+    "na",
+    "pe",
+    "lu",
+    "sa",
+    "vi",
+    "de",
+    "bo",
+    "ra",
+    "mi",
+    "ne",
+    "zo",
+    "fa",
+    "gu",
+    "li",
+    "ta",
+    "ko",
+    "re",
+    "su",
+    "ha",
+    "ni",
+    "ve",
+    "da",
+    "po",
+    "ma",
+    "ti",
+    "lo",
+    "be",
+    "sa",
+    "ru",
+    "yo",
+    "ge",
+    "ki",
+    "wa",
+    "no",
+]
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -102,8 +141,9 @@ def fill(engine: Any, args: argparse.Namespace, community_id: int | None = None)
     """Bulk-insert members, threads, posts and resources; rebuild the index. Returns ids."""
     from datetime import timedelta
 
-    from sqlalchemy import insert, select
-    from sqlmodel import Session
+    from sqlalchemy import insert
+    from sqlalchemy import text as sql_text
+    from sqlmodel import Session, select
 
     from cop_app.models import Community, Membership, Post, Resource, Thread, User
     from cop_app.models.base import utcnow
@@ -239,6 +279,14 @@ def fill(engine: Any, args: argparse.Namespace, community_id: int | None = None)
             )
         for chunk in range(0, len(resources), 2000):
             session.execute(insert(Resource), resources[chunk : chunk + 2000])
+        if session.get_bind().dialect.name == "postgresql":
+            for table in ("user", "thread", "post", "resource"):
+                session.exec(  # type: ignore[call-overload]
+                    sql_text(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                        f'(SELECT max(id) FROM "{table}"))'
+                    )
+                )
         session.commit()
         inserted = time.perf_counter() - started
         started = time.perf_counter()

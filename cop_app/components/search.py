@@ -111,7 +111,6 @@ def search_box() -> rx.Component:
         rx.el.label("Search", html_for=INPUT_ID, **_SR_ONLY),
         rx.debounce_input(
             rx.input(
-                rx.input.slot(rx.icon("search", size=16)),
                 id=INPUT_ID,
                 name="q",
                 value=SearchBoxState.q,

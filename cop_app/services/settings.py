@@ -270,7 +270,11 @@ SEARCH_TERMS_MAX = 8
 SEARCH_PREFIX_MIN = 2
 SEARCH_LIVE_PER_KIND = 3
 SEARCH_PAGE_SIZE = 20
-SEARCH_WINDOW = 200
+SEARCH_WINDOW = 100
+# The top bar re-orders its best SEARCH_LIVE_WINDOW; relevance is scored over at most the
+# SEARCH_SCAN most recently indexed matches (a word found nearly everywhere stays fast).
+SEARCH_LIVE_WINDOW = 40
+SEARCH_SCAN = 1000
 SEARCH_SNIPPET_CHARS = 180
 # The expert finder lists at most this many people, from at most this many matching threads.
 EXPERTS_MAX = 10

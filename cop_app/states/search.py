@@ -57,7 +57,10 @@ class SearchBoxState(rx.State):
     @rx.event
     async def type_query(self, value: Any) -> None:
         """Live results as the person pauses typing (the input debounces)."""
-        self.q = typed(value, settings.SEARCH_QUERY_MAX * 2)
+        text = typed(value, settings.SEARCH_QUERY_MAX * 2)
+        if text == self.q and self.searched:
+            return  # Enter flushes the debounced text again: keep the highlighted option
+        self.q = text
         self.active = -1
         if not self.q.strip():
             self.options, self.open, self.note, self.searched = [], False, "", False

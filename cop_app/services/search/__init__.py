@@ -14,6 +14,7 @@ an accepted answer, an answered question, reactions, endorsed and reused resourc
 
 import difflib
 import math
+import time
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, select
 
 from cop_app import routes
-from cop_app.models import Community, Membership, Post, Resource, Thread, User
+from cop_app.models import Community, Membership, User
 from cop_app.models.base import utcnow
 from cop_app.services import settings
 from cop_app.services.access import require_user
@@ -200,33 +201,70 @@ def candidates(
     kinds: tuple[str, ...],
     limit: int,
 ) -> list[dict[str, Any]]:
-    """The best `limit` docs by text relevance (`rel`, higher is better) the user may see."""
+    """The best `limit` docs by text relevance (`rel`, higher is better) the user may see,
+    among the SEARCH_SCAN newest matches: a word in most documents costs a bounded scan,
+    not a score for each of them (rarer words are ranked over all their matches)."""
     built = _where(session, user, filters, kinds)
     if built is None or parsed.empty:
         return []
     conds, params, expanding = built
     params["limit"] = limit
+    params["scan"] = max(limit, settings.SEARCH_SCAN)
     cols = (
         "d.id, d.kind, d.ref_id, d.thread_id, d.post_number, d.community_id, d.author_id, "
-        "d.created_at, d.title, d.body, d.tags"
+        "d.created_at"
     )
+    where = " AND ".join(conds)
     if session.get_bind().dialect.name == "postgresql":
         params["q"] = query.tsquery(parsed)
         sql = (
-            f"SELECT {cols}, ts_rank('{{0.1, 0.2, 0.4, 1.0}}', d.tsv, q) AS rel "
-            f"FROM search_doc d, to_tsquery('simple', :q) q "
-            f"WHERE d.tsv @@ q AND {' AND '.join(conds)} ORDER BY rel DESC LIMIT :limit"
+            f"SELECT * FROM (SELECT {cols}, ts_rank('{{0.1, 0.2, 0.4, 1.0}}', d.tsv, q) AS rel "
+            f"FROM search_doc d, to_tsquery('simple', :q) q WHERE d.tsv @@ q AND {where} "
+            f"ORDER BY d.id DESC LIMIT :scan) m ORDER BY rel DESC LIMIT :limit"
         )
     else:
         params["q"] = query.fts5(parsed)
         sql = (
-            f"SELECT {cols}, -bm25(search_fts, 10.0, 1.0, 5.0, 5.0) AS rel "
+            f"SELECT * FROM (SELECT {cols}, -bm25(search_fts, 10.0, 1.0, 5.0, 5.0) AS rel "
             f"FROM search_fts JOIN search_doc d ON d.id = search_fts.rowid "
-            f"WHERE search_fts MATCH :q AND {' AND '.join(conds)} "
-            f"ORDER BY bm25(search_fts, 10.0, 1.0, 5.0, 5.0) LIMIT :limit"
+            f"WHERE search_fts MATCH :q AND {where} "
+            f"ORDER BY search_fts.rowid DESC LIMIT :scan) ORDER BY rel DESC LIMIT :limit"
         )
     stmt = text(sql).bindparams(*expanding)
     return [dict(r._mapping) for r in session.connection().execute(stmt, params)]
+
+
+def _texts(session: Session, docs: list[dict[str, Any]]) -> None:
+    """Add the title, body and tags of these docs (only the ones shown are read)."""
+    if not docs:
+        return
+    ids = [d["id"] for d in docs]
+    rows = session.connection().execute(
+        text("SELECT id, title, body, tags FROM search_doc WHERE id IN :ids").bindparams(
+            bindparam("ids", expanding=True)
+        ),
+        {"ids": ids},
+    )
+    found = {r.id: r for r in rows}
+    for d in docs:
+        r = found.get(d["id"])
+        d["title"], d["body"], d["tags"] = (r.title, r.body, r.tags) if r else ("", "", "")
+
+
+def _rows(session: Session, sql: str, ids: Any) -> dict[int, Any]:
+    """Rows by id for a few ids, in one plain query (no ORM objects on the hot path)."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    stmt = text(sql).bindparams(bindparam("ids", expanding=True))
+    return {r.id: r for r in session.connection().execute(stmt, {"ids": ids})}
+
+
+def _when(value: Any) -> datetime | None:
+    """A datetime from a plain query (SQLite hands back text)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    return value if isinstance(value, datetime) else None
 
 
 def _boost(docs: list[dict[str, Any]], session: Session, now: datetime) -> dict[str, Any]:
@@ -234,39 +272,24 @@ def _boost(docs: list[dict[str, Any]], session: Session, now: datetime) -> dict[
     thread_ids = {d["thread_id"] for d in docs if d["thread_id"]}
     reply_ids = [d["ref_id"] for d in docs if d["kind"] == "reply"]
     resource_ids = [d["ref_id"] for d in docs if d["kind"] == "resource"]
-    threads = {
-        t.id: t
-        for t in session.exec(
-            select(
-                Thread.id,
-                Thread.kind,
-                Thread.title,
-                Thread.accepted_post_id,
-                Thread.reaction_count,
-                Thread.last_activity_at,
-            ).where(col(Thread.id).in_(thread_ids))
-        )
-    }
+    threads = _rows(
+        session,
+        "SELECT id, kind, title, accepted_post_id, reaction_count, last_activity_at "
+        "FROM thread WHERE id IN :ids",
+        thread_ids,
+    )
     posts = {
         p.id: p.helpful + p.insightful + p.thanks
-        for p in session.exec(
-            select(Post.id, Post.helpful, Post.insightful, Post.thanks).where(
-                col(Post.id).in_(reply_ids)
-            )
-        )
+        for p in _rows(
+            session, "SELECT id, helpful, insightful, thanks FROM post WHERE id IN :ids", reply_ids
+        ).values()
     }
-    resources = {
-        r.id: r
-        for r in session.exec(
-            select(
-                Resource.id,
-                Resource.endorse_count,
-                Resource.reuse_count,
-                Resource.outdated,
-                Resource.updated_at,
-            ).where(col(Resource.id).in_(resource_ids))
-        )
-    }
+    resources = _rows(
+        session,
+        "SELECT id, endorse_count, reuse_count, outdated, updated_at FROM resource "
+        "WHERE id IN :ids",
+        resource_ids,
+    )
     for d in docs:
         score = max(float(d["rel"]), 1e-9)
         when = d["created_at"]
@@ -287,9 +310,8 @@ def _boost(docs: list[dict[str, Any]], session: Session, now: datetime) -> dict[
             if r.outdated:
                 score *= BOOSTS["outdated"]
             when = r.updated_at
-        if isinstance(when, str):
-            when = datetime.fromisoformat(when)
-        if isinstance(when, datetime):
+        when = _when(when)
+        if when is not None:
             age = max(0.0, (now - when.replace(tzinfo=None)).total_seconds() / 86400)
             score *= 1 + BOOSTS["recent"] * 0.5 ** (age / 90)
         d["score"] = score
@@ -300,22 +322,19 @@ def _hits(
     session: Session, docs: list[dict[str, Any]], parsed: Parsed, extra: dict[str, Any]
 ) -> list[Hit]:
     """Display rows for these docs: links, highlighted titles and snippets, a meta line."""
+    _texts(session, docs)
     cids = {d["community_id"] for d in docs if d["community_id"]} | {
         d["ref_id"] for d in docs if d["kind"] == "community"
     }
-    communities = {
-        c.id: c
-        for c in session.exec(
-            select(Community.id, Community.slug, Community.name).where(col(Community.id).in_(cids))
-        )
+    communities = _rows(session, "SELECT id, slug, name FROM community WHERE id IN :ids", cids)
+    names = {
+        u.id: u.display_name
+        for u in _rows(
+            session,
+            'SELECT id, display_name FROM "user" WHERE id IN :ids',
+            {d["author_id"] for d in docs if d["author_id"]},
+        ).values()
     }
-    names = dict(
-        session.exec(
-            select(User.id, User.display_name).where(
-                col(User.id).in_({d["author_id"] for d in docs if d["author_id"]})
-            )
-        ).all()
-    )
     threads = extra["threads"]
     out = []
     for d in docs:
@@ -363,10 +382,16 @@ def _hits(
 
 
 def _ranked(
-    session: Session, user: User, parsed: Parsed, filters: Filters, kinds: tuple[str, ...]
+    session: Session,
+    user: User,
+    parsed: Parsed,
+    filters: Filters,
+    kinds: tuple[str, ...],
+    typing: bool = False,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The best matches ordered by boosted relevance, and the rows they link to."""
-    docs = candidates(session, user, parsed, filters, kinds, settings.SEARCH_WINDOW)
+    window = settings.SEARCH_LIVE_WINDOW if typing else settings.SEARCH_WINDOW
+    docs = candidates(session, user, parsed, filters, kinds, window)
     extra = _boost(docs, session, utcnow().replace(tzinfo=None))
     docs.sort(key=lambda d: (-d["score"], d["id"]))
     return docs, extra
@@ -406,7 +431,7 @@ def search(
         )
         return Results(shown, [], note=note, suggestions=_suggest(session, user, parsed, filters))
     kinds = (filters.kind,) if filters.kind else KINDS
-    docs, extra = _ranked(session, user, parsed, filters, kinds)
+    docs, extra = _ranked(session, user, parsed, filters, kinds, typing)
     if typing:
         per: dict[str, int] = {}
         picked = []
@@ -449,10 +474,11 @@ def _suggest(session: Session, user: User, parsed: Parsed, filters: Filters) -> 
     for t in parsed.terms:
         ws = []
         for w in t.words:
-            if w in vocab or len(w) < 3:
+            near = [v for v in vocab.get(w[0], []) if abs(len(v) - len(w)) <= 2]
+            if w in near or len(w) < 3:
                 ws.append(w)
                 continue
-            close = difflib.get_close_matches(w, vocab, n=1, cutoff=0.75)
+            close = difflib.get_close_matches(w, near, n=1, cutoff=0.75)
             ws.append(close[0] if close else w)
             changed = changed or bool(close)
         replaced.append(replace(t, words=tuple(ws), prefix=False))
@@ -464,11 +490,27 @@ def _suggest(session: Session, user: User, parsed: Parsed, filters: Filters) -> 
     return out
 
 
-def _vocabulary(session: Session, user: User) -> list[str]:
-    """Words of the tags and titles the user may see (threads, resources, communities)."""
+_VOCAB_TTL = 60.0
+_vocab_cache: dict[tuple[Any, ...], tuple[float, dict[str, list[str]]]] = {}
+
+
+def _vocabulary(session: Session, user: User) -> dict[str, list[str]]:
+    """Words of the tags and titles the user may see (threads, resources, communities,
+    people), by first letter; kept a minute per database, set of visible communities and
+    state of the index (any rewrite makes a new newest doc id)."""
+    visible = visible_communities(session, user)
+    newest = session.connection().execute(text("SELECT max(id) FROM search_doc")).scalar()
+    key = (
+        str(session.get_bind().url),
+        newest,
+        None if visible is None else tuple(sorted(visible)),
+    )
+    cached = _vocab_cache.get(key)
+    if cached and time.monotonic() - cached[0] < _VOCAB_TTL:
+        return cached[1]
     built = _where(session, user, Filters(), ("thread", "resource", "community", "person"))
     if built is None:
-        return []
+        return {}
     conds, params, expanding = built
     sql = text(
         f"SELECT d.title, d.tags FROM search_doc d WHERE {' AND '.join(conds)} "
@@ -477,4 +519,10 @@ def _vocabulary(session: Session, user: User) -> list[str]:
     seen: set[str] = set()
     for row in session.connection().execute(sql, params):
         seen.update(index.words(f"{row.title} {row.tags}"))
-    return sorted(seen)
+    by_letter: dict[str, list[str]] = {}
+    for word in sorted(seen):
+        by_letter.setdefault(word[0], []).append(word)
+    if len(_vocab_cache) > 100:
+        _vocab_cache.clear()
+    _vocab_cache[key] = (time.monotonic(), by_letter)
+    return by_letter

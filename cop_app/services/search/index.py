@@ -11,6 +11,7 @@ attributes that show in the index count (a reply's reaction counter does not rew
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, and_, delete, event, func, insert, inspect, select, update
@@ -106,7 +107,7 @@ def _thread_doc(t: Row, body: str) -> dict[str, Any]:
     }
 
 
-def _reply_doc(t: Row, p: Row) -> dict[str, Any]:
+def _reply_doc(t: Any, p: Any) -> dict[str, Any]:
     return {
         "kind": "reply",
         "ref_id": p.id,
@@ -262,19 +263,46 @@ def reindex_thread_heads(conn: Connection, ids: set[int]) -> None:
 
 
 def reindex_replies(conn: Connection, ids: set[int]) -> None:
-    """Rewrite the docs of these replies (new, edited, hidden, deleted, restored)."""
+    """Rewrite the docs of these replies (new, edited, hidden, deleted, restored): only
+    these posts are read, with their thread, never the whole thread."""
     if not ids:
         return
     rows = conn.execute(
-        select(Post.id, Post.thread_id).where(col(Post.id).in_(list(ids)), Post.number > 1)
+        select(
+            Post.id,
+            Post.number,
+            Post.author_id,
+            Post.body,
+            Post.created_at,
+            Thread.id.label("thread_id"),
+            Thread.community_id,
+            Thread.kind,
+            Thread.accepted_post_id,
+        )
+        .join(Thread, Thread.id == Post.thread_id)
+        .where(
+            col(Post.id).in_(list(ids)),
+            Post.number > 1,
+            col(Post.hidden).is_(False),
+            col(Post.deleted_at).is_(None),
+            col(Thread.hidden).is_(False),
+        )
     ).all()
-    by_thread: dict[int, set[int]] = {}
+    docs = []
     for r in rows:
-        by_thread.setdefault(r.thread_id, set()).add(r.id)
-    docs = [
-        d for d in _thread_docs(conn, set(by_thread)) if d["kind"] == "reply" and d["ref_id"] in ids
-    ]
+        thread = _ThreadRow(r.thread_id, r.community_id, r.kind, r.accepted_post_id)
+        docs.append(_reply_doc(thread, r))
     _replace(conn, and_(DOC.c.kind == "reply", DOC.c.ref_id.in_(ids)), docs)
+
+
+@dataclass(frozen=True)
+class _ThreadRow:
+    """What a reply's doc needs of its thread."""
+
+    id: int
+    community_id: int
+    kind: str
+    accepted_post_id: int | None
 
 
 def set_answered(conn: Connection, threads: dict[int, int]) -> None:

@@ -5,6 +5,7 @@ marked segments, so the page renders text, never markup."""
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cop_app.services import settings
 from cop_app.services.search.index import fold, words
@@ -105,8 +106,11 @@ class Segment:
 _SPLIT = re.compile(r"([^\W_]+)")
 
 
+_fold_word = lru_cache(maxsize=8192)(fold)
+
+
 def _matches(word: str, parsed: Parsed) -> bool:
-    w = fold(word)
+    w = _fold_word(word)
     for t in parsed.terms:
         for i, tw in enumerate(t.words):
             last = i == len(t.words) - 1
