@@ -24,6 +24,7 @@ app = rx.App(
     head_components=[
         rx.el.script(src="/thread_end.js", defer=True),
         rx.el.script(src="/search_keys.js", defer=True),
+        rx.el.script(src="/post_anchor.js", defer=True),
     ],
     toaster=rx.toast.provider(position="bottom-right", close_button=True),
     backend_exception_handler=event_guard.backend_exception_handler,

@@ -18,6 +18,7 @@ def test_top_bar_search_opens_a_reply_at_its_place_and_experts_show_evidence(
 ) -> None:
     page = signed_in(MEMBER)
     open_page(page, "/communities")
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # not typing
     page.keyboard.press("/")
     box = page.get_by_role("combobox", name="Search")
     expect(box).to_be_focused()

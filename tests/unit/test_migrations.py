@@ -35,9 +35,12 @@ def test_migrations_match_the_models_and_keep_existing_people(engine: Engine) ->
         _alembic_upgrade(conn, "head")
         conn.commit()
         handle = conn.execute(text('SELECT handle FROM "user"')).scalar_one()
+        # The search migration indexed the person already there.
+        indexed = conn.execute(text("SELECT title FROM search_doc WHERE kind = 'person'")).all()
         context = MigrationContext.configure(conn, opts={"include_object": include_object})
         diff = compare_metadata(context, SQLModel.metadata)
     assert handle == "ada-l"
+    assert [row.title for row in indexed] == ["Ada"]
     assert set(inspect(engine).get_table_names()) >= set(SQLModel.metadata.tables)
     assert diff == []
     _reset(engine)
