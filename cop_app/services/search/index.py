@@ -342,6 +342,10 @@ def rebuild(session: Session) -> dict[str, int]:
     _insert(conn, batch)
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+    else:
+        # Fresh statistics: with them the planner walks the newest docs for a common word
+        # (10 ms on 100,000 docs) instead of fetching every match (660 ms, measured).
+        conn.exec_driver_sql("ANALYZE search_doc")
     counts = {k: n for k, n in conn.execute(select(DOC.c.kind, func.count()).group_by(DOC.c.kind))}
     return {k: counts.get(k, 0) for k in ("thread", "reply", "resource", "community", "person")}
 
