@@ -65,7 +65,9 @@ class SearchBoxState(rx.State):
         if not self.q.strip():
             self.options, self.open, self.note, self.searched = [], False, "", False
             return
-        results = await call(self, search.search, self.q, typing=True)
+        # Off the event loop: SQLite and PostgreSQL release the GIL while they search, so
+        # other tabs' events go on meanwhile (bench/bench_search.py).
+        results = await call(self, search.search, self.q, typing=True, off_loop=True)
         if isinstance(results, Refused):
             self.options, self.open = [], False
             return
@@ -138,7 +140,7 @@ class SearchPageState(rx.State):
 
     async def _run(self, page: int) -> None:
         filters = Filters(**{k: self.filters.get(k, "") for k in _FILTERS})
-        results = await call(self, search.search, self.q, filters, page)
+        results = await call(self, search.search, self.q, filters, page, off_loop=True)
         self.loaded = True
         if isinstance(results, Refused):
             self.hits, self.total, self.note = [], 0, results.error.message
@@ -196,7 +198,7 @@ class ExpertState(rx.State):
         await self._run()
 
     async def _run(self) -> None:
-        found = await call(self, experts, self.topic)
+        found = await call(self, experts, self.topic, off_loop=True)
         self.loaded = True
         self.label, self.people = ("", []) if isinstance(found, Refused) else found
 
