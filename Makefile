@@ -1,5 +1,7 @@
 # Entry points. Every target installs what it needs first (fast when already done).
-#   make run      install, migrate, seed demo data, serve on :3000 (backend :8000)
+#   make run      install, migrate, seed demo data, serve the production build on :3000
+#   make dev      the same data, served for development with hot reload (:3000, backend :8000)
+#   make serve-scaled   production build, several workers on PostgreSQL + Redis, on :3000
 #   make test     install (incl. Chromium, PostgreSQL, Redis if missing), lint, full test suite
 #   make test ARGS="-k login"   pass extra arguments to pytest
 #   make admin EMAIL=you@example.org   create an administrator
@@ -8,10 +10,16 @@ SHELL := /bin/bash
 ENV := . scripts/env.sh &&
 ARGS ?=
 
-.PHONY: run test bootstrap bench screenshots lint format admin lock clean distclean
+.PHONY: run dev serve-scaled test bootstrap bench screenshots lint format admin lock clean distclean
 
 run:
 	bash scripts/run.sh
+
+dev:
+	bash scripts/dev.sh
+
+serve-scaled:
+	bash scripts/serve_scaled.sh
 
 test:
 	bash scripts/test.sh $(ARGS)

@@ -4,7 +4,7 @@ import reflex as rx
 
 import cop_app.db
 import cop_app.models  # noqa: F401 - Alembic reads every table from SQLModel.metadata
-from cop_app import event_guard, files, live, reflex_patches, security_headers
+from cop_app import event_guard, files, live, reflex_patches, security_headers, worker_liveness
 from cop_app.pages import (
     admin,
     communities,
@@ -20,7 +20,7 @@ from cop_app.pages import (
 from cop_app.services import wiring
 
 app = rx.App(
-    stylesheets=["/content.css"],
+    stylesheets=["/content.css", "/contrast.css"],
     head_components=[
         rx.el.script(src="/thread_end.js", defer=True),
         rx.el.script(src="/search_keys.js", defer=True),
@@ -44,5 +44,6 @@ for module in (
 ):
     module.register(app)
 reflex_patches.apply()
+worker_liveness.apply()
 wiring.wire()
 live.start()

@@ -6,11 +6,11 @@ announced room is re-read from the database and written into its SharedState thr
 arrive together are coalesced into one refresh (bursts cost one write, not many).
 
 Access works the other way too: a tab holds a room only while its session may see it.
-Every tab holding a room is also linked to its member's own room (`UserRoom`), so when a
-service announces that what a person may see changed (`ACCESS_CHANGED`), the viewers of
-that room are the person's tabs: each is re-checked with its own session against the
-room's `access_*` helper and drops what it lost, through the state manager (Redis when
-several workers run), and is told why.
+Every tab holding a room is registered under its member (`live_tabs`: a dict per worker,
+a Redis set when several run), so when a service announces that what a person may see
+changed (`ACCESS_CHANGED`), the person's tabs are found there: each is re-checked with its
+own session against the room's `access_*` helper and drops what it lost, through the state
+manager (Redis when several workers run), and is told why.
 """
 
 import asyncio
@@ -20,15 +20,28 @@ from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
 import reflex as rx
+from redis.asyncio import Redis
+from reflex.istate.manager.redis import StateManagerRedis
 from reflex.istate.manager.token import BaseStateToken
 from reflex.istate.proxy import MutableProxy
 from reflex.state import StateUpdate
 from reflex_base import constants
+from reflex_base.event import Event, EventSpec
 from reflex_base.registry import RegistrationContext
 from sqlmodel import Session
 
+from cop_app.live_tabs import TabRegistry
 from cop_app.models import Thread, User
-from cop_app.services import communities, discussions, feed, library, mentorship, settings
+from cop_app.services import (
+    communities,
+    discussions,
+    feed,
+    library,
+    markdown,
+    mentorship,
+    settings,
+    stages,
+)
 from cop_app.services.access import (
     ACCESS_CHANGED,
     access_community_content,
@@ -41,6 +54,7 @@ from cop_app.services.feed import EventView
 from cop_app.services.library import ResourceRow, ResourceView
 from cop_app.services.mentorship import CardView, SessionNoteView
 from cop_app.services.rooms import RoomKey, RoomKind, parse
+from cop_app.services.stages import StageView
 from cop_app.states.auth import AuthState
 
 logger = logging.getLogger(__name__)
@@ -126,6 +140,7 @@ class ThreadRoom(rx.SharedState):
     post_count: int = 0
     reply_count: int = 0
     accepted_post_id: int = 0
+    accepted_excerpt: str = ""  # shown under the question; the answer itself stays in place
     locked: bool = False
     pinned: bool = False
     recent_from: int = 1
@@ -167,6 +182,11 @@ class ThreadRoom(rx.SharedState):
             post_count=thread.post_count,
             reply_count=thread.reply_count,
             accepted_post_id=thread.accepted_post_id or 0,
+            accepted_excerpt=markdown.excerpt_of_html(
+                patched[str(thread.accepted_post_id)].body_html, settings.ACCEPTED_EXCERPT_CHARS
+            )
+            if str(thread.accepted_post_id) in patched
+            else "",
             locked=thread.locked,
             pinned=thread.pinned,
             recent_from=recent_from,
@@ -267,12 +287,15 @@ class ResourceRoom(rx.SharedState):
 
 
 class UserRoom(rx.SharedState):
-    """One member's bell and home feed, shared by all their open tabs."""
+    """One member's bell and home feed, shared by all their open tabs; `followed` (threads
+    they follow with unread replies) is read with the bell (a reply notifies followers) and
+    when their home page opens, not on every page."""
 
     user_id: int = 0
     unread: int = 0
     notifications: list[NotificationView] = []
     home_latest: list[ThreadRow] = []
+    followed: list[ThreadRow] = []
 
     _loaded_at: float = 0.0
 
@@ -290,6 +313,9 @@ class UserRoom(rx.SharedState):
         if not parts or "home" in parts:
             user = session.get(User, user_id)
             values["home_latest"] = discussions.home_latest(session, user) if user else []
+        if parts & {"bell", "followed"}:
+            user = session.get(User, user_id)
+            values["followed"] = discussions.followed_unread(session, user) if user else []
         assign(self, **values)
 
 
@@ -347,6 +373,7 @@ class BoardRoom(rx.SharedState):
     transitions_mentee: list[str] = []
     reflection_mentor: str = ""
     reflection_mentee: str = ""
+    stage: StageView | None = None  # the mentee's stage, re-read when it may have moved
     _loaded_at: float = 0.0
 
     def _ident(self) -> int:
@@ -371,6 +398,8 @@ class BoardRoom(rx.SharedState):
             reflection_mentor=view.reflection_mentor,
             reflection_mentee=view.reflection_mentee,
         )
+        if "stage" in touched or _stale(self, mentorship_id):
+            assign(self, stage=stages.stage_for(session, view.mentee_id, view.community_id))
 
 
 _ROOMS: dict[RoomKind, type[rx.State]] = {
@@ -422,10 +451,9 @@ async def link_room(state: rx.State, room: RoomKey, *, refresh: bool = False) ->
     Only handlers call this, after the service checked access: linking is the permission.
     A room is brought up to date through its own token before the link, so its current
     viewers get any change as one shared delta and linking costs them nothing. The tab is
-    also linked to its member's own room, where access changes find it.
+    also registered under its member, where access changes find it.
     """
-    if room.kind is not RoomKind.USER:
-        await _link_member_room(state)
+    await _register_tab(state)
     mine = await state.get_state(_ROOMS[room.kind])
     if mine._linked_to == str(room):
         if refresh or _stale(mine, room.ident):
@@ -435,14 +463,29 @@ async def link_room(state: rx.State, room: RoomKey, *, refresh: bool = False) ->
     return await mine._link_to(str(room))
 
 
-async def _link_member_room(state: rx.State) -> None:
-    """Register the tab with its member's room (a dict lookup when already linked). No read:
-    the bell, linked on every page, re-reads that room; this link only makes the tab found."""
+async def _register_tab(state: rx.State) -> None:
+    """Register the tab under its member, where access changes find it: a dict lookup when
+    it registered lately. Not a link to the member's room: Reflex would lock and load every
+    linked room on each event of the tab (a third of a thread open's cost)."""
     user_id = (await state.get_state(AuthState)).user_id
-    links = state._get_root_state()._reflex_internal_links or {}
-    room = str(discussions.user_room(user_id))
-    if user_id and links.get(UserRoom.get_full_name()) != room:
-        await (await state.get_state(UserRoom))._link_to(room)
+    if user_id:
+        holds_none = not state._get_root_state()._reflex_internal_links
+        token = state.rx_router_session.client_token
+        await TABS.add(_redis(), user_id, token, force=holds_none)
+
+
+def _redis() -> Redis | None:
+    """The Redis client of the state manager when several workers share one."""
+    manager, _ = target()
+    return manager.redis if isinstance(manager, StateManagerRedis) else None
+
+
+async def reread_linked(state: rx.State, room: RoomKey, parts: set[int | str]) -> None:
+    """Re-read parts of a room this tab already holds (its handler holds the room's lock,
+    so `publish` would wait on itself); a tab not linked to it reads nothing."""
+    mine = await state.get_state(_ROOMS[room.kind])
+    if mine._linked_to == str(room):
+        _read(mine, room.ident, parts)
 
 
 def unlink_room(state: rx.State, room_cls: type) -> None:
@@ -472,6 +515,9 @@ def _app_target() -> tuple[Any, Any]:
 
 # Where rooms are stored and who sends their deltas; tests point it at their own server.
 target: Callable[[], tuple[Any, Any]] = _app_target
+
+# Each member's tabs holding rooms, where access changes find them.
+TABS = TabRegistry()
 
 
 async def publish(
@@ -579,20 +625,19 @@ async def _forget_viewers(room: RoomKey, tabs: set[str]) -> None:
 
 
 async def end_access(user_id: int, reason: str) -> None:
-    """What a person may see changed: re-check every tab of theirs (the viewers of their
-    own room) and drop the rooms each lost. Tabs holding nothing are forgotten."""
-    manager, _ = target()
-    room = discussions.user_room(user_id)
-    root = await manager.get_state(BaseStateToken(ident=str(room), cls=UserRoom))
+    """What a person may see changed: re-check every tab of theirs (registered in `TABS`)
+    and drop the rooms each lost. Tabs holding nothing are forgotten."""
+    redis = _redis()
+    checked_at = time.time()
     idle: set[str] = set()
-    for tab in set((await root.get_state(UserRoom))._linked_from):
+    for tab in await TABS.tabs(redis, user_id):
         try:
             if not await _drop_links(tab, reason):
                 idle.add(tab)
         except Exception:  # one broken tab must not keep the others linked
             logger.exception("dropping the rooms of tab %s failed", tab)
     if idle:
-        await _forget_viewers(room, idle)
+        await TABS.forget(redis, user_id, idle, checked_at)
 
 
 _TASKS: set[asyncio.Task] = set()
@@ -665,15 +710,50 @@ async def drain() -> None:
             await asyncio.shield(batch.task)
 
 
+# Signals: what a person sees on a page that is not a room (their request to join, their
+# mentorships) changed through someone else's action. A change carrying {"signal": topic,
+# "id": n} reaches the tabs of the members whose rooms it names as events: each tab calls
+# the handlers registered for the topic with the id, and those re-read through the tab's
+# own session and access checks (a signal carries no content, only what to re-read).
+_SIGNALS: dict[str, list[Callable[[int], EventSpec]]] = {}
+
+
+def on_signal(topic: str, handler: Callable[[int], EventSpec]) -> None:
+    """Run `handler(id)` in every open tab of the people a `topic` signal names."""
+    _SIGNALS.setdefault(topic, []).append(handler)
+
+
+async def signal(user_ids: set[int], topic: str, ident: int) -> None:
+    """Send a topic's handlers to every tab linked to these members' own rooms."""
+    handlers = _SIGNALS.get(topic, [])
+    manager, namespace = target()
+    if not handlers or namespace is None:
+        return
+    tabs: set[str] = set()
+    for user_id in user_ids:
+        token = BaseStateToken(ident=str(discussions.user_room(user_id)), cls=UserRoom)
+        root = await manager.get_state(token)
+        tabs |= set((await root.get_state(UserRoom))._linked_from)
+    if tabs:
+        events = Event.from_event_type([handler(ident) for handler in handlers])
+        await _emit(namespace, StateUpdate(events=events), tabs)
+
+
 def on_change(change: Change) -> None:
     """Listener for services.events: queue the rooms that serve a browser, with the post
-    or the part of the room (`part`) the change touched."""
+    or the part of the room (`part`) the change touched; a signal goes to the members'
+    tabs instead of re-reading their rooms."""
     if change.kind == ACCESS_CHANGED:
         _spawn(end_access(change.data["user_id"], change.data["reason"]))
         return
     items = (change.data.get("post_id"), change.data.get("part"))
+    topic = change.data.get("signal")
+    people = {r.ident for r in change.rooms if r.kind is RoomKind.USER} if topic else set()
+    if people:
+        _spawn(signal(people, str(topic), int(change.data.get("id") or 0)))
     for room in change.rooms:
-        _BATCHES.get(room.kind, _DEFAULT_BATCH).add(room, *items)
+        if room.kind is not RoomKind.USER or not people:
+            _BATCHES.get(room.kind, _DEFAULT_BATCH).add(room, *items)
 
 
 def start() -> None:

@@ -132,14 +132,15 @@ async def _modify_linked_states(
 async def _enqueue(
     self: EventProcessor, token: str, event: Event, ev_ctx: EventContext | None = None
 ) -> EventFuture:
-    """Reflex's `enqueue`, refusing a malformed event before any state is touched."""
-    refused = event_guard.refusal(event)
+    """Reflex's `enqueue`, refusing a malformed event, or one over the tab's rate, before any
+    state is touched."""
+    refused = event_guard.refusal_for(token, event)
     if refused is None:
         return await _original_enqueue(self, token, event, ev_ctx)
     kind, message = refused
     event_guard.log_refused(event, kind)
     root = self._root_context
-    if root is not None and root.emit_event_impl is not None:
+    if message is not None and root is not None and root.emit_event_impl is not None:
         toast = Event.from_event_type(rx.toast.error(message, id="refused_event"))
         await root.emit_event_impl(token, *toast)
     done = EventFuture(txid=f"refused-{id(event)}")

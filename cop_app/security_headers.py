@@ -20,6 +20,7 @@ import hashlib
 import re
 from base64 import b64encode
 from collections.abc import Iterable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from reflex_base.config import get_config
@@ -118,6 +119,9 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             nonlocal start
+            if message["type"] == "http.response.pathsend" and start is not None:
+                # Granian lets Starlette send a file by path; a page is hashed from its bytes.
+                message = {"type": "http.response.body", "body": Path(message["path"]).read_bytes()}
             if message["type"] == "http.response.start":
                 if b"text/html" in _header(message.get("headers", []), b"content-type"):
                     start = message

@@ -4,7 +4,7 @@ Loaded only into an empty database, so running the app again never duplicates it
 Later features extend `seed` with their own demo rows.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -14,6 +14,7 @@ from cop_app.seed_discussions import seed_discussions
 from cop_app.seed_library import seed_library
 from cop_app.seed_mentorship import seed_mentorship
 from cop_app.services import accounts, communities
+from cop_app.services import users as users_service
 from cop_app.services.access import membership_of
 from cop_app.services.passwords import hash_password
 
@@ -325,6 +326,31 @@ def email_of(local: str) -> str:
     return f"{local}@example.org"
 
 
+# Why the first admin gave each demo admin and mentor their site role (the audit log says so).
+ROLE_REASONS = {
+    "admin": "Second site admin, covering moderation across time zones",
+    "mentor": "Joined the mentor programme after the induction session",
+}
+
+
+def _appoint_site_roles(
+    session: Session, users: dict[str, User], founder_admin: str, when: datetime
+) -> None:
+    """Everyone starts as a member; the first admin then appoints the others through the
+    audited verb, so the demo's audit log holds the history its roles imply."""
+    admin = users[founder_admin]
+    for i, (local, _name, role, _org, _expertise) in enumerate(PEOPLE):
+        if role != "member" and local != founder_admin:
+            users_service.do_set_role(
+                session,
+                admin,
+                users[local],
+                role,
+                ROLE_REASONS[role],
+                now=when + timedelta(hours=i),
+            )
+
+
 def seed(session: Session) -> bool:
     """Load the demo into an empty database; returns False when people already exist.
     Every row is written by the services' do_ functions, dated in the past."""
@@ -333,6 +359,7 @@ def seed(session: Session) -> bool:
     shared_hash = hash_password(DEMO_PASSWORD)
     start = utcnow() - timedelta(days=120)
     users: dict[str, User] = {}
+    founder_admin = PEOPLE[0][0]
     for i, (local, name, role, org, expertise) in enumerate(PEOPLE):
         users[local] = accounts.do_create_user(
             session,
@@ -340,12 +367,13 @@ def seed(session: Session) -> bool:
             name,
             shared_hash,
             now=start + timedelta(days=i),
-            role=role,
+            role=role if local == founder_admin else "member",
             handle=local.replace(".", "-"),
             organisation=org,
             expertise=expertise,
             bio=f"{name.split()[-1]} works in {org.split(' · ')[-1].lower()}.",
         )
+    _appoint_site_roles(session, users, founder_admin, start + timedelta(days=len(PEOPLE)))
     for j, (slug, name, kind, vis, domain, desc, tags, stewards, members) in enumerate(COMMUNITIES):
         created = start + timedelta(days=35 + j)
         founder = users[stewards[0]]

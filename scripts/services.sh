@@ -69,8 +69,11 @@ _redis_start() {
 }
 
 if ! _pg_ok; then _pg_start; fi
-# A fresh database every run, so tests never see the last run's rows.
-_pg "DROP DATABASE IF EXISTS cop_test WITH (FORCE)" "CREATE DATABASE cop_test OWNER postgres"
+# A fresh database every run, so tests never see the last run's rows (serve_scaled.sh, which
+# only wants the servers, sets COP_SERVICES_KEEP_TEST_DB=1).
+if [ -z "${COP_SERVICES_KEEP_TEST_DB:-}" ]; then
+    _pg "DROP DATABASE IF EXISTS cop_test WITH (FORCE)" "CREATE DATABASE cop_test OWNER postgres"
+fi
 if ! _redis_ok; then _redis_start; fi
 
 echo "services: PostgreSQL at $COP_TEST_PG_URL"

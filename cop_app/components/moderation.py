@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from cop_app.components.ui import field, form_error
+from cop_app.components.ui import field, form_error, radio_choice
 from cop_app.states.moderation import FlagState, SuspendState
 
 
@@ -17,34 +17,23 @@ def flag_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     form_error(FlagState.errors),
-                    rx.el.label(
-                        rx.text("Reason", weight="medium", size="2"), html_for="flag-reason"
-                    ),
+                    rx.text("Reason", weight="medium", size="2", id="flag-reason-label"),
                     rx.radio_group.root(
                         rx.vstack(
                             *[
-                                rx.hstack(
-                                    rx.radio_group.item(
-                                        value=v,
-                                        aria_label=label,
-                                        id="flag-reason" if i == 0 else None,
-                                    ),
-                                    rx.text(label, size="2"),
-                                    align="center",
-                                )
-                                for i, (v, label) in enumerate(
-                                    (
-                                        ("spam", "Spam"),
-                                        ("off-topic", "Off-topic"),
-                                        ("harmful", "Harmful or abusive"),
-                                        ("other", "Something else"),
-                                    )
+                                radio_choice(v, label)
+                                for v, label in (
+                                    ("spam", "Spam"),
+                                    ("off-topic", "Off-topic"),
+                                    ("harmful", "Harmful or abusive"),
+                                    ("other", "Something else"),
                                 )
                             ],
                             spacing="1",
                         ),
                         name="reason",
                         default_value="spam",
+                        aria_labelledby="flag-reason-label",
                     ),
                     field(
                         "Note for moderators",

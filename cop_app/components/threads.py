@@ -6,7 +6,7 @@ import reflex as rx
 
 from cop_app import routes
 from cop_app.components import styles
-from cop_app.components.ui import count_of, field_error, tag_list
+from cop_app.components.ui import confirm_button, count_of, field_error, tag_list
 from cop_app.live import ThreadListRoom, UserRoom
 from cop_app.states.auth import AuthState
 from cop_app.states.discussions import BellState, ThreadListState, ThreadState
@@ -21,7 +21,10 @@ REACTION_LABELS = (
 
 def when(value: Any) -> rx.Component:
     """A relative time ("3 hours ago") that stays correct as time passes."""
-    return rx.moment(value, from_now=True, size="1", color=rx.color("gray", 10))
+    # Moment takes no Radix size: the span around it sets the small grey type.
+    return rx.text(
+        rx.moment(value, from_now=True), as_="span", size="1", color=rx.color("gray", 11)
+    )
 
 
 def thread_badges(pinned: Any, locked: Any, kind: Any, answered: Any) -> rx.Component:
@@ -228,7 +231,7 @@ def _removed(post: Any) -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.text(
-                rx.cond(post.hidden, "Hidden by moderators.", "Removed by author."),
+                post.removed_label,
                 color_scheme="gray",
                 font_style="italic",
             ),
@@ -289,7 +292,6 @@ def post_card(post: Any) -> rx.Component:
                                     size="1",
                                     variant="ghost",
                                     aria_label="Show edit history",
-                                    on_click=ThreadState.show_revisions(post.id),
                                 )
                             ),
                             rx.dialog.content(
@@ -307,6 +309,9 @@ def post_card(post: Any) -> rx.Component:
                                 ),
                                 rx.dialog.close(rx.button("Close", variant="soft")),
                             ),
+                            # Loaded on opening, not by a click on the trigger: a trigger
+                            # child with on_click gets wrapped in a box holding aria-expanded.
+                            on_open_change=lambda _open: ThreadState.show_revisions(post.id),
                         ),
                     ),
                     rx.cond(
@@ -361,7 +366,6 @@ def post_card(post: Any) -> rx.Component:
                                 size="1",
                                 variant="ghost",
                                 color_scheme="gray",
-                                on_click=ThreadState.show_reactors(post.id),
                             )
                         ),
                         rx.popover.content(
@@ -380,6 +384,7 @@ def post_card(post: Any) -> rx.Component:
                                 max_width="20em",
                             )
                         ),
+                        on_open_change=lambda _open: ThreadState.show_reactors(post.id),
                     ),
                 ),
                 rx.spacer(),
@@ -444,13 +449,19 @@ def post_card(post: Any) -> rx.Component:
                             aria_label="Edit #" + post.number.to_string(),
                             on_click=ThreadState.start_edit(post.id),
                         ),
-                        rx.button(
-                            "Delete",
-                            size="1",
-                            variant="ghost",
-                            color_scheme="red",
-                            aria_label="Delete #" + post.number.to_string(),
-                            on_click=ThreadState.delete(post.id),
+                        confirm_button(
+                            rx.button(
+                                "Delete",
+                                size="1",
+                                variant="ghost",
+                                color_scheme="red",
+                                aria_label="Delete #" + post.number.to_string(),
+                            ),
+                            "Delete post #" + post.number.to_string() + "?",
+                            "Readers see “Removed by author.” in its place. This cannot be undone.",
+                            "Delete post",
+                            ThreadState.delete(post.id),
+                            keep_label="Keep post",
                         ),
                         spacing="1",
                     ),
@@ -467,7 +478,10 @@ def post_card(post: Any) -> rx.Component:
         border_left=rx.cond(post.parent_number > 1, f"2px solid {rx.color('gray', 5)}", "none"),
         border_radius="var(--radius-3)",
         background=rx.cond(post.accepted, rx.color("green", 2), "transparent"),
-        width="100%",
+        # An indented reply is narrower by its indent: at 100% it ran past a phone's edge.
+        width=rx.cond(post.parent_number > 1, ["calc(100% - 0.75em)", "calc(100% - 2em)"], "100%"),
+        box_sizing="border-box",
+        min_width="0",
     )
 
 
@@ -475,12 +489,10 @@ def bell() -> rx.Component:
     """The notification bell with a live unread count."""
     return rx.popover.root(
         rx.popover.trigger(
-            rx.box(
-                rx.icon_button(
-                    rx.icon("bell"),
-                    variant="ghost",
-                    aria_label="Notifications (" + UserRoom.unread.to_string() + " unread)",
-                ),
+            # The trigger is the named button itself; the count inside it is decoration
+            # (already in the name), so a screen reader hears one control, not a box.
+            rx.icon_button(
+                rx.icon("bell"),
                 rx.cond(
                     UserRoom.unread > 0,
                     rx.badge(
@@ -493,15 +505,18 @@ def bell() -> rx.Component:
                         right="-8px",
                         size="1",
                         id="bell-count",
+                        aria_hidden="true",
                     ),
                 ),
+                variant="ghost",
+                aria_label="Notifications (" + UserRoom.unread.to_string() + " unread)",
                 position="relative",
             )
         ),
         rx.popover.content(
             rx.vstack(
                 rx.hstack(
-                    rx.heading("Notifications", size="3"),
+                    rx.heading("Notifications", size="3", as_="h2"),
                     rx.spacer(),
                     rx.button(
                         "Mark all read", size="1", variant="ghost", on_click=BellState.mark_all_read
@@ -534,6 +549,7 @@ def bell() -> rx.Component:
                                 href=n.link,
                                 underline="none",
                                 color="inherit",
+                                on_click=BellState.open_notification(n.ids),
                             ),
                         ),
                         spacing="2",
@@ -550,5 +566,6 @@ def bell() -> rx.Component:
                 width="20em",
                 max_width="85vw",
             ),
+            aria_label="Notifications",
         ),
     )

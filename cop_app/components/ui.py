@@ -158,9 +158,51 @@ def count_of(number: Any, singular: str, plural: str) -> Any:
 
 def loading_block() -> rx.Component:
     """Shown while a page checks who is signed in or loads its data."""
-    return rx.center(rx.spinner(size="3"), padding="4em", width="100%", aria_label="Loading")
+    return rx.center(
+        rx.spinner(size="3"), padding="4em", width="100%", role="status", aria_label="Loading"
+    )
 
 
 def link_button(*children: Any, href: Any, **props: Any) -> rx.Component:
     """A link that looks like a button (one element, role link, no nested controls)."""
     return rx.button(rx.link(*children, href=href, underline="none"), as_child=True, **props)
+
+
+def confirm_button(
+    trigger: rx.Component,
+    title: Any,
+    description: Any,
+    confirm_label: str,
+    on_confirm: Any,
+    keep_label: str = "Cancel",
+) -> rx.Component:
+    """A destructive action behind a dialog that names what it does: nothing happens until
+    the second, explicit click."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.trigger(trigger),
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            rx.alert_dialog.description(description),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button(keep_label, variant="soft", color_scheme="gray")),
+                rx.alert_dialog.action(
+                    rx.button(confirm_label, color_scheme="red", on_click=on_confirm)
+                ),
+                justify="end",
+                spacing="2",
+                padding_top="1em",
+            ),
+        ),
+    )
+
+
+def radio_choice(value: str, label: str) -> rx.Component:
+    """One option of a radio group, named by its own visible label (click it, too)."""
+    return rx.el.label(
+        rx.radio_group.item(value=value),
+        rx.text(label, size="2"),
+        display="flex",
+        align_items="center",
+        gap="var(--space-2)",
+        cursor="pointer",
+    )

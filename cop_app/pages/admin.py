@@ -21,8 +21,50 @@ def _role_select(row: rx.Var) -> rx.Component:
             rx.select.item("Admin", value="admin"),
         ),
         value=row.role,
-        on_change=lambda role: AdminUsersState.change_role(row.id, role),
+        on_change=lambda role: AdminUsersState.ask_role(row.id, role),
         size="1",
+    )
+
+
+def _role_dialog() -> rx.Component:
+    """Confirms a site role change: the dropdown alone changes nothing."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(
+                "Make "
+                + AdminUsersState.pending_name
+                + rx.cond(
+                    AdminUsersState.pending_role == "admin",
+                    " an admin?",
+                    " a " + AdminUsersState.pending_role + "?",
+                )
+            ),
+            rx.alert_dialog.description(
+                rx.cond(
+                    AdminUsersState.pending_role == "admin",
+                    "Admins see and moderate everything, manage every account and read the "
+                    "audit log. The change is audited.",
+                    "Their site role changes at once. The change is audited.",
+                )
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(
+                    rx.button(
+                        "Keep current role",
+                        variant="soft",
+                        color_scheme="gray",
+                        on_click=AdminUsersState.cancel_role,
+                    )
+                ),
+                rx.alert_dialog.action(
+                    rx.button("Change role", on_click=AdminUsersState.confirm_role)
+                ),
+                justify="end",
+                spacing="2",
+                padding_top="1em",
+            ),
+        ),
+        open=AdminUsersState.pending_id > 0,
     )
 
 
@@ -162,6 +204,7 @@ def users() -> rx.Component:
                 empty_state("search", "No one matches", "Try another name or clear the filter."),
             ),
             suspend_dialog(),
+            _role_dialog(),
             spacing="4",
             width="100%",
         ),

@@ -15,6 +15,7 @@ from cop_app.components.ui import (
     link_button,
     live_field,
     loading_block,
+    radio_choice,
 )
 from cop_app.live import ThreadRoom
 from cop_app.pages.library import thread_library_links
@@ -31,15 +32,31 @@ def _patched(post: rx.Var) -> rx.Component:
 
 
 def _accepted_block() -> rx.Component:
+    """Under the question: a short excerpt of the accepted answer that links to it; the
+    answer itself, with its controls, is shown once, in place."""
     key = ThreadRoom.accepted_post_id.to_string()
+    answer = ThreadRoom.patched[key]
+    number = answer.number.to_string()
     return rx.cond(
         (ThreadRoom.accepted_post_id > 0) & ThreadRoom.patched.contains(key),
         rx.box(
-            rx.text("Accepted answer", weight="bold", size="2", color_scheme="green"),
-            post_card(ThreadRoom.patched[key]),
+            rx.hstack(
+                rx.icon("circle-check", size=14, color=rx.color("green", 11)),
+                rx.text("Accepted answer", weight="bold", size="2", color_scheme="green"),
+                rx.text("by " + answer.author_name, size="2", color_scheme="gray"),
+                spacing="2",
+                align="center",
+                wrap="wrap",
+            ),
+            rx.text(ThreadRoom.accepted_excerpt, size="2", padding_y="0.25em"),
+            rx.link(
+                "Read the accepted answer (#" + number + ")",
+                href="#post-" + number,
+                size="2",
+            ),
             border=f"1px solid {rx.color('green', 6)}",
             border_radius="var(--radius-3)",
-            padding="0.5em",
+            padding="0.5em 0.75em",
             width="100%",
             aria_label="Accepted answer",
         ),
@@ -69,6 +86,17 @@ def _composer() -> rx.Component:
                         align="center",
                     ),
                 ),
+                rx.cond(
+                    ThreadRoom.locked,
+                    rx.callout(
+                        "This thread was just locked: it accepts no new replies. What you "
+                        "typed stays here for you to copy.",
+                        icon="lock",
+                        color_scheme="amber",
+                        role="status",
+                        width="100%",
+                    ),
+                ),
                 rx.el.label(
                     rx.text("Your reply", weight="medium", size="2"), html_for="reply-body"
                 ),
@@ -77,6 +105,7 @@ def _composer() -> rx.Component:
                         id="reply-body",
                         value=ThreadState.draft,
                         on_change=ThreadState.set_draft,
+                        read_only=ThreadRoom.locked,
                         rows="5",
                         width="100%",
                         placeholder="Share what you know. Markdown works; @ mentions a member.",
@@ -104,7 +133,10 @@ def _composer() -> rx.Component:
                 field_error(errors, "body"),
                 draft_kept_note(),
                 rx.button(
-                    "Post reply", on_click=ThreadState.submit_reply, loading=ThreadState.posting
+                    "Post reply",
+                    on_click=ThreadState.submit_reply,
+                    loading=ThreadState.posting,
+                    disabled=ThreadRoom.locked,
                 ),
                 spacing="2",
                 width="100%",
@@ -277,20 +309,20 @@ def new_thread() -> rx.Component:
             rx.callout(errors["form"], color_scheme="red", role="alert", width="100%"),
         ),
         rx.vstack(
-            rx.el.label(rx.text("Type", weight="medium", size="2"), html_for="thread-kind"),
+            rx.text("Type", weight="medium", size="2", id="thread-kind-label"),
+            # Each option is named by its own label; the group by "Type" (a label pointing at
+            # the first option named it "Type" for screen readers).
             rx.radio_group.root(
                 rx.hstack(
-                    rx.radio_group.item(value="discussion", id="thread-kind"),
-                    rx.text("Discussion", size="2"),
-                    rx.radio_group.item(value="question", aria_label="Question"),
-                    rx.text("Question (can get an accepted answer)", size="2"),
-                    spacing="2",
+                    radio_choice("discussion", "Discussion"),
+                    radio_choice("question", "Question (can get an accepted answer)"),
+                    spacing="3",
                     align="center",
                     wrap="wrap",
                 ),
                 value=NewThreadState.kind,
                 on_change=NewThreadState.set_kind,
-                aria_label="Type",
+                aria_labelledby="thread-kind-label",
             ),
             spacing="1",
         ),

@@ -421,6 +421,17 @@ def _diff(lines: Any) -> rx.Component:
     return rx.box(rx.foreach(lines, line), width="100%", aria_label="Differences")
 
 
+def _named_upload(label: str, *children: rx.Component, **props: Any) -> rx.Component:
+    """`rx.upload.root` whose file input has a name: Reflex builds that input itself and
+    passes it no props, so a screen reader would announce a nameless "file" field."""
+    upload = rx.upload.root(*children, **props)
+    file_input = upload.children[0].children[0]
+    if getattr(file_input, "tag", None) != "input":
+        raise RuntimeError("rx.upload.root changed shape: its file input was not found")
+    file_input.custom_attrs["aria-label"] = label
+    return upload
+
+
 def _files() -> rx.Component:
     v = ResourceRoom.view
     file_row = lambda f: rx.hstack(  # noqa: E731
@@ -439,7 +450,8 @@ def _files() -> rx.Component:
     uploader = rx.cond(
         ResourceState.mine.may_edit,
         rx.vstack(
-            rx.upload.root(
+            _named_upload(
+                "Files to attach",
                 rx.vstack(
                     rx.button("Choose files", variant="soft", size="2", type="button"),
                     rx.text(
@@ -638,7 +650,7 @@ def _resource_body() -> rx.Component:
         rx.text(v.summary, size="3", color_scheme="gray"),
         rx.text(
             "By ",
-            rx.link(v.author_name, href=routes.profile_url(v.author_id)),
+            rx.link(v.author_name, href=routes.profile_url(v.author_id), underline="always"),
             " (their resources were reused ",
             count_of(v.author_reuse, "time", "times"),
             ")",
@@ -701,7 +713,7 @@ def history_page() -> rx.Component:
     def picker(label: str, value: Any, handler: Any) -> rx.Component:
         return rx.hstack(
             rx.text(label, size="2"),
-            rx.select(numbers, value=value, on_change=handler, aria_label=label),
+            rx.select(numbers, value=value, on_change=handler, custom_attrs={"aria-label": label}),
             align="center",
             spacing="2",
         )

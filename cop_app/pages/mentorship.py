@@ -9,6 +9,7 @@ from cop_app import routes
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
 from cop_app.components.threads import when
 from cop_app.components.ui import (
+    confirm_button,
     empty_state,
     field,
     field_error,
@@ -96,13 +97,80 @@ def _state_badge(state: rx.Var, label: rx.Var) -> rx.Component:
     return rx.badge(label, color_scheme=scheme, variant="soft")
 
 
+def _health(row: rx.Var) -> rx.Component:
+    return rx.cond(
+        row.needs_checkin,
+        rx.badge("Needs check-in", color_scheme="red"),
+        rx.badge("On track", color_scheme="green", variant="soft"),
+    )
+
+
+def _goals(row: rx.Var) -> rx.Component:
+    """A request shows what the mentee wants, so the mentor decides knowing it."""
+    return rx.cond(
+        (row.state == "requested") & (row.goals != ""),
+        rx.text("Goals: " + row.goals, size="2", class_name="wrap-anywhere"),
+    )
+
+
+def _mentee_actions(row: rx.Var) -> rx.Component:
+    """Accept or decline a request, or open the board."""
+    return rx.cond(
+        row.state == "requested",
+        rx.hstack(
+            rx.button(
+                "Accept",
+                size="1",
+                aria_label="Accept " + row.mentee_name,
+                on_click=MentorshipState.respond(row.id, True, "Welcome aboard!"),
+            ),
+            rx.popover.root(
+                rx.popover.trigger(
+                    rx.button(
+                        "Decline",
+                        size="1",
+                        variant="soft",
+                        color_scheme="red",
+                        aria_label="Decline " + row.mentee_name,
+                    )
+                ),
+                rx.popover.content(
+                    rx.form(
+                        rx.vstack(
+                            rx.el.label("Reason shown to them", html_for="decline-reason"),
+                            rx.input(id="decline-reason", name="reason", required=True),
+                            rx.button("Send", type="submit", size="1"),
+                        ),
+                        on_submit=MentorshipState.decline,
+                    )
+                ),
+                # Set on opening: an on_click on the trigger's button would wrap it in
+                # a box carrying aria-expanded instead of the button.
+                on_open_change=lambda _open: MentorshipState.set_declining(row.id),
+            ),
+            spacing="1",
+        ),
+        rx.button(
+            rx.link(
+                "Open board",
+                href=routes.board_url(row.id),
+                underline="none",
+            ),
+            as_child=True,
+            size="1",
+            variant="soft",
+        ),
+    )
+
+
 def _mentee_row(row: rx.Var) -> rx.Component:
-    """One line of the mentor's dashboard."""
+    """One line of the mentor's dashboard (wide screens)."""
     return rx.table.row(
         rx.table.cell(
             rx.vstack(
                 rx.text(row.mentee_name, weight="medium"),
                 rx.text(row.community_name, size="1", color_scheme="gray"),
+                _goals(row),
                 spacing="0",
             )
         ),
@@ -117,60 +185,34 @@ def _mentee_row(row: rx.Var) -> rx.Component:
             display=["none", "none", "table-cell"],
         ),
         rx.table.cell(when(row.last_activity_at), display=["none", "table-cell"]),
-        rx.table.cell(
-            rx.cond(
-                row.needs_checkin,
-                rx.badge("Needs check-in", color_scheme="red"),
-                rx.badge("On track", color_scheme="green", variant="soft"),
-            )
-        ),
+        rx.table.cell(_health(row)),
         rx.table.cell(rx.text(row.next_goal, size="1"), display=["none", "none", "table-cell"]),
-        rx.table.cell(
-            rx.cond(
-                row.state == "requested",
-                rx.hstack(
-                    rx.button(
-                        "Accept",
-                        size="1",
-                        aria_label="Accept " + row.mentee_name,
-                        on_click=MentorshipState.respond(row.id, True, "Welcome aboard!"),
-                    ),
-                    rx.popover.root(
-                        rx.popover.trigger(
-                            rx.button(
-                                "Decline",
-                                size="1",
-                                variant="soft",
-                                color_scheme="red",
-                                aria_label="Decline " + row.mentee_name,
-                                on_click=MentorshipState.set_declining(row.id),
-                            )
-                        ),
-                        rx.popover.content(
-                            rx.form(
-                                rx.vstack(
-                                    rx.el.label("Reason shown to them", html_for="decline-reason"),
-                                    rx.input(id="decline-reason", name="reason", required=True),
-                                    rx.button("Send", type="submit", size="1"),
-                                ),
-                                on_submit=MentorshipState.decline,
-                            )
-                        ),
-                    ),
-                    spacing="1",
-                ),
-                rx.button(
-                    rx.link(
-                        "Open board",
-                        href=routes.board_url(row.id),
-                        underline="none",
-                    ),
-                    as_child=True,
-                    size="1",
-                    variant="soft",
-                ),
-            )
+        rx.table.cell(_mentee_actions(row)),
+    )
+
+
+def _mentee_card(row: rx.Var) -> rx.Component:
+    """One mentee on a phone: the dashboard's table as a card, health and actions in view."""
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.text(row.mentee_name, weight="medium"),
+                _state_badge(row.state, row.state_label),
+                _health(row),
+                spacing="2",
+                wrap="wrap",
+                align="center",
+            ),
+            rx.text(row.community_name, size="1", color_scheme="gray"),
+            _goals(row),
+            _progress(row),
+            rx.cond(row.next_goal != "", rx.text("Next goal: " + row.next_goal, size="1")),
+            _mentee_actions(row),
+            spacing="2",
+            width="100%",
         ),
+        width="100%",
+        role="listitem",
     )
 
 
@@ -223,7 +265,8 @@ def _suggestion(s: rx.Var) -> rx.Component:
                 rx.text(s.display_name, weight="bold"),
                 rx.text(s.organisation, size="1", color_scheme="gray"),
                 rx.spacer(),
-                rx.badge("Score " + s.score.to_string(), variant="solid"),
+                rx.badge("Relevance " + s.relevance.to_string(), variant="solid"),
+                rx.badge("Score " + s.score.to_string(), variant="outline"),
                 width="100%",
                 wrap="wrap",
                 align="center",
@@ -252,8 +295,9 @@ def _find_mentor() -> rx.Component:
         rx.vstack(
             rx.heading("Find a mentor", size="4", as_="h2"),
             rx.text(
-                "Say what you want to get better at. Suggestions are ranked by shared "
-                "expertise, community, free places and a bonus for crossing departments.",
+                "Say what you want to get better at. Suggestions are ranked by relevance "
+                "(the skills and community topics they know) first; mentoring in the "
+                "community, free places and crossing departments only break ties.",
                 size="2",
                 color_scheme="gray",
             ),
@@ -343,6 +387,15 @@ def _mentor_profile() -> rx.Component:
                     rx.el.label("Accepting new mentees", html_for="accepting"),
                     align="center",
                 ),
+                rx.cond(
+                    ~p.accepting,
+                    rx.text(
+                        "You are not accepting new mentees: members will not see you in "
+                        "suggestions until you tick this and save.",
+                        size="2",
+                        color_scheme="amber",
+                    ),
+                ),
                 rx.text("Communities you mentor in", weight="medium", size="2"),
                 rx.flex(
                     rx.foreach(
@@ -380,28 +433,39 @@ def mentorship_page() -> rx.Component:
                 rx.heading("Your mentees", size="5", as_="h2"),
                 rx.cond(
                     MentorshipState.as_mentor.length() > 0,
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                rx.table.column_header_cell("Mentee"),
-                                rx.table.column_header_cell("State"),
-                                rx.table.column_header_cell("Board"),
-                                rx.table.column_header_cell(
-                                    "Last session", display=["none", "none", "table-cell"]
-                                ),
-                                rx.table.column_header_cell(
-                                    "Last activity", display=["none", "table-cell"]
-                                ),
-                                rx.table.column_header_cell("Health"),
-                                rx.table.column_header_cell(
-                                    "Next goal", display=["none", "none", "table-cell"]
-                                ),
-                                rx.table.column_header_cell("Action"),
-                            )
+                    rx.fragment(
+                        rx.vstack(
+                            rx.foreach(MentorshipState.as_mentor, _mentee_card),
+                            role="list",
+                            aria_label="Your mentees",
+                            spacing="2",
+                            width="100%",
+                            display=["flex", "flex", "none"],
                         ),
-                        rx.table.body(rx.foreach(MentorshipState.as_mentor, _mentee_row)),
-                        width="100%",
-                        aria_label="Your mentees",
+                        rx.table.root(
+                            rx.table.header(
+                                rx.table.row(
+                                    rx.table.column_header_cell("Mentee"),
+                                    rx.table.column_header_cell("State"),
+                                    rx.table.column_header_cell("Board"),
+                                    rx.table.column_header_cell(
+                                        "Last session", display=["none", "none", "table-cell"]
+                                    ),
+                                    rx.table.column_header_cell(
+                                        "Last activity", display=["none", "table-cell"]
+                                    ),
+                                    rx.table.column_header_cell("Health"),
+                                    rx.table.column_header_cell(
+                                        "Next goal", display=["none", "none", "table-cell"]
+                                    ),
+                                    rx.table.column_header_cell("Action"),
+                                )
+                            ),
+                            rx.table.body(rx.foreach(MentorshipState.as_mentor, _mentee_row)),
+                            width="100%",
+                            aria_label="Your mentees",
+                            display=["none", "none", "table"],
+                        ),
                     ),
                     rx.text(
                         "No mentees yet. Members who ask you appear here.",
@@ -502,9 +566,15 @@ def _card_body(card: rx.Var, column: str, can: rx.Var) -> rx.Component:
                     card.met,
                     rx.link(
                         rx.badge(
-                            rx.icon("circle-check", size=12),
+                            rx.icon("circle-check", size=12, flex_shrink="0"),
                             "Evidence: " + card.evidence_text,
                             color_scheme="green",
+                            # Long evidence wraps inside the card instead of running past it.
+                            white_space="normal",
+                            overflow_wrap="anywhere",
+                            max_width="100%",
+                            height="auto",
+                            aria_label="Evidence",
                         ),
                         href=card.evidence_link,
                     ),
@@ -566,13 +636,19 @@ def _card_body(card: rx.Var, column: str, can: rx.Var) -> rx.Component:
                             aria_label="Edit " + title,
                             on_click=BoardState.start_edit(card.id),
                         ),
-                        rx.button(
-                            "Delete",
-                            size="1",
-                            variant="ghost",
-                            color_scheme="red",
-                            aria_label="Delete " + title,
-                            on_click=BoardState.delete_card(card.id),
+                        confirm_button(
+                            rx.button(
+                                "Delete",
+                                size="1",
+                                variant="ghost",
+                                color_scheme="red",
+                                aria_label="Delete " + title,
+                            ),
+                            "Delete the card “" + card.title + "”?",
+                            "It leaves the board for both of you. This cannot be undone.",
+                            "Delete card",
+                            BoardState.delete_card(card.id),
+                            keep_label="Keep card",
                         ),
                         spacing="1",
                         wrap="wrap",
@@ -590,7 +666,7 @@ def _column(column: str, cards: rx.Var) -> rx.Component:
     return DragZone.create(
         rx.vstack(
             rx.hstack(
-                rx.heading(COLUMN_LABELS[column], size="3", as_="h3"),
+                rx.heading(COLUMN_LABELS[column], size="3", as_="h2"),
                 rx.badge(cards.length().to_string(), radius="full"),
                 align="center",
             ),
@@ -674,7 +750,7 @@ def _board_switcher() -> rx.Component:
 
 
 def _board_body() -> rx.Component:
-    stage = BoardState.stage
+    stage = BoardRoom.stage
     return rx.vstack(
         rx.link("← Mentorship", href=routes.mentorship_url(), size="2"),
         _board_switcher(),

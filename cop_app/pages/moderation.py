@@ -6,7 +6,7 @@ from cop_app import routes
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
 from cop_app.components.moderation import suspend_dialog
 from cop_app.components.threads import when
-from cop_app.components.ui import empty_state, page_header
+from cop_app.components.ui import confirm_button, count_of, empty_state, page_header
 from cop_app.live import ActivityRoom
 from cop_app.services.feed import GROUPS
 from cop_app.states.auth import AuthState
@@ -136,7 +136,7 @@ def activity_feed() -> rx.Component:
             rx.cond(
                 FeedState.paused,
                 rx.callout(
-                    waiting.to_string() + " new events",
+                    count_of(waiting, "new event", "new events"),
                     icon="pause",
                     width="100%",
                     aria_label="New events while paused",
@@ -163,76 +163,111 @@ def activity_feed() -> rx.Component:
     )
 
 
+def _decision(
+    label: str, verb: str, item: rx.Var, color: str = "gray", variant: str = "soft"
+) -> rx.Component:
+    """One decision button, named with its target for screen readers."""
+    return rx.button(
+        label,
+        size="1",
+        variant=variant,
+        color_scheme=color,
+        aria_label=label + ": " + item.title + " by " + item.author_name,
+        on_click=ModerationState.review(verb, item.target_type, item.target_id),
+    )
+
+
 def _queue_item(item: rx.Var) -> rx.Component:
-    return rx.card(
-        rx.vstack(
-            rx.hstack(
-                rx.link(item.title, href=item.link, weight="medium"),
-                rx.cond(item.hidden, rx.badge("Hidden", color_scheme="red")),
-                rx.badge(item.flag_count.to_string() + " flags", color_scheme="amber"),
-                rx.spacer(),
-                rx.text(item.community_name, size="1", color_scheme="gray"),
-                width="100%",
-                wrap="wrap",
-                align="center",
-            ),
-            rx.text(item.excerpt, size="2", color_scheme="gray"),
-            rx.text("By " + item.author_name, size="1"),
-            rx.flex(
-                rx.foreach(item.reasons, lambda r: rx.badge(r, variant="outline")),
-                spacing="1",
-                wrap="wrap",
-            ),
-            rx.flex(
-                rx.button(
-                    "Dismiss flags",
-                    size="1",
-                    variant="soft",
-                    on_click=ModerationState.review("dismiss", item.target_type, item.target_id),
-                ),
-                rx.cond(
-                    item.hidden,
-                    rx.button(
-                        "Restore",
-                        size="1",
-                        variant="soft",
-                        color_scheme="green",
-                        on_click=ModerationState.review(
-                            "restore", item.target_type, item.target_id
+    """One flagged item: an article with a heading, its context and every decision."""
+    target = item.title + " by " + item.author_name
+    return rx.el.li(
+        rx.card(
+            rx.el.article(
+                rx.vstack(
+                    rx.hstack(
+                        rx.heading(
+                            rx.link(item.title, href=item.link), as_="h2", size="3", weight="medium"
                         ),
+                        rx.cond(
+                            item.hidden,
+                            rx.badge("Hidden", color_scheme="red"),
+                        ),
+                        rx.badge(count_of(item.flag_count, "flag", "flags"), color_scheme="amber"),
+                        rx.spacer(),
+                        rx.text(item.community_name, size="1", color_scheme="gray"),
+                        width="100%",
+                        wrap="wrap",
+                        align="center",
                     ),
-                    rx.button(
-                        "Hide",
-                        size="1",
-                        color_scheme="red",
-                        on_click=ModerationState.review("hide", item.target_type, item.target_id),
+                    rx.text(item.excerpt, size="2", color_scheme="gray"),
+                    rx.text("By " + item.author_name, size="1"),
+                    rx.flex(
+                        rx.foreach(item.reasons, lambda r: rx.badge(r, variant="outline")),
+                        spacing="1",
+                        wrap="wrap",
+                        aria_label="Reasons given",
                     ),
+                    rx.flex(
+                        rx.cond(
+                            item.hidden,
+                            rx.fragment(
+                                _decision("Keep hidden and close", "keep_hidden", item, "red"),
+                                _decision("Restore", "restore", item, "green"),
+                            ),
+                            rx.fragment(
+                                _decision("Dismiss flags", "dismiss", item),
+                                _decision("Hide", "hide", item, "red", "solid"),
+                            ),
+                        ),
+                        confirm_button(
+                            rx.button(
+                                "Delete",
+                                size="1",
+                                variant="outline",
+                                color_scheme="red",
+                                aria_label="Delete: " + target,
+                            ),
+                            "Delete " + item.title + "?",
+                            "It is removed for good: members never see it again; moderators "
+                            "can still open its text. The flags are closed as upheld.",
+                            "Delete",
+                            ModerationState.review("delete", item.target_type, item.target_id),
+                        ),
+                        rx.cond(
+                            item.target_type == "thread",
+                            rx.button(
+                                "Lock thread",
+                                size="1",
+                                variant="outline",
+                                aria_label="Lock thread: " + item.title,
+                                on_click=ModerationState.lock_thread(item.target_id),
+                            ),
+                        ),
+                        rx.cond(
+                            ~item.author_suspended,
+                            rx.button(
+                                "Suspend author",
+                                size="1",
+                                variant="outline",
+                                color_scheme="red",
+                                aria_label="Suspend "
+                                + item.author_name
+                                + ", author of "
+                                + item.title,
+                                on_click=SuspendState.ask(item.author_id, item.author_name),
+                            ),
+                        ),
+                        spacing="2",
+                        wrap="wrap",
+                    ),
+                    spacing="2",
+                    width="100%",
                 ),
-                rx.cond(
-                    item.target_type == "thread",
-                    rx.button(
-                        "Lock thread",
-                        size="1",
-                        variant="outline",
-                        on_click=ModerationState.lock_thread(item.target_id),
-                    ),
-                ),
-                rx.cond(
-                    ~item.author_suspended,
-                    rx.button(
-                        "Suspend author",
-                        size="1",
-                        variant="outline",
-                        color_scheme="red",
-                        on_click=SuspendState.ask(item.author_id, item.author_name),
-                    ),
-                ),
-                spacing="2",
-                wrap="wrap",
+                aria_label=target,
             ),
-            spacing="2",
             width="100%",
         ),
+        list_style_type="none",
         width="100%",
     )
 
@@ -247,9 +282,13 @@ def moderation_queue() -> rx.Component:
             empty_state("lock", "Admins and stewards only", ModerationState.error),
             rx.cond(
                 ModerationState.items.length() > 0,
-                rx.vstack(
+                rx.el.ul(
                     rx.foreach(ModerationState.items, _queue_item),
-                    spacing="3",
+                    display="flex",
+                    flex_direction="column",
+                    gap="var(--space-3)",
+                    padding="0",
+                    margin="0",
                     width="100%",
                     aria_label="Flagged items",
                 ),
@@ -320,7 +359,14 @@ def audit() -> rx.Component:
                 ),
                 empty_state("scroll-text", "No entries", "Admin and steward actions appear here."),
             ),
-            rx.button("Load older entries", variant="soft", on_click=AuditState.load_older),
+            rx.cond(
+                AuditState.no_more,
+                rx.cond(
+                    AuditState.rows.length() > 0,
+                    rx.text("That is the beginning of the log.", size="2", color_scheme="gray"),
+                ),
+                rx.button("Load older entries", variant="soft", on_click=AuditState.load_older),
+            ),
             spacing="4",
             width="100%",
         ),

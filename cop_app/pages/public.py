@@ -25,7 +25,7 @@ def _pillar(icon: str, title: str, text: str) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.icon(icon, color=rx.color(styles.ACCENT, 9)),
-            rx.heading(title, size="4", as_="h3"),
+            rx.heading(title, size="4", as_="h2"),
             rx.text(text, color_scheme="gray"),
             spacing="2",
         ),
@@ -134,7 +134,7 @@ def home() -> rx.Component:
                 ),
                 _thread_section(
                     "Followed threads with new replies",
-                    HomeState.followed,
+                    UserRoom.followed,
                     "You are up to date with every thread you follow.",
                     "Followed threads",
                 ),
@@ -260,7 +260,11 @@ def signin() -> rx.Component:
                 on_submit=AuthState.sign_in,
             ),
             rx.link("Forgot your password?", href=routes.forgot_url(), size="2"),
-            rx.text("New here? ", rx.link("Create an account", href=routes.signup_url()), size="2"),
+            rx.text(
+                "New here? ",
+                rx.link("Create an account", href=routes.signup_url(), underline="always"),
+                size="2",
+            ),
         ),
         signed_in=False,
     )
@@ -306,7 +310,11 @@ def signup() -> rx.Component:
                 ),
                 on_submit=AuthState.sign_up,
             ),
-            rx.text("Already a member? ", rx.link("Sign in", href=routes.signin_url()), size="2"),
+            rx.text(
+                "Already a member? ",
+                rx.link("Sign in", href=routes.signin_url(), underline="always"),
+                size="2",
+            ),
         ),
         signed_in=False,
     )

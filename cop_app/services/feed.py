@@ -4,14 +4,15 @@ Every event kind is shown from its own stored summary, so new kinds (library, me
 appear in the feed with no change here; `group_of` only sorts them into filter groups.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, not_, or_
+from sqlalchemy import and_, func, not_, or_
 from sqlmodel import Session, col, select
 
 from cop_app import routes
-from cop_app.models import ActivityEvent, AuditEntry, AuthSession, Community, User
+from cop_app.models import ActivityEvent, AuditEntry, AuthSession, Community, Post, User
 from cop_app.models.base import utcnow
 from cop_app.services import settings, validation
 from cop_app.services.access import require_admin, require_user
@@ -62,9 +63,12 @@ class FeedSummary:
     open_flags: int
 
 
-def _link(event: ActivityEvent, slug: str | None) -> str:
+def _link(event: ActivityEvent, slug: str | None, post: tuple[int | None, int | None]) -> str:
     if event.target_type == "thread" and slug:
         return routes.thread_url(slug, event.target_id)
+    thread_id, number = post
+    if event.target_type == "post" and slug and thread_id:
+        return routes.thread_url(slug, thread_id, number)
     if event.target_type == "resource" and event.target_id:
         return routes.resource_url(event.target_id)
     if event.target_type == "user" and event.target_id:
@@ -77,9 +81,22 @@ def _link(event: ActivityEvent, slug: str | None) -> str:
 def _events():
     """Events with their actor's and community's names, in one query."""
     return (
-        select(ActivityEvent, User.display_name, Community.name, Community.slug)
+        select(
+            ActivityEvent,
+            User.display_name,
+            Community.name,
+            Community.slug,
+            Post.thread_id,
+            Post.number,
+        )
         .join(User, User.id == ActivityEvent.actor_id, isouter=True)
         .join(Community, Community.id == ActivityEvent.community_id, isouter=True)
+        # A reply's line opens the reply in its thread, not the community.
+        .join(
+            Post,
+            and_(ActivityEvent.target_type == "post", Post.id == ActivityEvent.target_id),
+            isouter=True,
+        )
     )
 
 
@@ -95,10 +112,10 @@ def _views(session: Session, stmt) -> list[EventView]:
             community_id=e.community_id or 0,
             community_name=cname or "",
             summary=e.summary,
-            link=_link(e, slug),
+            link=_link(e, slug, (thread_id, number)),
             created_at=e.created_at,
         )
-        for e, name, cname, slug in rows
+        for e, name, cname, slug, thread_id, number in rows
     ]
 
 
@@ -215,9 +232,15 @@ def filter_options(session: Session, actor: User | None) -> dict[str, list[dict[
         .order_by(User.display_name)
         .limit(300)
     )
+    found = session.exec(people.add_columns(User.handle)).all()
+    shared = {n for n, k in Counter(n for _, n, _ in found).items() if k > 1}
     return {
         "communities": [{"id": str(i), "name": n} for i, n in session.exec(communities).all()],
-        "people": [{"id": str(i), "name": n} for i, n in session.exec(people).all()],
+        # Two people may share a name: their @handles tell them apart in the filter.
+        "people": [
+            {"id": str(i), "name": f"{n} ({f'@{h}' if h else f'#{i}'})" if n in shared else n}
+            for i, n, h in found
+        ],
     }
 
 

@@ -38,11 +38,12 @@ class TargetInfo:
 
 @dataclass(frozen=True)
 class Target:
-    """How moderation reads and hides one content kind."""
+    """How moderation reads, hides and removes one content kind."""
 
     describe: Callable[[Session, int], TargetInfo | None]
     set_hidden: Callable[[Session, int, bool], None]
     check_readable: Callable[[Session, User, int], object]  # raises when it may not be read
+    remove: Callable[[Session, int, datetime], None]  # removed for good, text kept for audit
 
 
 def _thread_info(session: Session, tid: int) -> TargetInfo | None:
@@ -98,9 +99,42 @@ def _hide_post(session: Session, pid: int, hidden: bool) -> None:
             announce_thread(session, thread, "post.hidden", pid)
 
 
+def _remove_post(session: Session, pid: int, now: datetime) -> None:
+    """Removed by moderators: hidden, marked deleted (moderators can still open the text)."""
+    post = session.get(Post, pid)
+    if post is not None:
+        _hide_post(session, pid, True)
+        post.deleted_at = post.deleted_at or now
+        session.add(post)
+
+
+def _remove_thread(session: Session, tid: int, now: datetime) -> None:
+    """A removed thread stays hidden and its opening post is marked deleted."""
+    _hide_thread(session, tid, True)
+    first = session.exec(select(Post).where(Post.thread_id == tid, Post.number == 1)).first()
+    if first is not None:
+        first.deleted_at = first.deleted_at or now
+        session.add(first)
+
+
 TARGETS: dict[str, Target] = {
-    "thread": Target(_thread_info, _hide_thread, access_thread),
-    "post": Target(_post_info, _hide_post, access_post),
+    "thread": Target(_thread_info, _hide_thread, access_thread, _remove_thread),
+    "post": Target(_post_info, _hide_post, access_post, _remove_post),
+}
+
+# A moderator's decisions on a queued item: what each does to its flags and to the item.
+#   dismiss      flags unfounded; the item is shown (again)
+#   hide         a visible item is hidden; flags upheld
+#   keep_hidden  an automatically hidden item stays hidden; flags upheld (confirmed spam)
+#   restore      a hidden item is shown again; flags dismissed
+#   delete       the item is removed for good (hidden and marked deleted); flags upheld
+REVIEW_VERBS = ("dismiss", "hide", "keep_hidden", "restore", "delete")
+_PAST = {
+    "dismiss": "dismissed the flags on",
+    "hide": "hid",
+    "keep_hidden": "kept hidden",
+    "restore": "restored",
+    "delete": "deleted",
 }
 
 
@@ -377,8 +411,8 @@ def check_review(
     target_id: object,
     reason: object = "",
 ) -> str:
-    """A moderator acts on an item: dismiss (flags unfounded: shown again), hide, or restore."""
-    verb = validation.choice(action, ("dismiss", "hide", "restore"), "action", "Action")
+    """A moderator decides on an item (REVIEW_VERBS); every decision closes its open flags."""
+    verb = validation.choice(action, REVIEW_VERBS, "action", "Action")
     kind = validation.choice(target_type, tuple(TARGETS), "target_type", "Content kind")
     tid = validation.integer(target_id, "target_id", "Item")
     why = validation.text(reason, "reason", "Reason", max_len=settings.MODERATION_REASON_MAX)
@@ -392,7 +426,9 @@ def check_review(
         raise Invalid("This item is not hidden, so there is nothing to restore.")
     if verb == "hide" and info.hidden:
         raise Invalid("This item is already hidden.")
-    if verb == "dismiss" and not _open_flags(session, kind, tid):
+    if verb == "keep_hidden" and not info.hidden:
+        raise Invalid("This item is not hidden; hide it instead.")
+    if verb in ("dismiss", "keep_hidden") and not _open_flags(session, kind, tid):
         raise Invalid("There are no open flags on this item.")
     do_review(session, user, verb, kind, tid, info, why, now=utcnow())
     session.commit()
@@ -410,19 +446,17 @@ def do_review(
     *,
     now: datetime,
 ) -> None:
-    """Resolve the item's open flags and hide or show it as `verb` says; audited."""
+    """Close the item's open flags and show, hide or remove it as `verb` says; audited."""
     target = TARGETS[kind]
-    if verb == "dismiss":
-        _resolve_flags(session, moderator, kind, target_id, "dismissed", now)
-        if info.hidden:
-            target.set_hidden(session, target_id, False)
-    elif verb == "hide":
-        _resolve_flags(session, moderator, kind, target_id, "actioned", now)
+    upheld = verb in ("hide", "keep_hidden", "delete")
+    _resolve_flags(session, moderator, kind, target_id, "actioned" if upheld else "dismissed", now)
+    if verb == "delete":
+        target.remove(session, target_id, now)
+    elif verb == "hide" or (verb == "keep_hidden" and not info.hidden):
         target.set_hidden(session, target_id, True)
-    else:
-        _resolve_flags(session, moderator, kind, target_id, "dismissed", now)
+    elif verb in ("dismiss", "restore") and info.hidden:
         target.set_hidden(session, target_id, False)
-    past = {"dismiss": "dismissed the flags on", "hide": "hid", "restore": "restored"}[verb]
+    after = {"delete": "deleted", "hide": "hidden", "keep_hidden": "hidden"}.get(verb, "visible")
     activity.record(
         session,
         f"moderation.{verb}",
@@ -430,7 +464,7 @@ def do_review(
         community_id=info.community_id,
         target_type=kind,
         target_id=target_id,
-        summary=f"{moderator.display_name} {past} {info.title}",
+        summary=f"{moderator.display_name} {_PAST[verb]} {info.title}",
         now=now,
     )
     activity.audit(
@@ -441,7 +475,7 @@ def do_review(
         target_id,
         reason=reason,
         before="hidden" if info.hidden else "visible",
-        after="visible" if verb != "hide" else "hidden",
+        after=after,
         now=now,
     )
     session.flush()

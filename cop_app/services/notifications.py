@@ -3,7 +3,7 @@ that hears of them. Domains call `notify` (or `notify_post` for a thread or repl
 their transaction; the member's tabs hear of it after commit."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, update
@@ -12,8 +12,9 @@ from sqlmodel import Session, col, select
 from cop_app import routes
 from cop_app.models import Community, Notification, Post, Thread, User
 from cop_app.models.base import utcnow
-from cop_app.services import settings
+from cop_app.services import settings, validation, wording
 from cop_app.services.access import require_user
+from cop_app.services.errors import Invalid
 from cop_app.services.events import Change, on_commit
 from cop_app.services.rooms import RoomKey, RoomKind
 
@@ -25,13 +26,19 @@ def user_room(user_id: int) -> RoomKey:
 
 @dataclass
 class NotificationView:
-    """A line under the bell."""
+    """A line under the bell: one notification, or several of one kind on one thread."""
 
     id: int
     text: str
     link: str
     created_at: datetime
     unread: bool
+    ids: list[int] = field(default_factory=list)  # every notification this line stands for
+
+
+# Kinds whose text starts with the actor's name, so that several on one thread read as one
+# line: "Ravi Iyer and 3 others replied in “…”".
+GROUPED_KINDS = ("reply", "mention")
 
 
 def notify(
@@ -110,17 +117,70 @@ def unread_and_latest(session: Session, user_id: int) -> tuple[int, list[Notific
         )
     ).one()
     rows = session.exec(
-        select(Notification)
+        select(Notification, User.display_name)
+        .join(User, col(User.id) == Notification.actor_id, isouter=True)
         .where(Notification.user_id == user_id)
         .order_by(col(Notification.id).desc())
-        .limit(settings.NOTIFICATIONS_PAGE_SIZE)
+        .limit(settings.NOTIFICATIONS_PAGE_SIZE * settings.NOTIFICATIONS_GROUP_READ_FACTOR)
     ).all()
-    return unread, [
-        NotificationView(
-            id=n.id, text=n.text, link=n.link, created_at=n.created_at, unread=n.read_at is None
+    return unread, _grouped(list(rows))[: settings.NOTIFICATIONS_PAGE_SIZE]
+
+
+def _grouped(rows: list[tuple[Notification, str | None]]) -> list[NotificationView]:
+    """Newest first; notifications of a grouped kind on one thread fold into the newest
+    (unread ones apart from those already read, so news never hides in an old line)."""
+    groups: dict[tuple[str, int, bool], list[tuple[Notification, str | None]]] = {}
+    order: list[list[tuple[Notification, str | None]]] = []
+    for row in rows:
+        n = row[0]
+        if n.kind in GROUPED_KINDS and n.thread_id is not None:
+            key = (n.kind, n.thread_id, n.read_at is None)
+            if key in groups:
+                groups[key].append(row)
+                continue
+            groups[key] = [row]
+            order.append(groups[key])
+        else:
+            order.append([row])
+    return [_line(group) for group in order]
+
+
+def _line(group: list[tuple[Notification, str | None]]) -> NotificationView:
+    newest, name = group[0]
+    text = newest.text
+    others = len({n.actor_id for n, _ in group} - {newest.actor_id})
+    if others and name and text.startswith(name):
+        text = f"{name} and {wording.plural(others, 'other')}{text[len(name) :]}"
+    elif len(group) > 1:
+        text = f"{text} ({wording.plural(len(group), 'time')})"
+    return NotificationView(
+        id=newest.id or 0,
+        text=text,
+        link=newest.link,
+        created_at=newest.created_at,
+        unread=any(n.read_at is None for n, _ in group),
+        ids=[n.id or 0 for n, _ in group],
+    )
+
+
+def check_mark_read(session: Session, actor: User | None, ids: object) -> int:
+    """Opening a line of the bell marks what it stands for read (only the actor's own)."""
+    user = require_user(actor)
+    if not isinstance(ids, list) or not ids or len(ids) > settings.NOTIFICATIONS_PAGE_SIZE * 5:
+        raise Invalid("Choose a notification.")
+    wanted = [validation.integer(i, "ids", "Notification") for i in ids]
+    result = session.exec(
+        update(Notification)
+        .where(
+            Notification.user_id == user.id,
+            col(Notification.id).in_(wanted),
+            col(Notification.read_at).is_(None),
         )
-        for n in rows
-    ]
+        .values(read_at=utcnow())
+    )
+    on_commit(session, Change("notification", (user_room(user.id),), {"part": "bell"}))
+    session.commit()
+    return result.rowcount or 0
 
 
 def mark_all_read(session: Session, actor: User | None) -> None:

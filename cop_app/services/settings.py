@@ -34,8 +34,10 @@ LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
 LOGIN_MAX_SUCCESSES_PER_ACCOUNT_AND_CLIENT = 10
 LOGIN_MAX_SUCCESSES_PER_CLIENT = 60
 LOGIN_SUCCESS_WINDOW = timedelta(minutes=10)
-# Sign-ups from one client in the window (throttles scripted account creation).
-SIGNUP_MAX_PER_CLIENT = 10
+# Sign-ups from one client (network address) in the window: throttles scripted account
+# creation, while a whole ward, school or office behind one shared address can still sign up
+# on the same morning (10 refused the eleventh colleague for an hour).
+SIGNUP_MAX_PER_CLIENT = 100
 SIGNUP_WINDOW = timedelta(hours=1)
 
 # Writes without a natural cap, per person per window: enough for any real editing session,
@@ -48,6 +50,13 @@ WRITE_LIMIT_WINDOW = timedelta(hours=1)
 # window, then one line with the count dropped (a hostile client cannot flood the log).
 EVENT_LOG_LINES_PER_WINDOW = 10
 EVENT_LOG_WINDOW = timedelta(minutes=1)
+# Events one tab may send: a bucket of TAB_EVENT_BURST refilled at TAB_EVENTS_PER_SECOND.
+# A person typing, clicking or scrolling stays far below; a script sending without waiting
+# for replies (which slowed Reflex's queue ~2.5x for everyone) is refused, told at most once
+# per TAB_FLOOD_NOTICE_SECONDS.
+TAB_EVENTS_PER_SECOND = 30.0
+TAB_EVENT_BURST = 100
+TAB_FLOOD_NOTICE_SECONDS = 5.0
 
 # Field lengths users see in messages.
 EMAIL_MAX = 254  # RFC 5321's longest forward path
@@ -105,7 +114,15 @@ THREADS_PAGE_SIZE = 25
 POSTS_PAGE_SIZE = 30
 # A live room keeps only this many recent posts; older pages come from the database.
 ROOM_RECENT_POSTS = 20
+# A tab holding live rooms is found by access changes for this long after it last linked
+# one (a page open or a reconnect links again); a member keeps at most this many tabs.
+LIVE_TAB_SECONDS = 24 * 3600
+LIVE_TABS_PER_MEMBER = 200
 NOTIFICATIONS_PAGE_SIZE = 20
+# Characters of the accepted answer's excerpt under a question (the answer is in full in place).
+ACCEPTED_EXCERPT_CHARS = 240
+# The bell reads this many pages of rows to fold several of one kind on one thread into a line.
+NOTIFICATIONS_GROUP_READ_FACTOR = 3
 MENTION_SUGGESTIONS = 8
 # Mention suggestions match a prefix of a handle or name: longer text is no prefix anyone has.
 MENTION_PREFIX_MAX = 40
@@ -279,3 +296,7 @@ SEARCH_SNIPPET_CHARS = 180
 # The expert finder lists at most this many people, from at most this many matching threads.
 EXPERTS_MAX = 10
 EXPERTS_THREADS_MAX = 2000
+# Scale-out: each worker refreshes a Redis heartbeat this often; a worker silent for the TTL
+# is dead, and its tabs keep their tokens when they reconnect (cop_app/worker_liveness.py).
+WORKER_HEARTBEAT_SECONDS = 2.0
+WORKER_HEARTBEAT_TTL_SECONDS = 8

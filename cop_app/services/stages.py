@@ -79,21 +79,22 @@ def decide(member: bool, counts: _Counts) -> str:
 
 
 def next_step(stage: str, counts: _Counts, community_name: str) -> str:
-    """What moves a person from `stage` to the next one, in words."""
+    """What moves a person from `stage` to the next one: a sentence of its own (it follows the
+    stage's label), true whoever reads it (profiles are read by others)."""
     if stage == "visitor":
-        return f"join {community_name} to become a reader"
+        return f"Join {community_name} to become a reader"
     if stage == "reader":
-        return "ask a question or start a discussion to become an asker"
+        return "Ask a question or start a discussion to become an asker"
     if stage == "asker":
-        return "write a reply that gets a reaction or is accepted to become a contributor"
+        return "Write a reply that gets a reaction or is accepted to become a contributor"
     if stage == "contributor":
         done = counts.accepted + counts.reused
         left = max(1, settings.STAGE_PRACTITIONER_ACCEPTED_ANSWERS - done)
         noun = "answer" if left == 1 else "answers"
-        return f"{_number(left)} accepted {noun} away from practitioner"
+        return f"{_number(left).capitalize()} accepted {noun} away from practitioner"
     if stage == "practitioner":
-        return "mentor someone in this community to become a mentor"
-    return "you mentor here: help your mentees along this path"
+        return "Mentor someone in this community to become a mentor"
+    return "Mentors others here, helping mentees along this path"
 
 
 def _counts(session: Session, user_id: int, community_ids: list[int]) -> dict[int, _Counts]:

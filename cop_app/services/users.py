@@ -6,9 +6,9 @@ from datetime import datetime
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from cop_app.models import AuthSession, Community, Membership, Post, User
+from cop_app.models import ActivityEvent, AuthSession, Community, Membership, Post, User
 from cop_app.models.base import utcnow
-from cop_app.services import activity, settings, validation
+from cop_app.services import activity, settings, validation, wording
 from cop_app.services.access import announce_access_change, require_admin, require_user
 from cop_app.services.accounts import ROLES
 from cop_app.services.errors import Invalid, NotFound
@@ -87,11 +87,25 @@ def list_users(
         .group_by(AuthSession.user_id)
         .subquery()
     )
+    # Signing in is not the only sign of life: posts, reactions and edits are (the demo's
+    # members never signed in, yet they wrote every thread).
+    acted = (
+        select(ActivityEvent.actor_id, func.max(ActivityEvent.created_at).label("at"))
+        .group_by(ActivityEvent.actor_id)
+        .subquery()
+    )
     stmt = (
-        select(User, func.coalesce(counts.c.n, 0), func.coalesce(posts.c.n, 0), seen.c.at)
+        select(
+            User,
+            func.coalesce(counts.c.n, 0),
+            func.coalesce(posts.c.n, 0),
+            seen.c.at,
+            acted.c.at,
+        )
         .join(counts, counts.c.user_id == User.id, isouter=True)
         .join(posts, posts.c.author_id == User.id, isouter=True)
         .join(seen, seen.c.user_id == User.id, isouter=True)
+        .join(acted, acted.c.actor_id == User.id, isouter=True)
     )
     if text:
         like = validation.like_pattern(text)
@@ -119,10 +133,10 @@ def list_users(
             joined_at=u.created_at,
             communities=n,
             posts=p,
-            last_active=at,
+            last_active=max((t for t in (seen_at, acted_at) if t is not None), default=None),
             suspended=u.suspended_until is not None and u.suspended_until > now,
         )
-        for u, n, p, at in rows
+        for u, n, p, seen_at, acted_at in rows
     ]
 
 
@@ -161,7 +175,7 @@ def do_set_role(
         admin.id,
         target_type="user",
         target_id=user.id,
-        summary=f"{admin.display_name} made {user.display_name} a {role}",
+        summary=f"{admin.display_name} made {user.display_name} {wording.with_article(role)}",
         now=now,
     )
     activity.audit(

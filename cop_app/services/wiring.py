@@ -12,3 +12,5 @@ def wire() -> None:
     events.on_record(mentorship.check_requirements)
     # The search index is rewritten in the transaction of every write that shows in it.
     search_index.install()
+    # A mentee's stage banner on an open board follows what they do in the community.
+    events.on_record(mentorship.announce_stage_changes)

@@ -6,7 +6,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from cop_app.models import User
-from cop_app.services import accounts, moderation, recovery, settings, users
+from cop_app.services import accounts, moderation, recovery, settings, users, wording
 from cop_app.services.users import UserRow
 from cop_app.states.base import Refused, call
 
@@ -23,6 +23,10 @@ class AdminUsersState(rx.State):
     query: str = ""
     role: str = ""
     error: str = ""
+    # A role chosen in a row's dropdown, waiting for the admin to confirm it (dialog open).
+    pending_id: int = 0
+    pending_name: str = ""
+    pending_role: str = ""
 
     async def _reload(self) -> None:
         rows = await call(self, users.list_users, self.query, self.role)
@@ -64,12 +68,36 @@ class AdminUsersState(rx.State):
         return rx.toast.success(message)
 
     @rx.event
+    def ask_role(self, user_id: Any, role: Any) -> None:
+        """The dropdown only asks: the change waits for the confirmation dialog."""
+        row = next((r for r in self.rows if r.id == user_id), None)
+        if row is None or role not in accounts.ROLES or role == row.role:
+            return
+        self.pending_id, self.pending_name, self.pending_role = row.id, row.display_name, role
+
+    @rx.event
+    def cancel_role(self) -> None:
+        """Keep the role as it is."""
+        self.pending_id, self.pending_name, self.pending_role = 0, "", ""
+
+    @rx.event
+    async def confirm_role(self) -> Any:
+        """Apply the role the admin confirmed (the service checks again)."""
+        user_id, role = self.pending_id, self.pending_role
+        self.cancel_role()
+        return await self._apply_role(user_id, role)
+
+    @rx.event
     async def change_role(self, user_id: Any, role: Any) -> Any:
         """Change a person's site role (audited)."""
+        return await self._apply_role(user_id, role)
+
+    async def _apply_role(self, user_id: Any, role: Any) -> Any:
         changed = await call(self, _set_role, user_id, role)
         if isinstance(changed, Refused):
             return changed.toast
-        message = "{} is now a {}.".format(*changed)
+        name, role = changed
+        message = f"{name} is now {wording.with_article(role)}."
         await self._reload()
         return rx.toast.success(message)
 

@@ -7,7 +7,7 @@ import reflex as rx
 from sqlmodel import Session
 
 from cop_app import routes
-from cop_app.live import CommunityRoom, assign, link_room, unlink_room
+from cop_app.live import CommunityRoom, assign, link_room, on_signal, unlink_room
 from cop_app.models import User
 from cop_app.services import communities, settings, validation
 from cop_app.services.access import access_community_as_steward, access_community_content
@@ -15,6 +15,8 @@ from cop_app.services.communities import CommunityCard, MemberView
 from cop_app.services.errors import Forbidden, Invalid, NotFound
 from cop_app.states.auth import current_user
 from cop_app.states.base import Refused, call, error_toast, form_value, route_param
+from cop_app.states.discussions import ThreadListState
+from cop_app.states.library import LibraryState
 
 
 def _empty_card() -> CommunityCard:
@@ -153,6 +155,26 @@ class CommunityState(rx.State):
     async def load_page(self) -> None:
         """on_load of /c/[slug]: check access, then link this browser to the room."""
         await self._load(route_param(self, "slug"))
+
+    def _showing(self, community_id: Any) -> bool:
+        """This tab has this community's page open."""
+        shown = self.found and self.card.id and route_param(self, "slug") == self.card.slug
+        return bool(shown) and community_id == self.card.id
+
+    @rx.event
+    async def standing_changed(self, community_id: Any) -> Any:
+        """Signal: the member's request was answered, or they joined or left in another tab.
+        An open page of that community re-reads all of itself (the inside may open or close)."""
+        if not self._showing(community_id):
+            return None
+        await self._load(self.card.slug)
+        return [ThreadListState.load, LibraryState.load]
+
+    @rx.event
+    async def requests_changed(self, community_id: Any) -> None:
+        """Signal to stewards: a request to join came, went or was answered by another."""
+        if self._showing(community_id) and self.is_steward:
+            await self._load(self.card.slug)
 
     async def _act(self, verb: str, *args: Any) -> Any:
         """Call a service verb on this community; a verb that returns the member's new card
@@ -315,3 +337,7 @@ class CommunityFormState(rx.State):
             return None
         slug, _ = saved
         return [rx.redirect(routes.community_url(slug)), rx.toast.success("Changes saved.")]
+
+
+on_signal("membership", CommunityState.standing_changed)
+on_signal("requests", CommunityState.requests_changed)

@@ -10,10 +10,25 @@ import reflex as rx
 from sqlmodel import Session
 
 from cop_app import routes
-from cop_app.live import ThreadListRoom, ThreadRoom, UserRoom, assign, link_room, unlink_room
+from cop_app.live import (
+    ThreadListRoom,
+    ThreadRoom,
+    UserRoom,
+    assign,
+    link_room,
+    on_signal,
+    reread_linked,
+    unlink_room,
+)
 from cop_app.models import User
-from cop_app.services import communities, discussions, markdown, mentorship, settings
-from cop_app.services.access import access_community_content
+from cop_app.services import (
+    communities,
+    discussions,
+    markdown,
+    mentorship,
+    notifications,
+    settings,
+)
 from cop_app.services.discussions import PostView, ThreadRow, ThreadView
 from cop_app.services.errors import Invalid
 from cop_app.services.mentorship import MentorshipRow
@@ -77,15 +92,11 @@ def _start_thread(
 
 def _home_lists(
     session: Session, actor: User | None
-) -> tuple[list[ThreadRow], list[ThreadRow], list[MentorshipRow]]:
+) -> tuple[list[ThreadRow], list[MentorshipRow]]:
     open_rows = [
         r for r in mentorship.my_mentorships(session, actor) if r.state in mentorship.OPEN_STATES
     ]
-    return (
-        discussions.followed_unread(session, actor),
-        discussions.could_help(session, actor),
-        open_rows[: settings.HOME_MENTORSHIPS],
-    )
+    return discussions.could_help(session, actor), open_rows[: settings.HOME_MENTORSHIPS]
 
 
 def _first_page(
@@ -93,9 +104,8 @@ def _first_page(
 ) -> tuple[int, list[ThreadRow]]:
     """The community's id and the first page of this sort; for the latest (the live room's
     rows) only the access check the room is joined after."""
-    card = communities.get_by_slug(session, actor, slug)
+    card = communities.content_card(session, actor, slug)
     if sort == "latest":
-        access_community_content(session, actor, card.id)
         return card.id, []
     return card.id, discussions.list_threads(session, actor, card.id, sort)
 
@@ -177,26 +187,6 @@ class ThreadListState(rx.State):
             await self._reload()
 
 
-def _open_and_mark_read(
-    session: Session, actor: User | None, thread_id: Any
-) -> tuple[ThreadView, list[PostView]]:
-    """Open a thread and mark what it shows as read (reads never write: the mark is a verb)."""
-    view, posts = discussions.open_thread(session, actor, thread_id)
-    if posts:
-        discussions.check_mark_read(session, actor, view.id, posts[-1].number)
-    return view, posts
-
-
-def _read_and_mark_read(
-    session: Session, actor: User | None, thread_id: int, after: int
-) -> list[PostView]:
-    """The next page of a thread, marked read as it is shown."""
-    posts = discussions.read_posts(session, actor, thread_id, after)
-    if posts:
-        discussions.check_mark_read(session, actor, thread_id, posts[-1].number)
-    return posts
-
-
 class ThreadState(rx.State):
     """One reader of one thread: the pages they loaded, their draft, their reactions."""
 
@@ -223,8 +213,8 @@ class ThreadState(rx.State):
     def _thread_id(self) -> Any:
         return route_param(self, "id")
 
-    async def _load(self) -> None:
-        opened = await call(self, _open_and_mark_read, self._thread_id())
+    async def _load(self, actor: User | None) -> None:
+        opened = await call(self, discussions.check_open_thread, self._thread_id(), actor=actor)
         if isinstance(opened, Refused):
             self.found, self.missing = False, opened.error.message
             unlink_room(self, ThreadRoom)
@@ -256,14 +246,15 @@ class ThreadState(rx.State):
         """on_load of /c/[slug]/t/[id] (and of every reconnect): check access, load the first
         page, join the room, and put back the reply this browser kept for the thread."""
         assign(self, reply_to_id=0, reply_to_label="")
-        await self._load()
-        kept = await drafts.restore(self, await current_user(self), self._draft_scope())
+        actor = await current_user(self)  # one session lookup for the page and the draft
+        await self._load(actor)
+        kept = await drafts.restore(self, actor, self._draft_scope())
         assign(self, draft=kept.get("body") if self.found else "")
 
     @rx.event
     async def load_more(self) -> Any:
         """The next page after what this reader has loaded."""
-        posts = await call(self, _read_and_mark_read, self.thread.id, self.loaded_upto)
+        posts = await call(self, discussions.check_read_more, self.thread.id, self.loaded_upto)
         if isinstance(posts, Refused):
             return posts.toast
         self.loaded = self.loaded + posts
@@ -628,6 +619,12 @@ class BellState(rx.State):
         await link_room(self, discussions.user_room(actor.id), refresh=True)
 
     @rx.event
+    async def open_notification(self, ids: Any) -> Any:
+        """Opening a line of the bell marks it read (the link itself navigates)."""
+        done = await call(self, notifications.check_mark_read, ids)
+        return done.toast if isinstance(done, Refused) else None
+
+    @rx.event
     async def mark_all_read(self) -> Any:
         """Every tab of the member updates (their room's bell)."""
         done = await call(self, discussions.mark_notifications_read)
@@ -635,15 +632,29 @@ class BellState(rx.State):
 
 
 class HomeState(rx.State):
-    """The member's home lists that are not live: followed threads and "you could help"."""
+    """The member's home lists that are not rooms: "you could help" and their mentorships
+    (re-read when a mentorship of theirs changes). Followed threads are their room's."""
 
-    followed: list[ThreadRow] = []
     could_help: list[ThreadRow] = []
     mentorships: list[MentorshipRow] = []
 
     @rx.event
     async def load(self) -> None:
+        """on_load of the home page."""
+        await self._read()
+
+    async def _read(self) -> None:
         lists = await call(self, _home_lists)
-        self.followed, self.could_help, self.mentorships = (
-            ([], [], []) if isinstance(lists, Refused) else lists
-        )
+        self.could_help, self.mentorships = ([], []) if isinstance(lists, Refused) else lists
+        actor = await current_user(self)
+        if actor is not None and actor.id is not None:  # followed threads: the room's
+            await reread_linked(self, discussions.user_room(actor.id), {"followed"})
+
+    @rx.event
+    async def mentorships_changed(self, mentorship_id: Any) -> None:
+        """Signal: a mentorship of this member changed; an open home page re-reads."""
+        if (self.router.url.path or "/") == routes.HOME:
+            await self._read()
+
+
+on_signal("mentorship", HomeState.mentorships_changed)

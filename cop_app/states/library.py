@@ -14,7 +14,6 @@ from cop_app import routes
 from cop_app.live import LibraryRoom, ResourceRoom, assign, link_room, unlink_room
 from cop_app.models import User
 from cop_app.services import communities, library, markdown, settings
-from cop_app.services.access import access_community_content
 from cop_app.services.communities import CommunityCard, MemberView
 from cop_app.services.discussions import access_thread
 from cop_app.services.errors import Conflict, Invalid
@@ -48,9 +47,7 @@ def _library_page(
 ) -> tuple[CommunityCard | None, list[ResourceRow], list[ResourceRow]]:
     """The community (none: every library the member may see), the page of this view, and
     what needs review; the community's default view is the room's, so it reads no page."""
-    card = communities.get_by_slug(session, actor, slug) if slug else None
-    if card is not None:
-        access_community_content(session, actor, card.id)
+    card = communities.content_card(session, actor, slug) if slug else None
     cid = card.id if card else None
     rows = [] if cid and plain else library.browse(session, actor, cid, *view)
     return card, rows, library.needs_review(session, actor, cid)

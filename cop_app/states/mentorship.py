@@ -6,7 +6,8 @@ from typing import Any
 import reflex as rx
 from sqlmodel import Session
 
-from cop_app.live import BoardRoom, link_room, unlink_room
+from cop_app import routes
+from cop_app.live import BoardRoom, link_room, on_signal, unlink_room
 from cop_app.models import User
 from cop_app.services import communities, mentorship, settings, stages
 from cop_app.services.access import CREATOR_ROLES
@@ -91,6 +92,13 @@ class MentorshipState(rx.State):
         """Open the page."""
         self.errors, self.suggestions, self.searched = {}, [], False
         await self._reload()
+
+    @rx.event
+    async def mentorships_changed(self, mentorship_id: Any) -> None:
+        """Signal: a request came or was answered, or a mentorship moved on; an open
+        mentorship page re-reads its lists (what is being typed stays)."""
+        if (self.router.url.path or "").rstrip("/") == routes.MENTORSHIP:
+            await self._reload()
 
     @rx.event
     def set_community(self, value: Any) -> None:
@@ -429,3 +437,6 @@ class BoardState(rx.State):
         if isinstance(done, Refused):
             return done.toast
         return rx.toast.success("Mentorship updated.")
+
+
+on_signal("mentorship", MentorshipState.mentorships_changed)

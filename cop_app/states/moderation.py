@@ -109,6 +109,16 @@ class FeedState(rx.State):
         return None
 
 
+# What the moderator is told after each decision.
+DECIDED = {
+    "dismiss": "Flags dismissed.",
+    "hide": "Hidden.",
+    "keep_hidden": "Kept hidden; the flags are closed.",
+    "restore": "Restored.",
+    "delete": "Deleted.",
+}
+
+
 class ModerationState(rx.State):
     """The queue of flagged items and the actions on them."""
 
@@ -128,14 +138,12 @@ class ModerationState(rx.State):
 
     @rx.event
     async def review(self, action: Any, target_type: Any, target_id: Any) -> Any:
-        """Dismiss the flags, hide, or restore an item."""
+        """Decide on an item (moderation.REVIEW_VERBS); it leaves the queue."""
         verb = await call(self, moderation.check_review, action, target_type, target_id)
         if isinstance(verb, Refused):
             return verb.toast
         await self._reload()
-        return rx.toast.success(
-            {"dismiss": "Flags dismissed.", "hide": "Hidden.", "restore": "Restored."}[verb]
-        )
+        return rx.toast.success(DECIDED[verb])
 
     @rx.event
     async def lock_thread(self, thread_id: Any) -> Any:
@@ -244,12 +252,14 @@ class AuditState(rx.State):
     rows: list[AuditView] = []
     action: str = ""
     error: str = ""
+    no_more: bool = False  # the oldest entry is shown: "Load older" says so instead
 
     async def _reload(self) -> None:
         rows = await call(self, feed.audit_log, self.action)
         refused = isinstance(rows, Refused)
         self.rows = [] if refused else rows
         self.error = rows.error.message if refused else ""
+        self.no_more = refused or len(self.rows) < settings.AUDIT_PAGE_SIZE
 
     @rx.event
     async def load(self) -> None:
@@ -265,8 +275,10 @@ class AuditState(rx.State):
 
     @rx.event
     async def load_older(self) -> Any:
+        """The next page before the oldest entry shown; says so when there is none."""
         page = await call(self, feed.audit_log, self.action, self.rows[-1].id if self.rows else 0)
         if isinstance(page, Refused):
             return page.toast
         self.rows = self.rows + page
+        self.no_more = len(page) < settings.AUDIT_PAGE_SIZE
         return None

@@ -24,6 +24,8 @@ def start_thread(
 ) -> str:
     """Start a thread through the form; returns its path."""
     open_page(page, COMMUNITY + "/new")
+    kinds = page.get_by_role("radiogroup", name="Type")  # each option named by its own label
+    expect(kinds.get_by_role("radio", name="Discussion", exact=True)).to_be_checked()
     if question:
         page.get_by_role("radio", name="Question").click()
     page.get_by_label("Title").fill(title)
@@ -63,11 +65,23 @@ def test_reply_and_accepted_answer_appear_live(
     expect(posts.get_by_text("Expand, then contract")).to_be_visible(timeout=2_000)
     asker.get_by_role("button", name="Accept #2 as answer").click()
 
-    # The accepted answer shows right under the question, in the member's browser too.
-    expect(
-        member.get_by_label("Accepted answer").get_by_text("Expand, then contract")
-    ).to_be_visible(timeout=2_000)
+    # An excerpt of the accepted answer shows under the question, in the member's browser
+    # too, linking to the answer, which is shown in full once, in place.
+    summary = member.get_by_label("Accepted answer")
+    expect(summary.get_by_text("Expand, then contract")).to_be_visible(timeout=2_000)
     expect(member.get_by_text("Answered")).to_be_visible()
+    expect(summary.get_by_role("button")).to_have_count(0)
+    expect(member.locator("[id='post-2']")).to_have_count(1)  # in full once, in place
+    expect(summary.get_by_role("link", name="Read the accepted answer (#2)")).to_have_attribute(
+        "href", re.compile(r"#post-2$")
+    )
+    # Times are set smaller than names, not larger.
+    post = member.locator("#post-2")
+    name_size = post.get_by_role("link", name="Hannah Kowalski").evaluate(
+        "e => parseFloat(getComputedStyle(e).fontSize)"
+    )
+    time_size = post.locator("time").first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert time_size <= name_size
 
 
 def test_a_mention_rings_the_bell_live(
@@ -90,6 +104,15 @@ def test_a_mention_rings_the_bell_live(
     expect(asker.get_by_role("button", name=f"Notifications ({before + 1} unread)")).to_be_visible(
         timeout=2_000
     )
+    # Opening the notification marks it read: the count goes down and stays down.
+    asker.get_by_role("button", name=re.compile(r"Notifications")).click()
+    asker.get_by_role(
+        "link", name=re.compile(r"mentioned you in “Pairing on flaky tests")
+    ).first.click()
+    expect(asker).to_have_url(re.compile(r"/t/\d+"))
+    expect(asker.get_by_role("button", name="Notifications (0 unread)")).to_be_visible()
+    asker.reload()
+    expect(asker.get_by_role("button", name="Notifications (0 unread)")).to_be_visible()
 
 
 def test_xss_payload_stays_inert(
@@ -217,3 +240,42 @@ def test_reader_at_the_end_sees_the_reply_and_no_banner(
     # Scrolling away from the end marks what was seen there: the banner does not recount it.
     reader.evaluate("() => window.scrollTo(0, 0)")
     expect(banner).to_have_count(0, timeout=2_000)
+
+
+MARKDOWN = (
+    "## Checklist\n\n1. Expand\n2. Contract\n\n- one\n- two\n\n"
+    "See https://example.org/guide for more.\n\n![the diagram](https://pics.example/d.png)"
+)
+
+
+def test_markdown_renders_and_a_lock_freezes_the_open_reply_box(
+    signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page]
+) -> None:
+    """Markdown shows numbers, bullets and heading sizes; a thread locked while a member
+    types keeps their text but takes no reply."""
+    asker, member = signed_in(ASKER), signed_in(MEMBER)
+    title = f"How do you sequence a migration? {uuid.uuid4().hex[:6]}"
+    path = start_thread(asker, open_page, title=title, body=MARKDOWN)
+    body = asker.locator("#post-1 .post-body")
+    styles = body.evaluate(
+        """(el) => ({
+            ol: getComputedStyle(el.querySelector('ol')).listStyleType,
+            ul: getComputedStyle(el.querySelector('ul')).listStyleType,
+            h2: parseFloat(getComputedStyle(el.querySelector('h2')).fontSize),
+            p: parseFloat(getComputedStyle(el.querySelector('p')).fontSize),
+        })"""
+    )
+    assert styles["ol"] == "decimal" and styles["ul"] == "disc", styles
+    assert styles["h2"] > styles["p"], styles
+    expect(body.get_by_role("link", name="https://example.org/guide")).to_be_visible()
+    expect(body.get_by_role("link", name="Image: the diagram")).to_have_attribute(
+        "href", "https://pics.example/d.png"
+    )
+    assert body.locator("img").count() == 0
+
+    open_page(member, path)
+    member.get_by_label("Your reply").fill("Half-written thoughts on sequencing")
+    asker.get_by_role("button", name="Lock").click()
+    expect(member.get_by_text("This thread was just locked")).to_be_visible(timeout=2_000)
+    expect(member.get_by_label("Your reply")).to_have_value("Half-written thoughts on sequencing")
+    expect(member.get_by_role("button", name="Post reply")).to_be_disabled()

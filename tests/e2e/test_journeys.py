@@ -72,6 +72,7 @@ def test_sign_up_promote_create_and_see_a_join_live(
     expect(admin.get_by_role("row")).to_have_count(2)  # the header and the newcomer
     role.click()
     admin.get_by_role("option", name="Mentor").click()
+    admin.get_by_role("alertdialog").get_by_role("button", name="Change role").click()
     expect(admin.get_by_text(f"{name} is now a mentor.")).to_be_visible()
     expect(role).to_have_text("Mentor")
 
@@ -211,3 +212,56 @@ def test_phone_navigation_drawer_and_dark_theme(signed_in: Callable[..., Page]) 
     page.get_by_role("button", name="Toggle light or dark theme").click()
     expect(html).to_have_class(re.compile(r"\bdark\b"))
     expect(html).to_have_css("color-scheme", "dark")
+
+
+def _fits(page: Page, path: str) -> None:
+    """The page scrolls only up and down at phone width."""
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= PHONE["width"], f"{path} is {width} px wide at {PHONE['width']} px"
+
+
+def test_no_screen_scrolls_sideways_on_a_phone(
+    signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page]
+) -> None:
+    """At 375 px: a thread with a nested reply, the mentor dashboard (cards with health and
+    "Open board" in view) and the other main screens fit the width."""
+    # Two members write a thread with a reply to a reply; a mentor reads it on a phone.
+    author = signed_in("mateo.garcia@example.org")
+    open_page(author, "/c/engineering-craft/new")
+    author.get_by_label("Title").fill(f"Phone thread {uuid.uuid4().hex[:6]}")
+    author.get_by_label("Body").fill("Where do nested replies go on a phone?")
+    author.get_by_role("button", name="Start thread").click()
+    expect(author).to_have_url(re.compile(r"/c/engineering-craft/t/\d+"))
+    path = re.sub(r"^https?://[^/]+", "", author.url)
+    author.get_by_label("Your reply").fill("A first reply")
+    author.get_by_role("button", name="Post reply").click()
+    other = signed_in("yuki.tanaka@example.org")
+    open_page(other, path)
+    other.get_by_role("button", name="Reply to #2").click()
+    other.get_by_label("Your reply").fill("A reply to the first reply")
+    other.get_by_role("button", name="Post reply").click()
+    expect(other.get_by_text("in reply to #2")).to_be_visible()
+
+    page = signed_in("ravi.iyer@example.org", viewport=PHONE)
+    open_page(page, path)
+    expect(page.get_by_text("in reply to #2")).to_be_visible()
+    _fits(page, path)
+
+    open_page(page, "/mentorship")
+    mentees = page.get_by_role("list", name="Your mentees")
+    for part in (
+        mentees.get_by_text(re.compile("^(On track|Needs check-in)$")).first,
+        mentees.get_by_role("link", name="Open board").first,
+    ):
+        expect(part).to_be_visible()
+        box = part.bounding_box()
+        assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= PHONE["width"]
+    _fits(page, "/mentorship")
+    mentees.get_by_role("link", name="Open board").first.click()
+    expect(page).to_have_url(re.compile(r"/mentorship/boards/\d+"))
+    expect(page.get_by_label("Participation stage")).to_be_visible()
+    _fits(page, page.url)
+    for path in ("/", "/communities", "/c/engineering-craft", "/library", "/settings"):
+        open_page(page, path)
+        expect(page.locator("h1").first).to_be_visible()
+        _fits(page, path)

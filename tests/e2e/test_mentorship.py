@@ -18,6 +18,7 @@ def test_request_accept_and_move_cards_live(
 ) -> None:
     mentee, mentor = signed_in(MENTEE), signed_in(MENTOR)
 
+    open_page(mentor, "/mentorship")  # open before the request: it must arrive live
     open_page(mentee, "/mentorship")
     mentee.get_by_label("Your goals").fill("Make our mobile screens accessible and reviewable")
     mentee.get_by_label("Skills you want").fill("code-review testing")
@@ -28,8 +29,17 @@ def test_request_accept_and_move_cards_live(
     mentee.get_by_role("button", name="Ask Ravi Iyer").click()
     expect(mentee.get_by_text("Mentor: Ravi Iyer")).to_be_visible()
 
-    open_page(mentor, "/mentorship")
+    # the request reaches the mentor's open page with the mentee's goals, and the answer
+    # reaches the mentee's
+    expect(mentor.get_by_role("button", name="Accept Ben O'Connell")).to_be_visible(timeout=2_000)
+    expect(
+        mentor.get_by_role("row", name=re.compile("^Ben O'Connell")).get_by_text(
+            "Goals: Make our mobile screens accessible and reviewable"
+        )
+    ).to_be_visible()
     mentor.get_by_role("button", name="Accept Ben O'Connell").click()
+    expect(mentee.get_by_role("link", name="Open board")).to_be_visible(timeout=2_000)
+    expect(mentee.get_by_role("button", name="Withdraw")).to_have_count(0)
     mentor.get_by_label("Your mentees").get_by_role("link", name="Open board").first.wait_for()
     row = mentor.get_by_role("row").filter(has_text="Ben O'Connell")
     row.get_by_role("link", name="Open board").click()
@@ -87,5 +97,13 @@ def test_drag_a_card_from_to_do_to_doing(
     expect(mentor.get_by_role("group", name="Doing", exact=True).get_by_text(title)).to_be_visible(
         timeout=2_000
     )
+    # Evidence of a met goal stays inside its card, however long it is.
+    evidence = mentee.get_by_label("Evidence").first
+    expect(evidence).to_be_visible()
+    inside = evidence.evaluate(
+        "e => { const c = e.closest('.board-card');"
+        " return e.getBoundingClientRect().right <= c.getBoundingClientRect().right + 0.5; }"
+    )
+    assert inside, "the evidence badge runs past its card"
     # The keyboard buttons are still there, named, for the same card.
     expect(mentee.get_by_role("button", name=f"Move {title} to Done")).to_be_visible()

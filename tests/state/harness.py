@@ -105,6 +105,26 @@ class Browser:
         await live.drain()
         return [u for t, u in self.server.recorder.updates[before:] if t == self.token]
 
+    async def run_events(self, updates: list[StateUpdate], depth: int = 3) -> list[StateUpdate]:
+        """Run the backend events these updates asked the browser to send (as its event
+        queue does: a signal, a handler's follow-ups, theirs in turn up to `depth`); return
+        everything they sent back."""
+        received: list[StateUpdate] = []
+        for update in updates:
+            for sent in update.events:
+                if sent.name.startswith("_"):  # a browser-side event (a toast, a redirect)
+                    continue
+                before = len(self.server.recorder.updates)
+                event = Event(name=sent.name, payload=sent.payload, router_data=self._router_data())
+                future = await self.server.processor.enqueue(self.token, event)
+                await asyncio.wait_for(future, timeout=30)
+                await live.drain()
+                mine = [u for t, u in self.server.recorder.updates[before:] if t == self.token]
+                received += mine
+                if depth > 1:
+                    received += await self.run_events(mine, depth - 1)
+        return received
+
     async def sign_in_with_token(self, session_token: str) -> None:
         """Put a session id into this browser's storage var, as the browser would hold it.
 

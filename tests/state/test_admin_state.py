@@ -8,6 +8,7 @@ paths: roles, suspensions that end an open tab's session, reactivation, and the 
 """
 
 import asyncio
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from cop_app.live import ActivityRoom, feed_window
 from cop_app.models import ActivityEvent, AuditEntry, Community, Post, Thread, User
 from cop_app.models.base import utcnow
 from cop_app.seed import email_of
-from cop_app.services import activity, discussions, moderation, settings
+from cop_app.services import accounts, activity, discussions, moderation, settings
 from cop_app.states.admin import AdminUsersState
 from cop_app.states.auth import AuthState
 from cop_app.states.communities import CommunityState
@@ -76,6 +77,8 @@ VIEW_ONLY = {
     ("FeedState", "resume"),
     ("SuspendState", "ask"),
     ("SuspendState", "close"),
+    ("AdminUsersState", "ask_role"),
+    ("AdminUsersState", "cancel_role"),
 }
 
 
@@ -382,13 +385,38 @@ def test_admin_changes_a_role_and_it_is_audited(app_db: None) -> None:
         assert one(User, id=d.mateo).role == "mentor"
         row = next(r for r in (await admin.state(AdminUsersState)).rows if r.id == d.mateo)
         assert row.role == "mentor"
-        entry = one(AuditEntry, action="user.role")
+        entry = one(AuditEntry, action="user.role", target_id=d.mateo)
         assert (entry.target_id, entry.before, entry.after) == (d.mateo, "member", "mentor")
         # An admin cannot demote themselves (nobody is left locked out).
         amara = user_id_of("amara.okafor")
         updates = await admin.call(AdminUsersState, "change_role", user_id=amara, role="member")
         assert refusal(updates, AdminUsersState)
         assert one(User, id=amara).role == "admin"
+
+    asyncio.run(scenario())
+
+
+def test_the_role_dropdown_only_asks_and_the_dialog_applies(app_db: None) -> None:
+    """Choosing "Admin" in a row's dropdown changes nothing until the admin confirms."""
+    d = demo()
+
+    async def scenario() -> None:
+        server = await start_server()
+        admin = await browser_for(server, d.token("amara.okafor"))
+        await admin.call(AdminUsersState, "load")
+        before = snapshot()
+        updates = await admin.call(AdminUsersState, "ask_role", user_id=d.mateo, role="admin")
+        assert var(updates, AdminUsersState, "pending_name") == "Mateo García"
+        assert var(updates, AdminUsersState, "pending_role") == "admin"
+        assert snapshot() == before
+        await admin.call(AdminUsersState, "cancel_role")
+        assert (await admin.state(AdminUsersState)).pending_id == 0
+        assert snapshot() == before
+        await admin.call(AdminUsersState, "ask_role", user_id=d.mateo, role="mentor")
+        updates = await admin.call(AdminUsersState, "confirm_role")
+        assert toasts(updates) == [("success", "Mateo García is now a mentor.")]
+        assert var(updates, AdminUsersState, "pending_id") == 0
+        assert one(User, id=d.mateo).role == "mentor"
 
     asyncio.run(scenario())
 
@@ -506,6 +534,93 @@ def test_admin_moderates_the_queue(app_db: None) -> None:
         assert actions[:2] == ["content.hide", "user.suspend"]
         updates = await audit.call(AuditState, "set_action", value="content.")
         assert [r.action for r in var(updates, AuditState, "rows")] == ["content.hide"]
+
+    asyncio.run(scenario())
+
+
+def test_confirmed_spam_leaves_the_queue_hidden_and_delete_removes(app_db: None) -> None:
+    """An automatically hidden item offers more than un-hiding it: kept hidden and closed, it
+    leaves the queue still hidden; a deleted one is removed; both are audited."""
+    d = demo()
+    with rx.session() as session:
+        post = session.get(Post, d.flagged_post)
+        post.hidden = True  # as three reporters with standing would leave it
+        session.add(post)
+        session.commit()
+
+    async def scenario() -> None:
+        server = await start_server()
+        admin = await browser_for(server, d.token("amara.okafor"))
+        await admin.call(ModerationState, "load")
+        updates = await admin.call(
+            ModerationState,
+            "review",
+            action="keep_hidden",
+            target_type="post",
+            target_id=d.flagged_post,
+        )
+        assert toasts(updates) == [("success", "Kept hidden; the flags are closed.")]
+        assert var(updates, ModerationState, "items") == []
+        assert one(Post, id=d.flagged_post).hidden
+        with rx.session() as session:
+            yuki = session.get(User, user_id_of("yuki.tanaka"))
+            moderation.check_flag(session, yuki, "thread", d.thread, "spam")
+        updates = await admin.call(
+            ModerationState, "review", action="delete", target_type="thread", target_id=d.thread
+        )
+        assert toasts(updates) == [("success", "Deleted.")]
+        assert one(Thread, id=d.thread).hidden
+        audit = await browser_for(server, d.token("amara.okafor"))
+        updates = await audit.call(AuditState, "set_action", value="content.")
+        assert [r.action for r in var(updates, AuditState, "rows")] == [
+            "content.delete",
+            "content.keep_hidden",
+        ]
+
+    asyncio.run(scenario())
+
+
+def test_the_admin_pages_read_right_on_the_demo(app_db: None) -> None:
+    """The demo's audit log holds the role history its people imply and says where it ends;
+    members who only posted are not "never" active; the feed's library filter finds library
+    events; a reply's line opens the reply; two people with one name differ in the filter."""
+    d = demo()
+    with rx.session() as session:
+        for n in (1, 2):
+            accounts.do_create_user(
+                session,
+                f"reader{n}@example.org",
+                "Directory Reader",
+                "x",
+                now=utcnow(),
+                handle=f"directory-reader-{n}",
+            )
+        session.commit()
+
+    async def scenario() -> None:
+        server = await start_server()
+        admin = await browser_for(server, d.token("amara.okafor"))
+        updates = await admin.call(AuditState, "load")
+        rows = var(updates, AuditState, "rows")
+        roles = [r for r in rows if r.action == "user.role"]
+        assert len(roles) == 6 and {r.actor_name for r in roles} == {"Amara Okafor"}
+        assert all(r.reason for r in roles)
+        assert var(updates, AuditState, "no_more") is True  # no "Load older" that does nothing
+        updates = await admin.call(AdminUsersState, "load")
+        hannah = next(r for r in var(updates, AdminUsersState, "rows") if r.id == d.me)
+        assert hannah.posts > 0 and hannah.last_active is not None
+        updates = await admin.call(FeedState, "load")
+        people = [p["name"] for p in var(updates, FeedState, "people")]
+        assert len(people) == len(set(people))
+        assert "Directory Reader (@directory-reader-1)" in people
+        await admin.call(FeedState, "set_group", value="library")
+        updates = await admin.call(FeedState, "load_older")
+        older = var(updates, FeedState, "older")
+        assert older and {e.group for e in older} == {"library"}
+        await admin.call(FeedState, "set_group", value="discussion")
+        updates = await admin.call(FeedState, "load_older")
+        replies = [e for e in var(updates, FeedState, "older") if e.kind == "post.created"]
+        assert replies and all(re.search(r"/t/\d+#post-\d+$", e.link) for e in replies)
 
     asyncio.run(scenario())
 

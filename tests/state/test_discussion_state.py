@@ -7,7 +7,7 @@ from sqlmodel import func, select
 
 from cop_app.live import ThreadRoom, UserRoom
 from cop_app.models import Post, Thread, ThreadRead, User
-from cop_app.services import discussions
+from cop_app.services import discussions, notifications
 from cop_app.states.discussions import BellState, NewThreadState, ThreadState
 from tests.state.harness import (
     SLUG,
@@ -85,6 +85,30 @@ def test_reply_reaches_other_readers_and_mention_reaches_the_bell(app_db: None) 
     asyncio.run(scenario())
 
 
+def test_opening_a_notification_marks_it_read_for_every_tab(app_db: None) -> None:
+    """The count goes down when a line is opened, in every tab, and stays down (database)."""
+
+    async def scenario() -> None:
+        server = await start_server()
+        tid = await _new_thread(server)  # mentions hannah in the question
+        hannah = await _browser(server, "hannah.kowalski", "/")
+        await hannah.call(BellState, "link")
+        room = await hannah.state(UserRoom)
+        before, line = room.unread, room.notifications[0]
+        assert line.unread and f"/t/{tid}" in line.link
+        other_tab = await _browser(server, "hannah.kowalski", "/")
+        await other_tab.call(BellState, "link")
+        await hannah.call(BellState, "open_notification", ids=line.ids)
+        assert (await other_tab.state(UserRoom)).unread == before - 1
+        assert not (await other_tab.state(UserRoom)).notifications[0].unread
+        with rx.session() as session:
+            assert notifications.bell(session, session.get(User, user_id_of("hannah.kowalski")))[
+                0
+            ] == (before - 1)
+
+    asyncio.run(scenario())
+
+
 def test_refused_reply_keeps_the_draft(app_db: None) -> None:
     async def scenario() -> None:
         server = await start_server()
@@ -119,6 +143,7 @@ def test_locked_thread_refuses_replies_and_only_asker_accepts(app_db: None) -> N
         await asker.call(ThreadState, "accept", post_id=answer_id)
         room = await member.state(ThreadRoom)
         assert room.accepted_post_id == answer_id
+        assert room.accepted_excerpt == "An answer"  # the excerpt under the question
         await asker.call(ThreadState, "moderate", what="locked", value=True)  # Ravi stewards
         await member.call(ThreadState, "set_draft", value="After the lock")
         before = _posts()

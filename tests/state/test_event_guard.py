@@ -12,7 +12,8 @@ from reflex_base.event import Event
 from reflex_base.utils import format
 
 from cop_app import event_guard
-from cop_app.event_guard import LimitedLog
+from cop_app.event_guard import LimitedLog, TabRate
+from cop_app.services import settings
 from cop_app.states.auth import AuthState
 from cop_app.states.discussions import NewThreadState
 from tests.state.harness import SLUG, Browser, server_errors, start_server, toasts, var
@@ -129,3 +130,64 @@ def test_a_handler_error_logs_one_line_and_tells_the_person(
     assert "test_event_guard.py" in record.getMessage()
     assert "\n" not in record.getMessage() and record.exc_info is None
     assert event_guard.HANDLER_FAILED in str(spec.args)
+
+
+def test_a_flooding_tab_is_refused_told_once_and_other_tabs_keep_going(
+    app_db: None, fresh_log: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [0.0]  # the clock stands still while the tab floods, so its bucket cannot refill
+    monkeypatch.setattr(
+        event_guard,
+        "tab_rate",
+        TabRate(
+            settings.TAB_EVENTS_PER_SECOND,
+            settings.TAB_EVENT_BURST,
+            settings.TAB_FLOOD_NOTICE_SECONDS,
+            clock=lambda: now[0],
+        ),
+    )
+
+    async def scenario() -> None:
+        server = await start_server()
+        flooder = await _browser(server, "ravi.iyer", f"/c/{SLUG}/new", slug=SLUG)
+        other = await _browser(server, "kwame.asante", f"/c/{SLUG}/new", slug=SLUG)
+        await flooder.call(NewThreadState, "start")
+        sent = settings.TAB_EVENT_BURST + 40
+        with server_errors(server) as errors:
+            answers = [
+                await flooder.call(NewThreadState, "set_title", value=f"Title {i}")
+                for i in range(sent)
+            ]
+        assert errors == []
+        applied = [i for i, a in enumerate(answers) if var(a, NewThreadState, "title")]
+        refused = [i for i, a in enumerate(answers) if not any(u.delta for u in a)]
+        assert applied == list(range(len(applied))) and len(applied) < settings.TAB_EVENT_BURST
+        assert refused == list(range(len(applied), sent)), "everything over the burst"
+        told = [t for a in answers for t in toasts(a)]
+        assert told == [("error", event_guard.TOO_FAST)], "one notice, not one per event"
+        assert (await flooder.state(NewThreadState)).title == f"Title {applied[-1]}"
+
+        # Another tab is not limited by this one's flood.
+        updates = await other.call(NewThreadState, "set_title", value="Kwame's question")
+        assert var(updates, NewThreadState, "title") == "Kwame's question"
+
+        # A moment later the flooding tab is answered again.
+        now[0] += 1.0
+        updates = await flooder.call(NewThreadState, "set_title", value="Back to normal")
+        assert var(updates, NewThreadState, "title") == "Back to normal"
+
+    asyncio.run(scenario())
+
+
+def test_the_bucket_refills_at_the_rate_and_forgets_idle_tabs() -> None:
+    now = [0.0]
+    rate = TabRate(10.0, 5, 5.0, clock=lambda: now[0])
+    assert [rate.allow("a") for _ in range(6)] == [True] * 5 + [False]
+    now[0] += 0.25  # 2.5 events' worth
+    assert [rate.allow("a") for _ in range(3)] == [True, True, False]
+    assert rate.tell("a") and not rate.tell("a")
+    now[0] += 5.0
+    assert rate.tell("a")
+    now[0] += 61.0
+    assert rate.allow("b")
+    assert "a" not in rate._buckets, "idle tabs are swept"

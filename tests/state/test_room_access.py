@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from reflex.state import StateUpdate
 from sqlmodel import func, select
 
+from cop_app import live
 from cop_app.live import (
     ActivityRoom,
     BoardRoom,
@@ -539,3 +540,51 @@ def _redis_url() -> str:
     if not url:
         pytest.fail("COP_TEST_REDIS_URL is not set: run `make test`, or start Redis and export it")
     return url
+
+
+def test_a_tab_is_found_without_a_link_to_its_member_room(app_db: None) -> None:
+    """A thread tab holds only its thread (no member room, which Reflex would lock and load
+    on every event of the tab), yet suspension finds it through the registry and ends it;
+    the tab, holding nothing any more, leaves the registry."""
+
+    async def scenario() -> None:
+        server = await start_server()
+        hannah = user_id_of("hannah.kowalski")
+        tab = await _tab(server, "hannah.kowalski", slug=OPEN, id=str(_a_thread(OPEN)))
+        await tab.call(ThreadState, "load_page")
+        await tab.call(ThreadState, "set_draft", value="Half a reply I am still writing")
+        assert {r.split("-")[0] for r in (await _links(tab)).values()} == {"thread"}
+        assert tab.token in await live.TABS.tabs(None, hannah)
+        admin = await _tab(server, "amara.okafor")
+        mark = len(server.recorder.updates)
+        await admin.call(SuspendState, "ask", user_id=hannah, name="Hannah")
+        await admin.call(SuspendState, "confirm", form_data={"reason": "Spam links"})
+        _ended(_since(server, tab, mark), "Your account was suspended.")
+        await _nothing_more_arrives(server, tab)
+        assert tab.token not in await live.TABS.tabs(None, hannah)
+
+    _run(scenario)
+
+
+def test_suspension_reaches_a_tab_another_process_registered(app_db: None) -> None:
+    """With Redis, the worker acting finds a tab that only another process's registry held
+    (this process's dict is emptied): the member's tabs live in a Redis set."""
+    url = _redis_url()
+
+    async def scenario() -> None:
+        redis = Redis.from_url(url)
+        await redis.flushdb()
+        worker_a = await start_server(url)
+        tab = await _member_on_a_thread(worker_a, "hannah.kowalski", OPEN)
+        live.TABS.clear()  # as if worker A were another process
+        worker_b = await start_server(url)
+        admin = await _tab(worker_b, "amara.okafor")
+        mark = len(worker_b.recorder.updates)
+        await admin.call(SuspendState, "ask", user_id=user_id_of("hannah.kowalski"), name="Hannah")
+        await admin.call(SuspendState, "confirm", form_data={"reason": "Spam links"})
+        _ended(_since(worker_b, tab, mark), "Your account was suspended.")
+        assert (await tab.state(ThreadRoom)).thread_id == 0
+        await redis.flushdb()
+        await redis.aclose()
+
+    _run(scenario)

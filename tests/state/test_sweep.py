@@ -66,6 +66,8 @@ OWN_ROWS = {
     ("SettingsState", "save_profile"): {"user", "activityevent", "search_doc"},
     # a wrong current password is a failed attempt on one's own account: it is throttled
     ("SettingsState", "change_password"): {"loginattempt", "activityevent"},
+    # opening a line of one's own bell marks one's own notifications read
+    ("BellState", "open_notification"): {"notification"},
 }
 PAGE = "surgical-technique-exchange"  # approval-only; no sweeping caller may read it
 ELSEWHERE = "science-teaching-circle"  # an open community none of the callers belongs to

@@ -205,6 +205,15 @@ def test_sign_up_is_throttled_per_client(session: Session, row_counts) -> None:
     assert row_counts(session) == before
 
 
+def test_colleagues_behind_one_shared_address_can_all_sign_up(session: Session) -> None:
+    """A hospital or school network is one address: thirty colleagues that morning still fit."""
+    for _ in range(30):
+        session.add(LoginAttempt(email="signup", client_key=CLIENT, success=True))
+    session.commit()
+    result = accounts.check_sign_up(session, "new@example.org", "New Person", NEW_PASSWORD, CLIENT)
+    assert result.user.email == "new@example.org"
+
+
 def test_old_sign_ups_do_not_count_against_the_client(session: Session) -> None:
     long_ago = utcnow() - settings.SIGNUP_WINDOW - timedelta(minutes=1)
     for _ in range(settings.SIGNUP_MAX_PER_CLIENT):
@@ -463,6 +472,21 @@ def test_user_for_token_returns_the_user_without_writing(session: Session, make_
     found = accounts.user_for_token(session, token)
     assert found is not None and found.id == user.id
     assert auth_row(session, token).expires_at == before  # fresh: not touched
+
+
+def test_user_for_token_composes_no_statement_per_call(
+    session: Session, make_user, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every event of every tab looks its session up: the query is built once, not per call."""
+    user = make_user(session)
+    token = issue_token(session, user)
+
+    def composing(*_args: object) -> None:
+        raise AssertionError("user_for_token built a statement")
+
+    monkeypatch.setattr(accounts, "select", composing)
+    assert accounts.user_for_token(session, token).id == user.id
+    assert accounts.user_for_token(session, "x" * 43) is None
 
 
 def test_user_for_token_slides_the_expiry(session: Session, make_user) -> None:

@@ -12,6 +12,7 @@ from cop_app.services import communities, events, settings
 from cop_app.services.communities import CommunityInput
 from cop_app.services.errors import Forbidden, Invalid, NotFound
 from cop_app.services.events import Change
+from tests.worlds import counting
 
 DOMAIN = "How research teams curate, share and reuse their data."
 
@@ -816,3 +817,24 @@ def test_only_stewards_set_roles(session: Session, make_user, make_community) ->
         with pytest.raises(Forbidden):
             communities.check_set_member_role(session, actor, community.id, other.id, "steward")
     assert audits(session) == []
+
+
+def test_a_content_card_proves_inside_access_in_one_query(
+    session: Session, engine: Engine, make_user, make_community
+) -> None:
+    steward, member, outsider = make_user(session), make_user(session), make_user(session)
+    admin = make_user(session, role="admin")
+    closed = make_community(session, steward, members=[member], visibility="approval")
+    with counting(engine) as seen:
+        card = communities.content_card(session, member, closed.slug)
+    # the community and the member's row together (any other: the test's expired user row)
+    assert [q for q in seen if "membership" in q or "community" in q] == seen[-1:]
+    assert card == communities.get_by_slug(session, member, closed.slug)
+    assert communities.content_card(session, admin, closed.slug).my_role == "steward"
+    with pytest.raises(Forbidden, match="to see its discussions"):
+        communities.content_card(session, outsider, closed.slug)
+    for slug in ("no-such-community", "", 7, "x" * (settings.COMMUNITY_SLUG_MAX + 1)):
+        with pytest.raises(NotFound):
+            communities.content_card(session, member, slug)
+    with pytest.raises(Forbidden):
+        communities.content_card(session, None, closed.slug)

@@ -253,3 +253,43 @@ def test_excerpt_is_plain_text_not_html_escaped() -> None:
     """Plain text for lists and notifications: the UI escapes it, so it must not arrive
     pre-escaped (or readers see `&amp;`)."""
     assert markdown.excerpt('Fish & chips < 5 "quoted"') == 'Fish & chips < 5 "quoted"'
+
+
+def test_lists_headings_quotes_code_and_tables_keep_their_markup() -> None:
+    html = markdown.render(
+        "## Steps\n\n3. third\n4. fourth\n\n- a\n- b\n\n> quoted\n\n```\nx = 1\n```\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |"
+    )
+    tags = [tag for tag, _ in parsed(html)]
+    for tag in ("h2", "ol", "ul", "li", "blockquote", "pre", "code", "table", "th", "td"):
+        assert tag in tags, tag
+    assert '<ol start="3">' in html  # a list that starts at 3 keeps its numbers
+    assert_inert(html)
+
+
+def test_bare_addresses_become_links_outside_code_and_links() -> None:
+    html = markdown.render(
+        "See https://example.org/a_b. Or www.example.com/x) and (http://x.org/y).\n\n"
+        "`https://in.code` [named](https://named.org) javascript:alert(1)"
+    )
+    assert hrefs(html) == [
+        "https://example.org/a_b",
+        "https://www.example.com/x",
+        "http://x.org/y",
+        "https://named.org",
+    ]
+    assert "<code>https://in.code</code>" in html and "javascript:alert(1)" in html
+    assert_inert(html)
+
+
+def test_images_become_visible_links_never_loaded() -> None:
+    html = markdown.render("![a cat](https://pics.example/cat.png)")
+    assert "<img" not in html and "Image: a cat" in html
+    assert hrefs(html) == ["https://pics.example/cat.png"]
+    # no alt text still says there was an image; a badge inside a link keeps one link
+    assert "Image: image" in markdown.render("![](https://pics.example/x.png)")
+    badge = markdown.render("[![build](https://ci.example/b.svg)](https://ci.example)")
+    assert hrefs(badge) == ["https://ci.example"] and "Image: build" in badge
+    unsafe = markdown.render("![x](javascript:alert(1))")
+    assert "javascript" not in hrefs(unsafe)
+    assert_inert(unsafe)

@@ -148,7 +148,8 @@ def positions(w: World, m: Mentorship) -> dict[str, list[int]]:
 
 def test_profile_defaults_then_save_and_read_back(w: World) -> None:
     view = mentorship.get_mentor_profile(w.session, w.nadia)
-    assert view.has_profile is False and view.accepting is False
+    # a new offer starts open: a mentor is not invisible to matching without knowing it
+    assert view.has_profile is False and view.accepting is True
     assert view.capacity == settings.MENTOR_CAPACITY_DEFAULT
     saved = mentorship.check_update_mentor_profile(
         w.session,
@@ -275,6 +276,60 @@ def test_weights_are_the_named_settings(w: World, monkeypatch: pytest.MonkeyPatc
         + settings.MATCH_WEIGHT_FREE_PLACE
         + 100
     )
+
+
+def _unrelated_mentor(w: World, capacity: int) -> User:
+    """A surgeon who mentors in eng from another department, with many free places."""
+    surgeon = User(
+        email="sam@example.org",
+        display_name="Sam Surgeon",
+        role="mentor",
+        organisation="City Hospital · Surgery",
+        expertise="laparoscopy sutures",
+        password_hash="!",
+    )
+    w.session.add(surgeon)
+    w.session.flush()
+    w.session.add(MentorProfile(user_id=surgeon.id, capacity=capacity))
+    w.session.add(Membership(community_id=w.eng.id, user_id=surgeon.id))
+    w.session.add(MentorCommunity(mentor_id=surgeon.id, community_id=w.eng.id))
+    w.session.commit()
+    return surgeon
+
+
+def test_relevance_dominates_places_and_department(w: World) -> None:
+    # The surgeon's bonuses (mentors here, 10 free places, another department) outweigh
+    # Marta's whole score, yet shared expertise ranks first.
+    surgeon = _unrelated_mentor(w, capacity=10)
+    got = mentorship.suggest_mentors(w.session, w.lucas, w.eng.id, "python assessment")
+    names = [x.display_name for x in got]
+    assert names == ["Marta Silva", "Ravi Iyer", "Helen Carter", "Sam Surgeon"]
+    sam, marta = got[-1], got[0]
+    assert sam.score > marta.score and sam.relevance == 0 < marta.relevance
+    assert sam.mentor_id == surgeon.id
+    assert sam.reasons[0] == "no shared expertise: ranked after every mentor who has some"
+    assert marta.relevance == 2 * settings.MATCH_WEIGHT_SHARED_SKILL
+    assert all("no shared expertise" not in r for r in marta.reasons)
+
+
+def test_free_places_and_department_only_break_ties(w: World) -> None:
+    # Equal relevance: the bonuses decide; unequal: they never do.
+    by_name = {
+        x.display_name: x
+        for x in mentorship.suggest_mentors(w.session, w.lucas, w.eng.id, "testing python")
+    }
+    ravi, helen, marta = by_name["Ravi Iyer"], by_name["Helen Carter"], by_name["Marta Silva"]
+    assert ravi.relevance > helen.relevance == marta.relevance
+    got = mentorship.suggest_mentors(w.session, w.lucas, w.eng.id, "testing python")
+    assert [x.display_name for x in got] == ["Ravi Iyer", "Marta Silva", "Helen Carter"]
+    # a huge place count lifts Helen above Marta (same relevance), never above Ravi
+    profile = w.session.exec(select(MentorProfile).where(MentorProfile.user_id == w.helen.id)).one()
+    profile.capacity = 50
+    w.session.add(profile)
+    w.session.commit()
+    got = mentorship.suggest_mentors(w.session, w.lucas, w.eng.id, "testing python")
+    assert [x.display_name for x in got] == ["Ravi Iyer", "Helen Carter", "Marta Silva"]
+    assert got[1].score > got[0].score
 
 
 def test_ties_are_broken_by_name_then_id(w: World) -> None:

@@ -1,6 +1,6 @@
 """moderation.*: flags (readers only, once each, a daily cap), auto-hide by distinct reporters,
 the queue (admins everywhere, stewards in their communities), review (dismiss / hide /
-restore, audited) and suspensions (sessions revoked, dates parsed, scope checked, audited).
+keep hidden / restore / delete, audited) and suspensions (sessions revoked, dates parsed, scope checked, audited).
 
 Every refusal is checked to write nothing at all (row counts and every row unchanged)."""
 
@@ -251,7 +251,14 @@ def test_third_reporter_hides_a_post_and_readers_see_it_removed(w: World) -> Non
     views = {v.id: v for v in discussions.post_views(w.session, w.r4, thread, limit=10)}
     assert views[w.reply.id].removed and views[w.reply.id].hidden
     assert views[w.reply.id].body_html == ""
+    assert views[w.reply.id].removed_label.startswith("Hidden automatically after reports")
     assert not views[w.opening.id].removed
+    moderation.check_review(w.session, w.steward, "keep_hidden", "post", w.reply.id)
+    views = {v.id: v for v in discussions.post_views(w.session, w.r4, thread, limit=10)}
+    assert views[w.reply.id].removed_label == "Hidden by moderators."
+    moderation.check_review(w.session, w.steward, "delete", "post", w.reply.id)
+    views = {v.id: v for v in discussions.post_views(w.session, w.r4, thread, limit=10)}
+    assert views[w.reply.id].removed_label == "Removed by moderators."
 
 
 def test_auto_hiding_the_accepted_answer_clears_it(w: World) -> None:
@@ -470,6 +477,47 @@ def test_hide_something_hidden_and_dismiss_without_flags_are_invalid(w: World) -
     assert "no open flags" in err.message
 
 
+def test_confirmed_spam_leaves_the_queue_and_stays_hidden(w: World) -> None:
+    hide_by_three(w, "post", w.reply.id)
+    assert moderation.check_review(w.session, w.steward, "keep_hidden", "post", w.reply.id) == (
+        "keep_hidden"
+    )
+    assert fresh(w, Post, w.reply.id).hidden
+    assert {f.status for f in flags(w, "post", w.reply.id)} == {"actioned"}
+    assert moderation.queue(w.session, w.steward) == []
+    [entry] = audits(w)
+    assert (entry.action, entry.before, entry.after) == ("content.keep_hidden", "hidden", "hidden")
+    assert [e.summary for e in events(w, "moderation.keep_hidden")] == [
+        f"{w.steward.display_name} kept hidden Reply #{w.reply.number} in “{w.thread.title}”"
+    ]
+
+
+def test_keep_hidden_is_only_for_hidden_items(w: World) -> None:
+    flag(w, w.r1, "post", w.reply.id)
+    err = refused(w, Invalid, moderation.check_review, w.admin, "keep_hidden", "post", w.reply.id)
+    assert "not hidden" in err.message
+
+
+def test_delete_removes_a_post_for_good_and_is_audited(w: World) -> None:
+    hide_by_three(w, "post", w.reply.id)
+    moderation.check_review(w.session, w.admin, "delete", "post", w.reply.id, "Spam links")
+    post = fresh(w, Post, w.reply.id)
+    assert post.hidden and post.deleted_at is not None
+    assert {f.status for f in flags(w, "post", w.reply.id)} == {"actioned"}
+    assert moderation.queue(w.session, w.admin) == []
+    [entry] = audits(w)
+    assert (entry.action, entry.reason, entry.after) == ("content.delete", "Spam links", "deleted")
+
+
+def test_delete_a_visible_thread_hides_it_and_removes_its_opening(w: World) -> None:
+    flag(w, w.r1, "thread", w.thread.id)
+    moderation.check_review(w.session, w.steward, "delete", "thread", w.thread.id)
+    assert fresh(w, Thread, w.thread.id).hidden
+    assert fresh(w, Post, w.opening.id).deleted_at is not None
+    assert w.thread.id not in [t.id for t in discussions.list_threads(w.session, w.r4, w.guild.id)]
+    assert [a.action for a in audits(w)] == ["content.delete"]
+
+
 def test_review_is_for_moderators_of_that_community(w: World) -> None:
     hide_by_three(w, "thread", w.thread.id)
     for actor in (w.r4, w.author, w.outsider, w.other_steward, None):
@@ -484,7 +532,7 @@ def test_review_is_for_moderators_of_that_community(w: World) -> None:
 @pytest.mark.parametrize(
     ("action", "kind", "target", "reason", "error"),
     [
-        ("delete", "thread", None, "", Invalid),
+        ("purge", "thread", None, "", Invalid),
         ("", "thread", None, "", Invalid),
         ("hide", "user", None, "", Invalid),
         ("hide", "thread", "x", "", Invalid),

@@ -1,14 +1,22 @@
 """cop_app/security_headers.py: every response gets the security headers and a CSP whose
 script-src allows exactly the inline scripts of the page served, and no server name."""
 
+import asyncio
 import base64
 import gzip
 import hashlib
+from pathlib import Path
 
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    Response,
+)
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
@@ -129,3 +137,43 @@ def test_backend_origins_follow_a_secure_api_url(monkeypatch: pytest.MonkeyPatch
         "https://practica.example.org",
         "wss://practica.example.org",
     )
+
+
+def test_a_page_sent_by_path_is_hashed_and_sent_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Granian offers `http.response.pathsend`: Starlette's FileResponse then sends the page by
+    path, which the middleware must read to hash (the production build served 500s before)."""
+    monkeypatch.setattr(
+        security_headers, "get_config", lambda: type("C", (), {"api_url": "http://0.0.0.0:8000"})
+    )
+    page = tmp_path / "index.html"
+    page.write_bytes(PAGE)
+
+    async def granian_like() -> list[dict]:
+        inner = Starlette(routes=[Route("/", lambda _: FileResponse(page))])
+        sent: list[dict] = []
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "raw_path": b"/",
+            "query_string": b"",
+            "headers": [(b"accept", b"text/html")],
+            "extensions": {"http.response.pathsend": {}},
+        }
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await SecurityHeaders(inner)(scope, receive, send)
+        return sent
+
+    start, body = asyncio.run(granian_like())
+    assert start["type"] == "http.response.start" and start["status"] == 200
+    policy = dict(start["headers"])[b"content-security-policy"].decode()
+    assert _sha(CONTEXT) in policy and _sha(BOOT) in policy
+    assert body == {"type": "http.response.body", "body": PAGE}

@@ -74,34 +74,44 @@ def stage(w: World, community: Community | None = None) -> stages.StageView:
 @pytest.mark.parametrize(
     ("member", "counts", "expected", "step"),
     [
-        (False, _Counts(), "visitor", "join Guild to become a reader"),
-        (True, _Counts(), "reader", "ask a question or start a discussion to become an asker"),
+        (False, _Counts(), "visitor", "Join Guild to become a reader"),
+        (True, _Counts(), "reader", "Ask a question or start a discussion to become an asker"),
         (
             True,
             _Counts(threads=2),
             "asker",
-            "write a reply that gets a reaction or is accepted to become a contributor",
+            "Write a reply that gets a reaction or is accepted to become a contributor",
         ),
         (
             True,
             _Counts(contributions=1),
             "contributor",
-            "two accepted answers away from practitioner",
+            "Two accepted answers away from practitioner",
         ),
         (
             True,
             _Counts(contributions=1, accepted=1),
             "contributor",
-            "one accepted answer away from practitioner",
+            "One accepted answer away from practitioner",
         ),
         (
             True,
             _Counts(accepted=2),
             "practitioner",
-            "mentor someone in this community to become a mentor",
+            "Mentor someone in this community to become a mentor",
         ),
-        (True, _Counts(mentees=1), "mentor", "you mentor here: help your mentees along this path"),
-        (False, _Counts(mentees=1), "mentor", "you mentor here: help your mentees along this path"),
+        (
+            True,
+            _Counts(mentees=1),
+            "mentor",
+            "Mentors others here, helping mentees along this path",
+        ),
+        (
+            False,
+            _Counts(mentees=1),
+            "mentor",
+            "Mentors others here, helping mentees along this path",
+        ),
     ],
 )
 def test_decide_and_next_step(member: bool, counts: _Counts, expected: str, step: str) -> None:
@@ -113,7 +123,7 @@ def test_thresholds_are_named_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(settings, "STAGE_PRACTITIONER_ACCEPTED_ANSWERS", 3)
     one = _Counts(contributions=1, accepted=1)
     assert decide(True, one) == "contributor"
-    assert next_step("contributor", one, "Guild") == "two accepted answers away from practitioner"
+    assert next_step("contributor", one, "Guild") == "Two accepted answers away from practitioner"
     monkeypatch.setattr(settings, "STAGE_PRACTITIONER_ACCEPTED_ANSWERS", 1)
     assert decide(True, one) == "practitioner"
     assert STAGES == ("visitor", "reader", "asker", "contributor", "practitioner", "mentor")
@@ -128,7 +138,7 @@ def test_visitor_and_reader(w: World) -> None:
     w.session.commit()
     view = stages.stage_for(w.session, outsider.id, w.eng.id)
     assert (view.stage, view.label, view.rank) == ("visitor", "Visitor", 0)
-    assert view.next_step == "join Engineering Craft Guild to become a reader"
+    assert view.next_step == "Join Engineering Craft Guild to become a reader"
     view = stage(w)
     assert (view.stage, view.rank, view.community_name) == ("reader", 1, "Engineering Craft Guild")
     assert stages.stage_for(w.session, w.ada.id, 9999) is None
@@ -151,7 +161,7 @@ def test_contributor_by_a_reply_with_reactions(w: World, monkeypatch: pytest.Mon
     _, posts = thread(w, w.bo, replies=((w.ada, 1),))
     view = stage(w)
     assert (view.stage, view.contributions, view.accepted_answers) == ("contributor", 1, 0)
-    assert view.next_step == "two accepted answers away from practitioner"
+    assert view.next_step == "Two accepted answers away from practitioner"
     monkeypatch.setattr(settings, "STAGE_CONTRIBUTOR_MIN_REACTIONS", 2)
     assert stage(w).stage == "reader"
     monkeypatch.undo()
@@ -165,7 +175,7 @@ def test_contributor_then_practitioner_by_accepted_answers(w: World) -> None:
     thread(w, w.bo, replies=((w.bo, 0), (w.ada, 0)), accept=1)
     view = stage(w)
     assert (view.stage, view.accepted_answers, view.contributions) == ("contributor", 1, 1)
-    assert view.next_step == "one accepted answer away from practitioner"
+    assert view.next_step == "One accepted answer away from practitioner"
     # accepting one's own reply is not an accepted answer
     thread(w, w.ada, replies=((w.ada, 0),), accept=0)
     assert stage(w).accepted_answers == 1
@@ -175,7 +185,7 @@ def test_contributor_then_practitioner_by_accepted_answers(w: World) -> None:
     thread(w, w.bo, replies=((w.ada, 0),), accept=0)
     view = stage(w)
     assert (view.stage, view.rank, view.accepted_answers) == ("practitioner", 4, 2)
-    assert view.next_step == "mentor someone in this community to become a mentor"
+    assert view.next_step == "Mentor someone in this community to become a mentor"
     assert stage(w, w.other).stage == "reader"
 
 

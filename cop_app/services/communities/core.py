@@ -14,6 +14,7 @@ from cop_app.services.access import (
     CREATOR_ROLES,
     access_community_as_steward,
     access_community_content,
+    access_community_content_at,
     membership_of,
     require_user,
 )
@@ -126,6 +127,17 @@ def get_by_slug(session: Session, actor: User | None, slug: object) -> Community
     card = _card(community, membership_of(session, community.id, user.id))
     if user.role == "admin" and not card.my_role:
         card.my_role = "steward"  # as access_community_as_steward decides
+    return card
+
+
+def content_card(session: Session, actor: User | None, slug: object) -> CommunityCard:
+    """The card of a community whose inside (threads, library) the actor may see, for the
+    pages that show it: one query proves access and reads the actor's role."""
+    user = require_user(actor)
+    community, membership = access_community_content_at(session, user, slug)
+    card = _card(community, membership)
+    if user.role == "admin" and not card.my_role:
+        card.my_role = "steward"  # as get_by_slug decides
     return card
 
 

@@ -21,7 +21,7 @@ from cop_app.services.access import (
 from cop_app.services.communities.core import CommunityCard, _card, room_for
 from cop_app.services.errors import Invalid, NotFound
 from cop_app.services.events import Change, on_commit
-from cop_app.services.notifications import notify
+from cop_app.services.notifications import notify, user_room
 
 
 def _recount(session: Session, community: Community, now: datetime) -> None:
@@ -38,6 +38,30 @@ def _recount(session: Session, community: Community, now: datetime) -> None:
 def _announce_members(session: Session, community: Community) -> None:
     """The community's member list and count are read again once this commits."""
     on_commit(session, Change("community.members", (room_for(community.id),), {}))
+
+
+def _announce_standing(
+    session: Session, community: Community, user_id: int, *, request: bool
+) -> None:
+    """After this commits, the person's open tabs re-read where they stand in the community
+    (a request answered opens or closes its inside), and when a `request` came or went its
+    stewards' tabs re-read the requests waiting for them. Signals name only the community: each tab re-reads with its
+    own access checks."""
+    data = {"id": community.id}
+    if request:
+        stewards = session.exec(
+            select(Membership.user_id).where(
+                Membership.community_id == community.id,
+                Membership.role == "steward",
+                Membership.status == "active",
+            )
+        ).all()
+        rooms = tuple(user_room(u) for u in stewards if u != user_id)
+        on_commit(session, Change("community.requests", rooms, {**data, "signal": "requests"}))
+    on_commit(
+        session,
+        Change("community.standing", (user_room(user_id),), {**data, "signal": "membership"}),
+    )
 
 
 def _member_moved(
@@ -111,6 +135,7 @@ def do_join(
         session, community, kind, user, f"{user.display_name} {verb} {community.name}", now
     )
     card = replace(_card(community, membership), member_count=count)
+    _announce_standing(session, community, user.id, request=status == "pending")
     session.flush()
     return card
 
@@ -151,6 +176,7 @@ def do_leave(
         now,
     )
     card = replace(_card(community, None), member_count=count)
+    _announce_standing(session, community, user.id, request=not was_active)
     session.flush()
     return card
 
@@ -209,6 +235,7 @@ def do_decide_request(
         now=now,
     )
     _announce_members(session, community)
+    _announce_standing(session, community, user_id, request=True)
     session.flush()
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_
 from sqlmodel import Session, select
 
-from cop_app.models import Community, Membership, Post, Thread, User
+from cop_app.models import Community, Membership, Post, Thread, ThreadFollow, ThreadRead, User
 from cop_app.services import validation
 from cop_app.services.access import may_see_inside, require_user
 from cop_app.services.errors import Forbidden, NotFound
@@ -22,16 +22,23 @@ class ThreadAccess:
     member: bool
     steward: bool
     author_name: str = ""
+    # Read with `reader=True` (a page open): whether the reader follows the thread and how
+    # far they had read it (None: not read).
+    following: bool | None = None
+    read_upto: int | None = None
 
 
-def access_thread(session: Session, actor: User | None, thread_id: object) -> ThreadAccess:
+def access_thread(
+    session: Session, actor: User | None, thread_id: object, *, reader: bool = False
+) -> ThreadAccess:
     """Load a thread the actor may read: open communities for all members of the site,
-    approval-only communities for their members; hidden threads for moderators only."""
+    approval-only communities for their members; hidden threads for moderators only.
+    `reader`: also read the actor's follow and read mark, in the same query."""
     user = require_user(actor)
     tid = validation.integer(thread_id, "thread_id", "Thread")
     # One query for the thread, its community and the reader's membership: every page
     # open and every action on a thread starts here.
-    row = session.exec(
+    stmt = (
         select(Thread, Community, Membership, User.display_name)
         .join(Community, Community.id == Thread.community_id)
         .join(User, User.id == Thread.author_id)
@@ -41,17 +48,27 @@ def access_thread(session: Session, actor: User | None, thread_id: object) -> Th
             isouter=True,
         )
         .where(Thread.id == tid)
-    ).first()
+    )
+    if reader:
+        stmt = stmt.add_columns(ThreadFollow.id, ThreadRead.last_read_number)
+        for table in (ThreadFollow, ThreadRead):
+            stmt = stmt.join(
+                table, and_(table.thread_id == Thread.id, table.user_id == user.id), isouter=True
+            )
+    row = session.exec(stmt).first()
     if row is None:
         raise NotFound("This thread does not exist.")
-    thread, community, membership, author_name = row
+    thread, community, membership, author_name = row[:4]
     member = membership is not None and membership.status == "active"
     steward = user.role == "admin" or (member and membership.role == "steward")
     if not may_see_inside(community, user, membership):
         raise Forbidden(f"Join {community.name} to read its discussions.")
     if thread.hidden and not steward:
         raise NotFound("This thread does not exist.")
-    return ThreadAccess(thread, community, user, member, steward, author_name)
+    access = ThreadAccess(thread, community, user, member, steward, author_name)
+    if reader:
+        access.following, access.read_upto = row[4] is not None, row[5]
+    return access
 
 
 def require_member(access: ThreadAccess) -> None:

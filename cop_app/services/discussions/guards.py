@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from cop_app.models import Post, User
 from cop_app.models.base import utcnow
-from cop_app.services import settings
+from cop_app.services import settings, wording
 from cop_app.services.errors import Invalid, RateLimited
 
 
@@ -44,7 +44,8 @@ def check_rate(session: Session, user: User, *, thread: bool) -> None:
         if wait > 0:
             seconds = int(wait) + 1
             raise RateLimited(
-                f"You are posting too fast. You can post again in {seconds} seconds; "
+                f"You are posting too fast. You can post again in "
+                f"{wording.plural(seconds, 'second')}; "
                 "your text is kept.",
                 retry_after=seconds,
                 field="body",

@@ -60,13 +60,18 @@ def do_toggle_reaction(
         .values(reaction_count=Thread.reaction_count + delta)
     )
     if not existing:
+        author = session.get(User, post.author_id)
+        whose = author.display_name if author else "someone"
+        said = (
+            f"thanked {whose} for a post" if kind == "thanks" else f"found a post by {whose} {kind}"
+        )
         record_post_event(
             session,
             "post.reacted",
             user,
             thread,
             post,
-            f"{user.display_name} found a post {kind} in “{thread.title}”",
+            f"{user.display_name} {said} in “{thread.title}”",
             now,
         )
     announce_thread(session, thread, "post.reacted", post.id)

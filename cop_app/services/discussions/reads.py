@@ -5,7 +5,7 @@ never write: how far the reader got is `check_mark_read`'s job."""
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from cop_app.models import Membership, Post, Reaction, Thread, ThreadFollow, User
+from cop_app.models import Flag, Membership, Post, Reaction, Thread, ThreadFollow, User
 from cop_app.services import settings, validation
 from cop_app.services.access import membership_of, require_user
 from cop_app.services.discussions.access import ThreadAccess, access_post, access_thread
@@ -22,20 +22,26 @@ def open_thread(
     session: Session, actor: User | None, thread_id: object
 ) -> tuple[ThreadView, list[PostView]]:
     """A thread's header and its first page, read with one access check (the page open)."""
-    access = access_thread(session, actor, thread_id)
-    return _thread_view(session, access), _read_page(session, access, 0)
+    return thread_page(session, access_thread(session, actor, thread_id))
+
+
+def thread_page(session: Session, access: ThreadAccess) -> tuple[ThreadView, list[PostView]]:
+    """The header and first page of a thread whose access the caller has just proven."""
+    return _thread_view(session, access), read_page(session, access, 0)
 
 
 def _thread_view(session: Session, access: ThreadAccess) -> ThreadView:
     t, user = access.thread, access.user
-    following = (
-        session.exec(
-            select(ThreadFollow.id).where(
-                ThreadFollow.thread_id == t.id, ThreadFollow.user_id == user.id
-            )
-        ).first()
-        is not None
-    )
+    following = access.following
+    if following is None:  # not read with the access check
+        following = (
+            session.exec(
+                select(ThreadFollow.id).where(
+                    ThreadFollow.thread_id == t.id, ThreadFollow.user_id == user.id
+                )
+            ).first()
+            is not None
+        )
     return ThreadView(
         id=t.id,
         community_id=t.community_id,
@@ -114,6 +120,20 @@ def post_views(
             )
         ).all():
             mine.setdefault(pid, []).append(kind)
+    hidden_ids = [p.id for p in rows if p.hidden]
+    awaiting_review = (
+        set(
+            session.exec(
+                select(Flag.target_id).where(
+                    Flag.target_type == "post",
+                    Flag.status == "open",
+                    col(Flag.target_id).in_(hidden_ids),
+                )
+            ).all()
+        )
+        if hidden_ids
+        else set()
+    )
     views = []
     for p in rows:
         removed = p.deleted_at is not None or p.hidden
@@ -129,6 +149,11 @@ def post_views(
                 edited=p.edited_at is not None,
                 removed=removed,
                 hidden=p.hidden,
+                removed_label=_removed_label(
+                    p.deleted_at is not None, p.hidden, p.id in awaiting_review
+                )
+                if removed
+                else "",
                 parent_number=parents.get(p.parent_id, 0) if p.parent_id else 0,
                 helpful=p.helpful,
                 insightful=p.insightful,
@@ -141,17 +166,30 @@ def post_views(
     return views
 
 
+def _removed_label(deleted: bool, hidden: bool, awaiting_review: bool) -> str:
+    """Who took a post away, in words: an automatic hide is not a moderator's decision."""
+    if deleted:
+        return "Removed by moderators." if hidden else "Removed by author."
+    if awaiting_review:
+        return "Hidden automatically after reports, until moderators review it."
+    return "Hidden by moderators."
+
+
 def read_posts(
     session: Session, actor: User | None, thread_id: object, after: object = 0
 ) -> list[PostView]:
     """One page of posts after a number (the reader's tab then calls `check_mark_read`)."""
     access = access_thread(session, actor, thread_id)
-    start = 0 if after in (0, "0", None) else validation.integer(after, "after", "Position")
-    return _read_page(session, access, start)
+    return read_page(session, access, page_start(after))
 
 
-def _read_page(session: Session, access: ThreadAccess, start: int) -> list[PostView]:
-    """The page of posts after `start` (the first page when 0)."""
+def page_start(after: object) -> int:
+    """The post number a page starts after (0: the first page)."""
+    return 0 if after in (0, "0", None) else validation.integer(after, "after", "Position")
+
+
+def read_page(session: Session, access: ThreadAccess, start: int) -> list[PostView]:
+    """The page of posts after `start` (the first page when 0), access already proven."""
     views = post_views(
         session, access.user, access.thread, after=start, limit=settings.POSTS_PAGE_SIZE
     )

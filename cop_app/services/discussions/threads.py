@@ -12,10 +12,11 @@ from cop_app.models.base import utcnow
 from cop_app.services import activity, markdown, settings, validation
 from cop_app.services.access import membership_of, require_user
 from cop_app.services.discussions import guards
-from cop_app.services.discussions.access import access_thread
+from cop_app.services.discussions.access import ThreadAccess, access_thread
 from cop_app.services.discussions.common import clean_body, mentioned_members, record_mentions
+from cop_app.services.discussions.reads import page_start, read_page, thread_page
 from cop_app.services.discussions.rooms import announce_members, announce_thread
-from cop_app.services.discussions.views import KINDS
+from cop_app.services.discussions.views import KINDS, PostView, ThreadView
 from cop_app.services.errors import Forbidden, Invalid, NotFound
 from cop_app.services.notifications import notify_post
 
@@ -245,6 +246,39 @@ def check_mark_read(
     """Remember how far the actor has read (never past the last post)."""
     access = access_thread(session, actor, thread_id)
     upto = min(validation.integer(number, "number", "Post"), access.thread.post_count)
+    if do_mark_read(session, access.thread, access.user, upto):
+        session.commit()
+
+
+def check_open_thread(
+    session: Session, actor: User | None, thread_id: object
+) -> tuple[ThreadView, list[PostView]]:
+    """Open a thread's page and mark its first page read, on one access proof (a page open
+    ran two: the read's and the mark's)."""
+    access = access_thread(session, actor, thread_id, reader=True)
+    view, posts = thread_page(session, access)
+    _mark_shown(session, access, posts)
+    return view, posts
+
+
+def check_read_more(
+    session: Session, actor: User | None, thread_id: object, after: object
+) -> list[PostView]:
+    """The next page of a thread, marked read as it is shown, on one access proof."""
+    access = access_thread(session, actor, thread_id, reader=True)
+    posts = read_page(session, access, page_start(after))
+    _mark_shown(session, access, posts)
+    return posts
+
+
+def _mark_shown(session: Session, access: ThreadAccess, posts: list[PostView]) -> None:
+    """Move the read mark to the last post shown; a page read before (a reopened thread)
+    writes nothing and reads nothing more, the mark came with the access check."""
+    if not posts:
+        return
+    upto = min(posts[-1].number, access.thread.post_count)
+    if access.read_upto is not None and access.read_upto >= upto:
+        return
     if do_mark_read(session, access.thread, access.user, upto):
         session.commit()
 

@@ -51,6 +51,7 @@ class PostView:
     mine: bool = False
     reacted: list[str] = field(default_factory=list)
     accepted: bool = False
+    removed_label: str = ""  # who took a removed post away, in words
 
 
 @dataclass

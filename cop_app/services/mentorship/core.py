@@ -104,8 +104,10 @@ def _rooms(m: Mentorship) -> tuple[RoomKey, ...]:
 
 
 def _announce(session: Session, m: Mentorship, kind: str = "mentorship.changed") -> None:
-    """Both of the pair (their lists and bells) and the board hear of a state change."""
-    on_commit(session, Change(kind, _rooms(m), {"id": m.id, "state": m.state}))
+    """Both of the pair (a signal: their open mentorship pages re-read) and the board hear
+    of a state change."""
+    data = {"id": m.id, "state": m.state, "signal": "mentorship"}
+    on_commit(session, Change(kind, _rooms(m), data))
 
 
 def _announce_board(session: Session, m: Mentorship, kind: str, card_id: int | None) -> None:

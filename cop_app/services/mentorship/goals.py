@@ -24,7 +24,7 @@ from cop_app.models import (
 from cop_app.models.base import utcnow
 from cop_app.services import settings
 from cop_app.services.events import Change, on_commit
-from cop_app.services.mentorship.core import _bump, _record, _rooms
+from cop_app.services.mentorship.core import HOLDING_STATES, _bump, _record, _rooms, board_room
 from cop_app.services.notifications import notify
 
 
@@ -408,6 +408,45 @@ def check_requirements(session: Session, event: ActivityEvent) -> list[BoardCard
         session.flush()
         met.append(card)
     return met
+
+
+# What moves a participation stage (services/stages.py): asking, replying, reactions and
+# accepted answers, library work, joining and leaving, and moderation taking content away.
+STAGE_KINDS = frozenset(
+    {
+        "thread.created",
+        "post.created",
+        "post.reacted",
+        "post.deleted",
+        "post.hidden",
+        "thread.hidden",
+        "thread.answer_accepted",
+        "resource.created",
+        "resource.promoted",
+        "resource.reused",
+        "community.joined",
+        "community.left",
+        "community.request_approved",
+    }
+)
+
+
+def announce_stage_changes(session: Session, event: ActivityEvent) -> None:
+    """The listener (wired in services/wiring.py) that keeps a board's stage banner live:
+    after an event that can move a stage, the boards of the event's community re-read the
+    mentee's stage (only boards someone has open are read). Kinds outside STAGE_KINDS cost
+    no query."""
+    if event.kind not in STAGE_KINDS or event.community_id is None:
+        return
+    boards = session.exec(
+        select(Mentorship.id).where(
+            Mentorship.community_id == event.community_id,
+            col(Mentorship.state).in_(HOLDING_STATES),
+        )
+    ).all()
+    if boards:
+        rooms = tuple(board_room(b) for b in boards)
+        on_commit(session, Change("board.stage", rooms, {"part": "stage"}))
 
 
 def scan_requirements(

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 from cop_app import routes
 from cop_app.models import Community, MentorProfile, Mentorship, User
 from cop_app.models.base import utcnow
-from cop_app.services import settings, validation
+from cop_app.services import settings, validation, wording
 from cop_app.services.access import CREATOR_ROLES, access_community, membership_of, require_user
 from cop_app.services.errors import Forbidden, Invalid, NotFound
 from cop_app.services.mentorship.access import access_mentorship
@@ -84,7 +84,7 @@ def check_request_mentorship(
     waiting = sum(1 for s in open_states.values() if s == "requested")
     if waiting >= settings.MENTORSHIP_OPEN_REQUESTS_MAX:
         raise Invalid(
-            f"You already have {waiting} requests waiting for an answer. Wait for a reply or "
+            f"You already have {wording.plural(waiting, 'request')} waiting for an answer. Wait for a reply or "
             "withdraw one before asking someone else."
         )
     if _holding(session, mid) >= profile.capacity:

@@ -36,10 +36,11 @@ def score_mentor(
 ) -> MentorSuggestion:
     """One mentor's score for one request, with a reason for every part of it.
 
-    Shared skills count most, then the community's topics the mentor knows, offering to
-    mentor in this community (or at least belonging to it), free places, and coming from
-    another department. A mentor who does not take requests, has no free place, or already
-    has an open mentorship with the mentee is listed as unavailable."""
+    Relevance (the wanted skills and the community's topics the mentor knows) ranks first;
+    offering to mentor in this community (or belonging to it), free places and coming from
+    another department only break ties between equally relevant mentors. A mentor who does
+    not take requests, has no free place, or already has an open mentorship with the mentee
+    is listed as unavailable."""
     expertise = validation.split_tags(mentor.expertise)
     known = set(expertise)
     score, reasons = 0, []
@@ -52,6 +53,9 @@ def score_mentor(
     if topics:
         score += settings.MATCH_WEIGHT_COMMUNITY_TOPIC * len(topics)
         reasons.append(f"knows this community's topics: {_listing(topics)}")
+    relevance = score
+    if not relevance:
+        reasons.append("no shared expertise: ranked after every mentor who has some")
     if mentors_here:
         score += settings.MATCH_WEIGHT_MENTORS_HERE
         reasons.append(f"mentors in {community.name}")
@@ -89,9 +93,15 @@ def score_mentor(
         places_free=free,
         available=available,
         score=score,
+        relevance=relevance,
         reasons=reasons,
         shared_skills=shared,
     )
+
+
+def _rank(s: MentorSuggestion) -> tuple[bool, int, int, str, int]:
+    """Available first, then relevance; the other points only order equally relevant ones."""
+    return (not s.available, -s.relevance, -s.score, s.display_name.lower(), s.mentor_id)
 
 
 def suggest_mentors(
@@ -177,5 +187,5 @@ def suggest_mentors(
     ]
     if not include_unavailable:
         suggestions = [s for s in suggestions if s.available]
-    suggestions.sort(key=lambda s: (not s.available, -s.score, s.display_name.lower(), s.mentor_id))
+    suggestions.sort(key=_rank)
     return suggestions[: limit or settings.MENTOR_SUGGESTIONS]

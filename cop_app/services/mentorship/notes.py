@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from cop_app.models import Mentorship, SessionNote, User
 from cop_app.models.base import utcnow
-from cop_app.services import settings, validation
+from cop_app.services import settings, validation, wording
 from cop_app.services.errors import Forbidden, Invalid, RateLimited
 from cop_app.services.mentorship.access import access_mentorship, read_only_reason
 from cop_app.services.mentorship.core import HOLDING_STATES, _board_changed, _day
@@ -29,7 +29,7 @@ def _check_note_rate(session: Session, mentorship_id: int) -> None:
     wait = (recent[-1] + settings.SESSION_NOTES_WINDOW - now).total_seconds()
     minutes = max(1, math.ceil(wait / 60))
     raise RateLimited(
-        f"You have logged {len(recent)} sessions in the last hour. "
+        f"You have logged {wording.plural(len(recent), 'session')} in the last hour. "
         f"Log the next one in {minutes} minute{'s' if minutes != 1 else ''}.",
         retry_after=max(1, math.ceil(wait)),
         field="notes",

@@ -40,7 +40,7 @@ def _profile_view(session: Session, user: User, profile: MentorProfile | None) -
         expertise=validation.split_tags(user.expertise),
         capacity=capacity,
         availability=profile.availability if profile else "",
-        accepting=profile.accepting if profile else False,
+        accepting=profile.accepting if profile else True,  # a new offer is open
         community_ids=[cid for cid, _ in rows],
         community_names=[name for _, name in rows],
         active_mentees=taken,

@@ -24,7 +24,8 @@ class MentorProfileView:
 
 @dataclass
 class MentorSuggestion:
-    """One suggested mentor: every point of `score` is explained by one of `reasons`."""
+    """One suggested mentor: every point of `score` is explained by one of `reasons`;
+    `relevance` (the shared-expertise part of it) ranks first."""
 
     mentor_id: int
     display_name: str
@@ -38,6 +39,7 @@ class MentorSuggestion:
     available: bool
     score: int
     reasons: list[str]
+    relevance: int = 0
     shared_skills: list[str] = field(default_factory=list)
 
 
