@@ -282,7 +282,7 @@ EDITING_PRESENCE_SECONDS = 90
 # Search: a query is cut to this many characters (with a message) and this many terms;
 # a prefix (`pos*`, or the word being typed) needs this many letters; the top bar shows this
 # many results per kind, pages this many; ranking re-orders the best SEARCH_WINDOW matches.
-SEARCH_QUERY_MAX = 200
+SITE_SEARCH_QUERY_MAX = 200
 SEARCH_TERMS_MAX = 8
 SEARCH_PREFIX_MIN = 2
 SEARCH_LIVE_PER_KIND = 3

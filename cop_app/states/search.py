@@ -57,7 +57,7 @@ class SearchBoxState(rx.State):
     @rx.event
     async def type_query(self, value: Any) -> None:
         """Live results as the person pauses typing (the input debounces)."""
-        text = typed(value, settings.SEARCH_QUERY_MAX * 2)
+        text = typed(value, settings.SITE_SEARCH_QUERY_MAX * 2)
         if text == self.q and self.searched:
             return  # Enter flushes the debounced text again: keep the highlighted option
         self.q = text
@@ -97,7 +97,7 @@ class SearchBoxState(rx.State):
     def submit(self, form: Any) -> rx.event.EventSpec | None:
         """Enter: open the highlighted option, or the full results page."""
         value = form.get("q", self.q) if isinstance(form, dict) else self.q
-        text = typed(value, settings.SEARCH_QUERY_MAX * 2)
+        text = typed(value, settings.SITE_SEARCH_QUERY_MAX * 2)
         self.open = False
         if 0 <= self.active < len(self.options):
             url = self.options[self.active].url
@@ -105,7 +105,7 @@ class SearchBoxState(rx.State):
             return rx.redirect(url)
         if not text.strip():
             return None
-        return rx.redirect(routes.search_url(quote(text[: settings.SEARCH_QUERY_MAX])))
+        return rx.redirect(routes.search_url(quote(text[: settings.SITE_SEARCH_QUERY_MAX])))
 
 
 _FILTERS = ("kind", "community", "tag", "author", "since", "until", "answered")
@@ -159,7 +159,7 @@ class SearchPageState(rx.State):
     def apply(self, form: Any) -> rx.event.EventSpec:
         """The filter form: a new address, so the results can be shared and go back."""
         data = form if isinstance(form, dict) else {}
-        q = typed(data.get("q", self.q), settings.SEARCH_QUERY_MAX * 2)
+        q = typed(data.get("q", self.q), settings.SITE_SEARCH_QUERY_MAX * 2)
         filters = {k: typed(data.get(k, ""), 60).strip() for k in _FILTERS}
         filters = {k: v for k, v in filters.items() if v and v != "any"}
         return rx.redirect(self._url(q, filters))
@@ -173,7 +173,7 @@ class SearchPageState(rx.State):
     @rx.event
     def try_query(self, text: Any) -> rx.event.EventSpec:
         """A "did you mean" suggestion: search for that spelling."""
-        return rx.redirect(self._url(typed(text, settings.SEARCH_QUERY_MAX), self.filters))
+        return rx.redirect(self._url(typed(text, settings.SITE_SEARCH_QUERY_MAX), self.filters))
 
     @rx.event
     def go(self, page: Any) -> rx.event.EventSpec | None:

@@ -322,7 +322,7 @@ def test_hostile_queries_never_raise_and_stay_fast(
         assert time.perf_counter() - started < 1.0, q
         assert isinstance(results.hits, list)
     long = search.search(w.session, w.member, "near " * 100)
-    assert long.note == f"Only the first {settings.SEARCH_QUERY_MAX} characters were searched."
+    assert long.note == f"Only the first {settings.SITE_SEARCH_QUERY_MAX} characters were searched."
     assert search.search(w.session, w.member, "🙂").note == "Search for letters or numbers."
     assert search.search(w.session, w.member, ["not", "text"]).hits == []
 

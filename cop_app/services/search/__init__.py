@@ -424,7 +424,7 @@ def search(
     user = require_user(actor)
     filters = clean_filters(filters or Filters())
     parsed = parse(text_query, typing=typing)
-    shown = text_query[: settings.SEARCH_QUERY_MAX] if isinstance(text_query, str) else ""
+    shown = text_query[: settings.SITE_SEARCH_QUERY_MAX] if isinstance(text_query, str) else ""
     if parsed.empty:
         note = parsed.note or (
             "Type a word to search." if not shown.strip() else "Search for letters or numbers."

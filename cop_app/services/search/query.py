@@ -37,12 +37,12 @@ class Parsed:
 
 def parse(text: object, *, typing: bool = False) -> Parsed:
     """Terms from `text`: "quoted phrases", words, `word*` prefixes; while `typing` the last
-    word is a prefix too. Capped at SEARCH_QUERY_MAX characters and SEARCH_TERMS_MAX terms."""
+    word is a prefix too. Capped at SITE_SEARCH_QUERY_MAX characters and SEARCH_TERMS_MAX terms."""
     raw = text if isinstance(text, str) else ""
     note = ""
-    if len(raw) > settings.SEARCH_QUERY_MAX:
-        raw = raw[: settings.SEARCH_QUERY_MAX]
-        note = f"Only the first {settings.SEARCH_QUERY_MAX} characters were searched."
+    if len(raw) > settings.SITE_SEARCH_QUERY_MAX:
+        raw = raw[: settings.SITE_SEARCH_QUERY_MAX]
+        note = f"Only the first {settings.SITE_SEARCH_QUERY_MAX} characters were searched."
     terms = _split(raw, typing)
     if len(terms) > settings.SEARCH_TERMS_MAX:
         terms = terms[: settings.SEARCH_TERMS_MAX]
