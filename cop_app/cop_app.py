@@ -16,12 +16,17 @@ from cop_app.pages import (
     people,
     public,
     recovery,
+    search,
 )
 from cop_app.services import wiring
 
 app = rx.App(
     stylesheets=["/content.css", "/contrast.css"],
-    head_components=[rx.el.script(src="/thread_end.js", defer=True)],
+    head_components=[
+        rx.el.script(src="/thread_end.js", defer=True),
+        rx.el.script(src="/search_keys.js", defer=True),
+        rx.el.script(src="/post_anchor.js", defer=True),
+    ],
     toaster=rx.toast.provider(position="bottom-right", close_button=True),
     backend_exception_handler=event_guard.backend_exception_handler,
     api_transformer=[files.app, security_headers.SecurityHeaders],
@@ -37,6 +42,7 @@ for module in (
     impact,
     moderation,
     recovery,
+    search,
 ):
     module.register(app)
 reflex_patches.apply()

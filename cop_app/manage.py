@@ -1,4 +1,4 @@
-"""Command line: `python -m cop_app.manage seed` and `python -m cop_app.manage create-admin`."""
+"""Command line: `python -m cop_app.manage seed`, `create-admin` and `reindex`."""
 
 import argparse
 import getpass
@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cop_app.manage")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("seed", help="load the demo data into an empty database (idempotent)")
+    sub.add_parser("reindex", help="rebuild the search index from the content tables")
     admin = sub.add_parser("create-admin", help="create the first admin, or promote an account")
     admin.add_argument("--email", required=True)
     admin.add_argument("--name", default="Site admin")
@@ -38,6 +39,13 @@ def main(argv: list[str] | None = None) -> int:
 
             created = seed(session)
             print("Demo data loaded." if created else "Demo data already present; nothing done.")
+            return 0
+        if args.command == "reindex":
+            from cop_app.services.search import rebuild
+
+            counts = rebuild(session)
+            session.commit()
+            print("Search index rebuilt: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
             return 0
         password = args.password or getpass.getpass("Password for the new admin: ")
         try:

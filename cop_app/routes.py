@@ -30,6 +30,8 @@ RESOURCE = "/r/[id]"
 RESOURCE_HISTORY = "/r/[id]/history"
 # Not a page: the backend route serving attachments.
 DOWNLOAD = "/_files"
+SEARCH = "/search"
+EXPERTS = "/experts"
 ADMIN_ACTIVITY = "/admin/activity"
 ADMIN_MODERATION = "/admin/moderation"
 ADMIN_USERS = "/admin/users"
@@ -151,6 +153,17 @@ def resource_history_url(resource_id: Part) -> str:
 def download_url(token: str) -> str:
     """An attachment's download on the backend (a signed token names the file and reader)."""
     return f"{DOWNLOAD}?t={token}"
+
+
+def search_url(query: Part = "", **filters: Part) -> str:
+    """The full search results for `query` (already URL-quoted, or a Reflex var)."""
+    extra = "".join(f"&{name}={value}" for name, value in filters.items())
+    return f"{SEARCH}?q={query}{extra}"
+
+
+def experts_url(topic: Part) -> str:
+    """The expert finder: who knows `topic` (a tag, or a var holding one)."""
+    return f"{EXPERTS}?topic={topic}"
 
 
 def admin_url(tool: str) -> str:

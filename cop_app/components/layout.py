@@ -7,6 +7,7 @@ import reflex as rx
 
 from cop_app import routes
 from cop_app.components import styles
+from cop_app.components.search import search_box
 from cop_app.components.threads import bell
 from cop_app.components.ui import link_button, loading_block
 from cop_app.states.auth import AuthState
@@ -159,7 +160,9 @@ def top_bar() -> rx.Component:
             href=routes.home_url(),
             underline="none",
             color=rx.color("gray", 12),
+            display=rx.cond(AuthState.signed_in, ["none", "block"], "block"),
         ),
+        rx.cond(AuthState.signed_in, rx.box(search_box(), flex="1", min_width="0")),
         rx.spacer(),
         rx.color_mode.button(aria_label="Toggle light or dark theme", variant="ghost"),
         rx.cond(

@@ -29,6 +29,7 @@ from cop_app.models.mentorship import (
 )
 from cop_app.models.moderation import Flag
 from cop_app.models.recovery import PasswordReset, ResetRequest
+from cop_app.models.search import SearchDoc
 
 __all__ = [
     "ActivityEvent",
@@ -54,6 +55,7 @@ __all__ = [
     "ResourceCredit",
     "ResourceRevision",
     "Reuse",
+    "SearchDoc",
     "SessionNote",
     "Thread",
     "ThreadFollow",

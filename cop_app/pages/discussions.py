@@ -5,6 +5,7 @@ import reflex as rx
 from cop_app import routes
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
 from cop_app.components.moderation import flag_dialog
+from cop_app.components.search import expert_tags
 from cop_app.components.threads import post_card, thread_badges
 from cop_app.components.ui import (
     count_of,
@@ -15,7 +16,6 @@ from cop_app.components.ui import (
     live_field,
     loading_block,
     radio_choice,
-    tag_list,
 )
 from cop_app.live import ThreadRoom
 from cop_app.pages.library import thread_library_links
@@ -164,7 +164,7 @@ def _header() -> rx.Component:
             thread_badges(
                 ThreadRoom.pinned, ThreadRoom.locked, t.kind, ThreadRoom.accepted_post_id > 0
             ),
-            tag_list(t.tags),
+            expert_tags(t.tags),
             rx.text(
                 count_of(ThreadRoom.reply_count, "reply", "replies"), size="2", color_scheme="gray"
             ),

@@ -4,13 +4,13 @@ import reflex as rx
 
 from cop_app import routes
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
+from cop_app.components.search import expert_tags
 from cop_app.components.ui import (
     empty_state,
     field,
     form_error,
     loading_block,
     page_header,
-    tag_list,
 )
 from cop_app.states.people import ProfileState, SettingsState
 
@@ -70,7 +70,7 @@ def profile() -> rx.Component:
             rx.heading("Expertise", size="4", as_="h2"),
             rx.cond(
                 p.expertise.length() > 0,
-                tag_list(p.expertise),
+                expert_tags(p.expertise),
                 rx.text("No expertise listed yet.", color_scheme="gray"),
             ),
             rx.heading("Communities", size="4", as_="h2"),

@@ -278,6 +278,24 @@ ATTACHMENT_NAME_MAX = 120
 DOWNLOAD_TOKEN_LIFETIME = timedelta(minutes=5)
 # "X is editing" lasts this long after the editor last said so (a closed tab says nothing).
 EDITING_PRESENCE_SECONDS = 90
+
+# Search: a query is cut to this many characters (with a message) and this many terms;
+# a prefix (`pos*`, or the word being typed) needs this many letters; the top bar shows this
+# many results per kind, pages this many; ranking re-orders the best SEARCH_WINDOW matches.
+SITE_SEARCH_QUERY_MAX = 200
+SEARCH_TERMS_MAX = 8
+SEARCH_PREFIX_MIN = 2
+SEARCH_LIVE_PER_KIND = 3
+SEARCH_PAGE_SIZE = 20
+SEARCH_WINDOW = 100
+# The top bar re-orders its best SEARCH_LIVE_WINDOW; relevance is scored over at most the
+# SEARCH_SCAN most recently indexed matches (a word found nearly everywhere stays fast).
+SEARCH_LIVE_WINDOW = 24
+SEARCH_SCAN = 1000
+SEARCH_SNIPPET_CHARS = 180
+# The expert finder lists at most this many people, from at most this many matching threads.
+EXPERTS_MAX = 10
+EXPERTS_THREADS_MAX = 2000
 # Scale-out: each worker refreshes a Redis heartbeat this often; a worker silent for the TTL
 # is dead, and its tabs keep their tokens when they reconnect (cop_app/worker_liveness.py).
 WORKER_HEARTBEAT_SECONDS = 2.0

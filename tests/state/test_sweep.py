@@ -62,7 +62,8 @@ SELF_SERVICE = {
 # Handlers with arguments that may write the caller's own rows: the tables they may touch (in
 # the user table, only the caller's row).
 OWN_ROWS = {
-    ("SettingsState", "save_profile"): {"user", "activityevent"},
+    # (search_doc: the search index rewrites the caller's own person entry with the row)
+    ("SettingsState", "save_profile"): {"user", "activityevent", "search_doc"},
     # a wrong current password is a failed attempt on one's own account: it is throttled
     ("SettingsState", "change_password"): {"loginattempt", "activityevent"},
     # opening a line of one's own bell marks one's own notifications read
