@@ -2,7 +2,7 @@
 column with a GIN index, filled from the content already there
 
 Revision ID: 7c4f9a1e2b60
-Revises: 5a8d2e6f1b37
+Revises: 7e2b4c9d1a58
 Create Date: 2026-12-01 22:10:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlmodel
 
 # revision identifiers, used by Alembic.
 revision: str = "7c4f9a1e2b60"
-down_revision: Union[str, Sequence[str], None] = "5a8d2e6f1b37"
+down_revision: Union[str, Sequence[str], None] = "7e2b4c9d1a58"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

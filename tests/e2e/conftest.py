@@ -25,6 +25,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -64,6 +65,7 @@ os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
 expect.set_options(timeout=10_000)
 
 TIMINGS = pytest.StashKey[dict[str, float]]()
+DATA_DIR = pytest.StashKey[Path]()
 
 
 def _fail(message: str) -> None:
@@ -177,6 +179,7 @@ def app_server(
     _copy_app(app_dir)
     frontend_port = _free_port()
     env = _server_env(data_dir, frontend_port, smtp_inbox)
+    request.config.stash[DATA_DIR] = data_dir
     _run_step("migrating", [sys.executable, "-m", "reflex", "db", "migrate"], app_dir, env, log)
     _run_step("seeding", [sys.executable, "-m", "cop_app.manage", "seed"], app_dir, env, log)
     timings["copy, migrate and seed"] = time.monotonic() - started
@@ -217,6 +220,14 @@ def app_server(
         _stop(proc)
         # The copy's build (node_modules, ~150 MB) is not worth keeping; the log and DB are.
         shutil.rmtree(app_dir / ".web", ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def fresh_sign_in_limits(request: pytest.FixtureRequest, app_server: dict[str, str]) -> None:
+    """Each test is a new day for the sign-in throttle: the suite signs the same demo people
+    in from one address far more often than the per-account cap allows a person to."""
+    with sqlite3.connect(request.config.stash[DATA_DIR] / "cop.db") as conn:
+        conn.execute("DELETE FROM loginattempt")
 
 
 @pytest.fixture(scope="session")
