@@ -145,6 +145,7 @@ class ThreadRoom(rx.SharedState):
     accepted_excerpt: str = ""  # shown under the question; the answer itself stays in place
     locked: bool = False
     pinned: bool = False
+    hidden: bool = False  # by moderators: its other readers are told, then dropped
     recent_from: int = 1
     recent: list[PostView] = []
     patched: dict[str, PostView] = {}
@@ -164,14 +165,16 @@ class ThreadRoom(rx.SharedState):
         recent_from = recent[0].number if recent else thread.post_count + 1
         patched = dict(self.patched) if self.thread_id == thread_id else {}
         shown = {p.id for p in recent}
-        older = [pid for pid in touched if isinstance(pid, int) and pid not in shown]
+        accepted = thread.accepted_post_id or 0
+        # Re-read the touched posts, the accepted answer, and patches that mark the wrong
+        # post accepted (an answer accepted elsewhere or unmarked is announced without one).
+        older = {pid for pid in touched if isinstance(pid, int)} - shown
+        older |= {v.id for v in patched.values() if v.accepted != (v.id == accepted)}
+        if accepted and (str(accepted) not in patched or accepted in touched):
+            older.add(accepted)
         if older:
-            for view in discussions.post_views(session, None, thread, limit=0, ids=older):
-                patched[str(view.id)] = view
-        if thread.accepted_post_id and str(thread.accepted_post_id) not in patched:
-            for view in discussions.post_views(
-                session, None, thread, limit=1, ids=[thread.accepted_post_id]
-            ):
+            ids = sorted(older)
+            for view in discussions.post_views(session, None, thread, limit=0, ids=ids):
                 patched[str(view.id)] = view
         # Keep the newest patches only: the dict is re-sent whole on every change.
         if len(patched) > settings.ROOM_RECENT_POSTS * 2:
@@ -183,14 +186,15 @@ class ThreadRoom(rx.SharedState):
             title=thread.title,
             post_count=thread.post_count,
             reply_count=thread.reply_count,
-            accepted_post_id=thread.accepted_post_id or 0,
+            accepted_post_id=accepted,
             accepted_excerpt=markdown.excerpt_of_html(
-                patched[str(thread.accepted_post_id)].body_html, settings.ACCEPTED_EXCERPT_CHARS
+                patched[str(accepted)].body_html, settings.ACCEPTED_EXCERPT_CHARS
             )
-            if str(thread.accepted_post_id) in patched
+            if str(accepted) in patched
             else "",
             locked=thread.locked,
             pinned=thread.pinned,
+            hidden=thread.hidden,
             recent_from=recent_from,
             recent=recent,
             patched=patched,
@@ -576,6 +580,16 @@ async def publish(
         viewers = set(state._linked_from)
     if viewers and delta.get(state.get_full_name()) and namespace is not None:
         await _emit(namespace, StateUpdate(delta=delta), viewers)
+    if viewers and _narrowed(state):
+        for tab in viewers:  # after the handler that may hold a tab's lock; moderators stay
+            _spawn(_drop_links(tab, ""))
+
+
+def _narrowed(room: rx.State) -> bool:
+    """Whether fewer people may see the room than may have linked it: a thread hidden by
+    moderators. Its viewers got the change that says so, then lose the room unless
+    `ROOM_ACCESS` still lets them hold it, so nothing more of it reaches them."""
+    return isinstance(room, ThreadRoom) and room.hidden
 
 
 async def _emit(namespace: Any, update: StateUpdate, tokens: set[str]) -> None:

@@ -7,7 +7,7 @@ import reflex as rx
 from cop_app import routes
 from cop_app.components import styles
 from cop_app.components.ui import confirm_button, count_of, field_error, tag_list
-from cop_app.live import ThreadListRoom, UserRoom
+from cop_app.live import ThreadListRoom, ThreadRoom, UserRoom
 from cop_app.states.auth import AuthState
 from cop_app.states.discussions import BellState, ThreadListState, ThreadState
 from cop_app.states.moderation import FlagState
@@ -389,7 +389,8 @@ def post_card(post: Any) -> rx.Component:
                 ),
                 rx.spacer(),
                 rx.cond(
-                    thread.can_reply,
+                    # The room's lock, not the one read at open: live both ways.
+                    thread.is_member & ~ThreadRoom.locked,
                     rx.hstack(
                         rx.button(
                             "Reply",

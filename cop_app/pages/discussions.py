@@ -68,9 +68,11 @@ def _with_answer(post: rx.Var, card: rx.Component) -> rx.Component:
 
 
 def _composer() -> rx.Component:
+    """The reply box follows the room's lock: it goes away for a member with nothing typed
+    and comes back on unlock; a draft stays in view, read-only while the thread is locked."""
     errors = ThreadState.errors
     return rx.cond(
-        ThreadState.thread.can_reply,
+        ThreadState.thread.is_member & (~ThreadRoom.locked | (ThreadState.draft != "")),
         rx.card(
             rx.vstack(
                 rx.cond(
@@ -89,8 +91,8 @@ def _composer() -> rx.Component:
                 rx.cond(
                     ThreadRoom.locked,
                     rx.callout(
-                        "This thread was just locked: it accepts no new replies. What you "
-                        "typed stays here for you to copy.",
+                        "This thread is locked: it accepts no new replies. What you typed "
+                        "stays here for you to copy.",
                         icon="lock",
                         color_scheme="amber",
                         role="status",
@@ -145,7 +147,7 @@ def _composer() -> rx.Component:
         ),
         rx.callout(
             rx.cond(
-                ThreadState.thread.locked,
+                ThreadRoom.locked,
                 "This thread is locked: it accepts no new replies.",
                 "Join " + ThreadState.thread.community_name + " to take part in this discussion.",
             ),
@@ -247,10 +249,49 @@ def _new_replies_banner() -> rx.Component:
     )
 
 
+def _removed_while_open() -> rx.Component:
+    """Moderators hid or removed the thread a member was reading: said plainly in place of
+    a page that would no longer change, with any reply they were writing left to copy."""
+    t = ThreadState.thread
+    return rx.vstack(
+        empty_state(
+            "message-square-off",
+            "Thread removed",
+            "Moderators removed this thread while you had it open.",
+            link_button("Back to " + t.community_name, href=routes.community_url(t.community_slug)),
+        ),
+        rx.cond(
+            ThreadState.draft != "",
+            rx.vstack(
+                rx.el.label(
+                    rx.text("Your unposted reply", weight="medium", size="2"),
+                    html_for="reply-kept",
+                ),
+                rx.text_area(
+                    id="reply-kept", value=ThreadState.draft, read_only=True, rows="5", width="100%"
+                ),
+                spacing="1",
+                width="100%",
+            ),
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
 def _thread_body() -> rx.Component:
     hidden = ThreadRoom.recent_from - 1 - ThreadState.loaded_upto
     return rx.vstack(
         _header(),
+        rx.cond(
+            ThreadRoom.hidden,
+            rx.callout(
+                "Hidden by moderators: only moderators can open this thread.",
+                icon="eye-off",
+                color_scheme="amber",
+                width="100%",
+            ),
+        ),
         rx.vstack(
             rx.foreach(
                 ThreadState.loaded,
@@ -284,7 +325,11 @@ def thread_page() -> rx.Component:
     """A thread: its posts (paged, the newest live), the accepted answer, the reply box."""
     return rx.cond(
         ThreadState.found,
-        _thread_body(),
+        rx.cond(
+            ThreadRoom.hidden & ~ThreadState.thread.can_moderate,
+            _removed_while_open(),
+            _thread_body(),
+        ),
         rx.cond(
             ThreadState.missing != "",
             empty_state(
