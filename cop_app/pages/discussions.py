@@ -67,12 +67,18 @@ def _with_answer(post: rx.Var, card: rx.Component) -> rx.Component:
     return rx.fragment(card, rx.cond(post.number == 1, _accepted_block()))
 
 
+def _locked_empty() -> rx.Var:
+    """A member's reply box has nothing to keep in a thread locked now: it steps aside."""
+    return ThreadRoom.locked & (ThreadState.draft == "")
+
+
 def _composer() -> rx.Component:
-    """The reply box follows the room's lock: it goes away for a member with nothing typed
-    and comes back on unlock; a draft stays in view, read-only while the thread is locked."""
+    """The reply box follows the room's lock: hidden from a member with nothing typed and
+    back on unlock; a draft stays in view, read-only while the thread is locked. Hidden, not
+    unmounted: a reply typed as the lock arrives still reaches the draft (its debounce)."""
     errors = ThreadState.errors
     return rx.cond(
-        ThreadState.thread.is_member & (~ThreadRoom.locked | (ThreadState.draft != "")),
+        ThreadState.thread.is_member,
         rx.card(
             rx.vstack(
                 rx.cond(
@@ -144,6 +150,7 @@ def _composer() -> rx.Component:
                 width="100%",
             ),
             width="100%",
+            display=rx.cond(_locked_empty(), "none", "block"),
         ),
         rx.callout(
             rx.cond(
@@ -154,6 +161,14 @@ def _composer() -> rx.Component:
             icon="info",
             width="100%",
         ),
+    )
+
+
+def _locked_note() -> rx.Component:
+    """Where a member's reply box stood in a locked thread; it goes on unlock."""
+    return rx.cond(
+        ThreadState.thread.is_member & _locked_empty(),
+        rx.callout("This thread is locked: it accepts no new replies.", icon="info", width="100%"),
     )
 
 
@@ -313,6 +328,7 @@ def _thread_body() -> rx.Component:
             aria_label="Posts",
         ),
         _new_replies_banner(),
+        _locked_note(),
         _composer(),
         flag_dialog(),
         spacing="4",

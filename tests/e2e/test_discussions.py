@@ -252,7 +252,8 @@ def test_markdown_renders_and_a_lock_freezes_the_open_reply_box(
     signed_in: Callable[..., Page], open_page: Callable[[Page, str], Page]
 ) -> None:
     """Markdown shows numbers, bullets and heading sizes; a thread locked while a member
-    types keeps their text but takes no reply."""
+    types keeps their text but takes no reply, and its Reply and Quote buttons go; reopened
+    while locked, the draft waits read-only; unlocked, the box and the buttons come back."""
     asker, member = signed_in(ASKER), signed_in(MEMBER)
     title = f"How do you sequence a migration? {uuid.uuid4().hex[:6]}"
     path = start_thread(asker, open_page, title=title, body=MARKDOWN)
@@ -274,8 +275,24 @@ def test_markdown_renders_and_a_lock_freezes_the_open_reply_box(
     assert body.locator("img").count() == 0
 
     open_page(member, path)
-    member.get_by_label("Your reply").fill("Half-written thoughts on sequencing")
+    draft = "Half-written thoughts on sequencing"
+    reply_to, quote = (member.get_by_role("button", name=f"{b} #1") for b in ("Reply to", "Quote"))
+    expect(reply_to).to_be_visible()
+    member.get_by_label("Your reply").fill(draft)
     asker.get_by_role("button", name="Lock").click()
-    expect(member.get_by_text("This thread was just locked")).to_be_visible(timeout=2_000)
-    expect(member.get_by_label("Your reply")).to_have_value("Half-written thoughts on sequencing")
+    expect(member.get_by_text("What you typed stays here")).to_be_visible(timeout=2_000)
+    expect(member.get_by_label("Your reply")).to_have_value(draft)
     expect(member.get_by_role("button", name="Post reply")).to_be_disabled()
+    expect(reply_to).to_have_count(0)
+    expect(quote).to_have_count(0)
+
+    open_page(member, path)  # opened while locked: the kept draft, read-only
+    expect(member.get_by_label("Your reply")).to_have_value(draft)
+    expect(member.get_by_role("button", name="Post reply")).to_be_disabled()
+    asker.get_by_role("button", name="Unlock").click()
+    expect(member.get_by_text("This thread is locked")).to_have_count(0, timeout=2_000)
+    expect(member.get_by_role("button", name="Post reply")).to_be_enabled()
+    expect(reply_to).to_be_visible()
+    expect(quote).to_be_visible()
+    member.get_by_role("button", name="Post reply").click()
+    expect(asker.locator("#post-2")).to_contain_text(draft)
