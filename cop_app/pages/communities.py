@@ -10,6 +10,7 @@ from cop_app.components.ui import (
     empty_state,
     field,
     form_error,
+    found_or_missing,
     link_button,
     loading_block,
     page_header,
@@ -416,19 +417,13 @@ def _community_body() -> rx.Component:
 @member_page
 def community() -> rx.Component:
     """A community: its domain, live member list, and join or leave."""
-    return rx.cond(
+    return found_or_missing(
         CommunityState.found,
         _community_body(),
-        rx.cond(
-            CommunityState.missing != "",
-            empty_state(
-                "map-pin-off",
-                "Community not found",
-                CommunityState.missing,
-                link_button("Browse communities", href=routes.communities_url()),
-            ),
-            loading_block(),
-        ),
+        CommunityState.missing,
+        "map-pin-off",
+        "Community not found",
+        link_button("Browse communities", href=routes.communities_url()),
     )
 
 

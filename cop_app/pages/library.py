@@ -13,9 +13,11 @@ from cop_app.components.ui import (
     empty_state,
     field_error,
     form_error,
+    found_or_missing,
     link_button,
     live_field,
     loading_block,
+    missing_or_loading,
     page_header,
     tag_list,
 )
@@ -689,19 +691,13 @@ def _resource_body() -> rx.Component:
 @member_page
 def resource_page() -> rx.Component:
     """One resource, live through its room."""
-    return rx.cond(
+    return found_or_missing(
         ResourceState.found & (ResourceRoom.view.id == ResourceState.resource_id),
         _resource_body(),
-        rx.cond(
-            ResourceState.missing != "",
-            empty_state(
-                "lock",
-                "Resource not available",
-                ResourceState.missing,
-                link_button("Open the library", href=routes.library_url()),
-            ),
-            loading_block(),
-        ),
+        ResourceState.missing,
+        "lock",
+        "Resource not available",
+        link_button("Open the library", href=routes.library_url()),
     )
 
 
@@ -757,11 +753,7 @@ def history_page() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.cond(
-            HistoryState.missing != "",
-            empty_state("lock", "Resource not available", HistoryState.missing),
-            loading_block(),
-        ),
+        missing_or_loading(HistoryState.missing, "lock", "Resource not available"),
     )
 
 

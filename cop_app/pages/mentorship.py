@@ -14,8 +14,8 @@ from cop_app.components.ui import (
     field,
     field_error,
     form_error,
+    found_or_missing,
     live_field,
-    loading_block,
     page_header,
     tag_list,
 )
@@ -884,14 +884,8 @@ def _board_body() -> rx.Component:
 @member_page
 def board_page() -> rx.Component:
     """A mentee's board: cards both sides move live, goals met by real participation."""
-    return rx.cond(
-        BoardState.found,
-        _board_body(),
-        rx.cond(
-            BoardState.missing != "",
-            empty_state("lock", "Board not available", BoardState.missing),
-            loading_block(),
-        ),
+    return found_or_missing(
+        BoardState.found, _board_body(), BoardState.missing, "lock", "Board not available"
     )
 
 
