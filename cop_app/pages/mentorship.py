@@ -514,6 +514,17 @@ def _card(card: rx.Var, column: str) -> rx.Component:
     )
 
 
+def _move_button(arrow: str, name: Any, card_id: Any, column: str, position: Any) -> rx.Component:
+    """A small arrow button that moves a card; its accessible name says where to."""
+    return rx.button(
+        arrow,
+        size="1",
+        variant="soft",
+        aria_label=name,
+        on_click=BoardState.move(card_id, column, position),
+    )
+
+
 def _card_body(card: rx.Var, column: str, can: rx.Var) -> rx.Component:
     title = card.title
     return rx.card(
@@ -585,45 +596,31 @@ def _card_body(card: rx.Var, column: str, can: rx.Var) -> rx.Component:
                     rx.flex(
                         *(
                             [
-                                rx.button(
+                                _move_button(
                                     "←",
-                                    size="1",
-                                    variant="soft",
-                                    aria_label="Move "
-                                    + title
-                                    + " to "
-                                    + COLUMN_LABELS[PREVIOUS[column]],
-                                    on_click=BoardState.move(card.id, PREVIOUS[column], 0),
+                                    "Move " + title + " to " + COLUMN_LABELS[PREVIOUS[column]],
+                                    card.id,
+                                    PREVIOUS[column],
+                                    0,
                                 )
                             ]
                             if column in PREVIOUS
                             else []
                         ),
-                        rx.button(
-                            "↑",
-                            size="1",
-                            variant="soft",
-                            aria_label="Move " + title + " up",
-                            on_click=BoardState.move(card.id, column, card.position - 1),
+                        _move_button(
+                            "↑", "Move " + title + " up", card.id, column, card.position - 1
                         ),
-                        rx.button(
-                            "↓",
-                            size="1",
-                            variant="soft",
-                            aria_label="Move " + title + " down",
-                            on_click=BoardState.move(card.id, column, card.position + 1),
+                        _move_button(
+                            "↓", "Move " + title + " down", card.id, column, card.position + 1
                         ),
                         *(
                             [
-                                rx.button(
+                                _move_button(
                                     "→",
-                                    size="1",
-                                    variant="soft",
-                                    aria_label="Move "
-                                    + title
-                                    + " to "
-                                    + COLUMN_LABELS[NEXT[column]],
-                                    on_click=BoardState.move(card.id, NEXT[column], 0),
+                                    "Move " + title + " to " + COLUMN_LABELS[NEXT[column]],
+                                    card.id,
+                                    NEXT[column],
+                                    0,
                                 )
                             ]
                             if column in NEXT
