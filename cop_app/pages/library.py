@@ -6,7 +6,7 @@ from typing import Any
 import reflex as rx
 
 from cop_app import routes
-from cop_app.components.layout import MEMBER_ON_LOAD, member_page
+from cop_app.components.layout import add_member_page, member_page
 from cop_app.components.ui import (
     count_of,
     draft_kept_note,
@@ -821,33 +821,12 @@ def thread_library_links(can_create: Any, has_answer: Any) -> rx.Component:
 
 def register(app: rx.App) -> None:
     """Add this module's routes."""
-    app.add_page(
-        library_page,
-        route=routes.LIBRARY,
-        title="Library",
-        on_load=[*MEMBER_ON_LOAD, LibraryState.load],
+    add_member_page(app, library_page, routes.LIBRARY, "Library", LibraryState.load)
+    add_member_page(
+        app, community_library_page, routes.COMMUNITY_LIBRARY, "Library", LibraryState.load
     )
-    app.add_page(
-        community_library_page,
-        route=routes.COMMUNITY_LIBRARY,
-        title="Library",
-        on_load=[*MEMBER_ON_LOAD, LibraryState.load],
+    add_member_page(
+        app, new_resource_page, routes.NEW_RESOURCE, "Add a resource", NewResourceState.start
     )
-    app.add_page(
-        new_resource_page,
-        route=routes.NEW_RESOURCE,
-        title="Add a resource",
-        on_load=[*MEMBER_ON_LOAD, NewResourceState.start],
-    )
-    app.add_page(
-        resource_page,
-        route=routes.RESOURCE,
-        title="Resource",
-        on_load=[*MEMBER_ON_LOAD, ResourceState.load],
-    )
-    app.add_page(
-        history_page,
-        route=routes.RESOURCE_HISTORY,
-        title="History",
-        on_load=[*MEMBER_ON_LOAD, HistoryState.load],
-    )
+    add_member_page(app, resource_page, routes.RESOURCE, "Resource", ResourceState.load)
+    add_member_page(app, history_page, routes.RESOURCE_HISTORY, "History", HistoryState.load)

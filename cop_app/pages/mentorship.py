@@ -6,7 +6,7 @@ import reflex as rx
 from reflex_base.event import no_args_event_spec
 
 from cop_app import routes
-from cop_app.components.layout import MEMBER_ON_LOAD, member_page
+from cop_app.components.layout import add_member_page, member_page
 from cop_app.components.threads import when
 from cop_app.components.ui import (
     confirm_button,
@@ -888,15 +888,5 @@ def board_page() -> rx.Component:
 
 def register(app: rx.App) -> None:
     """Add this module's routes."""
-    app.add_page(
-        mentorship_page,
-        route=routes.MENTORSHIP,
-        title="Mentorship",
-        on_load=[*MEMBER_ON_LOAD, MentorshipState.load],
-    )
-    app.add_page(
-        board_page,
-        route=routes.BOARD,
-        title="Mentee board",
-        on_load=[*MEMBER_ON_LOAD, BoardState.load],
-    )
+    add_member_page(app, mentorship_page, routes.MENTORSHIP, "Mentorship", MentorshipState.load)
+    add_member_page(app, board_page, routes.BOARD, "Mentee board", BoardState.load)
