@@ -268,3 +268,10 @@ def member_page(body: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
 
 
 MEMBER_ON_LOAD = [AuthState.require_login, NavState.load, BellState.link]
+
+
+def add_member_page(
+    app: rx.App, page: Callable[[], rx.Component], route: str, title: str, *load: Any
+) -> None:
+    """Register a signed-in page: the member checks run before the page's own loaders."""
+    app.add_page(page, route=route, title=title, on_load=[*MEMBER_ON_LOAD, *load])

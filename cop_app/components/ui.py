@@ -163,6 +163,18 @@ def loading_block() -> rx.Component:
     )
 
 
+def missing_or_loading(missing: Any, icon: str, title: str, *actions: rx.Component) -> rx.Component:
+    """Instead of one item's page: why it cannot be shown once its state says so, else loading."""
+    return rx.cond(missing != "", empty_state(icon, title, missing, *actions), loading_block())
+
+
+def found_or_missing(
+    found: Any, body: rx.Component, missing: Any, icon: str, title: str, *actions: rx.Component
+) -> rx.Component:
+    """One item's page: its body once found, else why it is missing, else a loading block."""
+    return rx.cond(found, body, missing_or_loading(missing, icon, title, *actions))
+
+
 def link_button(*children: Any, href: Any, **props: Any) -> rx.Component:
     """A link that looks like a button (one element, role link, no nested controls)."""
     return rx.button(rx.link(*children, href=href, underline="none"), as_child=True, **props)

@@ -3,13 +3,14 @@
 import reflex as rx
 
 from cop_app import routes
-from cop_app.components.layout import MEMBER_ON_LOAD, member_page
+from cop_app.components.layout import add_member_page, member_page
 from cop_app.components.threads import community_threads, when
 from cop_app.components.ui import (
     count_of,
     empty_state,
     field,
     form_error,
+    found_or_missing,
     link_button,
     loading_block,
     page_header,
@@ -416,19 +417,13 @@ def _community_body() -> rx.Component:
 @member_page
 def community() -> rx.Component:
     """A community: its domain, live member list, and join or leave."""
-    return rx.cond(
+    return found_or_missing(
         CommunityState.found,
         _community_body(),
-        rx.cond(
-            CommunityState.missing != "",
-            empty_state(
-                "map-pin-off",
-                "Community not found",
-                CommunityState.missing,
-                link_button("Browse communities", href=routes.communities_url()),
-            ),
-            loading_block(),
-        ),
+        CommunityState.missing,
+        "map-pin-off",
+        "Community not found",
+        link_button("Browse communities", href=routes.communities_url()),
     )
 
 
@@ -547,32 +542,23 @@ def community_settings() -> rx.Component:
 
 def register(app: rx.App) -> None:
     """Add this module's routes."""
-    app.add_page(
-        directory,
-        route=routes.COMMUNITIES,
-        title="Communities",
-        on_load=[*MEMBER_ON_LOAD, DirectoryState.load],
+    add_member_page(app, directory, routes.COMMUNITIES, "Communities", DirectoryState.load)
+    add_member_page(
+        app, new_community, routes.NEW_COMMUNITY, "New community", CommunityFormState.start_new
     )
-    app.add_page(
-        new_community,
-        route=routes.NEW_COMMUNITY,
-        title="New community",
-        on_load=[*MEMBER_ON_LOAD, CommunityFormState.start_new],
-    )
-    app.add_page(
+    add_member_page(
+        app,
         community,
-        route=routes.COMMUNITY,
-        title="Community",
-        on_load=[
-            *MEMBER_ON_LOAD,
-            CommunityState.load_page,
-            ThreadListState.load,
-            LibraryState.load,
-        ],
+        routes.COMMUNITY,
+        "Community",
+        CommunityState.load_page,
+        ThreadListState.load,
+        LibraryState.load,
     )
-    app.add_page(
+    add_member_page(
+        app,
         community_settings,
-        route=routes.COMMUNITY_SETTINGS,
-        title="Community settings",
-        on_load=[*MEMBER_ON_LOAD, CommunityFormState.start_edit],
+        routes.COMMUNITY_SETTINGS,
+        "Community settings",
+        CommunityFormState.start_edit,
     )

@@ -10,11 +10,10 @@ from cop_app.components.threads import post_card, thread_badges
 from cop_app.components.ui import (
     count_of,
     draft_kept_note,
-    empty_state,
     field_error,
+    found_or_missing,
     link_button,
     live_field,
-    loading_block,
     radio_choice,
 )
 from cop_app.live import ThreadRoom
@@ -339,23 +338,17 @@ def _thread_body() -> rx.Component:
 @member_page
 def thread_page() -> rx.Component:
     """A thread: its posts (paged, the newest live), the accepted answer, the reply box."""
-    return rx.cond(
+    return found_or_missing(
         ThreadState.found,
         rx.cond(
             ThreadRoom.hidden & ~ThreadState.thread.can_moderate,
             _removed_while_open(),
             _thread_body(),
         ),
-        rx.cond(
-            ThreadState.missing != "",
-            empty_state(
-                "message-square-off",
-                "Thread not available",
-                ThreadState.missing,
-                link_button("Browse communities", href=routes.communities_url()),
-            ),
-            loading_block(),
-        ),
+        ThreadState.missing,
+        "message-square-off",
+        "Thread not available",
+        link_button("Browse communities", href=routes.communities_url()),
     )
 
 

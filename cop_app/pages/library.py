@@ -6,16 +6,18 @@ from typing import Any
 import reflex as rx
 
 from cop_app import routes
-from cop_app.components.layout import MEMBER_ON_LOAD, member_page
+from cop_app.components.layout import add_member_page, member_page
 from cop_app.components.ui import (
     count_of,
     draft_kept_note,
     empty_state,
     field_error,
     form_error,
+    found_or_missing,
     link_button,
     live_field,
     loading_block,
+    missing_or_loading,
     page_header,
     tag_list,
 )
@@ -689,19 +691,13 @@ def _resource_body() -> rx.Component:
 @member_page
 def resource_page() -> rx.Component:
     """One resource, live through its room."""
-    return rx.cond(
+    return found_or_missing(
         ResourceState.found & (ResourceRoom.view.id == ResourceState.resource_id),
         _resource_body(),
-        rx.cond(
-            ResourceState.missing != "",
-            empty_state(
-                "lock",
-                "Resource not available",
-                ResourceState.missing,
-                link_button("Open the library", href=routes.library_url()),
-            ),
-            loading_block(),
-        ),
+        ResourceState.missing,
+        "lock",
+        "Resource not available",
+        link_button("Open the library", href=routes.library_url()),
     )
 
 
@@ -757,11 +753,7 @@ def history_page() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.cond(
-            HistoryState.missing != "",
-            empty_state("lock", "Resource not available", HistoryState.missing),
-            loading_block(),
-        ),
+        missing_or_loading(HistoryState.missing, "lock", "Resource not available"),
     )
 
 
@@ -829,33 +821,12 @@ def thread_library_links(can_create: Any, has_answer: Any) -> rx.Component:
 
 def register(app: rx.App) -> None:
     """Add this module's routes."""
-    app.add_page(
-        library_page,
-        route=routes.LIBRARY,
-        title="Library",
-        on_load=[*MEMBER_ON_LOAD, LibraryState.load],
+    add_member_page(app, library_page, routes.LIBRARY, "Library", LibraryState.load)
+    add_member_page(
+        app, community_library_page, routes.COMMUNITY_LIBRARY, "Library", LibraryState.load
     )
-    app.add_page(
-        community_library_page,
-        route=routes.COMMUNITY_LIBRARY,
-        title="Library",
-        on_load=[*MEMBER_ON_LOAD, LibraryState.load],
+    add_member_page(
+        app, new_resource_page, routes.NEW_RESOURCE, "Add a resource", NewResourceState.start
     )
-    app.add_page(
-        new_resource_page,
-        route=routes.NEW_RESOURCE,
-        title="Add a resource",
-        on_load=[*MEMBER_ON_LOAD, NewResourceState.start],
-    )
-    app.add_page(
-        resource_page,
-        route=routes.RESOURCE,
-        title="Resource",
-        on_load=[*MEMBER_ON_LOAD, ResourceState.load],
-    )
-    app.add_page(
-        history_page,
-        route=routes.RESOURCE_HISTORY,
-        title="History",
-        on_load=[*MEMBER_ON_LOAD, HistoryState.load],
-    )
+    add_member_page(app, resource_page, routes.RESOURCE, "Resource", ResourceState.load)
+    add_member_page(app, history_page, routes.RESOURCE_HISTORY, "History", HistoryState.load)

@@ -6,7 +6,7 @@ import reflex as rx
 from reflex_base.event import no_args_event_spec
 
 from cop_app import routes
-from cop_app.components.layout import MEMBER_ON_LOAD, member_page
+from cop_app.components.layout import add_member_page, member_page
 from cop_app.components.threads import when
 from cop_app.components.ui import (
     confirm_button,
@@ -14,8 +14,8 @@ from cop_app.components.ui import (
     field,
     field_error,
     form_error,
+    found_or_missing,
     live_field,
-    loading_block,
     page_header,
     tag_list,
 )
@@ -514,6 +514,17 @@ def _card(card: rx.Var, column: str) -> rx.Component:
     )
 
 
+def _move_button(arrow: str, name: Any, card_id: Any, column: str, position: Any) -> rx.Component:
+    """A small arrow button that moves a card; its accessible name says where to."""
+    return rx.button(
+        arrow,
+        size="1",
+        variant="soft",
+        aria_label=name,
+        on_click=BoardState.move(card_id, column, position),
+    )
+
+
 def _card_body(card: rx.Var, column: str, can: rx.Var) -> rx.Component:
     title = card.title
     return rx.card(
@@ -585,45 +596,31 @@ def _card_body(card: rx.Var, column: str, can: rx.Var) -> rx.Component:
                     rx.flex(
                         *(
                             [
-                                rx.button(
+                                _move_button(
                                     "←",
-                                    size="1",
-                                    variant="soft",
-                                    aria_label="Move "
-                                    + title
-                                    + " to "
-                                    + COLUMN_LABELS[PREVIOUS[column]],
-                                    on_click=BoardState.move(card.id, PREVIOUS[column], 0),
+                                    "Move " + title + " to " + COLUMN_LABELS[PREVIOUS[column]],
+                                    card.id,
+                                    PREVIOUS[column],
+                                    0,
                                 )
                             ]
                             if column in PREVIOUS
                             else []
                         ),
-                        rx.button(
-                            "↑",
-                            size="1",
-                            variant="soft",
-                            aria_label="Move " + title + " up",
-                            on_click=BoardState.move(card.id, column, card.position - 1),
+                        _move_button(
+                            "↑", "Move " + title + " up", card.id, column, card.position - 1
                         ),
-                        rx.button(
-                            "↓",
-                            size="1",
-                            variant="soft",
-                            aria_label="Move " + title + " down",
-                            on_click=BoardState.move(card.id, column, card.position + 1),
+                        _move_button(
+                            "↓", "Move " + title + " down", card.id, column, card.position + 1
                         ),
                         *(
                             [
-                                rx.button(
+                                _move_button(
                                     "→",
-                                    size="1",
-                                    variant="soft",
-                                    aria_label="Move "
-                                    + title
-                                    + " to "
-                                    + COLUMN_LABELS[NEXT[column]],
-                                    on_click=BoardState.move(card.id, NEXT[column], 0),
+                                    "Move " + title + " to " + COLUMN_LABELS[NEXT[column]],
+                                    card.id,
+                                    NEXT[column],
+                                    0,
                                 )
                             ]
                             if column in NEXT
@@ -884,28 +881,12 @@ def _board_body() -> rx.Component:
 @member_page
 def board_page() -> rx.Component:
     """A mentee's board: cards both sides move live, goals met by real participation."""
-    return rx.cond(
-        BoardState.found,
-        _board_body(),
-        rx.cond(
-            BoardState.missing != "",
-            empty_state("lock", "Board not available", BoardState.missing),
-            loading_block(),
-        ),
+    return found_or_missing(
+        BoardState.found, _board_body(), BoardState.missing, "lock", "Board not available"
     )
 
 
 def register(app: rx.App) -> None:
     """Add this module's routes."""
-    app.add_page(
-        mentorship_page,
-        route=routes.MENTORSHIP,
-        title="Mentorship",
-        on_load=[*MEMBER_ON_LOAD, MentorshipState.load],
-    )
-    app.add_page(
-        board_page,
-        route=routes.BOARD,
-        title="Mentee board",
-        on_load=[*MEMBER_ON_LOAD, BoardState.load],
-    )
+    add_member_page(app, mentorship_page, routes.MENTORSHIP, "Mentorship", MentorshipState.load)
+    add_member_page(app, board_page, routes.BOARD, "Mentee board", BoardState.load)

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from cop_app import routes
-from cop_app.components.layout import MEMBER_ON_LOAD, member_page
+from cop_app.components.layout import add_member_page, member_page
 from cop_app.components.moderation import suspend_dialog
 from cop_app.components.threads import when
 from cop_app.components.ui import confirm_button, count_of, empty_state, page_header
@@ -376,21 +376,8 @@ def audit() -> rx.Component:
 
 def register(app: rx.App) -> None:
     """Add this module's routes."""
-    app.add_page(
-        activity_feed,
-        route=routes.ADMIN_ACTIVITY,
-        title="Activity",
-        on_load=[*MEMBER_ON_LOAD, FeedState.load],
+    add_member_page(app, activity_feed, routes.ADMIN_ACTIVITY, "Activity", FeedState.load)
+    add_member_page(
+        app, moderation_queue, routes.ADMIN_MODERATION, "Moderation", ModerationState.load
     )
-    app.add_page(
-        moderation_queue,
-        route=routes.ADMIN_MODERATION,
-        title="Moderation",
-        on_load=[*MEMBER_ON_LOAD, ModerationState.load],
-    )
-    app.add_page(
-        audit,
-        route=routes.ADMIN_AUDIT,
-        title="Audit log",
-        on_load=[*MEMBER_ON_LOAD, AuditState.load],
-    )
+    add_member_page(app, audit, routes.ADMIN_AUDIT, "Audit log", AuditState.load)

@@ -6,10 +6,10 @@ from cop_app import routes
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
 from cop_app.components.search import expert_tags
 from cop_app.components.ui import (
-    empty_state,
     field,
     form_error,
     loading_block,
+    missing_or_loading,
     page_header,
 )
 from cop_app.states.people import ProfileState, SettingsState
@@ -98,11 +98,7 @@ def profile() -> rx.Component:
             spacing="3",
             width="100%",
         ),
-        rx.cond(
-            ProfileState.missing != "",
-            empty_state("user-x", "Person not found", ProfileState.missing),
-            loading_block(),
-        ),
+        missing_or_loading(ProfileState.missing, "user-x", "Person not found"),
     )
 
 

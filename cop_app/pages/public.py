@@ -1,5 +1,7 @@
 """The landing page, the member's home, sign in, sign up and the 404 page."""
 
+from typing import Any
+
 import reflex as rx
 
 from cop_app import routes
@@ -232,91 +234,97 @@ def auth_card(*children: rx.Component) -> rx.Component:
     )
 
 
-def signin() -> rx.Component:
-    """Sign in; throttling messages appear under the password."""
-    errors = AuthState.signin_errors
+def _account_form(
+    title: str,
+    errors: Any,
+    fields: list[rx.Component],
+    submit: str,
+    on_submit: Any,
+    *after: rx.Component,
+) -> rx.Component:
+    """The sign-in and sign-up pages: one card, one form (email first), then links."""
     return shell(
         auth_card(
-            rx.heading("Sign in", size="6", as_="h1"),
+            rx.heading(title, size="6", as_="h1"),
             rx.form(
                 rx.vstack(
                     form_error(errors),
                     field(
                         "Email", "email", errors, kind="email", required=True, autocomplete="email"
                     ),
-                    field(
-                        "Password",
-                        "password",
-                        errors,
-                        kind="password",
-                        required=True,
-                        autocomplete="current-password",
-                    ),
+                    *fields,
                     rx.button(
-                        "Sign in", type="submit", size="3", width="100%", loading=AuthState.busy
+                        submit, type="submit", size="3", width="100%", loading=AuthState.busy
                     ),
                     spacing="3",
                 ),
-                on_submit=AuthState.sign_in,
+                on_submit=on_submit,
             ),
-            rx.link("Forgot your password?", href=routes.forgot_url(), size="2"),
-            rx.text(
-                "New here? ",
-                rx.link("Create an account", href=routes.signup_url(), underline="always"),
-                size="2",
-            ),
+            *after,
         ),
         signed_in=False,
+    )
+
+
+def signin() -> rx.Component:
+    """Sign in; throttling messages appear under the password."""
+    errors = AuthState.signin_errors
+    return _account_form(
+        "Sign in",
+        errors,
+        [
+            field(
+                "Password",
+                "password",
+                errors,
+                kind="password",
+                required=True,
+                autocomplete="current-password",
+            ),
+        ],
+        "Sign in",
+        AuthState.sign_in,
+        rx.link("Forgot your password?", href=routes.forgot_url(), size="2"),
+        rx.text(
+            "New here? ",
+            rx.link("Create an account", href=routes.signup_url(), underline="always"),
+            size="2",
+        ),
     )
 
 
 def signup() -> rx.Component:
     """Sign up with email, display name and a password of 10 or more characters."""
     errors = AuthState.signup_errors
-    return shell(
-        auth_card(
-            rx.heading("Create your account", size="6", as_="h1"),
-            rx.form(
-                rx.vstack(
-                    form_error(errors),
-                    field(
-                        "Email", "email", errors, kind="email", required=True, autocomplete="email"
-                    ),
-                    field(
-                        "Display name",
-                        "display_name",
-                        errors,
-                        required=True,
-                        max_length=80,
-                        autocomplete="name",
-                    ),
-                    field(
-                        "Password",
-                        "password",
-                        errors,
-                        kind="password",
-                        required=True,
-                        hint="At least 10 characters. A phrase of a few words works well.",
-                        autocomplete="new-password",
-                    ),
-                    rx.button(
-                        "Create account",
-                        type="submit",
-                        size="3",
-                        width="100%",
-                        loading=AuthState.busy,
-                    ),
-                    spacing="3",
-                ),
-                on_submit=AuthState.sign_up,
+    return _account_form(
+        "Create your account",
+        errors,
+        [
+            field(
+                "Display name",
+                "display_name",
+                errors,
+                required=True,
+                max_length=80,
+                autocomplete="name",
             ),
-            rx.text(
-                "Already a member? ",
-                rx.link("Sign in", href=routes.signin_url(), underline="always"),
-                size="2",
+            field(
+                "Password",
+                "password",
+                errors,
+                kind="password",
+                required=True,
+                hint="At least 10 characters. A phrase of a few words works well.",
+                autocomplete="new-password",
             ),
+        ],
+        "Create account",
+        AuthState.sign_up,
+        rx.text(
+            "Already a member? ",
+            rx.link("Sign in", href=routes.signin_url(), underline="always"),
+            size="2",
         ),
-        signed_in=False,
     )
 
 

@@ -80,6 +80,15 @@ class AuthState(rx.State):
         if not self.checked:
             self.checked = True
 
+    def _signed_in(self, result: accounts.SignedIn | Refused) -> bool:
+        """End a sign-in or sign-up form's wait; on success keep the new session and its user."""
+        self.busy = False
+        if isinstance(result, Refused):
+            return False
+        self.session_token = result.token
+        self._set_user(result.user)
+        return True
+
     def _actor(self) -> User | None:
         """The caller as a detached User row, or None; keeps the public vars in step."""
         if not self.session_token:
@@ -140,11 +149,8 @@ class AuthState(rx.State):
             errors="signin_errors",
             off_loop=True,
         )
-        self.busy = False
-        if isinstance(result, Refused):
+        if not self._signed_in(result):
             return
-        self.session_token = result.token
-        self._set_user(result.user)
         self.session_ended, self.access_notice = False, ""
         target = safe_next(self.router.url.query_parameters.get("next", "/"))
         yield [rx.redirect(target), rx.toast.success(f"Welcome back, {self.user_name}.")]
@@ -165,11 +171,8 @@ class AuthState(rx.State):
             errors="signup_errors",
             off_loop=True,
         )
-        self.busy = False
-        if isinstance(result, Refused):
+        if not self._signed_in(result):
             return
-        self.session_token = result.token
-        self._set_user(result.user)
         yield [
             rx.redirect(routes.communities_url()),
             rx.toast.success("Welcome! Join a community."),

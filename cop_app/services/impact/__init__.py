@@ -1,7 +1,8 @@
 """The impact dashboard: exact measures of whether each community is working.
 
 period.py (what range), scope.py (who may see what: the one access helper), sql.py (shared
-SQL pieces), measures.py (each measure in SQL), dashboard.py (what is shown and exported).
+SQL pieces), measures.py (each measure in SQL; growth, mentoring and
+retention in people.py), dashboard.py (what is shown and exported).
 """
 
 from datetime import datetime

@@ -4,13 +4,13 @@ Bucketing by day or week is the one place the dialects differ (PostgreSQL has ex
 SQLite has julianday); everything else is plain SQLAlchemy core on both.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import Integer, and_, cast, func, or_, true
+from sqlalchemy import Integer, and_, case, cast, func, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
-from cop_app.models import ActivityEvent, Membership, User
+from cop_app.models import ActivityEvent, Membership, Post, Thread, User
 from cop_app.services.impact.scope import Scope
 
 # What "acted" means: posted, replied, reacted, endorsed, reused, published, accepted an
@@ -91,3 +91,26 @@ def nearest_rank(values: list[float], share: float) -> float | None:
         return None
     rank = max(1, -(-round(share * 1000) * len(values) // 1000))
     return values[min(rank, len(values)) - 1]
+
+
+def visible_thread(scope: Scope) -> ColumnElement[bool]:
+    """Threads that count as conversation: shown, in scope."""
+    return and_(col(Thread.hidden).is_(False), in_scope(Thread.community_id, scope))
+
+
+def visible_post() -> ColumnElement[bool]:
+    """Posts that count as conversation: neither hidden nor deleted."""
+    return and_(col(Post.hidden).is_(False), col(Post.deleted_at).is_(None))
+
+
+def as_utc(value: object) -> datetime:
+    """A timestamp from an aggregate (SQLite returns MIN() as text), aware in UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """1 where the condition holds, else 0 (to SUM)."""
+    return case((condition, 1), else_=0)

@@ -55,6 +55,38 @@ def _answered(kind: str, accepted_post_id: int | None) -> int:
 # --- building doc rows from the content tables -------------------------------------------
 
 
+def _doc(
+    kind: str,
+    ref_id: int,
+    created_at: Any,
+    *,
+    title: str = "",
+    body: str = "",
+    tags: str = "",
+    names: str = "",
+    thread_id: int | None = None,
+    post_number: int | None = None,
+    community_id: int | None = None,
+    author_id: int | None = None,
+    answered: int = -1,
+) -> dict[str, Any]:
+    """One `search_doc` row: every kind fills the same columns, so one insert takes them all."""
+    return {
+        "kind": kind,
+        "ref_id": ref_id,
+        "thread_id": thread_id,
+        "post_number": post_number,
+        "community_id": community_id,
+        "author_id": author_id,
+        "answered": answered,
+        "created_at": created_at,
+        "title": title,
+        "body": body,
+        "tags": tags,
+        "names": names,
+    }
+
+
 def _thread_docs(conn: Connection, thread_ids: Iterable[int] | None) -> Iterator[dict[str, Any]]:
     """The docs of whole threads: the thread (its opening post) and every visible reply."""
     query = select(
@@ -91,37 +123,33 @@ def _thread_docs(conn: Connection, thread_ids: Iterable[int] | None) -> Iterator
 
 
 def _thread_doc(t: Row, body: str) -> dict[str, Any]:
-    return {
-        "kind": "thread",
-        "ref_id": t.id,
-        "thread_id": t.id,
-        "post_number": 1,
-        "community_id": t.community_id,
-        "author_id": t.author_id,
-        "answered": _answered(t.kind, t.accepted_post_id),
-        "created_at": t.created_at,
-        "title": t.title,
-        "body": body,
-        "tags": t.tags,
-        "names": "",
-    }
+    return _doc(
+        "thread",
+        t.id,
+        t.created_at,
+        thread_id=t.id,
+        post_number=1,
+        community_id=t.community_id,
+        author_id=t.author_id,
+        answered=_answered(t.kind, t.accepted_post_id),
+        title=t.title,
+        body=body,
+        tags=t.tags,
+    )
 
 
 def _reply_doc(t: Any, p: Any) -> dict[str, Any]:
-    return {
-        "kind": "reply",
-        "ref_id": p.id,
-        "thread_id": t.id,
-        "post_number": p.number,
-        "community_id": t.community_id,
-        "author_id": p.author_id,
-        "answered": _answered(t.kind, t.accepted_post_id),
-        "created_at": p.created_at,
-        "title": "",
-        "body": p.body,
-        "tags": "",
-        "names": "",
-    }
+    return _doc(
+        "reply",
+        p.id,
+        p.created_at,
+        thread_id=t.id,
+        post_number=p.number,
+        community_id=t.community_id,
+        author_id=p.author_id,
+        answered=_answered(t.kind, t.accepted_post_id),
+        body=p.body,
+    )
 
 
 def _resource_docs(conn: Connection, ids: Iterable[int] | None) -> Iterator[dict[str, Any]]:
@@ -143,20 +171,17 @@ def _resource_docs(conn: Connection, ids: Iterable[int] | None) -> Iterator[dict
     for a in conn.execute(files):
         names.setdefault(a.resource_id, []).append(a.filename)
     for r in conn.execute(query):
-        yield {
-            "kind": "resource",
-            "ref_id": r.id,
-            "thread_id": None,
-            "post_number": None,
-            "community_id": r.community_id,
-            "author_id": r.author_id,
-            "answered": -1,
-            "created_at": r.created_at,
-            "title": r.title,
-            "body": f"{r.summary}\n\n{r.body}",
-            "tags": r.tags,
-            "names": " ".join(names.get(r.id, [])),
-        }
+        yield _doc(
+            "resource",
+            r.id,
+            r.created_at,
+            community_id=r.community_id,
+            author_id=r.author_id,
+            title=r.title,
+            body=f"{r.summary}\n\n{r.body}",
+            tags=r.tags,
+            names=" ".join(names.get(r.id, [])),
+        )
 
 
 def _community_docs(conn: Connection, ids: Iterable[int] | None) -> Iterator[dict[str, Any]]:
@@ -172,20 +197,14 @@ def _community_docs(conn: Connection, ids: Iterable[int] | None) -> Iterator[dic
         query = query.where(col(Community.id).in_(list(ids)))
     for c in conn.execute(query):
         # The card and About are public to everyone signed in: no community filter.
-        yield {
-            "kind": "community",
-            "ref_id": c.id,
-            "thread_id": None,
-            "post_number": None,
-            "community_id": None,
-            "author_id": None,
-            "answered": -1,
-            "created_at": c.created_at,
-            "title": c.name,
-            "body": f"{c.domain}\n\n{c.description}",
-            "tags": c.tags,
-            "names": "",
-        }
+        yield _doc(
+            "community",
+            c.id,
+            c.created_at,
+            title=c.name,
+            body=f"{c.domain}\n\n{c.description}",
+            tags=c.tags,
+        )
 
 
 def _person_docs(conn: Connection, ids: Iterable[int] | None) -> Iterator[dict[str, Any]]:
@@ -202,20 +221,16 @@ def _person_docs(conn: Connection, ids: Iterable[int] | None) -> Iterator[dict[s
     if ids is not None:
         query = query.where(col(User.id).in_(list(ids)))
     for u in conn.execute(query):
-        yield {
-            "kind": "person",
-            "ref_id": u.id,
-            "thread_id": None,
-            "post_number": None,
-            "community_id": None,
-            "author_id": u.id,
-            "answered": -1,
-            "created_at": u.created_at,
-            "title": u.display_name,
-            "body": u.bio,
-            "tags": u.expertise,
-            "names": f"{u.handle} {u.organisation}",
-        }
+        yield _doc(
+            "person",
+            u.id,
+            u.created_at,
+            author_id=u.id,
+            title=u.display_name,
+            body=u.bio,
+            tags=u.expertise,
+            names=f"{u.handle} {u.organisation}",
+        )
 
 
 # --- writing ------------------------------------------------------------------------------

@@ -1,0 +1,368 @@
+"""Measures 6 to 8: growth through the stages, mentoring and retention, in SQL for one
+scope and one period [start, end); the common rules of measures.py hold here too.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from cop_app.models import (
+    ActivityEvent,
+    BoardCard,
+    Community,
+    Membership,
+    Mentorship,
+    Post,
+    Resource,
+    SessionNote,
+    Thread,
+    User,
+)
+from cop_app.services import settings, stages
+from cop_app.services.impact.scope import Scope
+from cop_app.services.impact.sql import (
+    ACTED_KINDS,
+    WEEK,
+    acted,
+    as_utc,
+    bucket,
+    flag,
+    in_scope,
+    nearest_rank,
+    not_suspended,
+    visible_post,
+)
+
+
+@dataclass
+class Growth:
+    """Measure 6: members per stage per community at the period's end, members whose stage
+    rose during it, and Community-of-Interest members who became active in a CoP."""
+
+    funnel: list[tuple[str, list[int]]]  # community name, counts reader..mentor
+    moved_up: int
+    coi_members: int
+    coi_to_cop: int
+
+
+StageMemo = dict[datetime, dict[tuple[int, int], stages._Counts]]
+
+
+def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> StageMemo:
+    """Every member's stage counts per community as of each edge, counting only what
+    existed before it (reactions and acceptances as they stand today). One scan per kind
+    of count serves every edge: a SUM per edge instead of a query per edge."""
+    result: StageMemo = {t: defaultdict(stages._Counts) for t in edges}
+    if not cids:
+        return result
+
+    def before(column: object) -> list:
+        return [func.sum(flag(col(column) < t)) for t in edges]  # type: ignore[arg-type]
+
+    def spread(rows, field: str) -> None:
+        for cid, uid, *ns in rows:
+            for t, n in zip(edges, ns, strict=True):
+                if n:
+                    setattr(result[t][(cid, uid)], field, int(n))
+
+    vt = and_(col(Thread.community_id).in_(cids), col(Thread.hidden).is_(False))
+    last = max(edges)
+    spread(
+        session.exec(
+            select(Thread.community_id, Thread.author_id, *before(Thread.created_at))
+            .where(vt, Thread.created_at < last)
+            .group_by(Thread.community_id, Thread.author_id)
+        ).all(),
+        "threads",
+    )
+    reacted = (Post.helpful + Post.insightful + Post.thanks) >= (
+        settings.STAGE_CONTRIBUTOR_MIN_REACTIONS
+    )
+    accepted_by_other = and_(Thread.accepted_post_id == Post.id, Thread.author_id != Post.author_id)
+    spread(
+        session.exec(
+            select(Thread.community_id, Post.author_id, *before(Post.created_at))
+            .join(Thread, Thread.id == Post.thread_id)
+            .where(
+                vt,
+                visible_post(),
+                Post.number > 1,
+                Post.created_at < last,
+                or_(reacted, accepted_by_other),
+            )
+            .group_by(Thread.community_id, Post.author_id)
+        ).all(),
+        "contributions",
+    )
+    spread(
+        session.exec(
+            select(Thread.community_id, Post.author_id, *before(Post.created_at))
+            .select_from(Thread)
+            .join(Post, Post.id == Thread.accepted_post_id)
+            .where(
+                vt,
+                visible_post(),
+                Thread.kind == "question",
+                Thread.author_id != Post.author_id,
+                Post.created_at < last,
+            )
+            .group_by(Thread.community_id, Post.author_id)
+        ).all(),
+        "accepted",
+    )
+    running = [
+        func.sum(
+            flag(
+                and_(
+                    col(Mentorship.started_at) < t,
+                    or_(col(Mentorship.ended_at).is_(None), col(Mentorship.ended_at) >= t),
+                )
+            )
+        )
+        for t in edges
+    ]
+    spread(
+        session.exec(
+            select(Mentorship.community_id, Mentorship.mentor_id, *running)
+            .where(
+                col(Mentorship.community_id).in_(cids),
+                col(Mentorship.started_at).is_not(None),
+                col(Mentorship.state).in_(("active", "paused", "completed")),
+            )
+            .group_by(Mentorship.community_id, Mentorship.mentor_id)
+        ).all(),
+        "mentees",
+    )
+    made = before(Resource.created_at)
+    reused = [
+        func.sum(flag(and_(Resource.created_at < t, Resource.reuse_count > 0))) for t in edges
+    ]
+    rows = session.exec(
+        select(Resource.community_id, Resource.author_id, *made, *reused)
+        .where(col(Resource.community_id).in_(cids), Resource.created_at < last)
+        .group_by(Resource.community_id, Resource.author_id)
+    ).all()
+    k = len(edges)
+    spread([(c, u, *ns[:k]) for c, u, *ns in rows], "resources")
+    spread([(c, u, *ns[k:]) for c, u, *ns in rows], "reused")
+    return result
+
+
+def stage_memo(session: Session, scope: Scope, edges: list[datetime]) -> StageMemo:
+    """The stage counts `growth` needs at these edges, read together (the dashboard reads
+    the previous period's start, the start and the end at once)."""
+    query = select(Community.id).where(in_scope(Community.id, scope))
+    return _stage_counts(session, list(session.exec(query).all()), edges)
+
+
+def growth(
+    session: Session,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    memo: StageMemo | None = None,
+):
+    """Stages at `end` per community (members only), how many members' stage rose between
+    `start` and `end` (joining alone does not count), and CoI members who acted in a CoP in
+    the period without having acted in one in the year (IMPACT_LOOKBACK) before."""
+    query = select(Community.id, Community.name, Community.kind).where(
+        in_scope(Community.id, scope)
+    )
+    communities = session.exec(query.order_by(Community.name, Community.id)).all()
+    cids = [c for c, _, _ in communities]
+    joined: dict[tuple[int, int], datetime] = {}
+    for cid, uid, created in session.exec(
+        select(Membership.community_id, Membership.user_id, Membership.created_at)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            col(Membership.community_id).in_(cids or [-1]),
+            Membership.status == "active",
+            Membership.created_at < end,
+            not_suspended(now),
+        )
+    ).all():
+        joined[(cid, uid)] = as_utc(created)
+    # The dashboard passes the stages at every edge it needs, read in one go.
+    if memo is None or start not in memo or end not in memo:
+        memo = _stage_counts(session, cids, [start, end])
+    before, after = memo[start], memo[end]
+    funnel_counts: dict[int, list[int]] = {c: [0] * 5 for c in cids}
+    moved = 0
+    for (cid, uid), at in joined.items():
+        rank_end = stages.STAGES.index(stages.decide(True, after[(cid, uid)]))
+        rank_start = stages.STAGES.index(stages.decide(at < start, before[(cid, uid)]))
+        funnel_counts[cid][rank_end - 1] += 1
+        if rank_end > max(rank_start, 1):
+            moved += 1
+    coi = [c for c, _, kind in communities if kind == "coi"]
+    coi_members = select(Membership.user_id).where(
+        col(Membership.community_id).in_(coi or [-1]),
+        Membership.status == "active",
+        Membership.created_at < end,
+    )
+    cop_ids = select(Community.id).where(Community.kind == "cop")
+    everywhere = Scope("all", None)
+    # Candidates first (CoI members who acted in a CoP in the period), then, per candidate,
+    # whether they had acted in a CoP in the IMPACT_LOOKBACK before: bounded, so the cost
+    # does not grow with the history.
+    candidates = session.exec(
+        select(ActivityEvent.actor_id)
+        .where(
+            *acted(everywhere, start, end),
+            col(ActivityEvent.community_id).in_(cop_ids),
+            (col(ActivityEvent.actor_id) + 0).in_(coi_members),
+        )
+        .distinct()
+    ).all()
+    became = 0
+    if coi and candidates:
+        older = aliased(ActivityEvent)
+        earlier = (
+            select(older.id)
+            .where(
+                older.actor_id == User.id,
+                older.created_at < start,
+                older.created_at >= start - settings.IMPACT_LOOKBACK,
+                col(older.kind).in_(ACTED_KINDS),
+                col(older.community_id).in_(cop_ids),
+            )
+            .exists()
+        )
+        became = session.exec(
+            select(func.count()).where(col(User.id).in_(candidates), ~earlier)
+        ).one()
+    listed = coi_members.subquery()
+    n_coi = session.exec(select(func.count(func.distinct(listed.c.user_id)))).one()
+    return Growth(
+        funnel=[(name, funnel_counts[cid]) for cid, name, _ in communities],
+        moved_up=moved,
+        coi_members=n_coi,
+        coi_to_cop=became,
+    )
+
+
+@dataclass
+class Mentoring:
+    """Measure 7: pairs, goals met by artifact, pairs needing a check-in, acceptance time."""
+
+    active_pairs: int
+    goals_met: int
+    goals_by_artifact: list[tuple[str, int]]
+    needs_checkin: int
+    accepted: int
+    median_accept_hours: float | None
+
+
+def _pairs(scope: Scope):
+    if scope.mentor_only:
+        return Mentorship.mentor_id == scope.mentor_id
+    return in_scope(Mentorship.community_id, scope)
+
+
+def mentoring(session: Session, scope: Scope, start: datetime, end: datetime) -> Mentoring:
+    """Pairs running at some time in [start, end); practice-linked goals met in it, by the
+    kind of evidence; active pairs with no change and no session in the CHECKIN_AFTER_DAYS
+    before `end`; median hours from request to acceptance of pairs accepted in it."""
+    pairs = _pairs(scope)
+    active = session.exec(
+        select(func.count()).where(
+            pairs,
+            col(Mentorship.started_at).is_not(None),
+            col(Mentorship.started_at) < end,
+            or_(col(Mentorship.ended_at).is_(None), col(Mentorship.ended_at) >= start),
+        )
+    ).one()
+    by_kind = session.exec(
+        select(BoardCard.evidence_type, func.count())
+        .join(Mentorship, Mentorship.id == BoardCard.mentorship_id)
+        .where(pairs, BoardCard.met_at >= start, BoardCard.met_at < end)
+        .group_by(BoardCard.evidence_type)
+        .order_by(func.count().desc(), col(BoardCard.evidence_type))
+    ).all()
+    stale = end - timedelta(days=settings.CHECKIN_AFTER_DAYS)
+    recent_note = (
+        select(SessionNote.id)
+        .where(SessionNote.mentorship_id == Mentorship.id, SessionNote.date >= stale.date())
+        .exists()
+    )
+    checkin = session.exec(
+        select(func.count()).where(
+            pairs, Mentorship.state == "active", Mentorship.last_activity_at < stale, ~recent_note
+        )
+    ).one()
+    rows = session.exec(
+        select(Mentorship.created_at, Mentorship.started_at).where(
+            pairs, Mentorship.started_at >= start, Mentorship.started_at < end
+        )
+    ).all()
+    waits = sorted((as_utc(s) - as_utc(c)).total_seconds() / 3600 for c, s in rows)
+    return Mentoring(
+        active_pairs=active,
+        goals_met=sum(n for _, n in by_kind),
+        goals_by_artifact=[(k or "other", n) for k, n in by_kind],
+        needs_checkin=checkin,
+        accepted=len(rows),
+        median_accept_hours=nearest_rank(waits, 0.5),
+    )
+
+
+@dataclass
+class Retention:
+    """Measure 8: weekly cohorts of members who joined in the period, and the share of each
+    active in each following week."""
+
+    cohorts: list[tuple[datetime, int, list[float | None]]]
+
+
+def retention(session: Session, scope: Scope, start: datetime, end: datetime, now: datetime):
+    """Members grouped by the week (from `start`) of their first joining in the scope; for
+    each, the share who acted in the scope in week 0 (their joining week), 1, 2, ... up to
+    the period's end (None past it)."""
+    firsts = (
+        select(Membership.user_id.label("uid"), func.min(Membership.created_at).label("joined"))
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.status == "active",
+            in_scope(Membership.community_id, scope),
+            not_suspended(now),
+        )
+        .group_by(Membership.user_id)
+        .subquery()
+    )
+    in_period = and_(firsts.c.joined >= start, firsts.c.joined < end)
+    cw = bucket(session, firsts.c.joined, start, WEEK).label("cw")
+    cohort_of = dict(session.exec(select(firsts.c.uid, cw).where(in_period)).all())
+    sizes: dict[int, int] = defaultdict(int)
+    for c in cohort_of.values():
+        sizes[c] += 1
+    # The period's events by time (the covering index), one row per member and week, for
+    # the cohort's members only: not each member's whole history through the actor index.
+    aw = bucket(session, ActivityEvent.created_at, start, WEEK).label("aw")
+    active: dict[tuple[int, int], int] = defaultdict(int)
+    for a, uid in session.exec(
+        select(aw, ActivityEvent.actor_id)
+        .where(
+            *acted(scope, start, end),
+            (col(ActivityEvent.actor_id) + 0).in_(select(firsts.c.uid).where(in_period)),
+        )
+        .distinct()
+    ).all():
+        active[(cohort_of[uid], a)] += 1
+    weeks = -(-(end - start).days // 7)
+    span = min(weeks, settings.IMPACT_COHORT_WEEKS)
+    cohorts = []
+    for c in sorted(sizes):
+        size = sizes[c]
+        shares: list[float | None] = []
+        for k in range(span):
+            if c + k >= weeks:
+                shares.append(None)
+            else:
+                shares.append(active.get((c, c + k), 0) / size)
+        cohorts.append((start + timedelta(days=7 * c), size, shares))
+    return Retention(cohorts)
