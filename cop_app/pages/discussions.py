@@ -10,6 +10,7 @@ from cop_app.components.threads import post_card, thread_badges
 from cop_app.components.ui import (
     count_of,
     draft_kept_note,
+    empty_state,
     field_error,
     found_or_missing,
     link_button,
