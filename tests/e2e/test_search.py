@@ -18,9 +18,10 @@ def test_top_bar_search_opens_a_reply_at_its_place_and_experts_show_evidence(
 ) -> None:
     page = signed_in(MEMBER)
     open_page(page, "/communities")
+    box = page.get_by_role("combobox", name="Search")
+    expect(box).to_be_visible()  # the top bar shows it once the session is checked
     page.evaluate("document.activeElement && document.activeElement.blur()")  # not typing
     page.keyboard.press("/")
-    box = page.get_by_role("combobox", name="Search")
     expect(box).to_be_focused()
     box.press_sequentially("design not", delay=30)
     results = page.get_by_role("listbox", name="Search results")
