@@ -23,6 +23,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -77,8 +78,8 @@ def own_server(port: int, cold: bool) -> Iterator[tuple[str, float, str]]:
     subprocess.run([sys.executable, "-m", "cop_app.manage", "seed"], cwd=ROOT, env=env, check=True)
     if cold:
         STAMP.unlink(missing_ok=True)
-    log = ROOT / ".web" / "first-load-server.log"
-    log.parent.mkdir(exist_ok=True)
+    # Outside .web: a cold build clears that folder while the server writes its log.
+    log = Path(tempfile.gettempdir()) / "cop-first-load-server.log"
     url = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
     with log.open("wb") as out:
