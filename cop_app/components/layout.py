@@ -146,24 +146,31 @@ def _mobile_nav() -> rx.Component:
     )
 
 
+def _brand(display: Any) -> rx.Component:
+    """The product's name and mark, linking home."""
+    return rx.link(
+        rx.hstack(
+            rx.icon("sprout", color=rx.color(styles.ACCENT, 9)),
+            rx.text(styles.PRODUCT_NAME, size="5", weight="bold"),
+            spacing="2",
+            align="center",
+        ),
+        href=routes.home_url(),
+        underline="none",
+        color=rx.color("gray", 12),
+        display=display,
+    )
+
+
 def top_bar() -> rx.Component:
     """Product name, theme switch, and the user menu (or sign-in for visitors)."""
     return rx.hstack(
         rx.cond(AuthState.signed_in, _mobile_nav()),
-        rx.link(
-            rx.hstack(
-                rx.icon("sprout", color=rx.color(styles.ACCENT, 9)),
-                rx.text(styles.PRODUCT_NAME, size="5", weight="bold"),
-                spacing="2",
-                align="center",
-            ),
-            href=routes.home_url(),
-            underline="none",
-            color=rx.color("gray", 12),
-            display=rx.cond(AuthState.signed_in, ["none", "block"], "block"),
-        ),
-        rx.cond(AuthState.signed_in, rx.box(search_box(), flex="1", min_width="0")),
-        rx.spacer(),
+        # Signed in on a phone, the drawer names the product and the search box needs the
+        # room (a responsive display inside rx.cond is not applied, so two branches).
+        rx.cond(AuthState.signed_in, _brand(["none", "block"]), _brand("block")),
+        # The search box takes the free width when signed in; a visitor's buttons go right.
+        rx.cond(AuthState.signed_in, rx.box(search_box(), flex="1", min_width="0"), rx.spacer()),
         rx.color_mode.button(aria_label="Toggle light or dark theme", variant="ghost"),
         rx.cond(
             AuthState.signed_in,

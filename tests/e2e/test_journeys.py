@@ -246,6 +246,9 @@ def test_no_screen_scrolls_sideways_on_a_phone(
     open_page(page, path)
     expect(page.get_by_text("in reply to #2")).to_be_visible()
     _fits(page, path)
+    # The top bar leaves the search box room to type in (the drawer names the product).
+    search = page.get_by_role("combobox", name="Search").bounding_box()
+    assert search is not None and search["width"] >= 120, search
 
     open_page(page, "/mentorship")
     mentees = page.get_by_role("list", name="Your mentees")
