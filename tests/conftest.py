@@ -9,9 +9,11 @@ import atexit
 import importlib.util
 import os
 import shutil
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import NoReturn
@@ -96,11 +98,32 @@ def pg_engine() -> Iterator[Engine]:
     engine.dispose()
 
 
-def _truncate_all(engine: Engine) -> None:
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite database with the full schema, built once and copied for each test."""
+    path = tmp_path_factory.mktemp("schema") / "template.db"
+    eng = create_engine(f"sqlite:///{path}")
+    SQLModel.metadata.create_all(eng)
+    eng.dispose()
+    return path
+
+
+def _empty_all(engine: Engine) -> None:
+    """Empty every table and restart the ids. DELETE, children first, is ten times faster
+    than TRUNCATE on tables this small (TRUNCATE swaps every table's files); rows that point
+    at each other (a thread's accepted answer) make it fail, and TRUNCATE does it then."""
     quote = engine.dialect.identifier_preparer.quote
-    names = ", ".join(quote(t.name) for t in SQLModel.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    tables = [quote(t.name) for t in SQLModel.metadata.sorted_tables]
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("; ".join(f"DELETE FROM {name}" for name in reversed(tables))))
+            sequences = conn.execute(
+                text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema()")
+            ).scalars()
+            conn.execute(text("; ".join(f"ALTER SEQUENCE {quote(s)} RESTART" for s in sequences)))
+    except SQLAlchemyError:
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=BACKENDS)
@@ -108,13 +131,16 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """An empty database with the full schema: a fresh SQLite file, or a truncated PostgreSQL."""
     backend = request.param
     if backend == "sqlite":
-        eng = create_engine(f"sqlite:///{tmp_path / 'cop-test.db'}")
-        SQLModel.metadata.create_all(eng)
+        target = tmp_path / "cop-test.db"
+        template = request.getfixturevalue("sqlite_template")
+        with closing(sqlite3.connect(template)) as src, closing(sqlite3.connect(target)) as dst:
+            src.backup(dst)
+        eng = create_engine(f"sqlite:///{target}")
         yield eng
         eng.dispose()
     elif backend == "postgresql":
         eng = request.getfixturevalue("pg_engine")
-        _truncate_all(eng)
+        _empty_all(eng)
         yield eng
     else:
         _fail(

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = pytest.mark.e2e
 
@@ -81,6 +82,9 @@ class Audit:
 def switch_theme(page: Page) -> None:
     """Press the top bar's theme button and wait until the page shows the other theme."""
     page.keyboard.press("Escape")  # close a dialog or popover the check opened
+    # ...and wait until it has gone: while it fades out it still counts as open, and the
+    # `opened` step that follows would not open it again.
+    expect(page.get_by_role("dialog")).to_have_count(0)
     before = page.evaluate(IS_DARK)
     page.get_by_role("button", name="Toggle light or dark theme").click()
     page.wait_for_function(f"() => ({IS_DARK})() !== {str(before).lower()}")
@@ -100,9 +104,16 @@ def opened(page: Page, opener: Locator) -> Callable[[], None]:
     """A `show` step for a dialog or popover: open it unless it is open."""
 
     def show() -> None:
-        if not page.get_by_role("dialog").is_visible():
+        dialog = page.get_by_role("dialog")
+        for _ in range(3):  # a click that lands while the page re-renders is lost: retry
+            if dialog.is_visible():
+                break
             opener.click()
-        expect(page.get_by_role("dialog")).to_be_visible()
+            try:
+                dialog.wait_for(state="visible", timeout=3_000)
+            except PlaywrightTimeout:
+                continue
+        expect(dialog).to_be_visible()
 
     return show
 

@@ -112,7 +112,9 @@ def test_a_burst_of_200_events_arrives_complete(
     burst.join(timeout=120)
     assert not burst.is_alive(), "the burst did not finish in two minutes"
     rows = feed_rows(admin).get_by_text(re.compile(r"^Mateo García (joined|left) Health Data"))
-    expect(rows).to_have_count(200, timeout=5_000)
+    # Completeness, not speed (bench/bench_feed.py measures that): the browser re-renders
+    # the feed for every publish and may trail the last click by a few seconds.
+    expect(rows).to_have_count(200, timeout=20_000)
 
 
 def test_suspended_members_open_tab_cannot_post(

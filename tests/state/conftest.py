@@ -1,14 +1,20 @@
 """State tests run against the app's own configured database (a temp SQLite file)."""
 
+import shutil
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 import reflex as rx
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 import cop_app.models  # noqa: F401 - every table on SQLModel.metadata
 from cop_app import event_guard
 from cop_app.seed import seed
+from cop_app.services.library import storage
 
 
 @pytest.fixture(autouse=True)
@@ -20,11 +26,43 @@ def unlimited_tab_rate(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def app_db() -> Iterator[None]:
-    """A fresh schema with the demo data in the database `rx.session()` uses."""
+    """A fresh schema with the demo data in the database `rx.session()` uses.
+
+    Seeding takes seconds, so it runs once per test run: the seeded SQLite file and the
+    upload folder are kept aside and copied back before each test (SQLite's backup API, so
+    the engine's WAL files stay consistent). Another backend is rebuilt and seeded each time."""
     engine = rx.model.get_engine()
+    engine.dispose()
+    if engine.dialect.name != "sqlite":
+        _build_and_seed(engine)
+    else:
+        live = Path(str(engine.url.database))
+        template = live.with_name("seeded-template.db")
+        uploads, uploads_kept = storage.data_dir() / "uploads", live.with_name("seeded-uploads")
+        if not template.exists():
+            _build_and_seed(engine)
+            engine.dispose()
+            _copy_sqlite(live, template)
+            shutil.rmtree(uploads_kept, ignore_errors=True)
+            if uploads.exists():
+                shutil.copytree(uploads, uploads_kept)
+        else:
+            _copy_sqlite(template, live)
+            shutil.rmtree(uploads, ignore_errors=True)
+            if uploads_kept.exists():
+                shutil.copytree(uploads_kept, uploads)
+    yield
+    engine.dispose()
+
+
+def _build_and_seed(engine: Engine) -> None:
     SQLModel.metadata.drop_all(engine)
     SQLModel.metadata.create_all(engine)
     with Session(engine) as session:
         seed(session)
-    yield
-    engine.dispose()
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """Replace target's whole content with source's, as one consistent database."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
