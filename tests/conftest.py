@@ -35,6 +35,14 @@ from sqlalchemy.engine import Engine, make_url  # noqa: E402
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError  # noqa: E402
 from sqlmodel import Session, SQLModel, create_engine  # noqa: E402
 
+from cop_app.services import passwords  # noqa: E402
+
+# Argon2 at the app's cost (64 MiB, 3 passes) takes ~0.35 s of CPU per hash and per check, and
+# the suite signs in and signs up hundreds of times. The tests check what is hashed and how
+# it is verified and upgraded, not the cost, so this process hashes with cheap parameters
+# (before any module computes a hash at import). The e2e app server keeps the real ones.
+passwords.pwd_context.update(argon2__memory_cost=1024, argon2__rounds=1, argon2__parallelism=1)
+
 import cop_app.db  # noqa: E402 - registers the SQLite pragmas listener on every Engine
 import cop_app.models  # noqa: E402, F401 - registers every table on SQLModel.metadata
 from cop_app.models import Community, Membership, User  # noqa: E402
