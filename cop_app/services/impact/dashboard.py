@@ -236,7 +236,7 @@ def _silos(session: Session, scope: Scope, p: Period, now: datetime) -> Section:
 
 
 def _growth(session: Session, scope: Scope, p: Period, now: datetime) -> Section:
-    memo = measures.stage_memo(session, scope, [p.prev_start, p.start, p.end])
+    memo = measures.stage_memo(session, scope, [p.prev_start, p.start, p.end], now)
     cur = measures.growth(session, scope, p.start, p.end, now, memo)
     old = measures.growth(session, scope, p.prev_start, p.start, now, memo)
     totals = [sum(c[i] for _, c in cur.funnel) for i in range(5)]
