@@ -215,7 +215,7 @@ def _reuse(session: Session, scope: Scope, p: Period) -> Section:
 
 def _silos(session: Session, scope: Scope, p: Period, now: datetime) -> Section:
     cur = measures.silos(session, scope, p.start, p.end, now)
-    old = measures.silos(session, scope, p.prev_start, p.start, now)
+    old = measures.silos(session, scope, p.prev_start, p.start, now, cur.shared)
     return Section(
         key="silos",
         title="Silo-breaking",

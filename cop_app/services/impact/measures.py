@@ -330,11 +330,42 @@ class Silos:
     shared: list[tuple[str, str, int]]
 
 
-def silos(session: Session, scope: Scope, start: datetime, end: datetime, now: datetime):
+def _shared(session: Session, scope: Scope) -> list[tuple[str, str, int]]:
+    """Members each pair of communities shares today (the scope's communities first)."""
+    m1, m2 = aliased(Membership), aliased(Membership)
+    c1, c2 = aliased(Community), aliased(Community)
+    pair = m1.community_id < m2.community_id
+    if scope.community_ids is not None:
+        pair = and_(
+            col(m1.community_id).in_(scope.community_ids), m2.community_id != m1.community_id
+        )
+    shared_n = func.count().label("n")
+    rows = session.exec(
+        select(c1.name, c2.name, shared_n)
+        .select_from(m1)
+        .join(m2, and_(m2.user_id == m1.user_id, pair))
+        .join(c1, c1.id == m1.community_id)
+        .join(c2, c2.id == m2.community_id)
+        .where(m1.status == "active", m2.status == "active")
+        .group_by(c1.id, c1.name, c2.id, c2.name)
+        .order_by(shared_n.desc(), col(c1.name), col(c2.name))
+    ).all()
+    return [(a, b, n) for a, b, n in rows]
+
+
+def silos(
+    session: Session,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    shared: list[tuple[str, str, int]] | None = None,
+):
     """Of members who acted in the scope in [start, end), those who acted in two or more
     communities (anywhere); visible replies whose author's organisation differs from the
     organisation of the person replied to (the parent post's author, else the thread's);
-    members shared by each pair of communities (active memberships today)."""
+    members shared by each pair of communities (active memberships today: the same for
+    every period, so the dashboard passes the current period's `shared` to the previous)."""
     everywhere = Scope("all", None)
     active_ids = set(
         session.exec(
@@ -380,25 +411,9 @@ def silos(session: Session, scope: Scope, start: datetime, end: datetime, now: d
             Post.author_id != target_author,
         )
     ).one()
-    m1, m2 = aliased(Membership), aliased(Membership)
-    c1, c2 = aliased(Community), aliased(Community)
-    pair = m1.community_id < m2.community_id
-    if scope.community_ids is not None:
-        pair = and_(
-            col(m1.community_id).in_(scope.community_ids), m2.community_id != m1.community_id
-        )
-    shared_n = func.count().label("n")
-    shared = session.exec(
-        select(c1.name, c2.name, shared_n)
-        .select_from(m1)
-        .join(m2, and_(m2.user_id == m1.user_id, pair))
-        .join(c1, c1.id == m1.community_id)
-        .join(c2, c2.id == m2.community_id)
-        .where(m1.status == "active", m2.status == "active")
-        .group_by(c1.id, c1.name, c2.id, c2.name)
-        .order_by(shared_n.desc(), col(c1.name), col(c2.name))
-    ).all()
-    return Silos(active, multi, replies, int(cross), [(a, b, n) for a, b, n in shared])
+    if shared is None:
+        shared = _shared(session, scope)
+    return Silos(active, multi, replies, int(cross), shared)
 
 
 __all__ = [
