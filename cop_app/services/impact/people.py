@@ -3,7 +3,7 @@ scope and one period [start, end); the common rules of measures.py hold here too
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_
@@ -65,12 +65,19 @@ class StageMemo:
     counts: StageCounts
     joined: list[tuple[int, int, datetime]]  # community, member, joined (active, not suspended)
 
-    def at(self, key: tuple[int, int], edge: datetime) -> stages._Counts:
-        """One member's counts in one community as of one edge (zero if nothing counted)."""
+    _ranks: dict[tuple[bool, tuple[int, ...]], int] = field(default_factory=dict)
+
+    def rank(self, key: tuple[int, int], edge: datetime, member: bool) -> int:
+        """One member's stage (index in stages.STAGES) in one community as of one edge, from
+        stages.decide; many members share the same counts, so each is decided once."""
         row = self.counts.get(key)
-        if row is None:
-            return stages._Counts()
-        return stages._Counts(*row[self.edges.index(edge) :: len(self.edges)])
+        counts = row[self.edges.index(edge) :: len(self.edges)] if row else [0] * len(_FIELDS)
+        known = (member, tuple(counts))
+        found = self._ranks.get(known)
+        if found is None:
+            stage = stages.decide(member, stages._Counts(*counts))
+            found = self._ranks[known] = stages.STAGES.index(stage)
+        return found
 
 
 def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> StageCounts:
@@ -218,12 +225,11 @@ def growth(
     cids = [c for c, _, _ in communities]
     funnel_counts: dict[int, list[int]] = {c: [0] * 5 for c in cids}
     moved = 0
-    rank = stages.STAGES.index
     for cid, uid, at in memo.joined:
         if at >= end:
             continue
-        rank_end = rank(stages.decide(True, memo.at((cid, uid), end)))
-        rank_start = rank(stages.decide(at < start, memo.at((cid, uid), start)))
+        rank_end = memo.rank((cid, uid), end, True)
+        rank_start = memo.rank((cid, uid), start, at < start)
         funnel_counts[cid][rank_end - 1] += 1
         if rank_end > max(rank_start, 1):
             moved += 1
