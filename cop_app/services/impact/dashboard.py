@@ -96,7 +96,7 @@ def _weekly(start: datetime, a: list[int], b: list[int] | None = None) -> list[d
 
 def _activity(session: Session, scope: Scope, p: Period, now: datetime) -> Section:
     cur = measures.activity(session, scope, p.start, p.end, now)
-    old = measures.activity(session, scope, p.prev_start, p.start, now)
+    old = measures.activity(session, scope, p.prev_start, p.start, now, series=False)
     return Section(
         key="active",
         title="Active members",

@@ -65,9 +65,17 @@ class Activity:
     per_week: list[int]
 
 
-def activity(session: Session, scope: Scope, start: datetime, end: datetime, now: datetime):
+def activity(
+    session: Session,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    series: bool = True,
+):
     """Distinct members who acted in [start, end), members at `end`, and the daily and
-    weekly counts of distinct members who acted."""
+    weekly counts of distinct members who acted (empty without `series`: the dashboard
+    shows the previous period's totals only)."""
     who = members(scope, end, now)
     # `actor_id + 0`: filter the period's rows by membership, rather than walk the actor
     # index (every member's whole history).
@@ -76,18 +84,20 @@ def activity(session: Session, scope: Scope, start: datetime, end: datetime, now
         select(func.count(func.distinct(ActivityEvent.actor_id))).where(*base)
     ).one()
     total = session.exec(select(func.count()).select_from(who.subquery())).one()
+    if not series:
+        return Activity(active, total, [], [])
     days = (end - start).days
     weeks = -(-days // 7)
     per_day, per_week = [0] * days, [0] * weeks
-    for series, seconds in ((per_day, DAY), (per_week, WEEK)):
+    for values, seconds in ((per_day, DAY), (per_week, WEEK)):
         step = bucket(session, ActivityEvent.created_at, start, seconds).label("b")
         for b, n in session.exec(
             select(step, func.count(func.distinct(ActivityEvent.actor_id)))
             .where(*base)
             .group_by(step)
         ).all():
-            if 0 <= b < len(series):
-                series[b] = n
+            if 0 <= b < len(values):
+                values[b] = n
     return Activity(active, total, per_day, per_week)
 
 
