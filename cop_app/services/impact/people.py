@@ -63,7 +63,9 @@ class StageMemo:
     communities: list[tuple[int, str, str]]  # id, name, kind, by name
     edges: list[datetime]
     counts: StageCounts
-    joined: list[tuple[int, int, datetime]]  # community, member, joined (active, not suspended)
+    # Active, not suspended memberships before the last edge: community, member, and for
+    # each edge whether they had joined before it (flags: no timestamps to parse).
+    joined: list[tuple[int, int, tuple[int, ...]]]
 
     _ranks: dict[tuple[bool, tuple[int, ...]], int] = field(default_factory=dict)
 
@@ -191,10 +193,11 @@ def stage_memo(session: Session, scope: Scope, edges: list[datetime], now: datet
         (c, n, k) for c, n, k in session.exec(query.order_by(Community.name, Community.id))
     ]
     cids = [c for c, _, _ in communities]
+    before = [flag(Membership.created_at < t) for t in edges]
     joined = [
-        (cid, uid, as_utc(created))
-        for cid, uid, created in session.exec(
-            select(Membership.community_id, Membership.user_id, Membership.created_at)
+        (cid, uid, tuple(flags))
+        for cid, uid, *flags in session.exec(
+            select(Membership.community_id, Membership.user_id, *before)
             .join(User, User.id == Membership.user_id)
             .where(
                 col(Membership.community_id).in_(cids or [-1]),
@@ -225,11 +228,12 @@ def growth(
     cids = [c for c, _, _ in communities]
     funnel_counts: dict[int, list[int]] = {c: [0] * 5 for c in cids}
     moved = 0
-    for cid, uid, at in memo.joined:
-        if at >= end:
+    at_start, at_end = memo.edges.index(start), memo.edges.index(end)
+    for cid, uid, member in memo.joined:
+        if not member[at_end]:
             continue
         rank_end = memo.rank((cid, uid), end, True)
-        rank_start = memo.rank((cid, uid), start, at < start)
+        rank_start = memo.rank((cid, uid), start, bool(member[at_start]))
         funnel_counts[cid][rank_end - 1] += 1
         if rank_end > max(rank_start, 1):
             moved += 1
