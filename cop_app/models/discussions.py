@@ -48,6 +48,21 @@ class Post(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("thread_id", "number", name="uq_post_thread_number"),
         UniqueConstraint("author_id", "client_key", name="uq_post_author_client_key"),
+        # The impact measures: a period's replies by time; the stages and first replies
+        # read a thread's posts from this index alone (services/impact).
+        Index("ix_post_created", "created_at"),
+        Index(
+            "ix_post_thread_stage",
+            "thread_id",
+            "number",
+            "author_id",
+            "created_at",
+            "hidden",
+            "deleted_at",
+            "helpful",
+            "insightful",
+            "thanks",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

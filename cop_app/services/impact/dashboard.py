@@ -96,7 +96,7 @@ def _weekly(start: datetime, a: list[int], b: list[int] | None = None) -> list[d
 
 def _activity(session: Session, scope: Scope, p: Period, now: datetime) -> Section:
     cur = measures.activity(session, scope, p.start, p.end, now)
-    old = measures.activity(session, scope, p.prev_start, p.start, now)
+    old = measures.activity(session, scope, p.prev_start, p.start, now, series=False)
     return Section(
         key="active",
         title="Active members",
@@ -215,7 +215,7 @@ def _reuse(session: Session, scope: Scope, p: Period) -> Section:
 
 def _silos(session: Session, scope: Scope, p: Period, now: datetime) -> Section:
     cur = measures.silos(session, scope, p.start, p.end, now)
-    old = measures.silos(session, scope, p.prev_start, p.start, now)
+    old = measures.silos(session, scope, p.prev_start, p.start, now, cur.shared)
     return Section(
         key="silos",
         title="Silo-breaking",
@@ -236,7 +236,7 @@ def _silos(session: Session, scope: Scope, p: Period, now: datetime) -> Section:
 
 
 def _growth(session: Session, scope: Scope, p: Period, now: datetime) -> Section:
-    memo = measures.stage_memo(session, scope, [p.prev_start, p.start, p.end])
+    memo = measures.stage_memo(session, scope, [p.prev_start, p.start, p.end], now)
     cur = measures.growth(session, scope, p.start, p.end, now, memo)
     old = measures.growth(session, scope, p.prev_start, p.start, now, memo)
     totals = [sum(c[i] for _, c in cur.funnel) for i in range(5)]

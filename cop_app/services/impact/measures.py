@@ -65,9 +65,17 @@ class Activity:
     per_week: list[int]
 
 
-def activity(session: Session, scope: Scope, start: datetime, end: datetime, now: datetime):
+def activity(
+    session: Session,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    series: bool = True,
+):
     """Distinct members who acted in [start, end), members at `end`, and the daily and
-    weekly counts of distinct members who acted."""
+    weekly counts of distinct members who acted (empty without `series`: the dashboard
+    shows the previous period's totals only)."""
     who = members(scope, end, now)
     # `actor_id + 0`: filter the period's rows by membership, rather than walk the actor
     # index (every member's whole history).
@@ -76,18 +84,20 @@ def activity(session: Session, scope: Scope, start: datetime, end: datetime, now
         select(func.count(func.distinct(ActivityEvent.actor_id))).where(*base)
     ).one()
     total = session.exec(select(func.count()).select_from(who.subquery())).one()
+    if not series:
+        return Activity(active, total, [], [])
     days = (end - start).days
     weeks = -(-days // 7)
     per_day, per_week = [0] * days, [0] * weeks
-    for series, seconds in ((per_day, DAY), (per_week, WEEK)):
+    for values, seconds in ((per_day, DAY), (per_week, WEEK)):
         step = bucket(session, ActivityEvent.created_at, start, seconds).label("b")
         for b, n in session.exec(
             select(step, func.count(func.distinct(ActivityEvent.actor_id)))
             .where(*base)
             .group_by(step)
         ).all():
-            if 0 <= b < len(series):
-                series[b] = n
+            if 0 <= b < len(values):
+                values[b] = n
     return Activity(active, total, per_day, per_week)
 
 
@@ -156,22 +166,19 @@ class Responsiveness:
     oldest_unanswered: list[Unanswered] = field(default_factory=list)
 
 
-def _first_replies(scope: Scope, start: datetime, end: datetime):
-    """First visible reply by someone other than its author, for each visible thread
-    started in [start, end) (only those threads' posts are read)."""
+def _first_reply():
+    """The first visible reply by someone other than its author, per thread (correlated:
+    each thread of the period reads only its own posts through the (thread, number) key)."""
     return (
-        select(Post.thread_id, func.min(Post.created_at).label("first"))
-        .join(Thread, Thread.id == Post.thread_id)
+        select(func.min(Post.created_at))
         .where(
-            Thread.created_at >= start,
-            Thread.created_at < end,
-            visible_thread(scope),
+            Post.thread_id == Thread.id,
             Post.number > 1,
             visible_post(),
             Post.author_id != Thread.author_id,
         )
-        .group_by(Post.thread_id)
-        .subquery()
+        .correlate(Thread)
+        .scalar_subquery()
     )
 
 
@@ -179,13 +186,6 @@ def responsiveness(session: Session, scope: Scope, start: datetime, end: datetim
     """Over visible threads started in [start, end): hours to the first reply by someone
     else (nearest-rank median and p90), questions whose answer was accepted within 48 hours
     of asking (and is still accepted), and the unanswered ones, oldest first."""
-    first = _first_replies(scope, start, end)
-    rows = session.exec(
-        select(Thread.created_at, first.c.first)
-        .join(first, first.c.thread_id == Thread.id, isouter=True)
-        .where(Thread.created_at >= start, Thread.created_at < end, visible_thread(scope))
-    ).all()
-    waits = sorted((as_utc(f) - as_utc(c)).total_seconds() / 3600 for c, f in rows if f is not None)
     accepted = (
         select(ActivityEvent.target_id, func.min(ActivityEvent.created_at).label("at"))
         .where(
@@ -198,38 +198,42 @@ def responsiveness(session: Session, scope: Scope, start: datetime, end: datetim
         .group_by(ActivityEvent.target_id)
         .subquery()
     )
-    questions = session.exec(
-        select(Thread.created_at, Thread.accepted_post_id, accepted.c.at)
-        .join(accepted, accepted.c.target_id == Thread.id, isouter=True)
-        .where(
-            Thread.kind == "question",
-            Thread.created_at >= start,
-            Thread.created_at < end,
-            visible_thread(scope),
+    # One read of the period's threads serves every figure (it used to be four).
+    rows = session.exec(
+        select(
+            Thread.id,
+            Thread.title,
+            Thread.created_at,
+            Thread.kind,
+            Thread.accepted_post_id,
+            Community.name,
+            Community.slug,
+            _first_reply().label("first"),
+            accepted.c.at,
         )
+        .join(Community, Community.id == Thread.community_id)
+        .join(accepted, accepted.c.target_id == Thread.id, isouter=True)
+        .where(Thread.created_at >= start, Thread.created_at < end, visible_thread(scope))
     ).all()
+    waits = sorted(
+        (as_utc(r.first) - as_utc(r.created_at)).total_seconds() / 3600
+        for r in rows
+        if r.first is not None
+    )
+    questions = [r for r in rows if r.kind == "question"]
     in_time = sum(
         1
-        for created, post_id, at in questions
-        if post_id
-        and at is not None
-        and as_utc(at) - as_utc(created) <= settings.IMPACT_ACCEPTED_WITHIN
+        for r in questions
+        if r.accepted_post_id
+        and r.at is not None
+        and as_utc(r.at) - as_utc(r.created_at) <= settings.IMPACT_ACCEPTED_WITHIN
     )
-    open_rows = session.exec(
-        select(Thread.id, Thread.title, Thread.created_at, Community.name, Community.slug)
-        .join(Community, Community.id == Thread.community_id)
-        .join(first, first.c.thread_id == Thread.id, isouter=True)
-        .where(
-            col(first.c.first).is_(None),
-            Thread.created_at >= start,
-            Thread.created_at < end,
-            visible_thread(scope),
-        )
-        .order_by(col(Thread.created_at), col(Thread.id))
-    ).all()
+    open_rows = sorted(
+        (r for r in rows if r.first is None), key=lambda r: (as_utc(r.created_at), r.id)
+    )
     oldest = [
-        Unanswered(title, cname, routes.thread_url(slug, tid), as_utc(created))
-        for tid, title, created, cname, slug in open_rows[: settings.IMPACT_LIST_SIZE]
+        Unanswered(r.title, r.name, routes.thread_url(r.slug, r.id), as_utc(r.created_at))
+        for r in open_rows[: settings.IMPACT_LIST_SIZE]
     ]
     return Responsiveness(
         threads=len(rows),
@@ -336,11 +340,42 @@ class Silos:
     shared: list[tuple[str, str, int]]
 
 
-def silos(session: Session, scope: Scope, start: datetime, end: datetime, now: datetime):
+def _shared(session: Session, scope: Scope) -> list[tuple[str, str, int]]:
+    """Members each pair of communities shares today (the scope's communities first)."""
+    m1, m2 = aliased(Membership), aliased(Membership)
+    c1, c2 = aliased(Community), aliased(Community)
+    pair = m1.community_id < m2.community_id
+    if scope.community_ids is not None:
+        pair = and_(
+            col(m1.community_id).in_(scope.community_ids), m2.community_id != m1.community_id
+        )
+    shared_n = func.count().label("n")
+    rows = session.exec(
+        select(c1.name, c2.name, shared_n)
+        .select_from(m1)
+        .join(m2, and_(m2.user_id == m1.user_id, pair))
+        .join(c1, c1.id == m1.community_id)
+        .join(c2, c2.id == m2.community_id)
+        .where(m1.status == "active", m2.status == "active")
+        .group_by(c1.id, c1.name, c2.id, c2.name)
+        .order_by(shared_n.desc(), col(c1.name), col(c2.name))
+    ).all()
+    return [(a, b, n) for a, b, n in rows]
+
+
+def silos(
+    session: Session,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    shared: list[tuple[str, str, int]] | None = None,
+):
     """Of members who acted in the scope in [start, end), those who acted in two or more
     communities (anywhere); visible replies whose author's organisation differs from the
     organisation of the person replied to (the parent post's author, else the thread's);
-    members shared by each pair of communities (active memberships today)."""
+    members shared by each pair of communities (active memberships today: the same for
+    every period, so the dashboard passes the current period's `shared` to the previous)."""
     everywhere = Scope("all", None)
     active_ids = set(
         session.exec(
@@ -386,25 +421,9 @@ def silos(session: Session, scope: Scope, start: datetime, end: datetime, now: d
             Post.author_id != target_author,
         )
     ).one()
-    m1, m2 = aliased(Membership), aliased(Membership)
-    c1, c2 = aliased(Community), aliased(Community)
-    pair = m1.community_id < m2.community_id
-    if scope.community_ids is not None:
-        pair = and_(
-            col(m1.community_id).in_(scope.community_ids), m2.community_id != m1.community_id
-        )
-    shared_n = func.count().label("n")
-    shared = session.exec(
-        select(c1.name, c2.name, shared_n)
-        .select_from(m1)
-        .join(m2, and_(m2.user_id == m1.user_id, pair))
-        .join(c1, c1.id == m1.community_id)
-        .join(c2, c2.id == m2.community_id)
-        .where(m1.status == "active", m2.status == "active")
-        .group_by(c1.id, c1.name, c2.id, c2.name)
-        .order_by(shared_n.desc(), col(c1.name), col(c2.name))
-    ).all()
-    return Silos(active, multi, replies, int(cross), [(a, b, n) for a, b, n in shared])
+    if shared is None:
+        shared = _shared(session, scope)
+    return Silos(active, multi, replies, int(cross), shared)
 
 
 __all__ = [

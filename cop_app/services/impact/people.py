@@ -3,7 +3,7 @@ scope and one period [start, end); the common rules of measures.py hold here too
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_
@@ -49,25 +49,60 @@ class Growth:
     coi_to_cop: int
 
 
-StageMemo = dict[datetime, dict[tuple[int, int], stages._Counts]]
+# Per (community, member): each count of stages._Counts (in its field order) at each edge,
+# flat: field f at edge e is at f * len(edges) + e.
+StageCounts = dict[tuple[int, int], list[int]]
+_FIELDS = ("threads", "contributions", "accepted", "mentees", "resources", "reused")
 
 
-def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> StageMemo:
+@dataclass
+class StageMemo:
+    """What `growth` reads for every period it is asked about, read once: the scope's
+    communities, members' stage counts at each edge, and who was a member before the last."""
+
+    communities: list[tuple[int, str, str]]  # id, name, kind, by name
+    edges: list[datetime]
+    counts: StageCounts
+    # Active, not suspended memberships before the last edge: community, member, and for
+    # each edge whether they had joined before it (flags: no timestamps to parse).
+    joined: list[tuple[int, int, tuple[int, ...]]]
+
+    _ranks: dict[tuple[bool, tuple[int, ...]], int] = field(default_factory=dict)
+
+    def rank(self, key: tuple[int, int], edge: datetime, member: bool) -> int:
+        """One member's stage (index in stages.STAGES) in one community as of one edge, from
+        stages.decide; many members share the same counts, so each is decided once."""
+        row = self.counts.get(key)
+        counts = row[self.edges.index(edge) :: len(self.edges)] if row else [0] * len(_FIELDS)
+        known = (member, tuple(counts))
+        found = self._ranks.get(known)
+        if found is None:
+            stage = stages.decide(member, stages._Counts(*counts))
+            found = self._ranks[known] = stages.STAGES.index(stage)
+        return found
+
+
+def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> StageCounts:
     """Every member's stage counts per community as of each edge, counting only what
     existed before it (reactions and acceptances as they stand today). One scan per kind
-    of count serves every edge: a SUM per edge instead of a query per edge."""
-    result: StageMemo = {t: defaultdict(stages._Counts) for t in edges}
+    of count serves every edge: a SUM per edge instead of a query per edge; only members
+    with something to count get an entry (the others are at zero)."""
+    result: StageCounts = {}
     if not cids:
         return result
+    k = len(edges)
+    width = len(_FIELDS) * k
 
     def before(column: object) -> list:
         return [func.sum(flag(col(column) < t)) for t in edges]  # type: ignore[arg-type]
 
     def spread(rows, field: str) -> None:
+        first = _FIELDS.index(field) * k
         for cid, uid, *ns in rows:
-            for t, n in zip(edges, ns, strict=True):
-                if n:
-                    setattr(result[t][(cid, uid)], field, int(n))
+            row = result.get((cid, uid))
+            if row is None:
+                row = result[(cid, uid)] = [0] * width
+            row[first : first + k] = [int(n or 0) for n in ns]
 
     vt = and_(col(Thread.community_id).in_(cids), col(Thread.hidden).is_(False))
     last = max(edges)
@@ -83,17 +118,14 @@ def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> S
         settings.STAGE_CONTRIBUTOR_MIN_REACTIONS
     )
     accepted_by_other = and_(Thread.accepted_post_id == Post.id, Thread.author_id != Post.author_id)
+    # No `created_at < last` here: posts after the last edge sum to zero at every edge and
+    # are skipped, and the bound tempted the planner onto the time index (every post's
+    # row) instead of each thread's posts from the covering index.
     spread(
         session.exec(
             select(Thread.community_id, Post.author_id, *before(Post.created_at))
             .join(Thread, Thread.id == Post.thread_id)
-            .where(
-                vt,
-                visible_post(),
-                Post.number > 1,
-                Post.created_at < last,
-                or_(reacted, accepted_by_other),
-            )
+            .where(vt, visible_post(), Post.number > 1, or_(reacted, accepted_by_other))
             .group_by(Thread.community_id, Post.author_id)
         ).all(),
         "contributions",
@@ -146,17 +178,36 @@ def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> S
         .where(col(Resource.community_id).in_(cids), Resource.created_at < last)
         .group_by(Resource.community_id, Resource.author_id)
     ).all()
-    k = len(edges)
     spread([(c, u, *ns[:k]) for c, u, *ns in rows], "resources")
     spread([(c, u, *ns[k:]) for c, u, *ns in rows], "reused")
     return result
 
 
-def stage_memo(session: Session, scope: Scope, edges: list[datetime]) -> StageMemo:
-    """The stage counts `growth` needs at these edges, read together (the dashboard reads
-    the previous period's start, the start and the end at once)."""
-    query = select(Community.id).where(in_scope(Community.id, scope))
-    return _stage_counts(session, list(session.exec(query).all()), edges)
+def stage_memo(session: Session, scope: Scope, edges: list[datetime], now: datetime) -> StageMemo:
+    """What `growth` needs at these edges, read together (the dashboard reads the previous
+    period's start, the start and the end at once, for both periods)."""
+    query = select(Community.id, Community.name, Community.kind).where(
+        in_scope(Community.id, scope)
+    )
+    communities = [
+        (c, n, k) for c, n, k in session.exec(query.order_by(Community.name, Community.id))
+    ]
+    cids = [c for c, _, _ in communities]
+    before = [flag(Membership.created_at < t) for t in edges]
+    joined = [
+        (cid, uid, tuple(flags))
+        for cid, uid, *flags in session.exec(
+            select(Membership.community_id, Membership.user_id, *before)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                col(Membership.community_id).in_(cids or [-1]),
+                Membership.status == "active",
+                Membership.created_at < max(edges),
+                not_suspended(now),
+            )
+        ).all()
+    ]
+    return StageMemo(communities, edges, _stage_counts(session, cids, edges), joined)
 
 
 def growth(
@@ -170,32 +221,19 @@ def growth(
     """Stages at `end` per community (members only), how many members' stage rose between
     `start` and `end` (joining alone does not count), and CoI members who acted in a CoP in
     the period without having acted in one in the year (IMPACT_LOOKBACK) before."""
-    query = select(Community.id, Community.name, Community.kind).where(
-        in_scope(Community.id, scope)
-    )
-    communities = session.exec(query.order_by(Community.name, Community.id)).all()
+    # The dashboard passes what every edge it needs holds, read in one go.
+    if memo is None or start not in memo.edges or end not in memo.edges:
+        memo = stage_memo(session, scope, [start, end], now)
+    communities = memo.communities
     cids = [c for c, _, _ in communities]
-    joined: dict[tuple[int, int], datetime] = {}
-    for cid, uid, created in session.exec(
-        select(Membership.community_id, Membership.user_id, Membership.created_at)
-        .join(User, User.id == Membership.user_id)
-        .where(
-            col(Membership.community_id).in_(cids or [-1]),
-            Membership.status == "active",
-            Membership.created_at < end,
-            not_suspended(now),
-        )
-    ).all():
-        joined[(cid, uid)] = as_utc(created)
-    # The dashboard passes the stages at every edge it needs, read in one go.
-    if memo is None or start not in memo or end not in memo:
-        memo = _stage_counts(session, cids, [start, end])
-    before, after = memo[start], memo[end]
     funnel_counts: dict[int, list[int]] = {c: [0] * 5 for c in cids}
     moved = 0
-    for (cid, uid), at in joined.items():
-        rank_end = stages.STAGES.index(stages.decide(True, after[(cid, uid)]))
-        rank_start = stages.STAGES.index(stages.decide(at < start, before[(cid, uid)]))
+    at_start, at_end = memo.edges.index(start), memo.edges.index(end)
+    for cid, uid, member in memo.joined:
+        if not member[at_end]:
+            continue
+        rank_end = memo.rank((cid, uid), end, True)
+        rank_start = memo.rank((cid, uid), start, bool(member[at_start]))
         funnel_counts[cid][rank_end - 1] += 1
         if rank_end > max(rank_start, 1):
             moved += 1
@@ -214,7 +252,9 @@ def growth(
         select(ActivityEvent.actor_id)
         .where(
             *acted(everywhere, start, end),
-            col(ActivityEvent.community_id).in_(cop_ids),
+            # `+ 0`: the period's events by time, not every CoP event through the community
+            # index (that read grew with the whole history).
+            (col(ActivityEvent.community_id) + 0).in_(cop_ids),
             (col(ActivityEvent.actor_id) + 0).in_(coi_members),
         )
         .distinct()
