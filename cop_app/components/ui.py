@@ -157,6 +157,22 @@ def markdown_editor(
     )
 
 
+def inline_editor(
+    *fields: rx.Component, error: rx.Component, on_save: Any, on_cancel: Any, size: str
+) -> rx.Component:
+    """Fields edited in place with their error and Save / Cancel under them: a post and a
+    board card are edited the same way."""
+    return rx.vstack(
+        *fields,
+        error,
+        rx.hstack(
+            rx.button("Save", on_click=on_save, size=size),
+            rx.button("Cancel", on_click=on_cancel, size=size, variant="soft"),
+        ),
+        width="100%",
+    )
+
+
 def draft_kept_note() -> rx.Component:
     """Tells the writer that a reload or a lost connection keeps their draft."""
     return rx.text(
