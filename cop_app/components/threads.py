@@ -6,7 +6,7 @@ import reflex as rx
 
 from cop_app import routes
 from cop_app.components import styles
-from cop_app.components.ui import confirm_button, count_of, field_error, tag_list
+from cop_app.components.ui import confirm_button, count_of, field_error, inline_editor, tag_list
 from cop_app.live import ThreadListRoom, ThreadRoom, UserRoom
 from cop_app.states.auth import AuthState
 from cop_app.states.discussions import BellState, ThreadListState, ThreadState
@@ -199,7 +199,7 @@ def _reaction_button(post: Any, kind: str, label: str, icon: str) -> rx.Componen
 
 
 def _editor() -> rx.Component:
-    return rx.vstack(
+    return inline_editor(
         rx.cond(
             ThreadState.edit_title != "",
             rx.input(
@@ -216,12 +216,10 @@ def _editor() -> rx.Component:
             rows="6",
             width="100%",
         ),
-        field_error(ThreadState.errors, "edit"),
-        rx.hstack(
-            rx.button("Save", on_click=ThreadState.save_edit, size="2"),
-            rx.button("Cancel", on_click=ThreadState.cancel_edit, size="2", variant="soft"),
-        ),
-        width="100%",
+        error=field_error(ThreadState.errors, "edit"),
+        on_save=ThreadState.save_edit,
+        on_cancel=ThreadState.cancel_edit,
+        size="2",
     )
 
 

@@ -122,6 +122,57 @@ def live_field(
     )
 
 
+def markdown_editor(
+    label: str,
+    input_id: str,
+    value: Any,
+    on_change: Any,
+    errors: Any,
+    *,
+    rows: str,
+    preview: rx.Component,
+) -> rx.Component:
+    """A kept Markdown body beside its preview (stacked on a phone): the thread and the
+    resource forms write the same way; each page draws its own `preview` box."""
+    return rx.grid(
+        live_field(
+            label,
+            input_id,
+            value,
+            on_change,
+            errors,
+            "body",
+            multiline=True,
+            debounce=300,
+            kept=True,
+            rows=rows,
+            placeholder="Markdown works: **bold**, lists, links, `code`.",
+        ),
+        rx.vstack(
+            rx.text("Preview", weight="medium", size="2"), preview, spacing="1", width="100%"
+        ),
+        columns=rx.breakpoints(initial="1", md="2"),
+        spacing="3",
+        width="100%",
+    )
+
+
+def inline_editor(
+    *fields: rx.Component, error: rx.Component, on_save: Any, on_cancel: Any, size: str
+) -> rx.Component:
+    """Fields edited in place with their error and Save / Cancel under them: a post and a
+    board card are edited the same way."""
+    return rx.vstack(
+        *fields,
+        error,
+        rx.hstack(
+            rx.button("Save", on_click=on_save, size=size),
+            rx.button("Cancel", on_click=on_cancel, size=size, variant="soft"),
+        ),
+        width="100%",
+    )
+
+
 def draft_kept_note() -> rx.Component:
     """Tells the writer that a reload or a lost connection keeps their draft."""
     return rx.text(

@@ -15,6 +15,7 @@ from cop_app.components.ui import (
     found_or_missing,
     link_button,
     live_field,
+    markdown_editor,
     radio_choice,
 )
 from cop_app.live import ThreadRoom
@@ -391,38 +392,23 @@ def new_thread() -> rx.Component:
             size="3",
             max_length=200,
         ),
-        rx.grid(
-            live_field(
-                "Body",
-                "thread-body",
-                NewThreadState.body,
-                NewThreadState.set_body,
-                errors,
-                "body",
-                multiline=True,
-                debounce=300,
-                kept=True,
-                rows="12",
-                placeholder="Markdown works: **bold**, lists, links, `code`.",
-            ),
-            rx.vstack(
-                rx.text("Preview", weight="medium", size="2"),
-                rx.card(
-                    rx.cond(
-                        NewThreadState.preview_html != "",
-                        rx.html(NewThreadState.preview_html, class_name="post-body"),
-                        rx.text("The preview appears as you write.", color_scheme="gray", size="2"),
-                    ),
-                    width="100%",
-                    min_height="10em",
-                    aria_label="Preview",
+        markdown_editor(
+            "Body",
+            "thread-body",
+            NewThreadState.body,
+            NewThreadState.set_body,
+            errors,
+            rows="12",
+            preview=rx.card(
+                rx.cond(
+                    NewThreadState.preview_html != "",
+                    rx.html(NewThreadState.preview_html, class_name="post-body"),
+                    rx.text("The preview appears as you write.", color_scheme="gray", size="2"),
                 ),
-                spacing="1",
                 width="100%",
+                min_height="10em",
+                aria_label="Preview",
             ),
-            columns=rx.breakpoints(initial="1", md="2"),
-            spacing="3",
-            width="100%",
         ),
         live_field(
             "Tags",

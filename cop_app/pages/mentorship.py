@@ -15,6 +15,7 @@ from cop_app.components.ui import (
     field_error,
     form_error,
     found_or_missing,
+    inline_editor,
     live_field,
     page_header,
     tag_list,
@@ -530,7 +531,7 @@ def _card_body(card: rx.Var, column: str, can: rx.Var) -> rx.Component:
     return rx.card(
         rx.cond(
             BoardState.editing_id == card.id,
-            rx.vstack(
+            inline_editor(
                 rx.input(
                     value=BoardState.edit_title,
                     on_change=BoardState.set_edit_title,
@@ -543,15 +544,13 @@ def _card_body(card: rx.Var, column: str, can: rx.Var) -> rx.Component:
                     aria_label="Card description",
                     width="100%",
                 ),
-                rx.cond(
+                error=rx.cond(
                     BoardState.errors.contains("edit"),
                     rx.text(BoardState.errors["edit"], color_scheme="red", size="2"),
                 ),
-                rx.hstack(
-                    rx.button("Save", size="1", on_click=BoardState.save_edit),
-                    rx.button("Cancel", size="1", variant="soft", on_click=BoardState.cancel_edit),
-                ),
-                width="100%",
+                on_save=BoardState.save_edit,
+                on_cancel=BoardState.cancel_edit,
+                size="1",
             ),
             rx.vstack(
                 rx.text(title, weight="medium", size="2"),

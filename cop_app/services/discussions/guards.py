@@ -69,12 +69,3 @@ def already_posted(
     ):
         raise Invalid("This draft was already posted elsewhere; reload the page.", "form")
     return post
-
-
-def race_winner(
-    session: Session, user_id: int, key: str | None, *, thread_id: int | None
-) -> Post | None:
-    """The same draft was posted concurrently and the unique key refused this copy: roll
-    back and return the row that won (None: the refusal had another cause)."""
-    session.rollback()
-    return already_posted(session, user_id, key, thread_id=thread_id)

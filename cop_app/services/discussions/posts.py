@@ -3,7 +3,6 @@ history. Each write verb is a check_ (the actor's request) over a do_ (the write
 
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from cop_app.models import Community, Membership, Post, PostRevision, Thread, ThreadFollow, User
@@ -20,6 +19,7 @@ from cop_app.services.discussions.common import (
 from cop_app.services.discussions.rooms import announce_thread
 from cop_app.services.discussions.threads import clean_title, do_mark_read, do_set_following
 from cop_app.services.errors import Forbidden, Invalid
+from cop_app.services.keyed import commit_once
 from cop_app.services.notifications import notify_post
 
 
@@ -50,16 +50,11 @@ def check_post_reply(
             raise Invalid("The post you reply to is not in this thread.", "parent_id")
     guards.check_rate(session, user, thread=False)
     user_id, tid = user.id, thread.id  # a failed flush expires the rows
-    try:
-        post = do_post_reply(session, thread, user, text, parent=parent, client_key=key)
-    except IntegrityError:
-        winner = guards.race_winner(session, user_id, key, thread_id=tid)
-        if winner is None:
-            raise
-        return winner
-    session.commit()
-    session.refresh(post)
-    return post
+    return commit_once(
+        session,
+        lambda: do_post_reply(session, thread, user, text, parent=parent, client_key=key),
+        lambda: guards.already_posted(session, user_id, key, thread_id=tid),
+    )
 
 
 def do_post_reply(

@@ -4,7 +4,6 @@ read. Each verb is a check_ (the actor's request) over a do_ (the write)."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cop_app.models import Community, Post, Thread, ThreadFollow, ThreadRead, User
@@ -18,6 +17,7 @@ from cop_app.services.discussions.reads import page_start, read_page, thread_pag
 from cop_app.services.discussions.rooms import announce_members, announce_thread
 from cop_app.services.discussions.views import KINDS, PostView, ThreadView
 from cop_app.services.errors import Forbidden, Invalid, NotFound
+from cop_app.services.keyed import commit_once
 from cop_app.services.notifications import notify_post
 
 
@@ -77,16 +77,14 @@ def check_create_thread(
         return session.get_one(Thread, posted.thread_id)
     guards.check_rate(session, user, thread=True)
     user_id = user.id  # a failed flush expires the rows
-    try:
-        thread = do_create_thread(session, community, user, data, client_key=key)
-    except IntegrityError:
-        winner = guards.race_winner(session, user_id, key, thread_id=None)
-        if winner is None:
-            raise
-        return session.get_one(Thread, winner.thread_id)
-    session.commit()
-    session.refresh(thread)
-    return thread
+
+    def twin() -> Thread | None:
+        first = guards.already_posted(session, user_id, key, thread_id=None)
+        return None if first is None else session.get_one(Thread, first.thread_id)
+
+    return commit_once(
+        session, lambda: do_create_thread(session, community, user, data, client_key=key), twin
+    )
 
 
 def do_create_thread(

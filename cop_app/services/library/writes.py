@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cop_app import routes
@@ -29,6 +28,7 @@ from cop_app.services import activity, markdown, settings, validation
 from cop_app.services.access import membership_of, require_user
 from cop_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from cop_app.services.events import Change, on_commit
+from cop_app.services.keyed import commit_once
 from cop_app.services.library.access import (
     access_resource,
     library_room,
@@ -273,17 +273,11 @@ def check_create_resource(
         settings.WRITE_LIMIT_WINDOW,
         "new resources",
     )
-    try:
-        resource = do_create_resource(session, community, user, data, client_key=key)
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        winner = _created_with_key(session, user.id, key)
-        if winner is None:
-            raise
-        return winner
-    session.refresh(resource)
-    return resource
+    return commit_once(
+        session,
+        lambda: do_create_resource(session, community, user, data, client_key=key),
+        lambda: _created_with_key(session, user.id, key),
+    )
 
 
 # ---------------------------------------------------------------- edit and restore

@@ -4,7 +4,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from cop_app.models import (
@@ -18,6 +17,7 @@ from cop_app.models import (
 from cop_app.models.base import utcnow
 from cop_app.services import settings, validation
 from cop_app.services.errors import Invalid
+from cop_app.services.keyed import commit_once
 from cop_app.services.mentorship.access import access_board, access_card
 from cop_app.services.mentorship.core import (
     COLUMN_LABELS,
@@ -137,17 +137,11 @@ def check_add_card(
         )
     thread_id, post_id = _links(session, m, data)
     clean = replace(data, link_thread_id=thread_id, link_post_id=post_id)
-    try:
-        card = do_add_card(session, m, user, clean, where, client_key=key, now=utcnow())
-    except IntegrityError:  # the same draft added concurrently: its card won the race
-        session.rollback()
-        winner = _card_with_key(session, user.id, key, m.id)
-        if winner is None:
-            raise
-        return winner
-    session.commit()
-    session.refresh(card)
-    return card
+    return commit_once(
+        session,
+        lambda: do_add_card(session, m, user, clean, where, client_key=key, now=utcnow()),
+        lambda: _card_with_key(session, user.id, key, m.id),
+    )
 
 
 def do_add_card(
