@@ -28,8 +28,10 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -152,74 +154,131 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             continue
 
 
-@pytest.fixture(scope="session")
-def smtp_inbox() -> Iterator[LocalSmtp]:
-    """A real SMTP server on loopback for the whole run; the served app mails it."""
-    with LocalSmtp() as server:
-        yield server
+class _Launch:
+    """The served copy with fresh demo data, started in a thread as soon as collection has
+    found browser tests: its copy, migrations, seed and frontend build (about a minute) then
+    run beside the unit and state tests, which come first, instead of before the first
+    browser test. `result()` waits for it and re-raises what went wrong there."""
 
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.data_dir = base / "data"
+        self.smtp = LocalSmtp().__enter__()
+        self.timings: dict[str, float] = {}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.urls: dict[str, str] = {}
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="e2e-app", daemon=True)
+        self.thread.start()
 
-@pytest.fixture(scope="session")
-def app_server(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    smtp_inbox: LocalSmtp,
-) -> Iterator[dict[str, str]]:
-    """The served copy with fresh demo data: {"frontend": URL, "backend": URL}."""
-    if importlib.util.find_spec("uvicorn") is None:
-        _fail(
-            "reflex.testing.AppHarness serves the app with uvicorn, which is not installed: "
-            "add `uvicorn` to the dev dependencies (pyproject.toml, then scripts/lock.sh)."
-        )
-    timings = request.config.stash.setdefault(TIMINGS, {})
-    started = time.monotonic()
-    base = tmp_path_factory.mktemp("e2e-app")
-    app_dir, data_dir, log = base / "app", base / "data", base / "server.log"
-    app_dir.mkdir()
-    _copy_app(app_dir)
-    frontend_port = _free_port()
-    env = _server_env(data_dir, frontend_port, smtp_inbox)
-    request.config.stash[DATA_DIR] = data_dir
-    _run_step("migrating", [sys.executable, "-m", "reflex", "db", "migrate"], app_dir, env, log)
-    _run_step("seeding", [sys.executable, "-m", "cop_app.manage", "seed"], app_dir, env, log)
-    timings["copy, migrate and seed"] = time.monotonic() - started
+    def _run(self) -> None:
+        try:
+            self._start()
+        except BaseException as exc:  # pytest.fail raises an OutcomeException
+            self.error = exc
 
-    ready = base / "ready"
-    serving = time.monotonic()
-    with log.open("a") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                str(SERVE_APP),
-                "--root",
-                str(app_dir),
-                "--frontend-port",
-                str(frontend_port),
-                "--ready-file",
-                str(ready),
-            ],
-            cwd=app_dir,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    def _start(self) -> None:
+        if importlib.util.find_spec("uvicorn") is None:
+            _fail(
+                "reflex.testing.AppHarness serves the app with uvicorn, which is not installed: "
+                "add `uvicorn` to the dev dependencies (pyproject.toml, then scripts/lock.sh)."
+            )
+        started = time.monotonic()
+        app_dir, log = self.base / "app", self.base / "server.log"
+        app_dir.mkdir()
+        _copy_app(app_dir)
+        frontend_port = _free_port()
+        env = _server_env(self.data_dir, frontend_port, self.smtp)
+        migrate = [sys.executable, "-m", "reflex", "db", "migrate"]
+        _run_step("migrating", migrate, app_dir, env, log)
+        _run_step("seeding", [sys.executable, "-m", "cop_app.manage", "seed"], app_dir, env, log)
+        self.timings["copy, migrate and seed"] = time.monotonic() - started
+
+        ready = self.base / "ready"
+        serving = time.monotonic()
+        args = [sys.executable, str(SERVE_APP), "--root", str(app_dir)]
+        args += ["--frontend-port", str(frontend_port), "--ready-file", str(ready)]
+        with log.open("a") as out:
+            self.proc = subprocess.Popen(
+                args,
+                cwd=app_dir,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = serving + STARTUP_TIMEOUT
         while not ready.exists():
-            if proc.poll() is not None:
-                _fail(f"The app server exited with {proc.returncode}. Log {log}:\n{_tail(log)}")
+            if self.proc.poll() is not None:
+                _fail(
+                    f"The app server exited with {self.proc.returncode}. Log {log}:\n{_tail(log)}"
+                )
             if time.monotonic() > deadline:
                 _fail(f"The app did not start in {STARTUP_TIMEOUT} s. Log {log}:\n{_tail(log)}")
             time.sleep(0.2)
-        timings["app server start (build + serve)"] = time.monotonic() - serving
+        self.timings["app server start (build + serve)"] = time.monotonic() - serving
         urls = json.loads(ready.read_text())
-        yield {name: url.rstrip("/") for name, url in urls.items()}
-    finally:
-        _stop(proc)
+        self.urls = {name: url.rstrip("/") for name, url in urls.items()}
+
+    def result(self) -> dict[str, str]:
+        """{"frontend": URL, "backend": URL} once the app serves."""
+        waited = time.monotonic()
+        self.thread.join()
+        self.timings["waited for by the first browser test"] = time.monotonic() - waited
+        if self.error is not None:
+            raise self.error
+        return self.urls
+
+    def stop(self) -> None:
+        self.thread.join()
+        if self.proc is not None:
+            _stop(self.proc)
         # The copy's build (node_modules, ~150 MB) is not worth keeping; the log and DB are.
-        shutil.rmtree(app_dir / ".web", ignore_errors=True)
+        shutil.rmtree(self.base / "app" / ".web", ignore_errors=True)
+        self.smtp.__exit__(None, None, None)
+
+
+LAUNCH = pytest.StashKey[_Launch]()
+
+
+def _launch(config: pytest.Config) -> _Launch:
+    if LAUNCH not in config.stash:
+        # Under pytest's base temp dir (what `tmp_path_factory` uses): kept for the last
+        # few runs, with the server log and the database.
+        basetemp = config._tmp_path_factory.getbasetemp()
+        base = Path(tempfile.mkdtemp(prefix="e2e-app-", dir=basetemp))
+        config.stash[LAUNCH] = _Launch(base)
+    return config.stash[LAUNCH]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start serving the app while the tests before the browser tests run."""
+    if any("tests/e2e/" in item.nodeid.replace("\\", "/") for item in session.items):
+        _launch(session.config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the served app (and its SMTP server) once the run is over."""
+    if LAUNCH in config.stash:
+        config.stash[LAUNCH].stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_inbox(request: pytest.FixtureRequest) -> LocalSmtp:
+    """A real SMTP server on loopback for the whole run; the served app mails it."""
+    return _launch(request.config).smtp
+
+
+@pytest.fixture(scope="session")
+def app_server(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The served copy with fresh demo data: {"frontend": URL, "backend": URL}."""
+    launch = _launch(request.config)
+    request.config.stash[DATA_DIR] = launch.data_dir
+    urls = launch.result()
+    request.config.stash[TIMINGS] = launch.timings
+    return urls
 
 
 @pytest.fixture(autouse=True)
