@@ -72,7 +72,8 @@ if ! _pg_ok; then _pg_start; fi
 # A fresh database every run, so tests never see the last run's rows (serve_scaled.sh, which
 # only wants the servers, sets COP_SERVICES_KEEP_TEST_DB=1).
 if [ -z "${COP_SERVICES_KEEP_TEST_DB:-}" ]; then
-    _pg "DROP DATABASE IF EXISTS cop_test WITH (FORCE)" "CREATE DATABASE cop_test OWNER postgres"
+    _pg "DROP DATABASE IF EXISTS cop_test WITH (FORCE)" "CREATE DATABASE cop_test OWNER postgres" \
+        "DROP DATABASE IF EXISTS cop_test_b WITH (FORCE)" "CREATE DATABASE cop_test_b OWNER postgres"
 fi
 if ! _redis_ok; then _redis_start; fi
 

@@ -87,7 +87,12 @@ def pg_engine() -> Iterator[Engine]:
         parsed = parsed.set(drivername="postgresql+psycopg2")
     shown = parsed.render_as_string(hide_password=True)
     try:
-        engine = create_engine(parsed, connect_args={"connect_timeout": 5})
+        # No wait for the WAL flush on each commit (the tests commit thousands of times and
+        # never survive a server crash): what is read back is the same.
+        engine = create_engine(
+            parsed,
+            connect_args={"connect_timeout": 5, "options": "-c synchronous_commit=off"},
+        )
     except ImportError as exc:
         _fail(f"No PostgreSQL driver for {shown}: {exc}")
     try:
@@ -278,5 +283,24 @@ def stages_world(session: Session, engine: Engine) -> worlds.StagesWorld:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests run last: Playwright's sync API keeps an event loop running in this
-    thread once started, and the state tests drive their own loops with asyncio.run."""
-    items.sort(key=lambda item: "tests/e2e/" in item.nodeid.replace("\\", "/"))
+    thread once started, and the state tests drive their own loops with asyncio.run.
+
+    COP_TEST_UNIT_BACKEND_ONLY=1 (scripts/test.sh's PostgreSQL lane) leaves out the unit tests
+    that use no database backend: the SQLite lane runs those."""
+    if os.environ.get("COP_TEST_UNIT_BACKEND_ONLY") == "1":
+        kept = [i for i in items if "tests/unit/" not in _path(i) or _has_backend(i)]
+        kept_ids = {id(i) for i in kept}
+        dropped = [i for i in items if id(i) not in kept_ids]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
+    items.sort(key=lambda item: "tests/e2e/" in _path(item))
+
+
+def _path(item: pytest.Item) -> str:
+    return item.nodeid.replace("\\", "/")
+
+
+def _has_backend(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and "engine" in callspec.params

@@ -255,6 +255,8 @@ def _launch(config: pytest.Config) -> _Launch:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start serving the app while the tests before the browser tests run."""
+    if session.config.option.collectonly:
+        return
     if any("tests/e2e/" in item.nodeid.replace("\\", "/") for item in session.items):
         _launch(session.config)
 
