@@ -9,11 +9,9 @@ import atexit
 import importlib.util
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import NoReturn
@@ -51,6 +49,7 @@ from tests import worlds  # noqa: E402
 from tests.factories import (  # noqa: E402
     DEFAULT_PASSWORD,
     add_member,
+    copy_sqlite,
     make_community,
     make_user,
     row_counts,
@@ -132,12 +131,6 @@ def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     eng.dispose()
 
 
-def _copy_sqlite(source: Path, target: Path) -> None:
-    """Replace target's whole content with source's (SQLite's backup API: WAL-safe)."""
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-
-
 def _empty_all(engine: Engine) -> None:
     """Empty every table and restart the ids. DELETE, children first, is ten times faster
     than TRUNCATE on tables this small (TRUNCATE swaps every table's files); rows that point
@@ -158,12 +151,13 @@ def _empty_all(engine: Engine) -> None:
 
 @pytest.fixture(params=BACKENDS)
 def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    """An empty database with the full schema: a fresh SQLite file, or a truncated PostgreSQL."""
+    """An empty database with the full schema: SQLite restored from its template, or an
+    emptied PostgreSQL."""
     backend = request.param
     if backend == "sqlite":
         eng = request.getfixturevalue("sqlite_engine")
         eng.dispose()
-        _copy_sqlite(_SQLITE_TEMPLATES[eng], Path(str(eng.url.database)))
+        copy_sqlite(_SQLITE_TEMPLATES[eng], Path(str(eng.url.database)))
         yield eng
         eng.dispose()
     elif backend == "postgresql":

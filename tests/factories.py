@@ -2,7 +2,10 @@
 communities, memberships, and a row count per table to prove a refusal wrote nothing."""
 
 import itertools
+import sqlite3
 from collections.abc import Iterable
+from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func
@@ -128,3 +131,10 @@ def row_counts(session: Session) -> dict[str, int]:
         table.name: session.exec(select(func.count()).select_from(table)).one()
         for table in SQLModel.metadata.sorted_tables
     }
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """Replace target's whole content with source's, as one consistent database (SQLite's
+    backup API: safe with the WAL files of an engine that has the target open)."""
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)

@@ -1,9 +1,7 @@
 """State tests run against the app's own configured database (a temp SQLite file)."""
 
 import shutil
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ import cop_app.models  # noqa: F401 - every table on SQLModel.metadata
 from cop_app import event_guard
 from cop_app.seed import seed
 from cop_app.services.library import storage
+from tests.factories import copy_sqlite
 
 
 @pytest.fixture(autouse=True)
@@ -42,12 +41,12 @@ def app_db() -> Iterator[None]:
         if not template.exists():
             _build_and_seed(engine)
             engine.dispose()
-            _copy_sqlite(live, template)
+            copy_sqlite(live, template)
             shutil.rmtree(uploads_kept, ignore_errors=True)
             if uploads.exists():
                 shutil.copytree(uploads, uploads_kept)
         else:
-            _copy_sqlite(template, live)
+            copy_sqlite(template, live)
             shutil.rmtree(uploads, ignore_errors=True)
             if uploads_kept.exists():
                 shutil.copytree(uploads_kept, uploads)
@@ -60,9 +59,3 @@ def _build_and_seed(engine: Engine) -> None:
     SQLModel.metadata.create_all(engine)
     with Session(engine) as session:
         seed(session)
-
-
-def _copy_sqlite(source: Path, target: Path) -> None:
-    """Replace target's whole content with source's, as one consistent database."""
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
