@@ -1,8 +1,9 @@
 """The one place a path is spelled: the patterns pages register with, and the links to them.
 
-Pages register with the patterns; services, notifications, seeds, states and tests build links
-with the `*_url` functions, so a stored link cannot point at a page that does not exist. The
-functions also take Reflex vars (an f-string of a var becomes a string var in the frontend).
+Pages register with the patterns; services, notifications, seeds, states and tests link to a
+page without parts by its pattern (`routes.LIBRARY`) and to one with parts through its `*_url`
+function, so a stored link cannot point at a page that does not exist. The functions also take
+Reflex vars (an f-string of a var becomes a string var in the frontend).
 """
 
 from typing import Any
@@ -49,39 +50,14 @@ def _fill(pattern: str, **parts: Part) -> str:
     return pattern
 
 
-def home_url() -> str:
-    """The home page (visitors see what the product is; members their home)."""
-    return HOME
-
-
 def signin_url(next_path: str | None = None) -> str:
     """The sign-in page, coming back to `next_path` (already URL-quoted) afterwards."""
     return SIGNIN if next_path is None else f"{SIGNIN}?next={next_path}"
 
 
-def signup_url() -> str:
-    """The sign-up page."""
-    return SIGNUP
-
-
-def forgot_url() -> str:
-    """Where a member asks for a password-reset link."""
-    return FORGOT
-
-
 def reset_url(token: str) -> str:
     """The page a reset link opens (the token is URL-safe base64)."""
     return f"{RESET}?token={token}"
-
-
-def communities_url() -> str:
-    """The community directory."""
-    return COMMUNITIES
-
-
-def new_community_url() -> str:
-    """The form that creates a community."""
-    return NEW_COMMUNITY
 
 
 def community_url(slug: Part) -> str:
@@ -105,11 +81,6 @@ def thread_url(slug: Part, thread_id: Part, post_number: Part | None = None) -> 
     return _fill(THREAD, slug=slug, id=thread_id) + anchor
 
 
-def mentorship_url() -> str:
-    """The mentee's or mentor's mentorship page."""
-    return MENTORSHIP
-
-
 def board_url(mentorship_id: Part) -> str:
     """One pair's board."""
     return _fill(BOARD, id=mentorship_id)
@@ -118,16 +89,6 @@ def board_url(mentorship_id: Part) -> str:
 def profile_url(user_id: Part) -> str:
     """A person's profile."""
     return _fill(PROFILE, id=user_id)
-
-
-def settings_url() -> str:
-    """The signed-in person's own settings."""
-    return SETTINGS
-
-
-def library_url() -> str:
-    """The library across every community the member may see."""
-    return LIBRARY
 
 
 def community_library_url(slug: Part) -> str:

@@ -45,14 +45,14 @@ def _community_link(card: Any) -> rx.Component:
 def nav_items() -> rx.Component:
     """Navigation that fits the role: admins see the admin tools."""
     return rx.vstack(
-        _nav_link("Home", routes.home_url(), "house"),
-        _nav_link("Communities", routes.communities_url(), "users"),
+        _nav_link("Home", routes.HOME, "house"),
+        _nav_link("Communities", routes.COMMUNITIES, "users"),
         rx.cond(
             NavState.mine.length() > 0,
             rx.vstack(rx.foreach(NavState.mine, _community_link), spacing="0", width="100%"),
         ),
-        _nav_link("Library", routes.library_url(), "library"),
-        _nav_link("Mentorship", routes.mentorship_url(), "sprout"),
+        _nav_link("Library", routes.LIBRARY, "library"),
+        _nav_link("Mentorship", routes.MENTORSHIP, "sprout"),
         rx.cond(
             (AuthState.user_role == "mentor") & ~NavState.moderates,
             _nav_link("Mentee impact", routes.admin_url("impact"), "chart-no-axes-column"),
@@ -103,7 +103,7 @@ def _user_menu() -> rx.Component:
             rx.menu.item(
                 "Your profile", on_click=rx.redirect(routes.profile_url(AuthState.user_id))
             ),
-            rx.menu.item("Settings", on_click=rx.redirect(routes.settings_url())),
+            rx.menu.item("Settings", on_click=rx.redirect(routes.SETTINGS)),
             rx.menu.separator(),
             rx.menu.item("Sign out", on_click=AuthState.sign_out, color="red"),
         ),
@@ -155,7 +155,7 @@ def _brand(display: Any) -> rx.Component:
             spacing="2",
             align="center",
         ),
-        href=routes.home_url(),
+        href=routes.HOME,
         underline="none",
         color=rx.color("gray", 12),
         display=display,
@@ -177,7 +177,7 @@ def top_bar() -> rx.Component:
             rx.hstack(bell(), _user_menu(), spacing="3", align="center"),
             rx.hstack(
                 link_button("Sign in", variant="soft", href=routes.signin_url()),
-                link_button("Sign up", href=routes.signup_url()),
+                link_button("Sign up", href=routes.SIGNUP),
                 spacing="2",
             ),
         ),

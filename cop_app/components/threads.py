@@ -6,7 +6,14 @@ import reflex as rx
 
 from cop_app import routes
 from cop_app.components import styles
-from cop_app.components.ui import confirm_button, count_of, field_error, inline_editor, tag_list
+from cop_app.components.ui import (
+    confirm_button,
+    count_of,
+    inline_editor,
+    link_button,
+    muted,
+    tag_list,
+)
 from cop_app.live import ThreadListRoom, ThreadRoom, UserRoom
 from cop_app.states.auth import AuthState
 from cop_app.states.discussions import BellState, ThreadListState, ThreadState
@@ -123,14 +130,8 @@ def community_threads(slug: Any, can_post: Any) -> rx.Component:
             rx.spacer(),
             rx.cond(
                 can_post,
-                rx.button(
-                    rx.link(
-                        rx.icon("plus", size=16),
-                        "New thread",
-                        href=routes.new_thread_url(slug),
-                        underline="none",
-                    ),
-                    as_child=True,
+                link_button(
+                    rx.icon("plus", size=16), "New thread", href=routes.new_thread_url(slug)
                 ),
             ),
             width="100%",
@@ -200,25 +201,11 @@ def _reaction_button(post: Any, kind: str, label: str, icon: str) -> rx.Componen
 
 def _editor() -> rx.Component:
     return inline_editor(
-        rx.cond(
-            ThreadState.edit_title != "",
-            rx.input(
-                value=ThreadState.edit_title,
-                on_change=ThreadState.set_edit_title,
-                aria_label="Title",
-                width="100%",
-            ),
-        ),
-        rx.text_area(
-            value=ThreadState.edit_text,
-            on_change=ThreadState.set_edit_text,
-            aria_label="Edit post",
-            rows="6",
-            width="100%",
-        ),
-        error=field_error(ThreadState.errors, "edit"),
-        on_save=ThreadState.save_edit,
-        on_cancel=ThreadState.cancel_edit,
+        ThreadState,
+        "Title",
+        "Edit post",
+        show_title=ThreadState.edit_title != "",
+        rows="6",
         size="2",
     )
 
@@ -554,11 +541,9 @@ def bell() -> rx.Component:
                         spacing="2",
                         width="100%",
                     ),
-                    rx.text(
+                    muted(
                         "Nothing new. Mentions, replies to threads you follow and accepted "
-                        "answers appear here.",
-                        size="2",
-                        color_scheme="gray",
+                        "answers appear here."
                     ),
                 ),
                 spacing="3",

@@ -23,6 +23,11 @@ def page_header(title: Any, subtitle: Any = "", *actions: rx.Component) -> rx.Co
     )
 
 
+def muted(*children: Any) -> rx.Component:
+    """Secondary text (hints, counts, "showing the first N"): one style for all of it."""
+    return rx.text(*children, size="2", color_scheme="gray")
+
+
 def empty_state(icon: str, title: str, hint: Any, *actions: rx.Component) -> rx.Component:
     """What to show when a list is empty: what it is and what to do next."""
     return rx.card(
@@ -158,16 +163,36 @@ def markdown_editor(
 
 
 def inline_editor(
-    *fields: rx.Component, error: rx.Component, on_save: Any, on_cancel: Any, size: str
+    state: Any,
+    title_label: str,
+    text_label: str,
+    *,
+    show_title: Any = None,
+    rows: str = "3",
+    size: str,
 ) -> rx.Component:
-    """Fields edited in place with their error and Save / Cancel under them: a post and a
-    board card are edited the same way."""
+    """A title and a text edited in place with their error and Save / Cancel under them: a
+    post and a board card are edited the same way. `state` holds `edit_title`, `edit_text`,
+    their setters, `errors` and the `save_edit` / `cancel_edit` handlers."""
+    title = rx.input(
+        value=state.edit_title,
+        on_change=state.set_edit_title,
+        aria_label=title_label,
+        width="100%",
+    )
     return rx.vstack(
-        *fields,
-        error,
+        title if show_title is None else rx.cond(show_title, title),
+        rx.text_area(
+            value=state.edit_text,
+            on_change=state.set_edit_text,
+            aria_label=text_label,
+            rows=rows,
+            width="100%",
+        ),
+        field_error(state.errors, "edit"),
         rx.hstack(
-            rx.button("Save", on_click=on_save, size=size),
-            rx.button("Cancel", on_click=on_cancel, size=size, variant="soft"),
+            rx.button("Save", on_click=state.save_edit, size=size),
+            rx.button("Cancel", on_click=state.cancel_edit, size=size, variant="soft"),
         ),
         width="100%",
     )

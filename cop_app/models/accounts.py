@@ -4,7 +4,7 @@ from datetime import datetime
 
 from sqlmodel import Field, Index, SQLModel
 
-from cop_app.models.base import utcnow
+from cop_app.models.base import ClientRequest, UserToken, utcnow
 
 
 class User(SQLModel, table=True):
@@ -25,19 +25,14 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class AuthSession(SQLModel, table=True):
-    """A signed-in browser; only the SHA-256 of the browser's random id is stored."""
+class AuthSession(UserToken, table=True):
+    """A signed-in browser; the token is the browser's random id."""
 
-    id: int | None = Field(default=None, primary_key=True)
-    token_hash: str = Field(max_length=64, unique=True, index=True)
-    user_id: int = Field(foreign_key="user.id", index=True)
-    created_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime = Field(default_factory=utcnow)
-    expires_at: datetime
     revoked_at: datetime | None = Field(default=None)
 
 
-class LoginAttempt(SQLModel, table=True):
+class LoginAttempt(ClientRequest, table=True):
     """Every sign-in attempt, kept to throttle per account and per client."""
 
     __table_args__ = (
@@ -45,8 +40,4 @@ class LoginAttempt(SQLModel, table=True):
         Index("ix_loginattempt_client_time", "client_key", "created_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=254)
-    client_key: str = Field(max_length=64)
     success: bool = Field(default=False)
-    created_at: datetime = Field(default_factory=utcnow)

@@ -13,6 +13,7 @@ from cop_app.components.ui import (
     found_or_missing,
     link_button,
     loading_block,
+    muted,
     page_header,
     tag_list,
 )
@@ -41,7 +42,7 @@ def _card(card: rx.Var) -> rx.Component:
                 align="center",
                 wrap="wrap",
             ),
-            rx.text(card.domain, color_scheme="gray", size="2"),
+            muted(card.domain),
             tag_list(card.tags),
             rx.hstack(
                 rx.icon("users", size=14),
@@ -77,7 +78,7 @@ def directory() -> rx.Component:
             "Find the people who practise what you do.",
             rx.cond(
                 AuthState.can_create_community,
-                link_button(rx.icon("plus"), "New community", href=routes.new_community_url()),
+                link_button(rx.icon("plus"), "New community", href=routes.NEW_COMMUNITY),
             ),
         ),
         rx.flex(
@@ -281,13 +282,7 @@ def _members_list() -> rx.Component:
         rx.foreach(CommunityRoom.members, _member_row),
         rx.cond(
             CommunityRoom.member_count > CommunityRoom.members.length(),
-            rx.text(
-                "Showing the first ",
-                CommunityRoom.members.length().to_string(),
-                " members.",
-                size="2",
-                color_scheme="gray",
-            ),
+            muted("Showing the first ", CommunityRoom.members.length().to_string(), " members."),
         ),
         spacing="1",
         padding_y="1em",
@@ -423,7 +418,7 @@ def community() -> rx.Component:
         CommunityState.missing,
         "map-pin-off",
         "Community not found",
-        link_button("Browse communities", href=routes.communities_url()),
+        link_button("Browse communities", href=routes.COMMUNITIES),
     )
 
 

@@ -16,6 +16,7 @@ from cop_app.components.ui import (
     link_button,
     live_field,
     markdown_editor,
+    muted,
     radio_choice,
 )
 from cop_app.live import ThreadRoom
@@ -44,7 +45,7 @@ def _accepted_block() -> rx.Component:
             rx.hstack(
                 rx.icon("circle-check", size=14, color=rx.color("green", 11)),
                 rx.text("Accepted answer", weight="bold", size="2", color_scheme="green"),
-                rx.text("by " + answer.author_name, size="2", color_scheme="gray"),
+                muted("by " + answer.author_name),
                 spacing="2",
                 align="center",
                 wrap="wrap",
@@ -183,9 +184,7 @@ def _header() -> rx.Component:
                 ThreadRoom.pinned, ThreadRoom.locked, t.kind, ThreadRoom.accepted_post_id > 0
             ),
             expert_tags(t.tags),
-            rx.text(
-                count_of(ThreadRoom.reply_count, "reply", "replies"), size="2", color_scheme="gray"
-            ),
+            muted(count_of(ThreadRoom.reply_count, "reply", "replies")),
             spacing="2",
             align="center",
             wrap="wrap",
@@ -350,7 +349,7 @@ def thread_page() -> rx.Component:
         ThreadState.missing,
         "message-square-off",
         "Thread not available",
-        link_button("Browse communities", href=routes.communities_url()),
+        link_button("Browse communities", href=routes.COMMUNITIES),
     )
 
 
@@ -403,7 +402,7 @@ def new_thread() -> rx.Component:
                 rx.cond(
                     NewThreadState.preview_html != "",
                     rx.html(NewThreadState.preview_html, class_name="post-body"),
-                    rx.text("The preview appears as you write.", color_scheme="gray", size="2"),
+                    muted("The preview appears as you write."),
                 ),
                 width="100%",
                 min_height="10em",

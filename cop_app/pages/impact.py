@@ -5,7 +5,7 @@ import reflex as rx
 
 from cop_app import routes
 from cop_app.components.layout import MEMBER_ON_LOAD, member_page
-from cop_app.components.ui import empty_state, page_header
+from cop_app.components.ui import empty_state, muted, page_header
 from cop_app.live import ImpactRoom
 from cop_app.states.impact import ImpactState
 
@@ -67,7 +67,7 @@ def _table(section: rx.Var) -> rx.Component:
             overflow_x="auto",
             width="100%",
         ),
-        rx.text("Nothing in this period.", size="2", color_scheme="gray"),
+        muted("Nothing in this period."),
     )
 
 
@@ -97,7 +97,7 @@ def _section(section: rx.Var) -> rx.Component:
             rx.flex(
                 rx.vstack(
                     rx.heading(section.title, size="4", as_="h2"),
-                    rx.text(section.definition, size="2", color_scheme="gray"),
+                    muted(section.definition),
                     spacing="1",
                     flex="1",
                 ),

@@ -19,6 +19,7 @@ from cop_app.components.ui import (
     loading_block,
     markdown_editor,
     missing_or_loading,
+    muted,
     page_header,
     tag_list,
 )
@@ -52,7 +53,7 @@ def resource_row(r: Any) -> rx.Component:
                 align="center",
             ),
             rx.link(rx.heading(r.title, size="4", as_="h3"), href=routes.resource_url(r.id)),
-            rx.text(r.summary, size="2", color_scheme="gray"),
+            muted(r.summary),
             rx.hstack(
                 tag_list(r.tags),
                 rx.text(
@@ -183,11 +184,9 @@ def _review_list() -> rx.Component:
         LibraryState.review.length() > 0,
         rx.vstack(
             rx.heading("Needs your review", size="4", as_="h2"),
-            rx.text(
+            muted(
                 "Resources you own or steward that nobody reviewed for a while, or that were "
-                "marked outdated.",
-                size="2",
-                color_scheme="gray",
+                "marked outdated."
             ),
             rx.foreach(LibraryState.review, resource_row),
             spacing="2",
@@ -236,12 +235,10 @@ def community_library_tab(slug: Any) -> rx.Component:
     """The Library tab of a community page (live through the community's library room)."""
     return rx.vstack(
         rx.hstack(
-            rx.text(
+            muted(
                 count_of(LibraryRoom.resource_count, "resource", "resources"),
                 ", reused ",
                 count_of(LibraryRoom.reuse_total, "time", "times"),
-                size="2",
-                color_scheme="gray",
             ),
             rx.spacer(),
             link_button("Open the library", href=routes.community_library_url(slug), size="2"),
@@ -473,7 +470,7 @@ def _files() -> rx.Component:
         rx.cond(
             v.attachments.length() > 0,
             rx.vstack(rx.foreach(v.attachments, file_row), spacing="1"),
-            rx.text("No files attached.", size="2", color_scheme="gray"),
+            muted("No files attached."),
         ),
         uploader,
         spacing="2",
@@ -504,7 +501,7 @@ def _social() -> rx.Component:
         ),
         rx.cond(
             v.endorsers.length() > 0,
-            rx.text("Practised by ", v.endorsers.join(", "), size="2", color_scheme="gray"),
+            muted("Practised by ", v.endorsers.join(", ")),
         ),
         rx.cond(
             mine.member & ~mine.reused & (v.author_id != AuthState.user_id),
@@ -546,15 +543,13 @@ def _social() -> rx.Component:
 def _health() -> rx.Component:
     v, mine = ResourceRoom.view, ResourceState.mine
     return rx.vstack(
-        rx.text(
+        muted(
             "Owner: ",
             v.owner_name,
             " · reviewed on ",
             v.reviewed_on,
             " · revision ",
             v.revision.to_string(),
-            size="2",
-            color_scheme="gray",
         ),
         rx.cond(
             mine.may_edit,
@@ -646,7 +641,7 @@ def _resource_body() -> rx.Component:
         ),
         rx.cond(
             v.credits.length() > 0,
-            rx.text("With words from ", v.credits.join(", "), size="2", color_scheme="gray"),
+            muted("With words from ", v.credits.join(", ")),
         ),
         rx.cond(
             v.source_link != "",
@@ -683,7 +678,7 @@ def resource_page() -> rx.Component:
         ResourceState.missing,
         "lock",
         "Resource not available",
-        link_button("Open the library", href=routes.library_url()),
+        link_button("Open the library", href=routes.LIBRARY),
     )
 
 
@@ -702,7 +697,7 @@ def history_page() -> rx.Component:
 
     row = lambda r: rx.hstack(  # noqa: E731
         rx.text("Revision ", r.number.to_string(), weight="bold", size="2"),
-        rx.text(r.editor_name, " · ", r.when, size="2", color_scheme="gray"),
+        muted(r.editor_name, " · ", r.when),
         rx.text(r.note, size="2"),
         rx.spacer(),
         rx.cond(

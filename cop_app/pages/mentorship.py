@@ -16,7 +16,9 @@ from cop_app.components.ui import (
     form_error,
     found_or_missing,
     inline_editor,
+    link_button,
     live_field,
+    muted,
     page_header,
     tag_list,
 )
@@ -151,16 +153,7 @@ def _mentee_actions(row: rx.Var) -> rx.Component:
             ),
             spacing="1",
         ),
-        rx.button(
-            rx.link(
-                "Open board",
-                href=routes.board_url(row.id),
-                underline="none",
-            ),
-            as_child=True,
-            size="1",
-            variant="soft",
-        ),
+        link_button("Open board", href=routes.board_url(row.id), size="1", variant="soft"),
     )
 
 
@@ -239,15 +232,7 @@ def _my_row(row: rx.Var) -> rx.Component:
                 ),
                 rx.cond(
                     (row.state == "active") | (row.state == "paused") | (row.state == "completed"),
-                    rx.button(
-                        rx.link(
-                            "Open board",
-                            href=routes.board_url(row.id),
-                            underline="none",
-                        ),
-                        as_child=True,
-                        size="2",
-                    ),
+                    link_button("Open board", href=routes.board_url(row.id), size="2"),
                 ),
             ),
             spacing="3",
@@ -295,12 +280,10 @@ def _find_mentor() -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.heading("Find a mentor", size="4", as_="h2"),
-            rx.text(
+            muted(
                 "Say what you want to get better at. Suggestions are ranked by relevance "
                 "(the skills and community topics they know) first; mentoring in the "
-                "community, free places and crossing departments only break ties.",
-                size="2",
-                color_scheme="gray",
+                "community, free places and crossing departments only break ties."
             ),
             form_error(errors),
             rx.el.label(
@@ -347,11 +330,9 @@ def _find_mentor() -> rx.Component:
                 ),
                 rx.cond(
                     MentorshipState.searched,
-                    rx.text(
+                    muted(
                         "No mentor has a free place for this right now. Try other "
-                        "skills or another community.",
-                        size="2",
-                        color_scheme="gray",
+                        "skills or another community."
                     ),
                 ),
             ),
@@ -468,11 +449,7 @@ def mentorship_page() -> rx.Component:
                             display=["none", "none", "table"],
                         ),
                     ),
-                    rx.text(
-                        "No mentees yet. Members who ask you appear here.",
-                        color_scheme="gray",
-                        size="2",
-                    ),
+                    muted("No mentees yet. Members who ask you appear here."),
                 ),
                 rx.cond(MentorshipState.profile, _mentor_profile()),
                 spacing="3",
@@ -483,7 +460,7 @@ def mentorship_page() -> rx.Component:
         rx.cond(
             MentorshipState.as_mentee.length() > 0,
             rx.vstack(rx.foreach(MentorshipState.as_mentee, _my_row), spacing="2", width="100%"),
-            rx.text("You have no mentor yet. Find one below.", color_scheme="gray", size="2"),
+            muted("You have no mentor yet. Find one below."),
         ),
         rx.cond(
             MentorshipState.my_communities.length() > 0,
@@ -531,27 +508,7 @@ def _card_body(card: rx.Var, column: str, can: rx.Var) -> rx.Component:
     return rx.card(
         rx.cond(
             BoardState.editing_id == card.id,
-            inline_editor(
-                rx.input(
-                    value=BoardState.edit_title,
-                    on_change=BoardState.set_edit_title,
-                    aria_label="Card title",
-                    width="100%",
-                ),
-                rx.text_area(
-                    value=BoardState.edit_description,
-                    on_change=BoardState.set_edit_description,
-                    aria_label="Card description",
-                    width="100%",
-                ),
-                error=rx.cond(
-                    BoardState.errors.contains("edit"),
-                    rx.text(BoardState.errors["edit"], color_scheme="red", size="2"),
-                ),
-                on_save=BoardState.save_edit,
-                on_cancel=BoardState.cancel_edit,
-                size="1",
-            ),
+            inline_editor(BoardState, "Card title", "Card description", size="1"),
             rx.vstack(
                 rx.text(title, weight="medium", size="2"),
                 rx.cond(
@@ -748,14 +705,14 @@ def _board_switcher() -> rx.Component:
 def _board_body() -> rx.Component:
     stage = BoardRoom.stage
     return rx.vstack(
-        rx.link("← Mentorship", href=routes.mentorship_url(), size="2"),
+        rx.link("← Mentorship", href=routes.MENTORSHIP, size="2"),
         _board_switcher(),
         rx.flex(
             rx.vstack(
                 rx.heading("Board with " + BoardState.other_name, size="6", as_="h1"),
                 rx.hstack(
                     _state_badge(BoardRoom.state, BoardRoom.state_label),
-                    rx.text(BoardState.community_name, size="2", color_scheme="gray"),
+                    muted(BoardState.community_name),
                     spacing="2",
                 ),
                 rx.text("Goals: " + BoardState.goals, size="2"),

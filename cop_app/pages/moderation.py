@@ -6,7 +6,7 @@ from cop_app import routes
 from cop_app.components.layout import add_member_page, member_page
 from cop_app.components.moderation import suspend_dialog
 from cop_app.components.threads import when
-from cop_app.components.ui import confirm_button, count_of, empty_state, page_header
+from cop_app.components.ui import confirm_button, count_of, empty_state, muted, page_header
 from cop_app.live import ActivityRoom
 from cop_app.services.feed import GROUPS
 from cop_app.states.auth import AuthState
@@ -151,7 +151,7 @@ def activity_feed() -> rx.Component:
             ),
             rx.cond(
                 FeedState.no_more,
-                rx.text("That is the beginning of the history.", size="2", color_scheme="gray"),
+                muted("That is the beginning of the history."),
                 rx.button("Load older events", variant="soft", on_click=FeedState.load_older),
             ),
             spacing="4",
@@ -199,7 +199,7 @@ def _queue_item(item: rx.Var) -> rx.Component:
                         wrap="wrap",
                         align="center",
                     ),
-                    rx.text(item.excerpt, size="2", color_scheme="gray"),
+                    muted(item.excerpt),
                     rx.text("By " + item.author_name, size="1"),
                     rx.flex(
                         rx.foreach(item.reasons, lambda r: rx.badge(r, variant="outline")),
@@ -363,7 +363,7 @@ def audit() -> rx.Component:
                 AuditState.no_more,
                 rx.cond(
                     AuditState.rows.length() > 0,
-                    rx.text("That is the beginning of the log.", size="2", color_scheme="gray"),
+                    muted("That is the beginning of the log."),
                 ),
                 rx.button("Load older entries", variant="soft", on_click=AuditState.load_older),
             ),

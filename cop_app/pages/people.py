@@ -10,6 +10,7 @@ from cop_app.components.ui import (
     form_error,
     loading_block,
     missing_or_loading,
+    muted,
     page_header,
 )
 from cop_app.states.people import ProfileState, SettingsState
@@ -37,7 +38,7 @@ def _stage_line(stage: rx.Var) -> rx.Component:
                 wrap="wrap",
             ),
             rx.progress(value=stage.rank * 20, aria_label="Stage " + stage.label, width="100%"),
-            rx.text(stage.next_step, size="2", color_scheme="gray"),
+            muted(stage.next_step),
             spacing="2",
             width="100%",
         ),

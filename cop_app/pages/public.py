@@ -15,6 +15,7 @@ from cop_app.components.ui import (
     form_error,
     link_button,
     loading_block,
+    muted,
     page_header,
 )
 from cop_app.live import UserRoom
@@ -53,7 +54,7 @@ def landing() -> rx.Component:
             max_width="40em",
         ),
         rx.hstack(
-            link_button("Create your account", size="3", href=routes.signup_url()),
+            link_button("Create your account", size="3", href=routes.SIGNUP),
             link_button("Sign in", size="3", variant="soft", href=routes.signin_url()),
             spacing="3",
             wrap="wrap",
@@ -113,7 +114,7 @@ def _thread_section(title: str, rows: rx.Var, empty: str, label: str) -> rx.Comp
                 width="100%",
                 aria_label=label,
             ),
-            rx.text(empty, color_scheme="gray", size="2"),
+            muted(empty),
         ),
         spacing="2",
         width="100%",
@@ -166,14 +167,12 @@ def home() -> rx.Component:
                                     + m.other_name,
                                     weight="medium",
                                 ),
-                                rx.text(
+                                muted(
                                     rx.cond(
                                         m.next_goal != "",
                                         "Next goal: " + m.next_goal,
                                         m.state_label,
-                                    ),
-                                    size="2",
-                                    color_scheme="gray",
+                                    )
                                 ),
                                 spacing="0",
                             ),
@@ -210,7 +209,7 @@ def home() -> rx.Component:
                 "users",
                 "You have not joined a community yet",
                 "Communities are where practitioners meet. Find one for your field and join it.",
-                link_button("Browse communities", href=routes.communities_url()),
+                link_button("Browse communities", href=routes.COMMUNITIES),
             ),
         ),
         spacing="4",
@@ -284,10 +283,10 @@ def signin() -> rx.Component:
         ],
         "Sign in",
         AuthState.sign_in,
-        rx.link("Forgot your password?", href=routes.forgot_url(), size="2"),
+        rx.link("Forgot your password?", href=routes.FORGOT, size="2"),
         rx.text(
             "New here? ",
-            rx.link("Create an account", href=routes.signup_url(), underline="always"),
+            rx.link("Create an account", href=routes.SIGNUP, underline="always"),
             size="2",
         ),
     )
@@ -335,8 +334,8 @@ def not_found() -> rx.Component:
             "map-pin-off",
             "Page not found",
             "The page you asked for does not exist or has moved.",
-            link_button("Go home", href=routes.home_url()),
-            link_button("Browse communities", variant="soft", href=routes.communities_url()),
+            link_button("Go home", href=routes.HOME),
+            link_button("Browse communities", variant="soft", href=routes.COMMUNITIES),
         ),
         signed_in=False,
     )

@@ -4,7 +4,7 @@ import reflex as rx
 
 from cop_app import routes
 from cop_app.components.layout import shell
-from cop_app.components.ui import field, form_error
+from cop_app.components.ui import field, form_error, muted
 from cop_app.pages.public import auth_card
 from cop_app.services import settings
 from cop_app.states.auth import AuthState
@@ -30,11 +30,9 @@ def forgot() -> rx.Component:
                 ),
                 rx.form(
                     rx.vstack(
-                        rx.text(
+                        muted(
                             "Enter the email address of your account and we will send you a "
-                            "link to choose a new password.",
-                            size="2",
-                            color_scheme="gray",
+                            "link to choose a new password."
                         ),
                         form_error(errors),
                         field(
@@ -78,7 +76,7 @@ def reset() -> rx.Component:
                             rx.text(
                                 errors["token"],
                                 " ",
-                                rx.link("Ask for a new link", href=routes.forgot_url()),
+                                rx.link("Ask for a new link", href=routes.FORGOT),
                             ),
                             icon="triangle_alert",
                             color_scheme="red",

@@ -16,6 +16,7 @@ from cop_app.models import AuthSession, LoginAttempt, User
 from cop_app.models.base import utcnow
 from cop_app.services import activity, names, passwords, settings, validation
 from cop_app.services.access import announce_access_change, require_user
+from cop_app.services.edge import committed
 from cop_app.services.errors import Invalid, NotFound, RateLimited
 
 ROLES = ("member", "mentor", "admin")
@@ -203,8 +204,7 @@ def check_sign_up(
     signed = do_sign_up(
         session, email, name, passwords.hash_password(password), client_key, now=now
     )
-    session.commit()
-    session.refresh(signed.user)
+    committed(session, signed.user)
     return signed
 
 
@@ -218,6 +218,8 @@ def _add_user(
     handle: str,
     now: datetime,
 ) -> User:
+    """The account row with its id (flushed, not committed): sign-up records its event on it,
+    and the first-admin command promotes it without one."""
     user = User(
         email=email,
         display_name=display_name,
@@ -295,8 +297,7 @@ def check_sign_in(session: Session, email: object, password: object, client_key:
         raise Invalid("Email or password is not right.", "password")
     require_user(user)
     signed = do_sign_in(session, user, client_key, new_hash, now=utcnow())
-    session.commit()
-    session.refresh(user)
+    committed(session, user)
     return signed
 
 
@@ -346,8 +347,7 @@ def user_for_token(session: Session, token: object) -> User | None:
             .where(AuthSession.id == auth_id)
             .values(last_seen_at=now, expires_at=now + settings.SESSION_LIFETIME)
         )
-        session.commit()
-        session.refresh(user)
+        committed(session, user)
     return user
 
 
@@ -472,9 +472,7 @@ def check_update_profile(
         max_len=settings.TAG_MAX_LENGTH,
     )
     do_update_profile(session, user, name, bio_text, org, tags, now=utcnow())
-    session.commit()
-    session.refresh(user)
-    return user
+    return committed(session, user)
 
 
 def do_update_profile(
@@ -517,9 +515,7 @@ def check_create_admin(
             now=now,
         )
         user = do_create_admin(session, new, now=now)
-    session.commit()
-    session.refresh(user)
-    return user
+    return committed(session, user)
 
 
 def do_create_admin(session: Session, user: User, *, now: datetime) -> User:

@@ -55,7 +55,9 @@ def record(
     now: datetime | None = None,
 ) -> ActivityEvent:
     """Add an event to the caller's transaction; the admin room hears of it after commit.
-    `now` dates it (seeds replay the past)."""
+    `now` dates it (seeds replay the past). An event about a community is in its feed."""
+    if community_id is None and target_type == "community":
+        community_id = target_id
     event = ActivityEvent(
         kind=kind,
         actor_id=actor_id,
@@ -111,3 +113,44 @@ def audit(
     )
     session.add(entry)
     return entry
+
+
+def staff_action(
+    session: Session,
+    kind: str,
+    action: str,
+    actor_id: int,
+    target_type: str,
+    target_id: int | None,
+    *,
+    summary: str,
+    community_id: int | None = None,
+    reason: str = "",
+    before: str = "",
+    after: str = "",
+    now: datetime,
+) -> None:
+    """An admin's, moderator's or steward's act on others' content or standing: it shows in
+    the feed as `kind` and is audited as `action` (with its reason and before/after), both in
+    the caller's transaction, so neither exists without the other."""
+    record(
+        session,
+        kind,
+        actor_id,
+        community_id=community_id,
+        target_type=target_type,
+        target_id=target_id,
+        summary=summary,
+        now=now,
+    )
+    audit(
+        session,
+        actor_id,
+        action,
+        target_type,
+        target_id,
+        reason=reason,
+        before=before,
+        after=after,
+        now=now,
+    )

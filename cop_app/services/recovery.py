@@ -19,6 +19,7 @@ from cop_app.models.base import utcnow
 from cop_app.services import activity, mail, passwords, settings, validation
 from cop_app.services.access import announce_access_change, require_admin
 from cop_app.services.accounts import normalise_email, revoke_all_sessions, token_hash
+from cop_app.services.edge import committed
 from cop_app.services.errors import Invalid, NotFound, RateLimited
 
 BAD_LINK = "This reset link is not valid or was already used. Ask for a new one."
@@ -134,9 +135,7 @@ def check_reset_password(
     if not do_reset_password(session, reset, user, new_hash, now=now):
         session.rollback()
         raise Invalid(BAD_LINK, "token")
-    session.commit()
-    session.refresh(user)
-    return user
+    return committed(session, user)
 
 
 def do_reset_password(
@@ -185,24 +184,21 @@ def check_admin_request_reset(session: Session, actor: User | None, user_id: obj
     if not user.is_active:
         raise Invalid("This account is deactivated.")
     do_admin_request_reset(session, admin, user, now=utcnow())
-    session.commit()
-    session.refresh(user)
-    return user
+    return committed(session, user)
 
 
 def do_admin_request_reset(session: Session, admin: User, user: User, *, now: datetime) -> None:
     """Issue a link on an admin's behalf; audited."""
     _issue(session, user, now, admin)
-    activity.record(
+    activity.staff_action(
         session,
         "user.password_reset_sent",
+        "user.password_reset",
         admin.id,
-        target_type="user",
-        target_id=user.id,
+        "user",
+        user.id,
         summary=f"{admin.display_name} sent {user.display_name} a password reset link",
+        after="reset link sent",
         now=now,
-    )
-    activity.audit(
-        session, admin.id, "user.password_reset", "user", user.id, after="reset link sent", now=now
     )
     session.flush()

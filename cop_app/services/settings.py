@@ -14,8 +14,7 @@ SESSION_TOUCH_INTERVAL = timedelta(minutes=1)
 # Secrets handed to a browser (session ids, reset links): this many random bytes (256 bits).
 TOKEN_BYTES = 32
 # A token arriving from a browser outside these lengths is refused before any lookup.
-TOKEN_TEXT_MIN = 20
-TOKEN_TEXT_MAX = 100
+TOKEN_TEXT_MIN, TOKEN_TEXT_MAX = 20, 100
 # A client identity (an address, or a key the browser keeps) is stored cut to this length.
 CLIENT_ID_MAX = 64
 
@@ -60,8 +59,7 @@ TAB_FLOOD_NOTICE_SECONDS = 5.0
 
 # Field lengths users see in messages.
 EMAIL_MAX = 254  # RFC 5321's longest forward path
-DISPLAY_NAME_MIN = 2
-DISPLAY_NAME_MAX = 80
+DISPLAY_NAME_MIN, DISPLAY_NAME_MAX = 2, 80
 # An @handle is made from the display name, cut to this length before its number.
 HANDLE_BASE_MAX = 30
 # Search boxes (directory, users): longer text finds nothing a shorter one would not.
@@ -70,10 +68,8 @@ BIO_MAX = 2000
 ORGANISATION_MAX = 120
 EXPERTISE_MAX_TAGS = 12
 TAG_MAX_LENGTH = 30
-COMMUNITY_NAME_MIN = 3
-COMMUNITY_NAME_MAX = 80
-COMMUNITY_DOMAIN_MIN = 10
-COMMUNITY_DOMAIN_MAX = 500
+COMMUNITY_NAME_MIN, COMMUNITY_NAME_MAX = 3, 80
+COMMUNITY_DOMAIN_MIN, COMMUNITY_DOMAIN_MAX = 10, 500
 COMMUNITY_DESCRIPTION_MAX = 5000
 COMMUNITY_MAX_TAGS = 8
 # A community's address is made from its name, cut to this length before its number; a
@@ -88,7 +84,6 @@ MEMBER_EXPERTISE_SHOWN = 3
 # filter, a date (YYYY-MM-DD). Texts with a length limit keep one character more than it, so
 # the service, not the state, says the text is too long (states/base.py: typed).
 TAGS_INPUT_MAX = 300
-SEARCH_QUERY_MAX = 100
 AUDIT_ACTION_FILTER_MAX = 40
 DATE_INPUT_MAX = 10
 
@@ -106,8 +101,7 @@ NEW_MEMBER_POSTS_PER_DAY = 30
 THREAD_MIN_INTERVAL = timedelta(seconds=15)
 THREADS_PER_DAY = 20
 NEW_MEMBER_THREADS_PER_DAY = 5
-THREAD_TITLE_MIN = 5
-THREAD_TITLE_MAX = 200
+THREAD_TITLE_MIN, THREAD_TITLE_MAX = 5, 200
 POST_BODY_MAX = 50_000
 THREAD_MAX_TAGS = 5
 THREADS_PAGE_SIZE = 25
@@ -191,15 +185,13 @@ MENTOR_CAPACITY_DEFAULT = 3
 MENTOR_CAPACITY_MAX = 10
 MENTOR_AVAILABILITY_MAX = 300
 MENTOR_MAX_COMMUNITIES = 10
-MENTORSHIP_GOALS_MIN = 10
-MENTORSHIP_GOALS_MAX = 2000
+MENTORSHIP_GOALS_MIN, MENTORSHIP_GOALS_MAX = 10, 2000
 MENTORSHIP_SKILLS_MAX_TAGS = 8
 # Spam limit: requests still waiting for an answer, per member.
 MENTORSHIP_OPEN_REQUESTS_MAX = 3
 MENTORSHIP_MESSAGE_MAX = 1000
 MENTORSHIP_DECLINE_REASON_MAX = 500
-MENTORSHIP_REFLECTION_MIN = 10
-MENTORSHIP_REFLECTION_MAX = 1000
+MENTORSHIP_REFLECTION_MIN, MENTORSHIP_REFLECTION_MAX = 10, 1000
 MENTOR_SUGGESTIONS = 10
 MENTORSHIP_LIST_SIZE = 100
 # Matching: every point of a suggestion's score comes from one of these, with a reason.
@@ -210,8 +202,7 @@ MATCH_WEIGHT_MEMBER_HERE = 3  # a member of it, without offering to mentor there
 MATCH_WEIGHT_FREE_PLACE = 2  # per free place
 MATCH_WEIGHT_OTHER_DEPARTMENT = 5  # "breaking silos": a different organisation
 # Boards.
-BOARD_CARD_TITLE_MIN = 3
-BOARD_CARD_TITLE_MAX = 120
+BOARD_CARD_TITLE_MIN, BOARD_CARD_TITLE_MAX = 3, 120
 BOARD_CARD_DESCRIPTION_MAX = 2000
 BOARD_CARDS_MAX = 200
 # A met goal's evidence line and link are stored cut to this length (the link is a path).
@@ -226,8 +217,7 @@ SESSION_NOTE_DATE_AHEAD = timedelta(days=1)
 SESSION_NOTES_PER_WINDOW = 6
 SESSION_NOTES_WINDOW = timedelta(hours=1)
 # Due dates and session dates outside these years are typos, refused with this range.
-DATE_YEAR_MIN = 2000
-DATE_YEAR_MAX = 2100
+DATE_YEAR_MIN, DATE_YEAR_MAX = 2000, 2100
 # A pair with no card change and no session for this long "needs a check-in".
 CHECKIN_AFTER_DAYS = 14
 
@@ -246,10 +236,8 @@ PASSWORD_RESET_WINDOW = timedelta(hours=1)
 SMTP_TIMEOUT_SECONDS = 15
 
 # Practice library. Field lengths readers see in messages.
-RESOURCE_TITLE_MIN = 5
-RESOURCE_TITLE_MAX = 200
-RESOURCE_SUMMARY_MIN = 10
-RESOURCE_SUMMARY_MAX = 500
+RESOURCE_TITLE_MIN, RESOURCE_TITLE_MAX = 5, 200
+RESOURCE_SUMMARY_MIN, RESOURCE_SUMMARY_MAX = 10, 500
 RESOURCE_BODY_MAX = 50_000
 RESOURCE_URL_MAX = 500
 RESOURCE_MAX_TAGS = 6

@@ -11,6 +11,7 @@ from cop_app.models.base import utcnow
 from cop_app.services import activity, settings, validation, wording
 from cop_app.services.access import announce_access_change, require_admin, require_user
 from cop_app.services.accounts import ROLES
+from cop_app.services.edge import committed
 from cop_app.services.errors import Invalid, NotFound
 
 
@@ -156,9 +157,7 @@ def check_set_role(
     if user.role == new_role:
         return user
     do_set_role(session, admin, user, new_role, why, now=utcnow())
-    session.commit()
-    session.refresh(user)
-    return user
+    return committed(session, user)
 
 
 def do_set_role(
@@ -169,21 +168,14 @@ def do_set_role(
     user.role = role
     session.add(user)
     announce_access_change(session, user.id, f"Your site role changed to {role}.")
-    activity.record(
+    activity.staff_action(
         session,
         "user.role_changed",
-        admin.id,
-        target_type="user",
-        target_id=user.id,
-        summary=f"{admin.display_name} made {user.display_name} {wording.with_article(role)}",
-        now=now,
-    )
-    activity.audit(
-        session,
-        admin.id,
         "user.role",
+        admin.id,
         "user",
         user.id,
+        summary=f"{admin.display_name} made {user.display_name} {wording.with_article(role)}",
         reason=reason,
         before=before,
         after=role,

@@ -23,7 +23,7 @@ def safe_next(value: object) -> str:
         and len(value) <= 300
     ):
         return value
-    return routes.home_url()
+    return routes.HOME
 
 
 class AuthState(rx.State):
@@ -127,7 +127,7 @@ class AuthState(rx.State):
     def redirect_if_signed_in(self) -> rx.event.EventSpec | None:
         """The sign-in and sign-up pages send members home."""
         if self._actor() is not None:
-            return rx.redirect(routes.home_url())
+            return rx.redirect(routes.HOME)
         return None
 
     @rx.event
@@ -174,7 +174,7 @@ class AuthState(rx.State):
         if not self._signed_in(result):
             return
         yield [
-            rx.redirect(routes.communities_url()),
+            rx.redirect(routes.COMMUNITIES),
             rx.toast.success("Welcome! Join a community."),
         ]
 
@@ -184,7 +184,7 @@ class AuthState(rx.State):
         await call(self, accounts.check_sign_out, self.session_token, actor=Caller.NOBODY)
         self.session_token = ""
         self._set_user(None)
-        return [rx.redirect(routes.home_url()), rx.toast.info("You are signed out.")]
+        return [rx.redirect(routes.HOME), rx.toast.info("You are signed out.")]
 
 
 async def current_user(state: rx.State) -> User | None:

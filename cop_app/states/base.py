@@ -90,6 +90,15 @@ async def call(
         return Refused(err)
 
 
+async def call_into(state: rx.State, name: str, verb: Callable[..., Any], *args: Any) -> Any:
+    """`call`, keeping the answer in the var `name`; a refusal comes back as its toast."""
+    got = await call(state, verb, *args)
+    if isinstance(got, Refused):
+        return got.toast
+    setattr(state, name, got)
+    return None
+
+
 async def _in_thread(verb: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     changes: list[events.Change] = []
 

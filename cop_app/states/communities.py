@@ -288,7 +288,7 @@ class CommunityFormState(rx.State):
         card = await call(self, _steward_card, route_param(self, "slug"))
         if isinstance(card, Refused):
             self.editing_id = 0
-            return [card.toast, rx.redirect(routes.communities_url())]
+            return [card.toast, rx.redirect(routes.COMMUNITIES)]
         self.editing_id = card.id
         self.values = {
             "name": card.name,

@@ -34,7 +34,15 @@ from cop_app.services.errors import Invalid
 from cop_app.services.mentorship import MentorshipRow
 from cop_app.states import drafts
 from cop_app.states.auth import current_user
-from cop_app.states.base import Refused, active_member_page, call, error_toast, route_param, typed
+from cop_app.states.base import (
+    Refused,
+    active_member_page,
+    call,
+    call_into,
+    error_toast,
+    route_param,
+    typed,
+)
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _MENTION_TAIL = re.compile(r"(?:^|\s)@([\w.-]{1,40})$")
@@ -386,11 +394,7 @@ class ThreadState(rx.State):
     @rx.event
     async def show_reactors(self, post_id: Any) -> Any:
         """Who reacted to a post."""
-        names = await call(self, discussions.reactors, post_id)
-        if isinstance(names, Refused):
-            return names.toast
-        self.reactor_names = names
-        return None
+        return await call_into(self, "reactor_names", discussions.reactors, post_id)
 
     @rx.event
     async def accept(self, post_id: Any) -> Any:
@@ -483,11 +487,7 @@ class ThreadState(rx.State):
     @rx.event
     async def show_revisions(self, post_id: Any) -> Any:
         """The earlier versions of an edited post."""
-        revisions = await call(self, discussions.post_revisions, post_id)
-        if isinstance(revisions, Refused):
-            return revisions.toast
-        self.revisions = revisions
-        return None
+        return await call_into(self, "revisions", discussions.post_revisions, post_id)
 
     @rx.event
     async def set_following(self, follow: Any) -> Any:
@@ -531,7 +531,7 @@ class NewThreadState(rx.State):
         """on_load of /c/[slug]/new: members only."""
         actor = await current_user(self)
         self.errors = {}
-        card = await active_member_page(self, actor, routes.communities_url(), "start a thread")
+        card = await active_member_page(self, actor, routes.COMMUNITIES, "start a thread")
         if isinstance(card, list):  # not an active member: sent away
             return card
         # The form shows what this browser kept for the community (a reload or a reconnect

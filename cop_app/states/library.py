@@ -560,7 +560,7 @@ class NewResourceState(rx.State):
         """on_load of /c/[slug]/library/new: active members only."""
         actor = await current_user(self)
         self.errors = {}
-        card = await active_member_page(self, actor, routes.library_url(), "add to its library")
+        card = await active_member_page(self, actor, routes.LIBRARY, "add to its library")
         if isinstance(card, list):  # not an active member: sent away
             return card
         self.community_id, self.community_name = card.id, card.name

@@ -230,7 +230,7 @@ class BoardState(rx.State):
     editing_id: int = 0
     dragging_id: int = 0
     edit_title: str = ""
-    edit_description: str = ""
+    edit_text: str = ""
     errors: dict[str, str] = {}
     requirement_options: list[dict[str, str]] = []
 
@@ -344,7 +344,7 @@ class BoardState(rx.State):
         for card in [*room.todo, *room.doing, *room.done]:
             if card.id == card_id:
                 self.editing_id = card.id
-                self.edit_title, self.edit_description = card.title, card.description
+                self.edit_title, self.edit_text = card.title, card.description
                 return None
         return error_toast(Invalid("That card is not on this board."))
 
@@ -354,9 +354,9 @@ class BoardState(rx.State):
         self.edit_title = typed(value, settings.BOARD_CARD_TITLE_MAX)
 
     @rx.event
-    def set_edit_description(self, value: Any) -> None:
+    def set_edit_text(self, value: Any) -> None:
         """Description in the card editor."""
-        self.edit_description = typed(value, settings.BOARD_CARD_DESCRIPTION_MAX)
+        self.edit_text = typed(value, settings.BOARD_CARD_DESCRIPTION_MAX)
 
     @rx.event
     def cancel_edit(self) -> None:
@@ -374,7 +374,7 @@ class BoardState(rx.State):
             return error_toast(Invalid("That card is not on this board."))
         fields = (
             self.edit_title,
-            self.edit_description,
+            self.edit_text,
             card.due_date.isoformat() if card.due_date else None,
             card.link_thread_id or None,
             card.link_post_id or None,

@@ -154,6 +154,13 @@ class ModerationState(rx.State):
         return rx.toast.success("Thread locked.")
 
 
+def _show(dialog: rx.State, **values: Any) -> None:
+    """Open a dialog on fresh values, with no error left over from its last use."""
+    for name, value in values.items():
+        setattr(dialog, name, value)
+    dialog.open, dialog.errors = True, {}
+
+
 class SuspendState(rx.State):
     """The suspend dialog (from the queue or the users page)."""
 
@@ -166,12 +173,7 @@ class SuspendState(rx.State):
     def ask(self, user_id: Any, name: Any) -> None:
         """Open the dialog for one person."""
         if isinstance(user_id, int) and isinstance(name, str):
-            self.user_id, self.user_name, self.open, self.errors = (
-                user_id,
-                name[: settings.DISPLAY_NAME_MAX],
-                True,
-                {},
-            )
+            _show(self, user_id=user_id, user_name=name[: settings.DISPLAY_NAME_MAX])
 
     @rx.event
     def close(self) -> None:
@@ -216,12 +218,7 @@ class FlagState(rx.State):
             and target_type in moderation.TARGETS
             and (isinstance(target_id, int))
         ):
-            self.target_type, self.target_id, self.open, self.errors = (
-                target_type,
-                target_id,
-                True,
-                {},
-            )
+            _show(self, target_type=target_type, target_id=target_id)
 
     @rx.event
     def close(self) -> None:

@@ -50,8 +50,8 @@ def test_resolves_tells_pages_from_missing_ones() -> None:
     assert resolves(routes.resource_history_url(4), patterns)
     assert resolves(routes.community_library_url("guild"), patterns)
     assert resolves(routes.new_resource_url("guild"), patterns)
-    assert resolves(routes.library_url(), patterns)
-    assert resolves(routes.home_url(), patterns)
+    assert resolves(routes.LIBRARY, patterns)
+    assert resolves(routes.HOME, patterns)
     assert not resolves("/mentorship/7", patterns)  # the old, broken mentorship link
     assert not resolves("/c/guild/t/3/extra", patterns)
 
@@ -119,5 +119,5 @@ def test_mentorship_notifications_open_the_board(
         for n in session.exec(select(Notification)).all()
         if n.kind.startswith(("mentorship.", "board.")) and n.kind != "mentorship.request"
     }
-    assert boards.pop("mentorship.withdrawn") == routes.mentorship_url()
+    assert boards.pop("mentorship.withdrawn") == routes.MENTORSHIP
     assert all(re.fullmatch(r"/mentorship/boards/\d+", link) for link in boards.values()), boards

@@ -1327,7 +1327,7 @@ def test_seed_mentorship_is_consistent(session: Session) -> None:
     assert {n.kind for n in seeded} >= {"mentorship.request", "mentorship.accepted"}
     for n in seeded:
         if n.kind == "mentorship.request":
-            assert n.link == routes.mentorship_url()
+            assert n.link == routes.MENTORSHIP
             assert any(m.mentor_id == n.user_id for m in pairs)
         else:
             board_id = int(n.link.rstrip("/").rsplit("/", 1)[1])

@@ -18,6 +18,7 @@ from cop_app.services.access import (
     membership_of,
     require_user,
 )
+from cop_app.services.edge import committed
 from cop_app.services.errors import Forbidden, Invalid, NotFound
 from cop_app.services.events import Change, on_commit
 from cop_app.services.rooms import RoomKey, RoomKind
@@ -268,9 +269,7 @@ def check_create_community(session: Session, actor: User | None, data: Community
         raise Forbidden("Only mentors and admins can create communities.")
     _refuse_taken_name(session, data.name, None)
     community = do_create_community(session, user, data, now=utcnow())
-    session.commit()
-    session.refresh(community)
-    return community
+    return committed(session, community)
 
 
 def do_create_community(
@@ -325,8 +324,7 @@ def check_edit_community(
     )
     _refuse_taken_name(session, data.name, community.id)
     if do_edit_community(session, community, user, data, now=utcnow()):
-        session.commit()
-        session.refresh(community)
+        committed(session, community)
     return community
 
 
@@ -342,22 +340,15 @@ def do_edit_community(
     for f, value in changed.items():
         setattr(community, f, value)
     session.add(community)
-    activity.record(
+    activity.staff_action(
         session,
         "community.edited",
-        editor.id,
-        community_id=community.id,
-        target_type="community",
-        target_id=community.id,
-        summary=f"{editor.display_name} edited {community.name}",
-        now=now,
-    )
-    activity.audit(
-        session,
-        editor.id,
         "community.edit",
+        editor.id,
         "community",
         community.id,
+        community_id=community.id,
+        summary=f"{editor.display_name} edited {community.name}",
         before=repr({f: before[f] for f in changed}),
         after=repr(changed),
         now=now,

@@ -72,7 +72,6 @@ def _member_moved(
         session,
         kind,
         user.id,
-        community_id=community.id,
         target_type="community",
         target_id=community.id,
         summary=summary,
@@ -214,22 +213,15 @@ def do_decide_request(
     else:
         session.delete(membership)
     verb = "approved" if approve else "declined"
-    activity.record(
+    activity.staff_action(
         session,
         f"community.request_{verb}",
-        steward.id,
-        community_id=community.id,
-        target_type="user",
-        target_id=user_id,
-        summary=f"{steward.display_name} {verb} {name} in {community.name}",
-        now=now,
-    )
-    activity.audit(
-        session,
-        steward.id,
         f"membership.{verb}",
+        steward.id,
         "user",
         user_id,
+        community_id=community.id,
+        summary=f"{steward.display_name} {verb} {name} in {community.name}",
         before="pending",
         after="active" if approve else "removed",
         now=now,
@@ -274,22 +266,15 @@ def do_set_member_role(
         announce_access_change(
             session, user_id, f"You are no longer a steward of {community.name}."
         )
-    activity.record(
+    activity.staff_action(
         session,
         "community.role_changed",
-        steward.id,
-        community_id=community.id,
-        target_type="user",
-        target_id=user_id,
-        summary=f"{steward.display_name} made a member {role} of {community.name}",
-        now=now,
-    )
-    activity.audit(
-        session,
-        steward.id,
         "membership.role",
+        steward.id,
         "user",
         user_id,
+        community_id=community.id,
+        summary=f"{steward.display_name} made a member {role} of {community.name}",
         before=before,
         after=role,
         now=now,
@@ -335,22 +320,15 @@ def do_remove_member(
         routes.community_url(community.slug),
         now=now,
     )
-    activity.record(
+    activity.staff_action(
         session,
         "community.member_removed",
-        steward.id,
-        community_id=community.id,
-        target_type="user",
-        target_id=user_id,
-        summary=f"{steward.display_name} removed {name} from {community.name}",
-        now=now,
-    )
-    activity.audit(
-        session,
-        steward.id,
         "membership.removed",
+        steward.id,
         "user",
         user_id,
+        community_id=community.id,
+        summary=f"{steward.display_name} removed {name} from {community.name}",
         before="active",
         after="removed",
         now=now,

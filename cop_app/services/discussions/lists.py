@@ -9,6 +9,7 @@ from cop_app.models import Community, Membership, Thread, ThreadFollow, ThreadRe
 from cop_app.services import settings, validation
 from cop_app.services.access import access_community_content, require_user
 from cop_app.services.discussions.views import SORTS, ThreadRow
+from cop_app.services.rows import with_place_and_author
 
 
 def _rows(session: Session, user: User | None, stmt: Select) -> list[ThreadRow]:
@@ -49,26 +50,20 @@ def _rows(session: Session, user: User | None, stmt: Select) -> list[ThreadRow]:
 
 
 def _listing() -> Select:
-    """The columns of a thread row (plain tuples: loading Thread entities costs twice as much)."""
-    return (
-        select(
-            Thread.id,
-            Thread.title,
-            Thread.kind,
-            Thread.tags,
-            Thread.post_count,
-            Thread.reply_count,
-            Thread.reaction_count,
-            Thread.accepted_post_id,
-            Thread.pinned,
-            Thread.locked,
-            Thread.last_activity_at,
-            Community.slug,
-            Community.name,
-            User.display_name,
-        )
-        .join(Community, Community.id == Thread.community_id)
-        .join(User, User.id == Thread.author_id)
+    """The columns of a thread row."""
+    return with_place_and_author(
+        Thread,
+        Thread.id,
+        Thread.title,
+        Thread.kind,
+        Thread.tags,
+        Thread.post_count,
+        Thread.reply_count,
+        Thread.reaction_count,
+        Thread.accepted_post_id,
+        Thread.pinned,
+        Thread.locked,
+        Thread.last_activity_at,
     )
 
 

@@ -18,8 +18,8 @@ from cop_app.services.discussions.common import (
 )
 from cop_app.services.discussions.rooms import announce_thread
 from cop_app.services.discussions.threads import clean_title, do_mark_read, do_set_following
+from cop_app.services.edge import commit_once, committed
 from cop_app.services.errors import Forbidden, Invalid
-from cop_app.services.keyed import commit_once
 from cop_app.services.notifications import notify_post
 
 
@@ -161,9 +161,7 @@ def check_edit_post(
     if text == post.body and (new_title is None or new_title == thread.title):
         return post
     do_edit_post(session, post, thread, access.user, text, new_title)
-    session.commit()
-    session.refresh(post)
-    return post
+    return committed(session, post)
 
 
 def do_edit_post(
@@ -214,9 +212,7 @@ def check_delete_post(session: Session, actor: User | None, post_id: object) -> 
     if post.deleted_at is not None:
         raise Invalid("This post is already removed.")
     do_delete_post(session, post, access.thread, access.user)
-    session.commit()
-    session.refresh(post)
-    return post
+    return committed(session, post)
 
 
 def do_delete_post(

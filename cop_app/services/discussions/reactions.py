@@ -13,6 +13,7 @@ from cop_app.services.discussions.access import access_post, access_thread, requ
 from cop_app.services.discussions.common import record_post_event
 from cop_app.services.discussions.rooms import announce_thread
 from cop_app.services.discussions.views import REACTIONS
+from cop_app.services.edge import committed
 from cop_app.services.errors import Forbidden, Invalid
 from cop_app.services.notifications import notify_post
 
@@ -112,9 +113,7 @@ def check_accept_answer(
         if answer.deleted_at is not None or answer.hidden:
             raise Invalid("A removed reply cannot be the accepted answer.")
     do_accept_answer(session, thread, user, answer)
-    session.commit()
-    session.refresh(thread)
-    return thread
+    return committed(session, thread)
 
 
 def do_accept_answer(

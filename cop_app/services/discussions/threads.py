@@ -16,8 +16,8 @@ from cop_app.services.discussions.common import clean_body, mentioned_members, r
 from cop_app.services.discussions.reads import page_start, read_page, thread_page
 from cop_app.services.discussions.rooms import announce_members, announce_thread
 from cop_app.services.discussions.views import KINDS, PostView, ThreadView
+from cop_app.services.edge import commit_once, committed
 from cop_app.services.errors import Forbidden, Invalid, NotFound
-from cop_app.services.keyed import commit_once
 from cop_app.services.notifications import notify_post
 
 
@@ -176,9 +176,7 @@ def check_moderate_thread(
     if not changes:
         return thread
     do_moderate_thread(session, thread, access.user, changes)
-    session.commit()
-    session.refresh(thread)
-    return thread
+    return committed(session, thread)
 
 
 def do_moderate_thread(
@@ -195,18 +193,17 @@ def do_moderate_thread(
         setattr(thread, name, value)
     session.add(thread)
     summary = ", ".join(f"{name}={value}" for name, value in changes.items())
-    activity.record(
+    activity.staff_action(
         session,
         "thread.moderated",
+        "thread.moderate",
         moderator.id,
+        "thread",
+        thread.id,
         community_id=thread.community_id,
-        target_type="thread",
-        target_id=thread.id,
         summary=f"{moderator.display_name} set {summary} on “{thread.title}”",
+        after=summary,
         now=now,
-    )
-    activity.audit(
-        session, moderator.id, "thread.moderate", "thread", thread.id, after=summary, now=now
     )
     announce_thread(session, thread, "thread.moderated")
     return thread

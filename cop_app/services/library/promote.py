@@ -10,6 +10,7 @@ from cop_app.models import Community, Post, Resource, Thread, User
 from cop_app.services import activity, markdown, settings, validation
 from cop_app.services.access import membership_of
 from cop_app.services.discussions import access_thread
+from cop_app.services.edge import committed
 from cop_app.services.errors import Forbidden, Invalid
 from cop_app.services.library.writes import ResourceInput, do_create_resource
 
@@ -97,9 +98,7 @@ def check_promote(
         "promotions",
     )
     resource = do_promote(session, access.community, access.user, thread, opening, answer)
-    session.commit()
-    session.refresh(resource)
-    return resource
+    return committed(session, resource)
 
 
 def thread_resources(session: Session, thread_id: int) -> list[dict[str, str]]:

@@ -26,15 +26,7 @@ from cop_app.services.access import access_community_content, require_user
 from cop_app.services.errors import NotFound
 from cop_app.services.library.access import ResourceAccess, access_resource
 from cop_app.services.library.writes import KIND_LABELS, KINDS
-
-SORTS = ("reused", "endorsed", "newest", "updated", "review")
-SORT_LABELS = {
-    "reused": "Most reused",
-    "endorsed": "Most endorsed",
-    "newest": "Newest",
-    "updated": "Recently updated",
-    "review": "Needs review",
-}
+from cop_app.services.rows import with_place_and_author
 
 
 def review_due(now: datetime | None = None) -> datetime:
@@ -133,24 +125,19 @@ class ResourceMine:
 
 
 def _listing():
-    return (
-        select(
-            Resource.id,
-            Resource.title,
-            Resource.kind,
-            Resource.summary,
-            Resource.tags,
-            Resource.endorse_count,
-            Resource.reuse_count,
-            Resource.outdated,
-            Resource.reviewed_at,
-            Resource.updated_at,
-            Community.slug,
-            Community.name,
-            User.display_name,
-        )
-        .join(Community, Community.id == Resource.community_id)
-        .join(User, User.id == Resource.author_id)
+    """The columns of a resource row."""
+    return with_place_and_author(
+        Resource,
+        Resource.id,
+        Resource.title,
+        Resource.kind,
+        Resource.summary,
+        Resource.tags,
+        Resource.endorse_count,
+        Resource.reuse_count,
+        Resource.outdated,
+        Resource.reviewed_at,
+        Resource.updated_at,
     )
 
 
@@ -183,6 +170,17 @@ def _rows(session: Session, stmt) -> list[ResourceRow]:
         )
         for r in session.exec(stmt).all()
     ]
+
+
+# Reuse first: a practice library is judged by what people take from it, not by what is newest.
+SORTS = ("reused", "endorsed", "newest", "updated", "review")
+SORT_LABELS = {
+    "reused": "Most reused",
+    "endorsed": "Most endorsed",
+    "newest": "Newest",
+    "updated": "Recently updated",
+    "review": "Needs review",
+}
 
 
 def _ordered(stmt, sort: str):

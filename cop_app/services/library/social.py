@@ -11,6 +11,7 @@ from cop_app import routes
 from cop_app.models import Endorsement, Membership, Resource, Reuse, User
 from cop_app.models.base import utcnow
 from cop_app.services import activity, settings, validation
+from cop_app.services.edge import committed
 from cop_app.services.errors import Invalid
 from cop_app.services.library.access import (
     access_resource,
@@ -147,9 +148,7 @@ def check_record_reuse(
         "reuse records",
     )
     row = do_record_reuse(session, access.resource, access.user, text)
-    session.commit()
-    session.refresh(row)
-    return row
+    return committed(session, row)
 
 
 def do_mark(
@@ -200,9 +199,7 @@ def check_mark(session: Session, actor: User | None, resource_id: object, mark: 
         "review marks",
     )
     do_mark(session, access.resource, access.user, choice)
-    session.commit()
-    session.refresh(access.resource)
-    return access.resource
+    return committed(session, access.resource)
 
 
 def do_transfer_owner(session: Session, resource: Resource, steward: User, owner: User) -> None:
@@ -251,6 +248,4 @@ def check_transfer_owner(
     if owner.id == access.resource.owner_id:
         raise Invalid(f"{owner.display_name} already owns this resource.", "owner_id")
     do_transfer_owner(session, access.resource, access.user, owner)
-    session.commit()
-    session.refresh(access.resource)
-    return access.resource
+    return committed(session, access.resource)

@@ -26,9 +26,9 @@ from cop_app.models import (
 from cop_app.models.base import utcnow
 from cop_app.services import activity, markdown, settings, validation
 from cop_app.services.access import membership_of, require_user
+from cop_app.services.edge import commit_once, committed
 from cop_app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from cop_app.services.events import Change, on_commit
-from cop_app.services.keyed import commit_once
 from cop_app.services.library.access import (
     access_resource,
     library_room,
@@ -37,6 +37,7 @@ from cop_app.services.library.access import (
 )
 from cop_app.services.notifications import notify
 
+# The kinds of practice artifact members name when they share what works.
 KINDS = ("guide", "template", "checklist", "case-story", "tool")
 KIND_LABELS = {
     "guide": "Guide",
@@ -371,9 +372,7 @@ def check_edit_resource(
         "saves",
     )
     do_edit_resource(session, resource, access.user, data, clean or "Edited")
-    session.commit()
-    session.refresh(resource)
-    return resource
+    return committed(session, resource)
 
 
 def revision_row(session: Session, resource_id: int, number: object) -> ResourceRevision:
@@ -416,6 +415,4 @@ def check_restore_revision(
         f"Restored revision {old.number}",
         verb="restored",
     )
-    session.commit()
-    session.refresh(resource)
-    return resource
+    return committed(session, resource)

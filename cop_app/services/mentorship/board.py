@@ -16,8 +16,8 @@ from cop_app.models import (
 )
 from cop_app.models.base import utcnow
 from cop_app.services import settings, validation
+from cop_app.services.edge import commit_once, committed
 from cop_app.services.errors import Invalid
-from cop_app.services.keyed import commit_once
 from cop_app.services.mentorship.access import access_board, access_card
 from cop_app.services.mentorship.core import (
     COLUMN_LABELS,
@@ -213,9 +213,7 @@ def check_edit_card(
     if not do_edit_card(session, card, m, user, clean, now=utcnow()):
         session.rollback()  # nothing to write; let go of the board's row lock
         return card
-    session.commit()
-    session.refresh(card)
-    return card
+    return committed(session, card)
 
 
 def do_edit_card(
@@ -284,9 +282,7 @@ def check_move_card(
     if not do_move_card(session, card, access.mentorship, access.user, where, index, now=utcnow()):
         session.rollback()  # already there; let go of the board's row lock
         return card
-    session.commit()
-    session.refresh(card)
-    return card
+    return committed(session, card)
 
 
 def do_move_card(

@@ -10,6 +10,7 @@ from cop_app.models import Community, MentorProfile, Mentorship, User
 from cop_app.models.base import utcnow
 from cop_app.services import settings, validation, wording
 from cop_app.services.access import CREATOR_ROLES, access_community, membership_of, require_user
+from cop_app.services.edge import committed
 from cop_app.services.errors import Forbidden, Invalid, NotFound
 from cop_app.services.mentorship.access import access_mentorship
 from cop_app.services.mentorship.core import (
@@ -90,9 +91,7 @@ def check_request_mentorship(
     if _holding(session, mid) >= profile.capacity:
         raise Invalid(f"{mentor.display_name} has no free places right now.", "mentor_id")
     m = do_request_mentorship(session, user, mentor, community, text, wanted, now=utcnow())
-    session.commit()
-    session.refresh(m)
-    return m
+    return committed(session, m)
 
 
 def do_request_mentorship(
@@ -105,7 +104,8 @@ def do_request_mentorship(
     *,
     now: datetime,
 ) -> Mentorship:
-    """Write a request; the mentor is told."""
+    """Write a request in the `requested` state and tell the mentor; the mentee's goals and
+    wanted skills become the pair's first agreement when it is accepted."""
     m = Mentorship(
         mentor_id=mentor.id,
         mentee_id=mentee.id,
@@ -124,7 +124,7 @@ def do_request_mentorship(
         "mentorship.request",
         mentee.id,
         f"{mentee.display_name} asked you for mentorship in {community.name}",
-        routes.mentorship_url(),
+        routes.MENTORSHIP,
         now=now,
     )
     _record(
@@ -175,9 +175,7 @@ def check_respond(
             max_len=settings.MENTORSHIP_DECLINE_REASON_MAX,
         )
     do_respond(session, m, user, yes, text, now=utcnow())
-    session.commit()
-    session.refresh(m)
-    return m
+    return committed(session, m)
 
 
 def do_respond(
@@ -236,9 +234,7 @@ def _check_move(
             max_len=settings.MENTORSHIP_REFLECTION_MAX,
         )
     do_transition(session, m, access.user, verb, reflection=text, now=utcnow())
-    session.commit()
-    session.refresh(m)
-    return m
+    return committed(session, m)
 
 
 def do_transition(
@@ -272,7 +268,7 @@ def do_transition(
     if verb == "withdraw":
         summary = f"{actor.display_name} withdrew their mentorship request to {other_name}"
         note = f"{actor.display_name} withdrew their mentorship request"
-        link = routes.mentorship_url()
+        link = routes.MENTORSHIP
     else:
         summary = f"{actor.display_name} {t.past} the mentorship with {other_name}"
         note = f"{actor.display_name} {t.past} your mentorship"
@@ -325,9 +321,7 @@ def check_add_reflection(
         max_len=settings.MENTORSHIP_REFLECTION_MAX,
     )
     do_add_reflection(session, m, access.user, text, now=utcnow())
-    session.commit()
-    session.refresh(m)
-    return m
+    return committed(session, m)
 
 
 def do_add_reflection(

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 from cop_app.models import Mentorship, SessionNote, User
 from cop_app.models.base import utcnow
 from cop_app.services import settings, validation, wording
+from cop_app.services.edge import committed
 from cop_app.services.errors import Forbidden, Invalid, RateLimited
 from cop_app.services.mentorship.access import access_mentorship, read_only_reason
 from cop_app.services.mentorship.core import HOLDING_STATES, _board_changed, _day
@@ -63,9 +64,7 @@ def check_add_session_note(
         next_steps, "next_steps", "Next steps", max_len=settings.SESSION_NEXT_STEPS_MAX
     )
     note = do_add_session_note(session, m, access.user, day, text, steps, now=now)
-    session.commit()
-    session.refresh(note)
-    return note
+    return committed(session, note)
 
 
 def do_add_session_note(

@@ -14,6 +14,7 @@ from cop_app.models import (
 from cop_app.models.base import utcnow
 from cop_app.services import activity, settings, validation
 from cop_app.services.access import CREATOR_ROLES, require_user
+from cop_app.services.edge import committed
 from cop_app.services.errors import Forbidden, Invalid, NotFound
 from cop_app.services.mentorship.core import _available_user, _flag, _holding, _id_list
 from cop_app.services.mentorship.views import MentorProfileView
@@ -115,8 +116,7 @@ def check_update_mentor_profile(
                     f"Join {names[cid]} before offering to mentor there.", "community_ids"
                 )
     profile = do_update_mentor_profile(session, user, places, note, open_, ids, now=utcnow())
-    session.commit()
-    session.refresh(profile)
+    committed(session, profile)
     return _profile_view(session, user, profile)
 
 

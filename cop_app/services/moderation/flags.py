@@ -10,6 +10,7 @@ from cop_app.models import Community, Flag, Membership, User
 from cop_app.models.base import utcnow
 from cop_app.services import activity, settings, stages, validation
 from cop_app.services.access import require_user
+from cop_app.services.edge import committed
 from cop_app.services.errors import Forbidden, Invalid, NotFound, RateLimited
 from cop_app.services.moderation.suspensions import is_suspended
 from cop_app.services.moderation.targets import (
@@ -67,9 +68,7 @@ def check_flag(
             int(settings.FLAGS_WINDOW.total_seconds()),
         )
     row = do_flag(session, user, kind, tid, info, why, text, now=now)
-    session.commit()
-    session.refresh(row)
-    return row
+    return committed(session, row)
 
 
 def do_flag(
@@ -312,22 +311,15 @@ def do_review(
     elif verb in ("dismiss", "restore") and info.hidden:
         target.set_hidden(session, target_id, False)
     after = {"delete": "deleted", "hide": "hidden", "keep_hidden": "hidden"}.get(verb, "visible")
-    activity.record(
+    activity.staff_action(
         session,
         f"moderation.{verb}",
-        moderator.id,
-        community_id=info.community_id,
-        target_type=kind,
-        target_id=target_id,
-        summary=f"{moderator.display_name} {_PAST[verb]} {info.title}",
-        now=now,
-    )
-    activity.audit(
-        session,
-        moderator.id,
         f"content.{verb}",
+        moderator.id,
         kind,
         target_id,
+        community_id=info.community_id,
+        summary=f"{moderator.display_name} {_PAST[verb]} {info.title}",
         reason=reason,
         before="hidden" if info.hidden else "visible",
         after=after,

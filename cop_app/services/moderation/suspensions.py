@@ -9,6 +9,7 @@ from cop_app.models.base import utcnow
 from cop_app.services import activity, settings, validation
 from cop_app.services.access import announce_access_change, require_admin, require_user
 from cop_app.services.accounts import revoke_all_sessions
+from cop_app.services.edge import committed
 from cop_app.services.errors import Forbidden, Invalid, NotFound
 from cop_app.services.moderation.targets import stewarded_ids
 
@@ -55,9 +56,7 @@ def check_suspend(
     elif target.role == "admin" and moderator.role != "admin":
         raise Forbidden("Only admins can suspend an admin.")
     do_suspend(session, moderator, target, why, end, now=utcnow())
-    session.commit()
-    session.refresh(target)
-    return target
+    return committed(session, target)
 
 
 def do_suspend(
@@ -72,21 +71,14 @@ def do_suspend(
     revoke_all_sessions(session, uid, now)
     announce_access_change(session, uid, "Your account was suspended.")
     shown = "until further notice" if end == INDEFINITE else f"until {end:%d %b %Y}"
-    activity.record(
+    activity.staff_action(
         session,
         "moderation.suspended",
-        moderator.id,
-        target_type="user",
-        target_id=uid,
-        summary=f"{moderator.display_name} suspended {target.display_name} {shown}",
-        now=now,
-    )
-    activity.audit(
-        session,
-        moderator.id,
         "user.suspend",
+        moderator.id,
         "user",
         uid,
+        summary=f"{moderator.display_name} suspended {target.display_name} {shown}",
         reason=reason,
         before=before,
         after=shown,
@@ -122,9 +114,7 @@ def check_reactivate(
     if not is_suspended(target):
         raise Invalid("This account is not suspended.")
     do_reactivate(session, admin, target, why, now=utcnow())
-    session.commit()
-    session.refresh(target)
-    return target
+    return committed(session, target)
 
 
 def do_reactivate(
@@ -134,21 +124,14 @@ def do_reactivate(
     target.suspended_until = None
     target.suspension_reason = ""
     session.add(target)
-    activity.record(
+    activity.staff_action(
         session,
         "moderation.reactivated",
-        admin.id,
-        target_type="user",
-        target_id=target.id,
-        summary=f"{admin.display_name} reactivated {target.display_name}",
-        now=now,
-    )
-    activity.audit(
-        session,
-        admin.id,
         "user.reactivate",
+        admin.id,
         "user",
         target.id,
+        summary=f"{admin.display_name} reactivated {target.display_name}",
         reason=reason,
         before="suspended",
         after="active",

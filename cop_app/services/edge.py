@@ -1,5 +1,8 @@
-"""Writes made under a draft's idempotency key (validation.client_key): the same draft sent
-twice at once passes both "already made?" checks, and only the unique key stops the second."""
+"""The outer edge of a write: the one commit, and the fresh row handed back to the caller.
+
+Writes made under a draft's idempotency key (validation.client_key) go through
+`commit_once`: the same draft sent twice at once passes both "already made?" checks, and
+only the unique key stops the second."""
 
 from collections.abc import Callable
 from typing import TypeVar
@@ -8,6 +11,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 Row = TypeVar("Row")
+
+
+def committed(session: Session, row: Row) -> Row:
+    """Commit the unit of work and reload `row`, so callers never read expired attributes."""
+    session.commit()
+    session.refresh(row)
+    return row
 
 
 def commit_once(session: Session, write: Callable[[], Row], twin: Callable[[], Row | None]) -> Row:
