@@ -107,6 +107,9 @@ def test_phrase_prefix_accents_case_and_snippets(discussions_world: DiscussionsW
     assert marked and all(m.lower() == "summary" for m in marked)
     # Markup a member wrote stays text: it is in a plain segment, never rendered.
     assert any("<b>" in s.text for s in hit.snippet if not s.mark)
+    # The top bar shows titles only: its live results carry no snippet to build or send.
+    live = search.search(w.session, w.member, "summ", typing=True).hits
+    assert f"thread-{t.id}" in [h.key for h in live] and all(not h.snippet for h in live)
 
 
 def test_filters_narrow_and_suggestions_offer_a_way_out(
