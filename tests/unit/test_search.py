@@ -313,6 +313,23 @@ HOSTILE = [
 ]
 
 
+def test_the_top_bar_scores_only_the_newest_live_scan_matches(
+    discussions_world: DiscussionsWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each keystroke ranks the SEARCH_LIVE_SCAN newest visible matches; Enter ranks more."""
+    w = discussions_world
+    oldest = _thread(w, w.asker, "Lanterns in the title", "Lanterns.")
+    newer = [_thread(w, w.asker, f"Notes {i}", "About lanterns.") for i in range(2)]
+    hidden = _thread(w, w.member, "Lanterns inside", "Lanterns.", closed=True)
+    monkeypatch.setattr(settings, "SEARCH_LIVE_WINDOW", 2)
+    monkeypatch.setattr(settings, "SEARCH_LIVE_SCAN", 2)
+    live = _keys(w.session, w.other, "lantern", typing=True)
+    assert set(live) == {f"thread-{t.id}" for t in newer}  # the newest two `other` may see
+    page = _keys(w.session, w.other, "lanterns")
+    assert page[0] == f"thread-{oldest.id}" and f"thread-{hidden.id}" not in page
+    assert f"thread-{hidden.id}" in _keys(w.session, w.member, "lantern", typing=True)
+
+
 @pytest.mark.parametrize("typing", [False, True])
 def test_hostile_queries_never_raise_and_stay_fast(
     discussions_world: DiscussionsWorld, typing: bool

@@ -9,7 +9,11 @@ Ranking: the engine's text relevance (FTS5 bm25 with column weights title 10, ta
 names 5, body 1; PostgreSQL ts_rank with weights A title, B tags and names, D body) over
 the best SEARCH_WINDOW matches, then multiplied by documented boosts (BOOSTS below):
 an accepted answer, an answered question, reactions, endorsed and reused resources
-(outdated ones lose a little), and recent activity.
+(outdated ones lose a little), and recent activity. Relevance is scored over the
+SEARCH_SCAN (1,000) newest matches the searcher may see; the top bar's live results, one
+search per keystroke of every tab, over the SEARCH_LIVE_SCAN (200) newest, re-ordering the
+best SEARCH_LIVE_WINDOW: a word found in thousands of documents shows recent ones as you
+type, and Enter ranks the full page over the larger scan.
 """
 
 import difflib
@@ -212,6 +216,7 @@ def _candidate_sql(
     filters: Filters,
     kinds: tuple[str, ...],
     limit: int,
+    scan: int = 0,
 ) -> tuple[str, dict[str, Any]] | None:
     """The SQL of `candidates` and its parameters (None: nothing can match)."""
     built = _where(session, user, filters, kinds)
@@ -219,7 +224,7 @@ def _candidate_sql(
         return None
     conds, params = built
     params["limit"] = limit
-    params["scan"] = max(limit, settings.SEARCH_SCAN)
+    params["scan"] = max(limit, scan or settings.SEARCH_SCAN)
     cols = (
         "d.id, d.kind, d.ref_id, d.thread_id, d.post_number, d.community_id, d.author_id, "
         "d.created_at"
@@ -433,7 +438,8 @@ def _ranked(
     """The best matches ordered by boosted relevance, with what their hits show but the
     body: one statement."""
     window = settings.SEARCH_LIVE_WINDOW if typing else settings.SEARCH_WINDOW
-    built = _candidate_sql(session, user, parsed, filters, kinds, window)
+    scan = settings.SEARCH_LIVE_SCAN if typing else settings.SEARCH_SCAN
+    built = _candidate_sql(session, user, parsed, filters, kinds, window, scan)
     if built is None:
         return []
     sql, params = built
