@@ -277,9 +277,12 @@ SEARCH_LIVE_PER_KIND = 3
 SEARCH_PAGE_SIZE = 20
 SEARCH_WINDOW = 100
 # The top bar re-orders its best SEARCH_LIVE_WINDOW; relevance is scored over at most the
-# SEARCH_SCAN most recently indexed matches (a word found nearly everywhere stays fast).
+# SEARCH_SCAN most recently indexed matches (a word found nearly everywhere stays fast), and
+# while typing over the SEARCH_LIVE_SCAN newest (each keystroke of every tab searches; Enter
+# ranks the full page over SEARCH_SCAN).
 SEARCH_LIVE_WINDOW = 24
 SEARCH_SCAN = 1000
+SEARCH_LIVE_SCAN = 200
 SEARCH_SNIPPET_CHARS = 180
 # The expert finder lists at most this many people, from at most this many matching threads.
 EXPERTS_MAX = 10

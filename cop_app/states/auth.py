@@ -92,11 +92,16 @@ class AuthState(rx.State):
     def _actor(self) -> User | None:
         """The caller as a detached User row, or None; keeps the public vars in step."""
         if not self.session_token:
-            self._set_user(None)
-            return None
+            return self._resolved(None)
         with db() as session:
-            user = detached(session, accounts.user_for_token(session, self.session_token))
-        if user is None:
+            return self._resolved(
+                detached(session, accounts.user_for_token(session, self.session_token))
+            )
+
+    def _resolved(self, user: User | None) -> User | None:
+        """Keep the public vars in step with a lookup of `session_token` (None: not valid);
+        `call` looks it up in its worker thread and reports here."""
+        if user is None and self.session_token:
             self.session_token = ""
             # The open page stays readable (with what was typed) and says why nothing works.
             self.session_ended = self.user_id > 0

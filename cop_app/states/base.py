@@ -67,20 +67,27 @@ async def call(
     lookup per event, not two). `errors` names a dict var that holds the call's field error
     (emptied first; at `field` when the error names none, or always with `one_field`: an
     editor with one message line). `off_loop` runs the verb in a worker
-    thread with its own session (password hashing, ~120 ms), so other tabs keep the event
-    loop; rows it returns are detached and the changes it announced reach live rooms from
-    the loop once it is done. The verb should return plain values: rows expire on commit.
+    thread with its own session (password hashing, ~120 ms; every keystroke's search), so
+    other tabs keep the event loop; the caller is then looked up in that thread and session
+    too (one session per event, and the lookup's Python off the loop as well). Rows it
+    returns are detached and the changes it announced reach live rooms from the loop once it
+    is done. The verb should return plain values: rows expire on commit.
     """
+    from cop_app.states.auth import AuthState, current_user  # auth.py builds on this module
+
     if errors and getattr(state, errors):
         setattr(state, errors, {})
-    if actor is Caller.SESSION:
-        from cop_app.states.auth import current_user  # auth.py builds on this module
-
+    auth: AuthState | None = None
+    if actor is Caller.SESSION and off_loop:
+        auth = await state.get_state(AuthState)
+    elif actor is Caller.SESSION:
         actor = await current_user(state)
-    head = () if actor is Caller.NOBODY else (actor,)
+    caller: list[User | None] = []
     try:
         if off_loop:
-            return await _in_thread(verb, *head, *args, **kwargs)
+            token = auth.session_token if auth is not None else None
+            return await _in_thread(verb, actor, args, kwargs, token, caller)
+        head = () if actor is Caller.NOBODY else (actor,)
         with db() as session:
             return verb(session, *head, *args, **kwargs)
     except DomainError as err:
@@ -88,6 +95,9 @@ async def call(
             key = field if one_field else err.field or field
             setattr(state, errors, {key: err.message})
         return Refused(err)
+    finally:
+        if auth is not None and caller:
+            auth._resolved(caller[0])
 
 
 async def call_into(state: rx.State, name: str, verb: Callable[..., Any], *args: Any) -> Any:
@@ -99,12 +109,28 @@ async def call_into(state: rx.State, name: str, verb: Callable[..., Any], *args:
     return None
 
 
-async def _in_thread(verb: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+async def _in_thread(
+    verb: Callable[..., T],
+    actor: User | Caller | None,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    token: str | None,
+    caller: list[User | None],
+) -> T:
+    """Run the verb in a worker thread; with a `token`, first look up its user there (as
+    AuthState._actor does, detached) into `caller`, and pass that user as the actor."""
     changes: list[events.Change] = []
 
     def run() -> T:
+        from cop_app.services import accounts
+
         with events.collect(changes), db() as session:
-            result = verb(session, *args, **kwargs)
+            head: tuple[Any, ...] = () if actor is Caller.NOBODY else (actor,)
+            if token is not None:
+                user = accounts.user_for_token(session, token) if token else None
+                caller.append(detached(session, user))
+                head = (caller[0],)
+            result = verb(session, *head, *args, **kwargs)
             session.expunge_all()
             return result
 

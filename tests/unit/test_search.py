@@ -107,6 +107,9 @@ def test_phrase_prefix_accents_case_and_snippets(discussions_world: DiscussionsW
     assert marked and all(m.lower() == "summary" for m in marked)
     # Markup a member wrote stays text: it is in a plain segment, never rendered.
     assert any("<b>" in s.text for s in hit.snippet if not s.mark)
+    # The top bar shows titles only: its live results carry no snippet to build or send.
+    live = search.search(w.session, w.member, "summ", typing=True).hits
+    assert f"thread-{t.id}" in [h.key for h in live] and all(not h.snippet for h in live)
 
 
 def test_filters_narrow_and_suggestions_offer_a_way_out(
@@ -308,6 +311,23 @@ HOSTILE = [
     "{a b}",
     "col:(x)",
 ]
+
+
+def test_the_top_bar_scores_only_the_newest_live_scan_matches(
+    discussions_world: DiscussionsWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each keystroke ranks the SEARCH_LIVE_SCAN newest visible matches; Enter ranks more."""
+    w = discussions_world
+    oldest = _thread(w, w.asker, "Lanterns in the title", "Lanterns.")
+    newer = [_thread(w, w.asker, f"Notes {i}", "About lanterns.") for i in range(2)]
+    hidden = _thread(w, w.member, "Lanterns inside", "Lanterns.", closed=True)
+    monkeypatch.setattr(settings, "SEARCH_LIVE_WINDOW", 2)
+    monkeypatch.setattr(settings, "SEARCH_LIVE_SCAN", 2)
+    live = _keys(w.session, w.other, "lantern", typing=True)
+    assert set(live) == {f"thread-{t.id}" for t in newer}  # the newest two `other` may see
+    page = _keys(w.session, w.other, "lanterns")
+    assert page[0] == f"thread-{oldest.id}" and f"thread-{hidden.id}" not in page
+    assert f"thread-{hidden.id}" in _keys(w.session, w.member, "lantern", typing=True)
 
 
 @pytest.mark.parametrize("typing", [False, True])

@@ -9,7 +9,11 @@ Ranking: the engine's text relevance (FTS5 bm25 with column weights title 10, ta
 names 5, body 1; PostgreSQL ts_rank with weights A title, B tags and names, D body) over
 the best SEARCH_WINDOW matches, then multiplied by documented boosts (BOOSTS below):
 an accepted answer, an answered question, reactions, endorsed and reused resources
-(outdated ones lose a little), and recent activity.
+(outdated ones lose a little), and recent activity. Relevance is scored over the
+SEARCH_SCAN (1,000) newest matches the searcher may see; the top bar's live results, one
+search per keystroke of every tab, over the SEARCH_LIVE_SCAN (200) newest, re-ordering the
+best SEARCH_LIVE_WINDOW: a word found in thousands of documents shows recent ones as you
+type, and Enter ranks the full page over the larger scan.
 """
 
 import difflib
@@ -17,9 +21,10 @@ import math
 import time
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import TextClause, bindparam, text
 from sqlmodel import Session, col, select
 
 from cop_app import routes
@@ -147,19 +152,30 @@ def _day(value: str) -> datetime | None:
         return None
 
 
+# The communities whose inside the searcher may see (access.may_see_inside), as SQL on doc
+# `d`: answered by the database inside the search query, not by a separate round trip.
+_SCOPE = (
+    "(d.community_id IS NULL OR d.community_id IN (SELECT c.id FROM community c "
+    "WHERE c.visibility = 'open' OR c.id IN (SELECT m.community_id FROM membership m "
+    "WHERE m.user_id = :uid AND m.status = 'active')))"
+)
+
+
 def _where(
     session: Session, user: User, filters: Filters, kinds: tuple[str, ...]
-) -> tuple[list[str], dict[str, Any], list[Any]] | None:
+) -> tuple[list[str], dict[str, Any]] | None:
     """The SQL conditions on doc `d` for this searcher and these filters (None: none can
     match, e.g. a community or author that does not exist)."""
-    conds = ["d.kind IN :kinds"]
-    params: dict[str, Any] = {"kinds": list(kinds)}
-    expanding = [bindparam("kinds", expanding=True)]
-    visible = visible_communities(session, user)
-    if visible is not None:
-        conds.append("(d.community_id IS NULL OR d.community_id IN :visible)")
-        params["visible"] = visible or [-1]
-        expanding.append(bindparam("visible", expanding=True))
+    conds: list[str] = []
+    params: dict[str, Any] = {}
+    known = [k for k in KINDS if k in kinds]  # SQL literals from our own constants only
+    if not known:
+        return None
+    if len(known) < len(KINDS):
+        conds.append("d.kind IN (" + ", ".join(f"'{k}'" for k in known) + ")")
+    if user.role != "admin":
+        conds.append(_SCOPE)
+        params["uid"] = user.id
     if filters.community:
         cid = session.exec(select(Community.id).where(Community.slug == filters.community)).first()
         if cid is None:
@@ -190,7 +206,57 @@ def _where(
     if filters.answered in ("answered", "unanswered"):
         conds.append("d.answered = :answered")
         params["answered"] = 1 if filters.answered == "answered" else 0
-    return conds, params, expanding
+    return conds or ["1 = 1"], params
+
+
+def _candidate_sql(
+    session: Session,
+    user: User,
+    parsed: Parsed,
+    filters: Filters,
+    kinds: tuple[str, ...],
+    limit: int,
+    scan: int = 0,
+) -> tuple[str, dict[str, Any]] | None:
+    """The SQL of `candidates` and its parameters (None: nothing can match)."""
+    built = _where(session, user, filters, kinds)
+    if built is None or parsed.empty:
+        return None
+    conds, params = built
+    params["limit"] = limit
+    params["scan"] = max(limit, scan or settings.SEARCH_SCAN)
+    cols = (
+        "d.id, d.kind, d.ref_id, d.thread_id, d.post_number, d.community_id, d.author_id, "
+        "d.created_at"
+    )
+    where = " AND ".join(conds)
+    if session.get_bind().dialect.name == "postgresql":
+        params["q"] = query.tsquery(parsed)
+        sql = (
+            f"SELECT * FROM (SELECT {cols}, ts_rank('{{0.1, 0.2, 0.4, 1.0}}', d.tsv, q) AS rel "
+            f"FROM search_doc d, to_tsquery('simple', :q) q WHERE d.tsv @@ q AND {where} "
+            f"ORDER BY d.id DESC LIMIT :scan) s ORDER BY rel DESC LIMIT :limit"
+        )
+    else:
+        params["q"] = query.fts5(parsed)
+        sql = (
+            f"SELECT * FROM (SELECT {cols}, -bm25(search_fts, 10.0, 1.0, 5.0, 5.0) AS rel "
+            f"FROM search_fts JOIN search_doc d ON d.id = search_fts.rowid "
+            f"WHERE search_fts MATCH :q AND {where} "
+            f"ORDER BY search_fts.rowid DESC LIMIT :scan) ORDER BY rel DESC LIMIT :limit"
+        )
+    return sql, params
+
+
+def _run(session: Session, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Plain rows as dicts (no ORM objects on the hot path)."""
+    return [dict(r._mapping) for r in session.connection().execute(_text(sql), params)]
+
+
+@lru_cache(maxsize=256)
+def _text(sql: str) -> TextClause:
+    """One construct per statement text, so SQLAlchemy finds its compiled form at once."""
+    return text(sql)
 
 
 def candidates(
@@ -204,60 +270,76 @@ def candidates(
     """The best `limit` docs by text relevance (`rel`, higher is better) the user may see,
     among the SEARCH_SCAN newest matches: a word in most documents costs a bounded scan,
     not a score for each of them (rarer words are ranked over all their matches)."""
-    built = _where(session, user, filters, kinds)
-    if built is None or parsed.empty:
-        return []
-    conds, params, expanding = built
-    params["limit"] = limit
-    params["scan"] = max(limit, settings.SEARCH_SCAN)
-    cols = (
-        "d.id, d.kind, d.ref_id, d.thread_id, d.post_number, d.community_id, d.author_id, "
-        "d.created_at"
-    )
-    where = " AND ".join(conds)
-    if session.get_bind().dialect.name == "postgresql":
-        params["q"] = query.tsquery(parsed)
-        sql = (
-            f"SELECT * FROM (SELECT {cols}, ts_rank('{{0.1, 0.2, 0.4, 1.0}}', d.tsv, q) AS rel "
-            f"FROM search_doc d, to_tsquery('simple', :q) q WHERE d.tsv @@ q AND {where} "
-            f"ORDER BY d.id DESC LIMIT :scan) m ORDER BY rel DESC LIMIT :limit"
+    built = _candidate_sql(session, user, parsed, filters, kinds, limit)
+    return [] if built is None else _run(session, *built)
+
+
+# What ranking and display need of each candidate, read in the same statement for the
+# bounded candidate set only: the doc's title and tags, the thread (boosts, a reply's
+# title), the reply's reactions, the resource's use, the community and the author's name.
+# (alias, table, columns, how it meets candidate `m`)
+_JOINED = (
+    ("x", "search_doc", "x.title, x.tags", "x.id = m.id"),
+    (
+        "t",
+        "thread",
+        "t.id AS t_id, t.kind AS t_kind, t.title AS t_title, t.accepted_post_id AS t_accepted, "
+        "t.reaction_count AS t_reactions, t.last_activity_at AS t_active",
+        "t.id = m.thread_id",
+    ),
+    (
+        "p",
+        "post",
+        "p.helpful + p.insightful + p.thanks AS p_reactions",
+        "m.kind = 'reply' AND p.id = m.ref_id",
+    ),
+    (
+        "r",
+        "resource",
+        "r.id AS r_id, r.endorse_count + r.reuse_count AS r_uses, r.outdated AS r_outdated, "
+        "r.updated_at AS r_updated",
+        "m.kind = 'resource' AND r.id = m.ref_id",
+    ),
+    (
+        "c",
+        "community",
+        "c.id AS c_id, c.slug AS c_slug, c.name AS c_name",
+        "c.id = (CASE WHEN m.kind = 'community' THEN m.ref_id ELSE m.community_id END)",
+    ),
+    ("u", '"user"', "u.display_name AS u_name", "u.id = m.author_id"),
+)
+
+
+@lru_cache(maxsize=64)
+def _details_sql(candidates: str, postgresql: bool) -> str:
+    """The candidates statement with their details joined. PostgreSQL gets one LATERAL
+    probe per candidate (LIMIT 1 keeps the planner from turning it into a hash join over
+    the whole table when its statistics are stale, measured 8 ms a query after a bulk load);
+    SQLite always probes by primary key."""
+    if postgresql:
+        joins = " ".join(
+            f"LEFT JOIN LATERAL (SELECT {cols} FROM {table} {alias} WHERE {on} LIMIT 1) "
+            f"{alias} ON true"
+            for alias, table, cols, on in _JOINED
         )
+        names = ", ".join(f"{alias}.*" for alias, *_ in _JOINED)
     else:
-        params["q"] = query.fts5(parsed)
-        sql = (
-            f"SELECT * FROM (SELECT {cols}, -bm25(search_fts, 10.0, 1.0, 5.0, 5.0) AS rel "
-            f"FROM search_fts JOIN search_doc d ON d.id = search_fts.rowid "
-            f"WHERE search_fts MATCH :q AND {where} "
-            f"ORDER BY search_fts.rowid DESC LIMIT :scan) ORDER BY rel DESC LIMIT :limit"
-        )
-    stmt = text(sql).bindparams(*expanding)
-    return [dict(r._mapping) for r in session.connection().execute(stmt, params)]
+        joins = " ".join(f"LEFT JOIN {table} {alias} ON {on}" for alias, table, _, on in _JOINED)
+        names = ", ".join(cols for _, _, cols, _ in _JOINED)
+    return f"SELECT m.*, {names} FROM ({candidates}) m {joins}"
 
 
-def _texts(session: Session, docs: list[dict[str, Any]]) -> None:
-    """Add the title, body and tags of these docs (only the ones shown are read)."""
-    if not docs:
-        return
+def _bodies(session: Session, docs: list[dict[str, Any]]) -> None:
+    """Add the body of these docs (only the ones shown with a snippet are read)."""
     ids = [d["id"] for d in docs]
-    rows = session.connection().execute(
-        text("SELECT id, title, body, tags FROM search_doc WHERE id IN :ids").bindparams(
-            bindparam("ids", expanding=True)
-        ),
-        {"ids": ids},
-    )
-    found = {r.id: r for r in rows}
-    for d in docs:
-        r = found.get(d["id"])
-        d["title"], d["body"], d["tags"] = (r.title, r.body, r.tags) if r else ("", "", "")
-
-
-def _rows(session: Session, sql: str, ids: Any) -> dict[int, Any]:
-    """Rows by id for a few ids, in one plain query (no ORM objects on the hot path)."""
-    ids = list(ids)
     if not ids:
-        return {}
-    stmt = text(sql).bindparams(bindparam("ids", expanding=True))
-    return {r.id: r for r in session.connection().execute(stmt, {"ids": ids})}
+        return
+    stmt = text("SELECT id, body FROM search_doc WHERE id IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
+    found = {r.id: r.body for r in session.connection().execute(stmt, {"ids": ids})}
+    for d in docs:
+        d["body"] = found.get(d["id"], "")
 
 
 def _when(value: Any) -> datetime | None:
@@ -267,101 +349,63 @@ def _when(value: Any) -> datetime | None:
     return value if isinstance(value, datetime) else None
 
 
-def _boost(docs: list[dict[str, Any]], session: Session, now: datetime) -> dict[str, Any]:
-    """Multiply each doc's relevance by its boosts; returns the rows the hits link to."""
-    thread_ids = {d["thread_id"] for d in docs if d["thread_id"]}
-    reply_ids = [d["ref_id"] for d in docs if d["kind"] == "reply"]
-    resource_ids = [d["ref_id"] for d in docs if d["kind"] == "resource"]
-    threads = _rows(
-        session,
-        "SELECT id, kind, title, accepted_post_id, reaction_count, last_activity_at "
-        "FROM thread WHERE id IN :ids",
-        thread_ids,
-    )
-    posts = {
-        p.id: p.helpful + p.insightful + p.thanks
-        for p in _rows(
-            session, "SELECT id, helpful, insightful, thanks FROM post WHERE id IN :ids", reply_ids
-        ).values()
-    }
-    resources = _rows(
-        session,
-        "SELECT id, endorse_count, reuse_count, outdated, updated_at FROM resource "
-        "WHERE id IN :ids",
-        resource_ids,
-    )
+def _boost(docs: list[dict[str, Any]], now: datetime) -> None:
+    """Multiply each doc's relevance by its boosts (from the rows _JOINED read)."""
     for d in docs:
         score = max(float(d["rel"]), 1e-9)
         when = d["created_at"]
-        if d["kind"] in ("thread", "reply") and d["thread_id"] in threads:
-            t = threads[d["thread_id"]]
+        if d["kind"] in ("thread", "reply") and d["t_id"] is not None:
             if d["kind"] == "reply":
-                if t.accepted_post_id == d["ref_id"]:
+                if d["t_accepted"] == d["ref_id"]:
                     score *= BOOSTS["accepted_answer"]
-                score *= 1 + BOOSTS["reactions"] * math.log1p(posts.get(d["ref_id"], 0))
+                score *= 1 + BOOSTS["reactions"] * math.log1p(d["p_reactions"] or 0)
             else:
-                if t.kind == "question" and t.accepted_post_id:
+                if d["t_kind"] == "question" and d["t_accepted"]:
                     score *= BOOSTS["answered_question"]
-                score *= 1 + BOOSTS["reactions"] * math.log1p(t.reaction_count)
-                when = t.last_activity_at
-        elif d["kind"] == "resource" and d["ref_id"] in resources:
-            r = resources[d["ref_id"]]
-            score *= 1 + BOOSTS["resource_use"] * math.log1p(r.endorse_count + r.reuse_count)
-            if r.outdated:
+                score *= 1 + BOOSTS["reactions"] * math.log1p(d["t_reactions"])
+                when = d["t_active"]
+        elif d["kind"] == "resource" and d["r_id"] is not None:
+            score *= 1 + BOOSTS["resource_use"] * math.log1p(d["r_uses"])
+            if d["r_outdated"]:
                 score *= BOOSTS["outdated"]
-            when = r.updated_at
+            when = d["r_updated"]
         when = _when(when)
         if when is not None:
             age = max(0.0, (now - when.replace(tzinfo=None)).total_seconds() / 86400)
             score *= 1 + BOOSTS["recent"] * 0.5 ** (age / 90)
         d["score"] = score
-    return {"threads": threads, "resources": resources}
 
 
 def _hits(
-    session: Session, docs: list[dict[str, Any]], parsed: Parsed, extra: dict[str, Any]
+    session: Session, docs: list[dict[str, Any]], parsed: Parsed, *, snippets: bool = True
 ) -> list[Hit]:
-    """Display rows for these docs: links, highlighted titles and snippets, a meta line."""
-    _texts(session, docs)
-    cids = {d["community_id"] for d in docs if d["community_id"]} | {
-        d["ref_id"] for d in docs if d["kind"] == "community"
-    }
-    communities = _rows(session, "SELECT id, slug, name FROM community WHERE id IN :ids", cids)
-    names = {
-        u.id: u.display_name
-        for u in _rows(
-            session,
-            'SELECT id, display_name FROM "user" WHERE id IN :ids',
-            {d["author_id"] for d in docs if d["author_id"]},
-        ).values()
-    }
-    threads = extra["threads"]
+    """Display rows for these docs: links, highlighted titles, a meta line, and with
+    `snippets` a highlighted piece of the body (the top bar shows none, so reads none)."""
+    if snippets:
+        _bodies(session, docs)
     out = []
     for d in docs:
         kind = d["kind"]
-        c = communities.get(d["community_id"] or 0)
-        where = c.name if c else ""
-        who = names.get(d["author_id"] or 0, "")
-        title, body = d["title"], d["body"]
+        where = (d["c_name"] or "") if kind != "community" else ""
+        who = d["u_name"] or ""
+        title, body = d["title"], d.get("body", "")
         if kind in ("thread", "reply"):
-            t = threads.get(d["thread_id"])
-            if c is None or t is None:
+            if d["c_id"] is None or d["t_id"] is None:
                 continue
             number = d["post_number"] if kind == "reply" else None
-            url = routes.thread_url(c.slug, d["thread_id"], number)
+            url = routes.thread_url(d["c_slug"], d["thread_id"], number)
             if kind == "reply":
-                title = f"Reply in “{t.title}”"
-                if t.accepted_post_id == d["ref_id"]:
-                    title = f"Accepted answer in “{t.title}”"
+                title = f"Reply in “{d['t_title']}”"
+                if d["t_accepted"] == d["ref_id"]:
+                    title = f"Accepted answer in “{d['t_title']}”"
             meta = " · ".join(x for x in (where, who) if x)
         elif kind == "resource":
             url = routes.resource_url(d["ref_id"])
             meta = " · ".join(x for x in (where, who, d["tags"]) if x)
         elif kind == "community":
-            cc = communities.get(d["ref_id"])
-            if cc is None:
+            if d["c_id"] is None:
                 continue
-            url = routes.community_url(cc.slug)
+            url = routes.community_url(d["c_slug"])
             meta = d["tags"]
         else:
             url = routes.profile_url(d["ref_id"])
@@ -373,7 +417,9 @@ def _hits(
                 kind=kind,
                 url=url,
                 title=query.segments(title, parsed),
-                snippet=query.segments(body, parsed, settings.SEARCH_SNIPPET_CHARS),
+                snippet=query.segments(body, parsed, settings.SEARCH_SNIPPET_CHARS)
+                if snippets
+                else [],
                 meta=meta[:160],
                 score=round(d.get("score", 0.0), 6),
             )
@@ -388,13 +434,20 @@ def _ranked(
     filters: Filters,
     kinds: tuple[str, ...],
     typing: bool = False,
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The best matches ordered by boosted relevance, and the rows they link to."""
+) -> list[dict[str, Any]]:
+    """The best matches ordered by boosted relevance, with what their hits show but the
+    body: one statement."""
     window = settings.SEARCH_LIVE_WINDOW if typing else settings.SEARCH_WINDOW
-    docs = candidates(session, user, parsed, filters, kinds, window)
-    extra = _boost(docs, session, utcnow().replace(tzinfo=None))
+    scan = settings.SEARCH_LIVE_SCAN if typing else settings.SEARCH_SCAN
+    built = _candidate_sql(session, user, parsed, filters, kinds, window, scan)
+    if built is None:
+        return []
+    sql, params = built
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    docs = _run(session, _details_sql(sql, postgresql), params)
+    _boost(docs, utcnow().replace(tzinfo=None))
     docs.sort(key=lambda d: (-d["score"], d["id"]))
-    return docs, extra
+    return docs
 
 
 def clean_filters(filters: Filters) -> Filters:
@@ -420,7 +473,8 @@ def search(
     typing: bool = False,
 ) -> Results:
     """A page of results for what the actor typed (`typing`: the top bar's live results,
-    the last word a prefix, a few per kind). Never raises on any input but a missing actor."""
+    the last word a prefix, a few per kind, titles without snippets, which the box does not
+    show). Never raises on any input but a missing actor."""
     user = require_user(actor)
     filters = clean_filters(filters or Filters())
     parsed = parse(text_query, typing=typing)
@@ -431,7 +485,7 @@ def search(
         )
         return Results(shown, [], note=note, suggestions=_suggest(session, user, parsed, filters))
     kinds = (filters.kind,) if filters.kind else KINDS
-    docs, extra = _ranked(session, user, parsed, filters, kinds, typing)
+    docs = _ranked(session, user, parsed, filters, kinds, typing)
     if typing:
         per: dict[str, int] = {}
         picked = []
@@ -439,7 +493,7 @@ def search(
             if per.get(d["kind"], 0) < settings.SEARCH_LIVE_PER_KIND:
                 per[d["kind"]] = per.get(d["kind"], 0) + 1
                 picked.append(d)
-        hits = _hits(session, picked, parsed, extra)
+        hits = _hits(session, picked, parsed, snippets=False)
         order = {k: i for i, k in enumerate(KINDS)}
         hits.sort(key=lambda h: order[h.kind])
         return Results(shown, hits, total=len(docs), note=parsed.note)
@@ -447,7 +501,7 @@ def search(
     pages = max(1, math.ceil(len(docs) / size))
     number = page if isinstance(page, int) and not isinstance(page, bool) else 1
     number = min(max(1, number), pages)
-    hits = _hits(session, docs[(number - 1) * size : number * size], parsed, extra)
+    hits = _hits(session, docs[(number - 1) * size : number * size], parsed)
     out = Results(
         shown,
         hits,
@@ -511,13 +565,13 @@ def _vocabulary(session: Session, user: User) -> dict[str, list[str]]:
     built = _where(session, user, Filters(), ("thread", "resource", "community", "person"))
     if built is None:
         return {}
-    conds, params, expanding = built
-    sql = text(
+    conds, params = built
+    sql = (
         f"SELECT d.title, d.tags FROM search_doc d WHERE {' AND '.join(conds)} "
         "ORDER BY d.id DESC LIMIT 5000"
-    ).bindparams(*expanding)
+    )
     seen: set[str] = set()
-    for row in session.connection().execute(sql, params):
+    for row in session.connection().execute(_text(sql), params):
         seen.update(index.words(f"{row.title} {row.tags}"))
     by_letter: dict[str, list[str]] = {}
     for word in sorted(seen):
