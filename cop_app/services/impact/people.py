@@ -3,7 +3,7 @@ scope and one period [start, end); the common rules of measures.py hold here too
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_
@@ -58,28 +58,36 @@ _FIELDS = ("threads", "contributions", "accepted", "mentees", "resources", "reus
 @dataclass
 class StageMemo:
     """What `growth` reads for every period it is asked about, read once: the scope's
-    communities, members' stage counts at each edge, and who was a member before the last."""
+    communities, and each membership's stage at each edge."""
 
     communities: list[tuple[int, str, str]]  # id, name, kind, by name
     edges: list[datetime]
-    counts: StageCounts
-    # Active, not suspended memberships before the last edge: community, member, and for
-    # each edge whether they had joined before it (flags: no timestamps to parse).
-    joined: list[tuple[int, int, tuple[int, ...]]]
+    # Active, not suspended memberships before the last edge: community, member, for each
+    # edge whether they had joined before it (flags: no timestamps to parse), and their stage
+    # then (index in stages.STAGES), decided once here rather than per period asked.
+    joined: list[tuple[int, int, tuple[int, ...], tuple[int, ...]]]
 
-    _ranks: dict[tuple[bool, tuple[int, ...]], int] = field(default_factory=dict)
 
-    def rank(self, key: tuple[int, int], edge: datetime, member: bool) -> int:
-        """One member's stage (index in stages.STAGES) in one community as of one edge, from
-        stages.decide; many members share the same counts, so each is decided once."""
-        row = self.counts.get(key)
-        counts = row[self.edges.index(edge) :: len(self.edges)] if row else [0] * len(_FIELDS)
-        known = (member, tuple(counts))
-        found = self._ranks.get(known)
-        if found is None:
-            stage = stages.decide(member, stages._Counts(*counts))
-            found = self._ranks[known] = stages.STAGES.index(stage)
-        return found
+def _decide_all(
+    counts: StageCounts, rows: list[tuple[int, int, tuple[int, ...]]], k: int
+) -> list[tuple[int, int, tuple[int, ...], tuple[int, ...]]]:
+    """Each membership's stage at each of the k edges, from stages.decide; many members
+    share the same counts, so each (member flag, counts) is decided once."""
+    zero = [0] * (len(_FIELDS) * k)
+    decided: dict[tuple[int, tuple[int, ...]], int] = {}
+    out = []
+    for cid, uid, flags in rows:
+        row = counts.get((cid, uid), zero)
+        ranks = []
+        for e in range(k):
+            known = (flags[e], tuple(row[e::k]))
+            found = decided.get(known)
+            if found is None:
+                stage = stages.decide(bool(flags[e]), stages._Counts(*known[1]))
+                found = decided[known] = stages.STAGES.index(stage)
+            ranks.append(found)
+        out.append((cid, uid, flags, tuple(ranks)))
+    return out
 
 
 def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> StageCounts:
@@ -195,7 +203,7 @@ def stage_memo(session: Session, scope: Scope, edges: list[datetime], now: datet
     cids = [c for c, _, _ in communities]
     before = [flag(Membership.created_at < t) for t in edges]
     joined = [
-        (cid, uid, tuple(flags))
+        (cid, uid, tuple(int(f) for f in flags))
         for cid, uid, *flags in session.exec(
             select(Membership.community_id, Membership.user_id, *before)
             .join(User, User.id == Membership.user_id)
@@ -207,7 +215,8 @@ def stage_memo(session: Session, scope: Scope, edges: list[datetime], now: datet
             )
         ).all()
     ]
-    return StageMemo(communities, edges, _stage_counts(session, cids, edges), joined)
+    counts = _stage_counts(session, cids, edges)
+    return StageMemo(communities, edges, _decide_all(counts, joined, len(edges)))
 
 
 def growth(
@@ -229,11 +238,10 @@ def growth(
     funnel_counts: dict[int, list[int]] = {c: [0] * 5 for c in cids}
     moved = 0
     at_start, at_end = memo.edges.index(start), memo.edges.index(end)
-    for cid, uid, member in memo.joined:
+    for cid, _, member, ranks in memo.joined:
         if not member[at_end]:
             continue
-        rank_end = memo.rank((cid, uid), end, True)
-        rank_start = memo.rank((cid, uid), start, bool(member[at_start]))
+        rank_end, rank_start = ranks[at_end], ranks[at_start]
         funnel_counts[cid][rank_end - 1] += 1
         if rank_end > max(rank_start, 1):
             moved += 1
