@@ -34,6 +34,7 @@ from cop_app.services.impact.sql import (
     in_scope,
     nearest_rank,
     not_suspended,
+    run,
     visible_post,
 )
 
@@ -115,10 +116,11 @@ def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> S
     vt = and_(col(Thread.community_id).in_(cids), col(Thread.hidden).is_(False))
     last = max(edges)
     spread(
-        session.exec(
+        run(
+            session,
             select(Thread.community_id, Thread.author_id, *before(Thread.created_at))
             .where(vt, Thread.created_at < last)
-            .group_by(Thread.community_id, Thread.author_id)
+            .group_by(Thread.community_id, Thread.author_id),
         ).all(),
         "threads",
     )
@@ -130,16 +132,18 @@ def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> S
     # are skipped, and the bound tempted the planner onto the time index (every post's
     # row) instead of each thread's posts from the covering index.
     spread(
-        session.exec(
+        run(
+            session,
             select(Thread.community_id, Post.author_id, *before(Post.created_at))
             .join(Thread, Thread.id == Post.thread_id)
             .where(vt, visible_post(), Post.number > 1, or_(reacted, accepted_by_other))
-            .group_by(Thread.community_id, Post.author_id)
+            .group_by(Thread.community_id, Post.author_id),
         ).all(),
         "contributions",
     )
     spread(
-        session.exec(
+        run(
+            session,
             select(Thread.community_id, Post.author_id, *before(Post.created_at))
             .select_from(Thread)
             .join(Post, Post.id == Thread.accepted_post_id)
@@ -150,7 +154,7 @@ def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> S
                 Thread.author_id != Post.author_id,
                 Post.created_at < last,
             )
-            .group_by(Thread.community_id, Post.author_id)
+            .group_by(Thread.community_id, Post.author_id),
         ).all(),
         "accepted",
     )
@@ -166,14 +170,15 @@ def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> S
         for t in edges
     ]
     spread(
-        session.exec(
+        run(
+            session,
             select(Mentorship.community_id, Mentorship.mentor_id, *running)
             .where(
                 col(Mentorship.community_id).in_(cids),
                 col(Mentorship.started_at).is_not(None),
                 col(Mentorship.state).in_(("active", "paused", "completed")),
             )
-            .group_by(Mentorship.community_id, Mentorship.mentor_id)
+            .group_by(Mentorship.community_id, Mentorship.mentor_id),
         ).all(),
         "mentees",
     )
@@ -181,10 +186,11 @@ def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> S
     reused = [
         func.sum(flag(and_(Resource.created_at < t, Resource.reuse_count > 0))) for t in edges
     ]
-    rows = session.exec(
+    rows = run(
+        session,
         select(Resource.community_id, Resource.author_id, *made, *reused)
         .where(col(Resource.community_id).in_(cids), Resource.created_at < last)
-        .group_by(Resource.community_id, Resource.author_id)
+        .group_by(Resource.community_id, Resource.author_id),
     ).all()
     spread([(c, u, *ns[:k]) for c, u, *ns in rows], "resources")
     spread([(c, u, *ns[k:]) for c, u, *ns in rows], "reused")
@@ -198,13 +204,14 @@ def stage_memo(session: Session, scope: Scope, edges: list[datetime], now: datet
         in_scope(Community.id, scope)
     )
     communities = [
-        (c, n, k) for c, n, k in session.exec(query.order_by(Community.name, Community.id))
+        (c, n, k) for c, n, k in run(session, query.order_by(Community.name, Community.id))
     ]
     cids = [c for c, _, _ in communities]
     before = [flag(Membership.created_at < t) for t in edges]
     joined = [
         (cid, uid, tuple(int(f) for f in flags))
-        for cid, uid, *flags in session.exec(
+        for cid, uid, *flags in run(
+            session,
             select(Membership.community_id, Membership.user_id, *before)
             .join(User, User.id == Membership.user_id)
             .where(
@@ -212,7 +219,7 @@ def stage_memo(session: Session, scope: Scope, edges: list[datetime], now: datet
                 Membership.status == "active",
                 Membership.created_at < max(edges),
                 not_suspended(now),
-            )
+            ),
         ).all()
     ]
     counts = _stage_counts(session, cids, edges)
@@ -256,7 +263,8 @@ def growth(
     # Candidates first (CoI members who acted in a CoP in the period), then, per candidate,
     # whether they had acted in a CoP in the IMPACT_LOOKBACK before: bounded, so the cost
     # does not grow with the history.
-    candidates = session.exec(
+    candidates = run(
+        session,
         select(ActivityEvent.actor_id)
         .where(
             *acted(everywhere, start, end),
@@ -265,7 +273,7 @@ def growth(
             (col(ActivityEvent.community_id) + 0).in_(cop_ids),
             (col(ActivityEvent.actor_id) + 0).in_(coi_members),
         )
-        .distinct()
+        .distinct(),
     ).all()
     became = 0
     if coi and candidates:
@@ -281,11 +289,11 @@ def growth(
             )
             .exists()
         )
-        became = session.exec(
-            select(func.count()).where(col(User.id).in_(candidates), ~earlier)
+        became = run(
+            session, select(func.count()).where(col(User.id).in_(candidates), ~earlier)
         ).one()
     listed = coi_members.subquery()
-    n_coi = session.exec(select(func.count(func.distinct(listed.c.user_id)))).one()
+    n_coi = run(session, select(func.count(func.distinct(listed.c.user_id)))).one()
     return Growth(
         funnel=[(name, funnel_counts[cid]) for cid, name, _ in communities],
         moved_up=moved,
@@ -317,20 +325,22 @@ def mentoring(session: Session, scope: Scope, start: datetime, end: datetime) ->
     kind of evidence; active pairs with no change and no session in the CHECKIN_AFTER_DAYS
     before `end`; median hours from request to acceptance of pairs accepted in it."""
     pairs = _pairs(scope)
-    active = session.exec(
+    active = run(
+        session,
         select(func.count()).where(
             pairs,
             col(Mentorship.started_at).is_not(None),
             col(Mentorship.started_at) < end,
             or_(col(Mentorship.ended_at).is_(None), col(Mentorship.ended_at) >= start),
-        )
+        ),
     ).one()
-    by_kind = session.exec(
+    by_kind = run(
+        session,
         select(BoardCard.evidence_type, func.count())
         .join(Mentorship, Mentorship.id == BoardCard.mentorship_id)
         .where(pairs, BoardCard.met_at >= start, BoardCard.met_at < end)
         .group_by(BoardCard.evidence_type)
-        .order_by(func.count().desc(), col(BoardCard.evidence_type))
+        .order_by(func.count().desc(), col(BoardCard.evidence_type)),
     ).all()
     stale = end - timedelta(days=settings.CHECKIN_AFTER_DAYS)
     recent_note = (
@@ -338,15 +348,17 @@ def mentoring(session: Session, scope: Scope, start: datetime, end: datetime) ->
         .where(SessionNote.mentorship_id == Mentorship.id, SessionNote.date >= stale.date())
         .exists()
     )
-    checkin = session.exec(
+    checkin = run(
+        session,
         select(func.count()).where(
             pairs, Mentorship.state == "active", Mentorship.last_activity_at < stale, ~recent_note
-        )
+        ),
     ).one()
-    rows = session.exec(
+    rows = run(
+        session,
         select(Mentorship.created_at, Mentorship.started_at).where(
             pairs, Mentorship.started_at >= start, Mentorship.started_at < end
-        )
+        ),
     ).all()
     waits = sorted((as_utc(s) - as_utc(c)).total_seconds() / 3600 for c, s in rows)
     return Mentoring(
@@ -384,7 +396,7 @@ def retention(session: Session, scope: Scope, start: datetime, end: datetime, no
     )
     in_period = and_(firsts.c.joined >= start, firsts.c.joined < end)
     cw = bucket(session, firsts.c.joined, start, WEEK).label("cw")
-    cohort_of = dict(session.exec(select(firsts.c.uid, cw).where(in_period)).all())
+    cohort_of = dict(run(session, select(firsts.c.uid, cw).where(in_period)).all())
     sizes: dict[int, int] = defaultdict(int)
     for c in cohort_of.values():
         sizes[c] += 1
@@ -392,13 +404,14 @@ def retention(session: Session, scope: Scope, start: datetime, end: datetime, no
     # the cohort's members only: not each member's whole history through the actor index.
     aw = bucket(session, ActivityEvent.created_at, start, WEEK).label("aw")
     active: dict[tuple[int, int], int] = defaultdict(int)
-    for a, uid in session.exec(
+    for a, uid in run(
+        session,
         select(aw, ActivityEvent.actor_id)
         .where(
             *acted(scope, start, end),
             (col(ActivityEvent.actor_id) + 0).in_(select(firsts.c.uid).where(in_period)),
         )
-        .distinct()
+        .distinct(),
     ).all():
         active[(cohort_of[uid], a)] += 1
     weeks = -(-(end - start).days // 7)
