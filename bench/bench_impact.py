@@ -70,6 +70,7 @@ def _populate(session, args: argparse.Namespace) -> dict[str, Any]:
 
     from cop_app.models import Community, Membership, Post, Thread, User
     from cop_app.models.base import utcnow
+    from cop_app.services import contributions
 
     rnd = random.Random(7)
     now = utcnow()
@@ -167,6 +168,7 @@ def _populate(session, args: argparse.Namespace) -> dict[str, Any]:
         session.execute(insert(Thread), thread_rows[k : k + 20_000])
     for k in range(0, len(post_rows), 20_000):
         session.execute(insert(Post), post_rows[k : k + 20_000])
+    contributions.rebuild(session)  # bulk inserts bypass the services, as an import does
     session.commit()
     return {"members": len(users), "threads": threads, "posts": len(post_rows)}
 

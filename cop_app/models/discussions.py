@@ -142,3 +142,15 @@ class Notification(SQLModel, table=True):
     link: str = Field(default="", max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
     read_at: datetime | None = Field(default=None)
+
+
+class FirstContribution(SQLModel, table=True):
+    """When a member's first reply in a community that counts as a contribution (visible, in a
+    visible thread, reacted to or accepted by someone else) was written: a member is past
+    asker once one exists, so the impact growth path reads these rows instead of every post.
+    services/contributions.py keeps them in the transaction of each write that changes what
+    counts."""
+
+    community_id: int = Field(foreign_key="community.id", primary_key=True)
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    created_at: datetime

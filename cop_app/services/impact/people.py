@@ -14,6 +14,7 @@ from cop_app.models import (
     ActivityEvent,
     BoardCard,
     Community,
+    FirstContribution,
     Membership,
     Mentorship,
     Post,
@@ -124,20 +125,17 @@ def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> S
         ).all(),
         "threads",
     )
-    reacted = (Post.helpful + Post.insightful + Post.thanks) >= (
-        settings.STAGE_CONTRIBUTOR_MIN_REACTIONS
-    )
-    accepted_by_other = and_(Thread.accepted_post_id == Post.id, Thread.author_id != Post.author_id)
-    # No `created_at < last` here: posts after the last edge sum to zero at every edge and
-    # are skipped, and the bound tempted the planner onto the time index (every post's
-    # row) instead of each thread's posts from the covering index.
+    # Contributions: stages.decide only asks whether there is one, so each member's first
+    # (services/contributions.py keeps them) says it for every edge: 1 before it, else 0.
+    first = FirstContribution.created_at
     spread(
         run(
             session,
-            select(Thread.community_id, Post.author_id, *before(Post.created_at))
-            .join(Thread, Thread.id == Post.thread_id)
-            .where(vt, visible_post(), Post.number > 1, or_(reacted, accepted_by_other))
-            .group_by(Thread.community_id, Post.author_id),
+            select(
+                FirstContribution.community_id,
+                FirstContribution.user_id,
+                *[flag(col(first) < t) for t in edges],
+            ).where(col(FirstContribution.community_id).in_(cids), first < last),
         ).all(),
         "contributions",
     )
