@@ -125,20 +125,6 @@ def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> S
         ).all(),
         "threads",
     )
-    # Contributions: stages.decide only asks whether there is one, so each member's first
-    # (services/contributions.py keeps them) says it for every edge: 1 before it, else 0.
-    first = FirstContribution.created_at
-    spread(
-        run(
-            session,
-            select(
-                FirstContribution.community_id,
-                FirstContribution.user_id,
-                *[flag(col(first) < t) for t in edges],
-            ).where(col(FirstContribution.community_id).in_(cids), first < last),
-        ).all(),
-        "contributions",
-    )
     spread(
         run(
             session,
@@ -205,23 +191,41 @@ def stage_memo(session: Session, scope: Scope, edges: list[datetime], now: datet
         (c, n, k) for c, n, k in run(session, query.order_by(Community.name, Community.id))
     ]
     cids = [c for c, _, _ in communities]
+    k = len(edges)
     before = [flag(Membership.created_at < t) for t in edges]
-    joined = [
-        (cid, uid, tuple(int(f) for f in flags))
-        for cid, uid, *flags in run(
-            session,
-            select(Membership.community_id, Membership.user_id, *before)
-            .join(User, User.id == Membership.user_id)
-            .where(
-                col(Membership.community_id).in_(cids or [-1]),
-                Membership.status == "active",
-                Membership.created_at < max(edges),
-                not_suspended(now),
-            ),
-        ).all()
-    ]
+    # Contributions: stages.decide only asks whether there is one, so each member's first
+    # (services/contributions.py keeps them) says it at every edge: 1 before it, else 0.
+    first = FirstContribution
+    made = [flag(col(first.created_at) < t) for t in edges]  # none yet: NULL, so 0
+    joined = []
+    contributed: list[tuple[int, int, tuple[int, ...]]] = []
+    for cid, uid, *flags in run(
+        session,
+        select(Membership.community_id, Membership.user_id, *before, *made)
+        .join(User, User.id == Membership.user_id)
+        .join(
+            first,
+            and_(first.community_id == Membership.community_id, first.user_id == User.id),
+            isouter=True,
+        )
+        .where(
+            col(Membership.community_id).in_(cids or [-1]),
+            Membership.status == "active",
+            Membership.created_at < max(edges),
+            not_suspended(now),
+        ),
+    ).all():
+        joined.append((cid, uid, tuple(flags[:k])))
+        if any(flags[k:]):
+            contributed.append((cid, uid, tuple(flags[k:])))
     counts = _stage_counts(session, cids, edges)
-    return StageMemo(communities, edges, _decide_all(counts, joined, len(edges)))
+    at = _FIELDS.index("contributions") * k
+    for cid, uid, flags in contributed:
+        row = counts.get((cid, uid))
+        if row is None:
+            row = counts[(cid, uid)] = [0] * (len(_FIELDS) * k)
+        row[at : at + k] = flags
+    return StageMemo(communities, edges, _decide_all(counts, joined, k))
 
 
 def growth(
