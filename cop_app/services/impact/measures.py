@@ -348,10 +348,16 @@ class Silos:
     shared: list[tuple[str, str, int]]
 
 
+# Aliases made once: building one (and adapting its columns on first use) cost more than
+# the queries that use them.
+_M1, _M2 = aliased(Membership), aliased(Membership)
+_C1, _C2 = aliased(Community), aliased(Community)
+_PARENT, _AUTHOR, _OTHER = aliased(Post), aliased(User), aliased(User)
+
+
 def _shared(session: Session, scope: Scope) -> list[tuple[str, str, int]]:
     """Members each pair of communities shares today (the scope's communities first)."""
-    m1, m2 = aliased(Membership), aliased(Membership)
-    c1, c2 = aliased(Community), aliased(Community)
+    m1, m2, c1, c2 = _M1, _M2, _C1, _C2
     pair = m1.community_id < m2.community_id
     if scope.community_ids is not None:
         pair = and_(
@@ -407,9 +413,7 @@ def silos(
         ).all()
     )
     active, multi = len(active_ids), len(active_ids & multi_ids)
-    parent = aliased(Post)
-    author = aliased(User)
-    other = aliased(User)
+    parent, author, other = _PARENT, _AUTHOR, _OTHER
     target_author = func.coalesce(parent.author_id, Thread.author_id)
     org_differs = and_(
         author.organisation != "",

@@ -228,6 +228,9 @@ def stage_memo(session: Session, scope: Scope, edges: list[datetime], now: datet
     return StageMemo(communities, edges, _decide_all(counts, joined, k))
 
 
+_OLDER = aliased(ActivityEvent)  # made once (see measures.py's aliases)
+
+
 def growth(
     session: Session,
     scope: Scope,
@@ -279,7 +282,7 @@ def growth(
     ).all()
     became = 0
     if coi and candidates:
-        older = aliased(ActivityEvent)
+        older = _OLDER
         earlier = (
             select(older.id)
             .where(
