@@ -48,9 +48,19 @@ class Post(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("thread_id", "number", name="uq_post_thread_number"),
         UniqueConstraint("author_id", "client_key", name="uq_post_author_client_key"),
-        # The impact measures: a period's replies by time; the stages and first replies
-        # read a thread's posts from this index alone (services/impact).
-        Index("ix_post_created", "created_at"),
+        # The impact measures: a period's replies by time, what they count read from this
+        # index alone (not each post's row, past its body); first replies read a thread's
+        # posts from the second (services/impact).
+        Index(
+            "ix_post_period",
+            "created_at",
+            "thread_id",
+            "number",
+            "author_id",
+            "parent_id",
+            "hidden",
+            "deleted_at",
+        ),
         Index(
             "ix_post_thread_stage",
             "thread_id",
