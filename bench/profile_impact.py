@@ -46,11 +46,13 @@ def profile(repeat: int, view: str) -> None:
     from sqlmodel import Session
 
     engine = cm.open_app_db(ROOT)
+    from cop_app import memory
     from cop_app.models.base import utcnow
     from cop_app.services import impact
     from cop_app.services.impact import dashboard as d
     from cop_app.services.impact.scope import Scope
 
+    memory.settle()  # as cop_app.py does once loaded
     scope = Scope(view, None if view == "all" else (int(view[1:]),))
     now = utcnow()
     p = impact.periods.last_days(90, now)

@@ -4,7 +4,15 @@ import reflex as rx
 
 import cop_app.db
 import cop_app.models  # noqa: F401 - Alembic reads every table from SQLModel.metadata
-from cop_app import event_guard, files, live, reflex_patches, security_headers, worker_liveness
+from cop_app import (
+    event_guard,
+    files,
+    live,
+    memory,
+    reflex_patches,
+    security_headers,
+    worker_liveness,
+)
 from cop_app.pages import (
     admin,
     communities,
@@ -49,3 +57,4 @@ reflex_patches.apply()
 worker_liveness.apply()
 wiring.wire()
 live.start()
+memory.settle()  # last: everything above lives as long as the process

@@ -4,6 +4,7 @@ from cop_app.models.accounts import AuthSession, LoginAttempt, User
 from cop_app.models.activity import ActivityEvent, AuditEntry
 from cop_app.models.communities import Community, Membership
 from cop_app.models.discussions import (
+    FirstContribution,
     Notification,
     Post,
     PostRevision,
@@ -39,6 +40,7 @@ __all__ = [
     "BoardCard",
     "Community",
     "Endorsement",
+    "FirstContribution",
     "Flag",
     "LoginAttempt",
     "Membership",

@@ -48,9 +48,19 @@ class Post(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("thread_id", "number", name="uq_post_thread_number"),
         UniqueConstraint("author_id", "client_key", name="uq_post_author_client_key"),
-        # The impact measures: a period's replies by time; the stages and first replies
-        # read a thread's posts from this index alone (services/impact).
-        Index("ix_post_created", "created_at"),
+        # The impact measures: a period's replies by time, what they count read from this
+        # index alone (not each post's row, past its body); first replies read a thread's
+        # posts from the second (services/impact).
+        Index(
+            "ix_post_period",
+            "created_at",
+            "thread_id",
+            "number",
+            "author_id",
+            "parent_id",
+            "hidden",
+            "deleted_at",
+        ),
         Index(
             "ix_post_thread_stage",
             "thread_id",
@@ -142,3 +152,15 @@ class Notification(SQLModel, table=True):
     link: str = Field(default="", max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
     read_at: datetime | None = Field(default=None)
+
+
+class FirstContribution(SQLModel, table=True):
+    """When a member's first reply in a community that counts as a contribution (visible, in a
+    visible thread, reacted to or accepted by someone else) was written: a member is past
+    asker once one exists, so the impact growth path reads these rows instead of every post.
+    services/contributions.py keeps them in the transaction of each write that changes what
+    counts."""
+
+    community_id: int = Field(foreign_key="community.id", primary_key=True)
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    created_at: datetime

@@ -22,7 +22,7 @@ from cop_app.models import (
     Thread,
     User,
 )
-from cop_app.services import impact
+from cop_app.services import contributions, impact
 from cop_app.services.errors import Forbidden, Invalid
 from cop_app.services.impact import measures
 from cop_app.services.impact.period import Period
@@ -271,6 +271,8 @@ def w(session: Session) -> World:
                 mentorship_id=m.id, title="goal", column="done", evidence_type=kind, met_at=met
             )
         )
+    # Rows written directly, as an import does: the first contributions are rebuilt from them.
+    contributions.rebuild(session)
     session.commit()
     return World(
         guild, circle, steward, alice, bob, carol, fay, {"t1": t1.id, "t3": t3.id, "t5": t5.id}

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from cop_app.models import Community, Membership, Post, PostRevision, Thread, ThreadFollow, User
 from cop_app.models.base import utcnow
-from cop_app.services import markdown, settings, validation
+from cop_app.services import contributions, markdown, settings, validation
 from cop_app.services.discussions import guards
 from cop_app.services.discussions.access import access_post, access_thread, require_member
 from cop_app.services.discussions.common import (
@@ -142,6 +142,8 @@ def do_post_reply(
         now,
     )
     record_mentions(session, author, thread, post, mentioned, now)
+    if settings.STAGE_CONTRIBUTOR_MIN_REACTIONS <= 0:  # a bare reply counts
+        contributions.refresh(session, [(thread.community_id, author.id)])
     announce_thread(session, thread, "post.created")
     return post
 
@@ -226,6 +228,7 @@ def do_delete_post(
     if thread.accepted_post_id == post.id:
         thread.accepted_post_id = None
         session.add(thread)
+    contributions.refresh(session, [(thread.community_id, post.author_id)])
     record_post_event(
         session,
         "post.deleted",

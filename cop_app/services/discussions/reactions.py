@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from cop_app.models import Post, Reaction, Thread, User
 from cop_app.models.base import utcnow
-from cop_app.services import activity, settings, validation
+from cop_app.services import activity, contributions, settings, validation
 from cop_app.services.discussions.access import access_post, access_thread, require_member
 from cop_app.services.discussions.common import record_post_event
 from cop_app.services.discussions.rooms import announce_thread
@@ -60,6 +60,7 @@ def do_toggle_reaction(
         .where(Thread.id == post.thread_id)
         .values(reaction_count=Thread.reaction_count + delta)
     )
+    contributions.refresh(session, [(thread.community_id, post.author_id)])
     if not existing:
         author = session.get(User, post.author_id)
         whose = author.display_name if author else "someone"
@@ -126,6 +127,7 @@ def do_accept_answer(
 ) -> Thread:
     """Set (or clear, with None) the accepted answer; its author hears unless they chose it."""
     now = now or utcnow()
+    before = session.get(Post, thread.accepted_post_id) if thread.accepted_post_id else None
     thread.accepted_post_id = answer.id if answer else None
     if answer is not None and answer.author_id != chooser.id:
         notify_post(
@@ -139,6 +141,9 @@ def do_accept_answer(
             now=now,
         )
     session.add(thread)
+    contributions.refresh(
+        session, [(thread.community_id, p.author_id) for p in (before, answer) if p is not None]
+    )
     verb = "accepted an answer in" if answer else "cleared the accepted answer of"
     activity.record(
         session,

@@ -50,6 +50,7 @@ from cop_app.services.impact.sql import (
     members,
     nearest_rank,
     not_suspended,
+    run,
     visible_post,
     visible_thread,
 )
@@ -80,10 +81,10 @@ def activity(
     # `actor_id + 0`: filter the period's rows by membership, rather than walk the actor
     # index (every member's whole history).
     base = [*acted(scope, start, end), (col(ActivityEvent.actor_id) + 0).in_(who)]
-    active = session.exec(
-        select(func.count(func.distinct(ActivityEvent.actor_id))).where(*base)
+    active = run(
+        session, select(func.count(func.distinct(ActivityEvent.actor_id))).where(*base)
     ).one()
-    total = session.exec(select(func.count()).select_from(who.subquery())).one()
+    total = run(session, select(func.count()).select_from(who.subquery())).one()
     if not series:
         return Activity(active, total, [], [])
     days = (end - start).days
@@ -91,10 +92,11 @@ def activity(
     per_day, per_week = [0] * days, [0] * weeks
     for values, seconds in ((per_day, DAY), (per_week, WEEK)):
         step = bucket(session, ActivityEvent.created_at, start, seconds).label("b")
-        for b, n in session.exec(
+        for b, n in run(
+            session,
             select(step, func.count(func.distinct(ActivityEvent.actor_id)))
             .where(*base)
-            .group_by(step)
+            .group_by(step),
         ).all():
             if 0 <= b < len(values):
                 values[b] = n
@@ -119,13 +121,14 @@ def conversation(session: Session, scope: Scope, start: datetime, end: datetime)
     tb = bucket(session, Thread.created_at, start, WEEK).label("b")
     threads_pw, replies_pw = [0] * weeks, [0] * weeks
     questions = 0
-    for b, kind, n in session.exec(
-        select(tb, Thread.kind, func.count()).where(in_period).group_by(tb, Thread.kind)
+    for b, kind, n in run(
+        session, select(tb, Thread.kind, func.count()).where(in_period).group_by(tb, Thread.kind)
     ).all():
         threads_pw[b] += n
         questions += n if kind == "question" else 0
     pb = bucket(session, Post.created_at, start, WEEK).label("b")
-    for b, n in session.exec(
+    for b, n in run(
+        session,
         select(pb, func.count())
         .select_from(Post)
         .join(Thread, Thread.id == Post.thread_id)
@@ -136,7 +139,7 @@ def conversation(session: Session, scope: Scope, start: datetime, end: datetime)
             visible_post(),
             visible_thread(scope),
         )
-        .group_by(pb)
+        .group_by(pb),
     ).all():
         replies_pw[b] = n
     return Conversation(sum(threads_pw), sum(replies_pw), questions, threads_pw, replies_pw)
@@ -199,7 +202,8 @@ def responsiveness(session: Session, scope: Scope, start: datetime, end: datetim
         .subquery()
     )
     # One read of the period's threads serves every figure (it used to be four).
-    rows = session.exec(
+    rows = run(
+        session,
         select(
             Thread.id,
             Thread.title,
@@ -213,7 +217,7 @@ def responsiveness(session: Session, scope: Scope, start: datetime, end: datetim
         )
         .join(Community, Community.id == Thread.community_id)
         .join(accepted, accepted.c.target_id == Thread.id, isouter=True)
-        .where(Thread.created_at >= start, Thread.created_at < end, visible_thread(scope))
+        .where(Thread.created_at >= start, Thread.created_at < end, visible_thread(scope)),
     ).all()
     waits = sorted(
         (as_utc(r.first) - as_utc(r.created_at)).total_seconds() / 3600
@@ -270,17 +274,19 @@ def reuse(session: Session, scope: Scope, start: datetime, end: datetime) -> Kno
         Resource.created_at < end,
         in_scope(Resource.community_id, scope),
     )
-    resources, promoted = session.exec(
+    resources, promoted = run(
+        session,
         select(
             func.count(),
             func.count(Resource.source_thread_id),
-        ).where(made)
+        ).where(made),
     ).one()
     series: dict[str, list[int]] = {}
     for name, table in (("reuse", Reuse), ("endorse", Endorsement)):
         b = bucket(session, table.created_at, start, WEEK).label("b")
         values = [0] * weeks
-        for k, n in session.exec(
+        for k, n in run(
+            session,
             select(b, func.count())
             .select_from(table)
             .join(Resource, Resource.id == table.resource_id)
@@ -289,7 +295,7 @@ def reuse(session: Session, scope: Scope, start: datetime, end: datetime) -> Kno
                 table.created_at < end,
                 in_scope(Resource.community_id, scope),
             )
-            .group_by(b)
+            .group_by(b),
         ).all():
             values[k] = n
         series[name] = values
@@ -297,16 +303,18 @@ def reuse(session: Session, scope: Scope, start: datetime, end: datetime) -> Kno
         Reuse.created_at >= start, Reuse.created_at < end, in_scope(Resource.community_id, scope)
     )
     n = func.count().label("n")
-    top_resources = session.exec(
+    top_resources = run(
+        session,
         select(Resource.title, n)
         .select_from(Reuse)
         .join(Resource, Resource.id == Reuse.resource_id)
         .where(in_period)
         .group_by(Resource.id, Resource.title)
         .order_by(n.desc(), col(Resource.title), col(Resource.id))
-        .limit(settings.IMPACT_LIST_SIZE)
+        .limit(settings.IMPACT_LIST_SIZE),
     ).all()
-    top_people = session.exec(
+    top_people = run(
+        session,
         select(User.display_name, n)
         .select_from(Reuse)
         .join(Resource, Resource.id == Reuse.resource_id)
@@ -314,7 +322,7 @@ def reuse(session: Session, scope: Scope, start: datetime, end: datetime) -> Kno
         .where(in_period, Reuse.user_id != Resource.author_id)
         .group_by(User.id, User.display_name)
         .order_by(n.desc(), col(User.display_name), col(User.id))
-        .limit(settings.IMPACT_LIST_SIZE)
+        .limit(settings.IMPACT_LIST_SIZE),
     ).all()
     return Knowledge(
         resources=resources,
@@ -340,17 +348,24 @@ class Silos:
     shared: list[tuple[str, str, int]]
 
 
+# Aliases made once: building one (and adapting its columns on first use) cost more than
+# the queries that use them.
+_M1, _M2 = aliased(Membership), aliased(Membership)
+_C1, _C2 = aliased(Community), aliased(Community)
+_PARENT, _AUTHOR, _OTHER = aliased(Post), aliased(User), aliased(User)
+
+
 def _shared(session: Session, scope: Scope) -> list[tuple[str, str, int]]:
     """Members each pair of communities shares today (the scope's communities first)."""
-    m1, m2 = aliased(Membership), aliased(Membership)
-    c1, c2 = aliased(Community), aliased(Community)
+    m1, m2, c1, c2 = _M1, _M2, _C1, _C2
     pair = m1.community_id < m2.community_id
     if scope.community_ids is not None:
         pair = and_(
             col(m1.community_id).in_(scope.community_ids), m2.community_id != m1.community_id
         )
     shared_n = func.count().label("n")
-    rows = session.exec(
+    rows = run(
+        session,
         select(c1.name, c2.name, shared_n)
         .select_from(m1)
         .join(m2, and_(m2.user_id == m1.user_id, pair))
@@ -358,7 +373,7 @@ def _shared(session: Session, scope: Scope) -> list[tuple[str, str, int]]:
         .join(c2, c2.id == m2.community_id)
         .where(m1.status == "active", m2.status == "active")
         .group_by(c1.id, c1.name, c2.id, c2.name)
-        .order_by(shared_n.desc(), col(c1.name), col(c2.name))
+        .order_by(shared_n.desc(), col(c1.name), col(c2.name)),
     ).all()
     return [(a, b, n) for a, b, n in rows]
 
@@ -378,34 +393,35 @@ def silos(
     every period, so the dashboard passes the current period's `shared` to the previous)."""
     everywhere = Scope("all", None)
     active_ids = set(
-        session.exec(
+        run(
+            session,
             select(ActivityEvent.actor_id)
             .join(User, User.id == ActivityEvent.actor_id)
             .where(*acted(scope, start, end), not_suspended(now))
-            .distinct()
+            .distinct(),
         ).all()
     )
     # Two scans of the period, intersected here: an IN over the first inside the second
     # made SQLite walk the actor index once per active member.
     multi_ids = set(
-        session.exec(
+        run(
+            session,
             select(ActivityEvent.actor_id)
             .where(*acted(everywhere, start, end))
             .group_by(ActivityEvent.actor_id)
-            .having(func.count(func.distinct(ActivityEvent.community_id)) >= 2)
+            .having(func.count(func.distinct(ActivityEvent.community_id)) >= 2),
         ).all()
     )
     active, multi = len(active_ids), len(active_ids & multi_ids)
-    parent = aliased(Post)
-    author = aliased(User)
-    other = aliased(User)
+    parent, author, other = _PARENT, _AUTHOR, _OTHER
     target_author = func.coalesce(parent.author_id, Thread.author_id)
     org_differs = and_(
         author.organisation != "",
         other.organisation != "",
         author.organisation != other.organisation,
     )
-    replies, cross = session.exec(
+    replies, cross = run(
+        session,
         select(func.count(), func.coalesce(func.sum(flag(org_differs)), 0))
         .select_from(Post)
         .join(Thread, Thread.id == Post.thread_id)
@@ -419,7 +435,7 @@ def silos(
             visible_post(),
             visible_thread(scope),
             Post.author_id != target_author,
-        )
+        ),
     ).one()
     if shared is None:
         shared = _shared(session, scope)

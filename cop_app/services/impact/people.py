@@ -3,7 +3,7 @@ scope and one period [start, end); the common rules of measures.py hold here too
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_
@@ -14,6 +14,7 @@ from cop_app.models import (
     ActivityEvent,
     BoardCard,
     Community,
+    FirstContribution,
     Membership,
     Mentorship,
     Post,
@@ -34,6 +35,7 @@ from cop_app.services.impact.sql import (
     in_scope,
     nearest_rank,
     not_suspended,
+    run,
     visible_post,
 )
 
@@ -58,28 +60,36 @@ _FIELDS = ("threads", "contributions", "accepted", "mentees", "resources", "reus
 @dataclass
 class StageMemo:
     """What `growth` reads for every period it is asked about, read once: the scope's
-    communities, members' stage counts at each edge, and who was a member before the last."""
+    communities, and each membership's stage at each edge."""
 
     communities: list[tuple[int, str, str]]  # id, name, kind, by name
     edges: list[datetime]
-    counts: StageCounts
-    # Active, not suspended memberships before the last edge: community, member, and for
-    # each edge whether they had joined before it (flags: no timestamps to parse).
-    joined: list[tuple[int, int, tuple[int, ...]]]
+    # Active, not suspended memberships before the last edge: community, member, for each
+    # edge whether they had joined before it (flags: no timestamps to parse), and their stage
+    # then (index in stages.STAGES), decided once here rather than per period asked.
+    joined: list[tuple[int, int, tuple[int, ...], tuple[int, ...]]]
 
-    _ranks: dict[tuple[bool, tuple[int, ...]], int] = field(default_factory=dict)
 
-    def rank(self, key: tuple[int, int], edge: datetime, member: bool) -> int:
-        """One member's stage (index in stages.STAGES) in one community as of one edge, from
-        stages.decide; many members share the same counts, so each is decided once."""
-        row = self.counts.get(key)
-        counts = row[self.edges.index(edge) :: len(self.edges)] if row else [0] * len(_FIELDS)
-        known = (member, tuple(counts))
-        found = self._ranks.get(known)
-        if found is None:
-            stage = stages.decide(member, stages._Counts(*counts))
-            found = self._ranks[known] = stages.STAGES.index(stage)
-        return found
+def _decide_all(
+    counts: StageCounts, rows: list[tuple[int, int, tuple[int, ...]]], k: int
+) -> list[tuple[int, int, tuple[int, ...], tuple[int, ...]]]:
+    """Each membership's stage at each of the k edges, from stages.decide; many members
+    share the same counts, so each (member flag, counts) is decided once."""
+    zero = [0] * (len(_FIELDS) * k)
+    decided: dict[tuple[int, tuple[int, ...]], int] = {}
+    out = []
+    for cid, uid, flags in rows:
+        row = counts.get((cid, uid), zero)
+        ranks = []
+        for e in range(k):
+            known = (flags[e], tuple(row[e::k]))
+            found = decided.get(known)
+            if found is None:
+                stage = stages.decide(bool(flags[e]), stages._Counts(*known[1]))
+                found = decided[known] = stages.STAGES.index(stage)
+            ranks.append(found)
+        out.append((cid, uid, flags, tuple(ranks)))
+    return out
 
 
 def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> StageCounts:
@@ -107,31 +117,17 @@ def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> S
     vt = and_(col(Thread.community_id).in_(cids), col(Thread.hidden).is_(False))
     last = max(edges)
     spread(
-        session.exec(
+        run(
+            session,
             select(Thread.community_id, Thread.author_id, *before(Thread.created_at))
             .where(vt, Thread.created_at < last)
-            .group_by(Thread.community_id, Thread.author_id)
+            .group_by(Thread.community_id, Thread.author_id),
         ).all(),
         "threads",
     )
-    reacted = (Post.helpful + Post.insightful + Post.thanks) >= (
-        settings.STAGE_CONTRIBUTOR_MIN_REACTIONS
-    )
-    accepted_by_other = and_(Thread.accepted_post_id == Post.id, Thread.author_id != Post.author_id)
-    # No `created_at < last` here: posts after the last edge sum to zero at every edge and
-    # are skipped, and the bound tempted the planner onto the time index (every post's
-    # row) instead of each thread's posts from the covering index.
     spread(
-        session.exec(
-            select(Thread.community_id, Post.author_id, *before(Post.created_at))
-            .join(Thread, Thread.id == Post.thread_id)
-            .where(vt, visible_post(), Post.number > 1, or_(reacted, accepted_by_other))
-            .group_by(Thread.community_id, Post.author_id)
-        ).all(),
-        "contributions",
-    )
-    spread(
-        session.exec(
+        run(
+            session,
             select(Thread.community_id, Post.author_id, *before(Post.created_at))
             .select_from(Thread)
             .join(Post, Post.id == Thread.accepted_post_id)
@@ -142,7 +138,7 @@ def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> S
                 Thread.author_id != Post.author_id,
                 Post.created_at < last,
             )
-            .group_by(Thread.community_id, Post.author_id)
+            .group_by(Thread.community_id, Post.author_id),
         ).all(),
         "accepted",
     )
@@ -158,14 +154,15 @@ def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> S
         for t in edges
     ]
     spread(
-        session.exec(
+        run(
+            session,
             select(Mentorship.community_id, Mentorship.mentor_id, *running)
             .where(
                 col(Mentorship.community_id).in_(cids),
                 col(Mentorship.started_at).is_not(None),
                 col(Mentorship.state).in_(("active", "paused", "completed")),
             )
-            .group_by(Mentorship.community_id, Mentorship.mentor_id)
+            .group_by(Mentorship.community_id, Mentorship.mentor_id),
         ).all(),
         "mentees",
     )
@@ -173,10 +170,11 @@ def _stage_counts(session: Session, cids: list[int], edges: list[datetime]) -> S
     reused = [
         func.sum(flag(and_(Resource.created_at < t, Resource.reuse_count > 0))) for t in edges
     ]
-    rows = session.exec(
+    rows = run(
+        session,
         select(Resource.community_id, Resource.author_id, *made, *reused)
         .where(col(Resource.community_id).in_(cids), Resource.created_at < last)
-        .group_by(Resource.community_id, Resource.author_id)
+        .group_by(Resource.community_id, Resource.author_id),
     ).all()
     spread([(c, u, *ns[:k]) for c, u, *ns in rows], "resources")
     spread([(c, u, *ns[k:]) for c, u, *ns in rows], "reused")
@@ -190,24 +188,47 @@ def stage_memo(session: Session, scope: Scope, edges: list[datetime], now: datet
         in_scope(Community.id, scope)
     )
     communities = [
-        (c, n, k) for c, n, k in session.exec(query.order_by(Community.name, Community.id))
+        (c, n, k) for c, n, k in run(session, query.order_by(Community.name, Community.id))
     ]
     cids = [c for c, _, _ in communities]
+    k = len(edges)
     before = [flag(Membership.created_at < t) for t in edges]
-    joined = [
-        (cid, uid, tuple(flags))
-        for cid, uid, *flags in session.exec(
-            select(Membership.community_id, Membership.user_id, *before)
-            .join(User, User.id == Membership.user_id)
-            .where(
-                col(Membership.community_id).in_(cids or [-1]),
-                Membership.status == "active",
-                Membership.created_at < max(edges),
-                not_suspended(now),
-            )
-        ).all()
-    ]
-    return StageMemo(communities, edges, _stage_counts(session, cids, edges), joined)
+    # Contributions: stages.decide only asks whether there is one, so each member's first
+    # (services/contributions.py keeps them) says it at every edge: 1 before it, else 0.
+    first = FirstContribution
+    made = [flag(col(first.created_at) < t) for t in edges]  # none yet: NULL, so 0
+    joined = []
+    contributed: list[tuple[int, int, tuple[int, ...]]] = []
+    for cid, uid, *flags in run(
+        session,
+        select(Membership.community_id, Membership.user_id, *before, *made)
+        .join(User, User.id == Membership.user_id)
+        .join(
+            first,
+            and_(first.community_id == Membership.community_id, first.user_id == User.id),
+            isouter=True,
+        )
+        .where(
+            col(Membership.community_id).in_(cids or [-1]),
+            Membership.status == "active",
+            Membership.created_at < max(edges),
+            not_suspended(now),
+        ),
+    ).all():
+        joined.append((cid, uid, tuple(flags[:k])))
+        if any(flags[k:]):
+            contributed.append((cid, uid, tuple(flags[k:])))
+    counts = _stage_counts(session, cids, edges)
+    at = _FIELDS.index("contributions") * k
+    for cid, uid, flags in contributed:
+        row = counts.get((cid, uid))
+        if row is None:
+            row = counts[(cid, uid)] = [0] * (len(_FIELDS) * k)
+        row[at : at + k] = flags
+    return StageMemo(communities, edges, _decide_all(counts, joined, k))
+
+
+_OLDER = aliased(ActivityEvent)  # made once (see measures.py's aliases)
 
 
 def growth(
@@ -229,11 +250,10 @@ def growth(
     funnel_counts: dict[int, list[int]] = {c: [0] * 5 for c in cids}
     moved = 0
     at_start, at_end = memo.edges.index(start), memo.edges.index(end)
-    for cid, uid, member in memo.joined:
+    for cid, _, member, ranks in memo.joined:
         if not member[at_end]:
             continue
-        rank_end = memo.rank((cid, uid), end, True)
-        rank_start = memo.rank((cid, uid), start, bool(member[at_start]))
+        rank_end, rank_start = ranks[at_end], ranks[at_start]
         funnel_counts[cid][rank_end - 1] += 1
         if rank_end > max(rank_start, 1):
             moved += 1
@@ -248,7 +268,8 @@ def growth(
     # Candidates first (CoI members who acted in a CoP in the period), then, per candidate,
     # whether they had acted in a CoP in the IMPACT_LOOKBACK before: bounded, so the cost
     # does not grow with the history.
-    candidates = session.exec(
+    candidates = run(
+        session,
         select(ActivityEvent.actor_id)
         .where(
             *acted(everywhere, start, end),
@@ -257,11 +278,11 @@ def growth(
             (col(ActivityEvent.community_id) + 0).in_(cop_ids),
             (col(ActivityEvent.actor_id) + 0).in_(coi_members),
         )
-        .distinct()
+        .distinct(),
     ).all()
     became = 0
     if coi and candidates:
-        older = aliased(ActivityEvent)
+        older = _OLDER
         earlier = (
             select(older.id)
             .where(
@@ -273,11 +294,11 @@ def growth(
             )
             .exists()
         )
-        became = session.exec(
-            select(func.count()).where(col(User.id).in_(candidates), ~earlier)
+        became = run(
+            session, select(func.count()).where(col(User.id).in_(candidates), ~earlier)
         ).one()
     listed = coi_members.subquery()
-    n_coi = session.exec(select(func.count(func.distinct(listed.c.user_id)))).one()
+    n_coi = run(session, select(func.count(func.distinct(listed.c.user_id)))).one()
     return Growth(
         funnel=[(name, funnel_counts[cid]) for cid, name, _ in communities],
         moved_up=moved,
@@ -309,20 +330,22 @@ def mentoring(session: Session, scope: Scope, start: datetime, end: datetime) ->
     kind of evidence; active pairs with no change and no session in the CHECKIN_AFTER_DAYS
     before `end`; median hours from request to acceptance of pairs accepted in it."""
     pairs = _pairs(scope)
-    active = session.exec(
+    active = run(
+        session,
         select(func.count()).where(
             pairs,
             col(Mentorship.started_at).is_not(None),
             col(Mentorship.started_at) < end,
             or_(col(Mentorship.ended_at).is_(None), col(Mentorship.ended_at) >= start),
-        )
+        ),
     ).one()
-    by_kind = session.exec(
+    by_kind = run(
+        session,
         select(BoardCard.evidence_type, func.count())
         .join(Mentorship, Mentorship.id == BoardCard.mentorship_id)
         .where(pairs, BoardCard.met_at >= start, BoardCard.met_at < end)
         .group_by(BoardCard.evidence_type)
-        .order_by(func.count().desc(), col(BoardCard.evidence_type))
+        .order_by(func.count().desc(), col(BoardCard.evidence_type)),
     ).all()
     stale = end - timedelta(days=settings.CHECKIN_AFTER_DAYS)
     recent_note = (
@@ -330,15 +353,17 @@ def mentoring(session: Session, scope: Scope, start: datetime, end: datetime) ->
         .where(SessionNote.mentorship_id == Mentorship.id, SessionNote.date >= stale.date())
         .exists()
     )
-    checkin = session.exec(
+    checkin = run(
+        session,
         select(func.count()).where(
             pairs, Mentorship.state == "active", Mentorship.last_activity_at < stale, ~recent_note
-        )
+        ),
     ).one()
-    rows = session.exec(
+    rows = run(
+        session,
         select(Mentorship.created_at, Mentorship.started_at).where(
             pairs, Mentorship.started_at >= start, Mentorship.started_at < end
-        )
+        ),
     ).all()
     waits = sorted((as_utc(s) - as_utc(c)).total_seconds() / 3600 for c, s in rows)
     return Mentoring(
@@ -376,7 +401,7 @@ def retention(session: Session, scope: Scope, start: datetime, end: datetime, no
     )
     in_period = and_(firsts.c.joined >= start, firsts.c.joined < end)
     cw = bucket(session, firsts.c.joined, start, WEEK).label("cw")
-    cohort_of = dict(session.exec(select(firsts.c.uid, cw).where(in_period)).all())
+    cohort_of = dict(run(session, select(firsts.c.uid, cw).where(in_period)).all())
     sizes: dict[int, int] = defaultdict(int)
     for c in cohort_of.values():
         sizes[c] += 1
@@ -384,13 +409,14 @@ def retention(session: Session, scope: Scope, start: datetime, end: datetime, no
     # the cohort's members only: not each member's whole history through the actor index.
     aw = bucket(session, ActivityEvent.created_at, start, WEEK).label("aw")
     active: dict[tuple[int, int], int] = defaultdict(int)
-    for a, uid in session.exec(
+    for a, uid in run(
+        session,
         select(aw, ActivityEvent.actor_id)
         .where(
             *acted(scope, start, end),
             (col(ActivityEvent.actor_id) + 0).in_(select(firsts.c.uid).where(in_period)),
         )
-        .distinct()
+        .distinct(),
     ).all():
         active[(cohort_of[uid], a)] += 1
     weeks = -(-(end - start).days // 7)

@@ -5,10 +5,13 @@ SQLite has julianday); everything else is plain SQLAlchemy core on both.
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, or_, true
+from sqlalchemy import Integer, Result, and_, case, cast, func, or_, true
+from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from cop_app.models import ActivityEvent, Membership, Post, Thread, User
 from cop_app.services.impact.scope import Scope
@@ -28,6 +31,15 @@ ACTED_KINDS = (
 )
 DAY = 86_400
 WEEK = 7 * DAY
+
+
+def run(session: Session, statement: Executable) -> Any:
+    """Session.exec's result, run on the session's connection: the measures select columns,
+    never ORM objects, and Core skips the ORM's per-statement and per-row work."""
+    if session.autoflush:
+        session.flush()
+    result: Result[Any] = session.connection().execute(statement)
+    return result.scalars() if isinstance(statement, SelectOfScalar) else result
 
 
 def in_scope(column: object, scope: Scope) -> ColumnElement[bool]:

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from cop_app import routes
 from cop_app.models import Community, Membership, Post, Thread, User
-from cop_app.services import markdown
+from cop_app.services import contributions, markdown
 from cop_app.services.access import require_user
 from cop_app.services.discussions import access_post, access_thread, announce_thread
 from cop_app.services.errors import Forbidden
@@ -73,6 +73,7 @@ def _hide_thread(session: Session, tid: int, hidden: bool) -> None:
     if thread is not None:
         thread.hidden = hidden
         session.add(thread)
+        contributions.refresh_thread(session, thread)
         announce_thread(session, thread, "thread.hidden")
 
 
@@ -86,6 +87,7 @@ def _hide_post(session: Session, pid: int, hidden: bool) -> None:
             if hidden and thread.accepted_post_id == pid:
                 thread.accepted_post_id = None
                 session.add(thread)
+            contributions.refresh(session, [(thread.community_id, post.author_id)])
             announce_thread(session, thread, "post.hidden", pid)
 
 
@@ -96,6 +98,9 @@ def _remove_post(session: Session, pid: int, now: datetime) -> None:
         _hide_post(session, pid, True)
         post.deleted_at = post.deleted_at or now
         session.add(post)
+        thread = session.get(Thread, post.thread_id)
+        if thread is not None:
+            contributions.refresh(session, [(thread.community_id, post.author_id)])
 
 
 def _remove_thread(session: Session, tid: int, now: datetime) -> None:
