@@ -5,7 +5,7 @@ the export holds exactly the numbers on screen.
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,7 @@ class Figure:
     change: str
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Section:
     """One measure as the page shows it and the CSV exports it."""
 
@@ -36,10 +36,10 @@ class Section:
     figures: list[Figure]
     chart: list[dict[str, Any]]  # {"label": ..., "a": number, "b": number}
     series_a: str
-    series_b: str
+    series_b: str = ""  # a chart with one series leaves it empty
     columns: list[str]
     rows: list[list[str]]
-    links: list[dict[str, str]]  # {"title", "url", "detail"}: the unanswered threads
+    links: list[dict[str, str]] = field(default_factory=list)  # the unanswered threads
 
 
 @dataclass
@@ -78,6 +78,11 @@ def _count(label: str, now: int, before: int) -> Figure:
     return Figure(label, _n(now), _n(before), _delta(now, before))
 
 
+def _counts(cur: Any, old: Any, *named: tuple[str, str]) -> list[Figure]:
+    """Count figures from (label, attribute) pairs of a measure's two periods."""
+    return [_count(label, getattr(cur, name), getattr(old, name)) for label, name in named]
+
+
 def _pct(label: str, p: int, w: int, bp: int, bw: int) -> Figure:
     return Figure(label, _share(p, w), _share(bp, bw), _delta(_ratio(p, w), _ratio(bp, bw), " pts"))
 
@@ -88,6 +93,16 @@ def _hrs(label: str, now: float | None, before: float | None) -> Figure:
 
 def _day(start: datetime, k: int, step: int = 1) -> str:
     return (start + timedelta(days=k * step)).strftime("%Y-%m-%d")
+
+
+def _both(measure: Any, session: Session, scope: Scope, p: Period) -> tuple[Any, Any]:
+    """A measure over the period and over the previous one of the same length."""
+    return measure(session, scope, p.start, p.end), measure(session, scope, p.prev_start, p.start)
+
+
+def _bars(pairs: Any) -> list[dict[str, Any]]:
+    """A one-series chart from (label, number) pairs."""
+    return [{"label": label, "a": n, "b": 0} for label, n in pairs]
 
 
 def _weekly(start: datetime, a: list[int], b: list[int] | None = None) -> list[dict[str, Any]]:
@@ -109,30 +124,29 @@ def _activity(session: Session, scope: Scope, p: Period, now: datetime) -> Secti
             _pct("Share of members", cur.active, cur.members, old.active, old.members),
             _count("Members", cur.members, old.members),
         ],
-        chart=[{"label": _day(p.start, k), "a": v, "b": 0} for k, v in enumerate(cur.per_day)],
+        chart=_bars((_day(p.start, k), v) for k, v in enumerate(cur.per_day)),
         series_a="Active per day",
-        series_b="",
         columns=["Week starting", "Active members", "Share of members"],
         rows=[
             [_day(p.start, k, 7), _n(v), _share(v, cur.members)] for k, v in enumerate(cur.per_week)
         ],
-        links=[],
     )
 
 
 def _conversation(session: Session, scope: Scope, p: Period) -> Section:
-    cur = measures.conversation(session, scope, p.start, p.end)
-    old = measures.conversation(session, scope, p.prev_start, p.start)
+    cur, old = _both(measures.conversation, session, scope, p)
     return Section(
         key="conversation",
         title="Conversation",
         definition="Visible threads and replies started in the period (hidden and deleted "
         "ones left out), and how many threads were questions.",
-        figures=[
-            _count("Threads", cur.threads, old.threads),
-            _count("Replies", cur.replies, old.replies),
-            _count("Questions asked", cur.questions, old.questions),
-        ],
+        figures=_counts(
+            cur,
+            old,
+            ("Threads", "threads"),
+            ("Replies", "replies"),
+            ("Questions asked", "questions"),
+        ),
         chart=_weekly(p.start, cur.threads_per_week, cur.replies_per_week),
         series_a="Threads",
         series_b="Replies",
@@ -141,13 +155,11 @@ def _conversation(session: Session, scope: Scope, p: Period) -> Section:
             [_day(p.start, k, 7), _n(t), _n(r)]
             for k, (t, r) in enumerate(zip(cur.threads_per_week, cur.replies_per_week, strict=True))
         ],
-        links=[],
     )
 
 
 def _responsiveness(session: Session, scope: Scope, p: Period) -> Section:
-    cur = measures.responsiveness(session, scope, p.start, p.end)
-    old = measures.responsiveness(session, scope, p.prev_start, p.start)
+    cur, old = _both(measures.responsiveness, session, scope, p)
     return Section(
         key="responsiveness",
         title="Responsiveness",
@@ -188,8 +200,7 @@ def _responsiveness(session: Session, scope: Scope, p: Period) -> Section:
 
 
 def _reuse(session: Session, scope: Scope, p: Period) -> Section:
-    cur = measures.reuse(session, scope, p.start, p.end)
-    old = measures.reuse(session, scope, p.prev_start, p.start)
+    cur, old = _both(measures.reuse, session, scope, p)
     rows = [["Resource", title, _n(n)] for title, n in cur.top_resources]
     rows += [["Contributor", name, _n(n)] for name, n in cur.top_contributors]
     return Section(
@@ -198,18 +209,19 @@ def _reuse(session: Session, scope: Scope, p: Period) -> Section:
         definition='Resources published, "I used this" reuse events and endorsements in the '
         "period, answers promoted to the library; top resources and authors by reuse "
         "(an author reusing their own work does not count for them).",
-        figures=[
-            _count("Resources created", cur.resources, old.resources),
-            _count("Reuse events", cur.reuses, old.reuses),
-            _count("Endorsements", cur.endorsements, old.endorsements),
-            _count("Answers promoted", cur.promoted, old.promoted),
-        ],
+        figures=_counts(
+            cur,
+            old,
+            ("Resources created", "resources"),
+            ("Reuse events", "reuses"),
+            ("Endorsements", "endorsements"),
+            ("Answers promoted", "promoted"),
+        ),
         chart=_weekly(p.start, cur.reuses_per_week, cur.endorsements_per_week),
         series_a="Reuse events",
         series_b="Endorsements",
         columns=["Top", "Name", "Reuse events"],
         rows=rows,
-        links=[],
     )
 
 
@@ -226,12 +238,10 @@ def _silos(session: Session, scope: Scope, p: Period, now: datetime) -> Section:
             _count("Cross-organisation replies", cur.cross_org, old.cross_org),
             _pct("Share of replies", cur.cross_org, cur.replies, old.cross_org, old.replies),
         ],
-        chart=[{"label": f"{a} / {b}", "a": n, "b": 0} for a, b, n in cur.shared[:8]],
+        chart=_bars((f"{a} / {b}", n) for a, b, n in cur.shared[:8]),
         series_a="Shared members",
-        series_b="",
         columns=["Community", "Community", "Shared members"],
         rows=[[a, b, _n(n)] for a, b, n in cur.shared],
-        links=[],
     )
 
 
@@ -247,48 +257,47 @@ def _growth(session: Session, scope: Scope, p: Period, now: datetime) -> Section
         definition="Members per participation stage at the period's end; members whose "
         "stage rose in it (joining alone does not count); CoI members active in a CoP for the "
         "first time in a year.",
-        figures=[
-            _count("Moved up a stage", cur.moved_up, old.moved_up),
-            _count("CoI members newly active in a CoP", cur.coi_to_cop, old.coi_to_cop),
-        ],
-        chart=[{"label": names[i], "a": totals[i], "b": 0} for i in range(5)],
+        figures=_counts(
+            cur,
+            old,
+            ("Moved up a stage", "moved_up"),
+            ("CoI members newly active in a CoP", "coi_to_cop"),
+        ),
+        chart=_bars(zip(names, totals, strict=True)),
         series_a="Members",
-        series_b="",
         columns=["Community", *names],
         rows=[[name, *(_n(v) for v in counts)] for name, counts in cur.funnel],
-        links=[],
     )
 
 
 def _mentoring(session: Session, scope: Scope, p: Period) -> Section:
-    cur = measures.mentoring(session, scope, p.start, p.end)
-    old = measures.mentoring(session, scope, p.prev_start, p.start)
+    cur, old = _both(measures.mentoring, session, scope, p)
     return Section(
         key="mentorship",
         title="Mentorship",
         definition="Pairs running in the period; practice-linked goals met (by their "
         "evidence); active pairs quiet for two weeks; median hours from request to acceptance.",
         figures=[
-            _count("Active pairs", cur.active_pairs, old.active_pairs),
-            _count("Goals met", cur.goals_met, old.goals_met),
-            _count("Pairs needing a check-in", cur.needs_checkin, old.needs_checkin),
+            *_counts(
+                cur,
+                old,
+                ("Active pairs", "active_pairs"),
+                ("Goals met", "goals_met"),
+                ("Pairs needing a check-in", "needs_checkin"),
+            ),
             _hrs("Median request to acceptance", cur.median_accept_hours, old.median_accept_hours),
         ],
-        chart=[{"label": k, "a": n, "b": 0} for k, n in cur.goals_by_artifact],
+        chart=_bars(cur.goals_by_artifact),
         series_a="Goals met",
-        series_b="",
         columns=["Evidence", "Goals met"],
         rows=[[k, _n(n)] for k, n in cur.goals_by_artifact],
-        links=[],
     )
 
 
 def _retention(session: Session, scope: Scope, p: Period, now: datetime) -> Section:
     cur = measures.retention(session, scope, p.start, p.end, now)
     span = len(cur.cohorts[0][2]) if cur.cohorts else 0
-    first_week = [
-        {"label": joined.strftime("%Y-%m-%d"), "a": size, "b": 0} for joined, size, _ in cur.cohorts
-    ]
+    first_week = _bars((joined.strftime("%Y-%m-%d"), size) for joined, size, _ in cur.cohorts)
     return Section(
         key="retention",
         title="Retention",
@@ -297,7 +306,6 @@ def _retention(session: Session, scope: Scope, p: Period, now: datetime) -> Sect
         figures=[_count("Members who joined", sum(s for _, s, _ in cur.cohorts), 0)],
         chart=first_week,
         series_a="Joined",
-        series_b="",
         columns=["Joined in week", "Members", *(f"Week {k}" for k in range(span))],
         rows=[
             [
@@ -307,7 +315,6 @@ def _retention(session: Session, scope: Scope, p: Period, now: datetime) -> Sect
             ]
             for joined, size, shares in cur.cohorts
         ],
-        links=[],
     )
 
 
