@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import Row, func, update
 from sqlmodel import Session, col, select
 
 from cop_app import routes
@@ -111,44 +111,82 @@ def bell(session: Session, actor: User | None) -> tuple[int, list[NotificationVi
 
 def unread_and_latest(session: Session, user_id: int) -> tuple[int, list[NotificationView]]:
     """For the bell (also used by the user's live room, which checked access on link)."""
-    unread = session.exec(
-        select(func.count()).where(
-            Notification.user_id == user_id, col(Notification.read_at).is_(None)
+    return unread_and_latest_many(session, [user_id])[user_id]
+
+
+def unread_and_latest_many(
+    session: Session, user_ids: Iterable[int]
+) -> dict[int, tuple[int, list[NotificationView]]]:
+    """The bells of many members in two queries: a reply rings every follower's bell at
+    once, and a query per follower cost more than the reply itself."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    unread = dict(
+        session.exec(
+            select(Notification.user_id, func.count())
+            .where(col(Notification.user_id).in_(ids), col(Notification.read_at).is_(None))
+            .group_by(col(Notification.user_id))
+        ).all()
+    )
+    rank = (
+        func.row_number()
+        .over(partition_by=col(Notification.user_id), order_by=col(Notification.id).desc())
+        .label("rank")
+    )
+    latest = (
+        select(
+            Notification.id,
+            Notification.user_id,
+            Notification.kind,
+            Notification.actor_id,
+            Notification.thread_id,
+            Notification.text,
+            Notification.link,
+            Notification.created_at,
+            Notification.read_at,
+            User.display_name,
+            rank,
         )
-    ).one()
-    rows = session.exec(
-        select(Notification, User.display_name)
         .join(User, col(User.id) == Notification.actor_id, isouter=True)
-        .where(Notification.user_id == user_id)
-        .order_by(col(Notification.id).desc())
-        .limit(settings.NOTIFICATIONS_PAGE_SIZE * settings.NOTIFICATIONS_GROUP_READ_FACTOR)
+        .where(col(Notification.user_id).in_(ids))
+        .subquery()
+    )
+    limit = settings.NOTIFICATIONS_PAGE_SIZE * settings.NOTIFICATIONS_GROUP_READ_FACTOR
+    rows = session.exec(
+        select(*latest.c).where(latest.c.rank <= limit).order_by(latest.c.user_id, latest.c.rank)
     ).all()
-    return unread, _grouped(list(rows))[: settings.NOTIFICATIONS_PAGE_SIZE]
+    by_user: dict[int, list[Row]] = {uid: [] for uid in ids}
+    for row in rows:
+        by_user[row.user_id].append(row)
+    return {
+        uid: (unread.get(uid, 0), _grouped(by_user[uid])[: settings.NOTIFICATIONS_PAGE_SIZE])
+        for uid in ids
+    }
 
 
-def _grouped(rows: list[tuple[Notification, str | None]]) -> list[NotificationView]:
+def _grouped(rows: list[Row]) -> list[NotificationView]:
     """Newest first; notifications of a grouped kind on one thread fold into the newest
     (unread ones apart from those already read, so news never hides in an old line)."""
-    groups: dict[tuple[str, int, bool], list[tuple[Notification, str | None]]] = {}
-    order: list[list[tuple[Notification, str | None]]] = []
-    for row in rows:
-        n = row[0]
+    groups: dict[tuple[str, int, bool], list[Row]] = {}
+    order: list[list[Row]] = []
+    for n in rows:
         if n.kind in GROUPED_KINDS and n.thread_id is not None:
             key = (n.kind, n.thread_id, n.read_at is None)
             if key in groups:
-                groups[key].append(row)
+                groups[key].append(n)
                 continue
-            groups[key] = [row]
+            groups[key] = [n]
             order.append(groups[key])
         else:
-            order.append([row])
+            order.append([n])
     return [_line(group) for group in order]
 
 
-def _line(group: list[tuple[Notification, str | None]]) -> NotificationView:
-    newest, name = group[0]
-    text = newest.text
-    others = len({n.actor_id for n, _ in group} - {newest.actor_id})
+def _line(group: list[Row]) -> NotificationView:
+    newest = group[0]
+    text, name = newest.text, newest.display_name
+    others = len({n.actor_id for n in group} - {newest.actor_id})
     if others and name and text.startswith(name):
         text = f"{name} and {wording.plural(others, 'other')}{text[len(name) :]}"
     elif len(group) > 1:
@@ -158,8 +196,8 @@ def _line(group: list[tuple[Notification, str | None]]) -> NotificationView:
         text=text,
         link=newest.link,
         created_at=newest.created_at,
-        unread=any(n.read_at is None for n, _ in group),
-        ids=[n.id or 0 for n, _ in group],
+        unread=any(n.read_at is None for n in group),
+        ids=[n.id or 0 for n in group],
     )
 
 

@@ -25,6 +25,7 @@ from cop_app.services.discussions.access import (
 from cop_app.services.discussions.lists import (
     could_help,
     followed_unread,
+    followed_unread_many,
     home_latest,
     latest_rows,
     list_threads,
@@ -127,6 +128,7 @@ __all__ = [
     "do_set_following",
     "do_toggle_reaction",
     "followed_unread",
+    "followed_unread_many",
     "get_thread",
     "home_latest",
     "latest_rows",
