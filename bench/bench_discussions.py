@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import random
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -29,6 +30,8 @@ from typing import Any
 
 import common as cm
 import loadtool as lt
+
+PY_SPY = Path(sys.executable).with_name("py-spy")
 
 THREAD_LIST = "cop_app.states.discussions.ThreadListState"
 THREAD = "cop_app.states.discussions.ThreadState"
@@ -49,6 +52,12 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--bulk-replies", type=int, default=100_000)
     parser.add_argument("--big-replies", type=int, default=1_000)
     parser.add_argument("--replies", type=int, default=60, help="replies in the fan-out phase")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="record the backend with py-spy (raw collapsed stacks) during the reply phase only",
+    )
     return parser.parse_args(argv)
 
 
@@ -354,6 +363,7 @@ async def reply_fan_out(backend, clients, thread_ev, thread_page, slug, big, arg
     last, per_viewer, refused = [], [], []
     missed = 0
     meter = cm.Meter(events=args.replies)
+    spy = await start_profile(backend, args.profile)
     started = time.perf_counter()
     for i in range(args.replies):
         poster = clients[i % n]
@@ -381,6 +391,7 @@ async def reply_fan_out(backend, clients, thread_ev, thread_page, slug, big, arg
                 break
         await asyncio.sleep(args.pause)
     duration = time.perf_counter() - started
+    await stop_profile(spy, args.profile)
     last_stats = lt.Stats.from_latencies(last, duration, missed)
     viewer_stats = lt.Stats.from_latencies(per_viewer, duration)
     print(f"  reply fan-out, last of {n} viewers: {last_stats}\n    {meter}")
@@ -394,6 +405,37 @@ async def reply_fan_out(backend, clients, thread_ev, thread_page, slug, big, arg
         **meter.as_dict(),
         **quiet_fan,
     }
+
+
+async def start_profile(backend: lt.Backend, out: Path | None) -> asyncio.subprocess.Process | None:
+    """py-spy on the backend's tree (the reply phase only), when --profile asks for it."""
+    if out is None:
+        return None
+    spy = await asyncio.create_subprocess_exec(
+        str(PY_SPY),
+        "record",
+        "--pid",
+        str(backend.proc.pid),
+        "--subprocesses",
+        "--nonblocking",
+        "--format",
+        "raw",
+        "--output",
+        str(out),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(1.0)  # py-spy attaches before the first reply
+    return spy
+
+
+async def stop_profile(spy: asyncio.subprocess.Process | None, out: Path | None) -> None:
+    """Stop py-spy (SIGINT writes its file) and say where the stacks are."""
+    if spy is None:
+        return
+    spy.send_signal(signal.SIGINT)
+    await spy.wait()
+    print(f"  py-spy stacks of the reply phase: {out}")
 
 
 def render(figures: dict[str, Any]) -> tuple[list[dict], list[str]]:
