@@ -1,9 +1,10 @@
 """Discussion handlers: replies reach every reader's room, refusals keep the draft."""
 
 import asyncio
+from typing import Any
 
 import reflex as rx
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
 from cop_app.live import ThreadRoom, UserRoom
 from cop_app.models import Post, Thread, ThreadRead, User
@@ -214,6 +215,58 @@ def test_a_notification_rereads_only_the_bell(app_db: None, monkeypatch) -> None
         room = await ravi.state(UserRoom)
         assert room.unread == before + 1
         assert f"/t/{tid}" in room.notifications[0].link
+
+    asyncio.run(scenario())
+
+
+def test_a_reply_rings_every_watching_follower_in_one_read(app_db: None, monkeypatch) -> None:
+    """Each follower with a tab open gets their own bell and followed threads; the rooms are
+    read together (one call for all, none per follower), and a follower with no tab open
+    is not read at all."""
+
+    async def scenario() -> None:
+        server = await start_server()
+        tid = await _new_thread(server)  # Ravi follows his own thread
+        for local in ("mateo.garcia", "yuki.tanaka", "ben.oconnell"):  # repliers follow it
+            await _first_reply(server, tid, local, f"Pairs, says {local}.")
+        tabs = {}
+        for local in ("ravi.iyer", "mateo.garcia", "yuki.tanaka"):  # Ben has no tab open
+            tabs[local] = await _browser(server, local, "/")
+            await tabs[local].call(BellState, "link")
+        before = {local: (await tab.state(UserRoom)).unread for local, tab in tabs.items()}
+        bells: list[list[int]] = []
+        lists: list[list[int]] = []
+        many_bells, many_lists = (
+            discussions.unread_and_latest_many,
+            discussions.followed_unread_many,
+        )
+
+        def one_by_one(*_args: object) -> None:
+            raise AssertionError("a reply must not read its followers' bells one by one")
+
+        def bells_of(session: Session, ids: list[int]) -> dict[int, Any]:
+            bells.append(sorted(ids))
+            return many_bells(session, ids)
+
+        def lists_of(session: Session, ids: list[int]) -> dict[int, Any]:
+            lists.append(sorted(ids))
+            return many_lists(session, ids)
+
+        monkeypatch.setattr(discussions, "unread_and_latest", one_by_one)
+        monkeypatch.setattr(discussions, "unread_and_latest_many", bells_of)
+        monkeypatch.setattr(discussions, "followed_unread_many", lists_of)
+        hannah = await _open_thread(server, tid, "hannah.kowalski")
+        await hannah.call(ThreadState, "set_draft", value="We review them in pairs too.")
+        await hannah.call(ThreadState, "submit_reply")
+        watching = sorted(user_id_of(local) for local in tabs)
+        assert bells == [watching] and lists == [watching]
+        for local, tab in tabs.items():
+            room = await tab.state(UserRoom)
+            assert room.user_id == user_id_of(local)
+            assert room.unread == before[local] + 1, local
+            assert f"/t/{tid}" in room.notifications[0].link
+            assert "Hannah Kowalski" in room.notifications[0].text
+            assert tid in [r.id for r in room.followed], local
 
     asyncio.run(scenario())
 

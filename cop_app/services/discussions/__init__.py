@@ -86,7 +86,12 @@ from cop_app.services.discussions.views import (
     ThreadRow,
     ThreadView,
 )
-from cop_app.services.notifications import NotificationView, unread_and_latest, user_room
+from cop_app.services.notifications import (
+    NotificationView,
+    unread_and_latest,
+    unread_and_latest_many,
+    user_room,
+)
 from cop_app.services.notifications import bell as notifications
 from cop_app.services.notifications import mark_all_read as mark_notifications_read
 
@@ -149,5 +154,6 @@ __all__ = [
     "require_member",
     "thread_room",
     "unread_and_latest",
+    "unread_and_latest_many",
     "user_room",
 ]
