@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Row, func, update
+from sqlalchemy import Row, func, insert, update
 from sqlmodel import Session, col, select
 
 from cop_app import routes
@@ -54,25 +54,34 @@ def notify(
     now: datetime | None = None,
 ) -> None:
     """Tell each recipient once (never the actor) about what `actor_id` did, linking to it;
-    `now` dates it (seeds replay the past)."""
-    for uid in dict.fromkeys(recipients):
-        if uid == actor_id:
-            continue
-        session.add(
-            Notification(
-                user_id=uid,
-                kind=kind,
-                actor_id=actor_id,
-                thread_id=thread_id,
-                post_id=post_id,
-                text=text[:300],
-                link=link,
-                created_at=now or utcnow(),
-            )
-        )
-        on_commit(
-            session, Change("notification", (user_room(uid),), {"kind": kind, "part": "bell"})
-        )
+    `now` dates it (seeds replay the past). One INSERT for all: a reply tells every follower."""
+    people = [uid for uid in dict.fromkeys(recipients) if uid != actor_id]
+    if not people:
+        return
+    when = now or utcnow()
+    session.exec(
+        insert(Notification),
+        params=[
+            {
+                "user_id": uid,
+                "kind": kind,
+                "actor_id": actor_id,
+                "thread_id": thread_id,
+                "post_id": post_id,
+                "text": text[:300],
+                "link": link,
+                "created_at": when,
+                "read_at": None,
+            }
+            for uid in people
+        ],
+    )
+    on_commit(
+        session,
+        Change(
+            "notification", tuple(user_room(uid) for uid in people), {"kind": kind, "part": "bell"}
+        ),
+    )
 
 
 def notify_post(
