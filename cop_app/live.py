@@ -72,6 +72,9 @@ ReadWhen = Literal["watched", "stale", "always"]
 COALESCE_SECONDS = 0.02
 FEED_COALESCE_SECONDS = 0.05
 MEMBERS_COALESCE_SECONDS = 0.1
+# Bells wait a little longer than threads: a reply rings every follower's, and reading them
+# while the thread's update is still being written to its readers' sockets delays it.
+BELL_COALESCE_SECONDS = 0.05
 # Rooms outlive processes when Redis holds them: one older than this is re-read on link, so
 # writes made outside the app (a seed, a restore) show up without waiting for a change.
 ROOM_MAX_AGE_SECONDS = 600
@@ -795,8 +798,7 @@ class _Batch:
         await asyncio.sleep(self.delay)
         while self.pending:
             rooms, self.pending = self.pending, {}
-            # Members' bells last and together: a reply rings every follower's, and the
-            # thread's readers should not wait for them.
+            # Members' bells together (a reply rings every follower's), after the other rooms.
             members = {r: t for r, t in rooms.items() if r.kind is RoomKind.USER and _batched(t)}
             for room, touched in rooms.items():
                 if room in members:
@@ -822,6 +824,7 @@ _BATCHES = {
     RoomKind.IMPACT: _Batch(settings.IMPACT_COALESCE_SECONDS),
     RoomKind.ACTIVITY: _Batch(FEED_COALESCE_SECONDS),
     RoomKind.COMMUNITY: _Batch(MEMBERS_COALESCE_SECONDS),
+    RoomKind.USER: _Batch(BELL_COALESCE_SECONDS),
 }
 
 _DEFAULT_BATCH = _Batch(COALESCE_SECONDS)
