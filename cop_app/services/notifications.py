@@ -5,8 +5,9 @@ their transaction; the member's tabs hear of it after commit."""
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import Row, func, insert, update
+from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from cop_app import routes
@@ -123,6 +124,21 @@ def unread_and_latest(session: Session, user_id: int) -> tuple[int, list[Notific
     return unread_and_latest_many(session, [user_id])[user_id]
 
 
+class _Note(NamedTuple):
+    """One notification as the bell's query reads it."""
+
+    id: int
+    user_id: int
+    kind: str
+    actor_id: int | None
+    thread_id: int | None
+    text: str
+    link: str
+    created_at: datetime
+    unread: bool
+    display_name: str | None
+
+
 def unread_and_latest_many(
     session: Session, user_ids: Iterable[int]
 ) -> dict[int, tuple[int, list[NotificationView]]]:
@@ -138,12 +154,19 @@ def unread_and_latest_many(
             .group_by(col(Notification.user_id))
         ).all()
     )
-    rank = (
-        func.row_number()
-        .over(partition_by=col(Notification.user_id), order_by=col(Notification.id).desc())
-        .label("rank")
+    # Rank ids alone (from the index), then read the few rows each bell shows.
+    ranked = (
+        select(
+            Notification.id,
+            func.row_number()
+            .over(partition_by=col(Notification.user_id), order_by=col(Notification.id).desc())
+            .label("rank"),
+        )
+        .where(col(Notification.user_id).in_(ids))
+        .subquery()
     )
-    latest = (
+    limit = settings.NOTIFICATIONS_PAGE_SIZE * settings.NOTIFICATIONS_GROUP_READ_FACTOR
+    rows = session.exec(
         select(
             Notification.id,
             Notification.user_id,
@@ -153,35 +176,32 @@ def unread_and_latest_many(
             Notification.text,
             Notification.link,
             Notification.created_at,
-            Notification.read_at,
+            col(Notification.read_at).is_(None).label("unread"),
             User.display_name,
-            rank,
         )
+        .join(ranked, ranked.c.id == Notification.id)
         .join(User, col(User.id) == Notification.actor_id, isouter=True)
-        .where(col(Notification.user_id).in_(ids))
-        .subquery()
-    )
-    limit = settings.NOTIFICATIONS_PAGE_SIZE * settings.NOTIFICATIONS_GROUP_READ_FACTOR
-    rows = session.exec(
-        select(*latest.c).where(latest.c.rank <= limit).order_by(latest.c.user_id, latest.c.rank)
+        .where(ranked.c.rank <= limit)
+        .order_by(col(Notification.user_id), col(Notification.id).desc())
     ).all()
-    by_user: dict[int, list[Row]] = {uid: [] for uid in ids}
+    by_user: dict[int, list[_Note]] = {uid: [] for uid in ids}
     for row in rows:
-        by_user[row.user_id].append(row)
+        note = _Note._make(row)  # a plain tuple: Row attributes cost more than the grouping
+        by_user[note.user_id].append(note)
     return {
         uid: (unread.get(uid, 0), _grouped(by_user[uid])[: settings.NOTIFICATIONS_PAGE_SIZE])
         for uid in ids
     }
 
 
-def _grouped(rows: list[Row]) -> list[NotificationView]:
+def _grouped(rows: list[_Note]) -> list[NotificationView]:
     """Newest first; notifications of a grouped kind on one thread fold into the newest
     (unread ones apart from those already read, so news never hides in an old line)."""
-    groups: dict[tuple[str, int, bool], list[Row]] = {}
-    order: list[list[Row]] = []
+    groups: dict[tuple[str, int, bool], list[_Note]] = {}
+    order: list[list[_Note]] = []
     for n in rows:
         if n.kind in GROUPED_KINDS and n.thread_id is not None:
-            key = (n.kind, n.thread_id, n.read_at is None)
+            key = (n.kind, n.thread_id, n.unread)
             if key in groups:
                 groups[key].append(n)
                 continue
@@ -192,7 +212,7 @@ def _grouped(rows: list[Row]) -> list[NotificationView]:
     return [_line(group) for group in order]
 
 
-def _line(group: list[Row]) -> NotificationView:
+def _line(group: list[_Note]) -> NotificationView:
     newest = group[0]
     text, name = newest.text, newest.display_name
     others = len({n.actor_id for n in group} - {newest.actor_id})
@@ -205,7 +225,7 @@ def _line(group: list[Row]) -> NotificationView:
         text=text,
         link=newest.link,
         created_at=newest.created_at,
-        unread=any(n.read_at is None for n in group),
+        unread=any(n.unread for n in group),
         ids=[n.id or 0 for n in group],
     )
 
