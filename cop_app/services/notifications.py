@@ -4,7 +4,7 @@ their transaction; the member's tabs hear of it after commit."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from sqlalchemy import func, insert, update
@@ -40,6 +40,8 @@ class NotificationView:
 # Kinds whose text starts with the actor's name, so that several on one thread read as one
 # line: "Ravi Iyer and 3 others replied in “…”".
 GROUPED_KINDS = ("reply", "mention")
+# A line's date until its caller reads it (`unread_and_latest_many` dates the lines it shows).
+_UNDATED = datetime.min.replace(tzinfo=UTC)
 
 
 def notify(
@@ -134,7 +136,6 @@ class _Note(NamedTuple):
     thread_id: int | None
     text: str
     link: str
-    created_at: datetime
     unread: bool
     display_name: str | None
 
@@ -142,8 +143,8 @@ class _Note(NamedTuple):
 def unread_and_latest_many(
     session: Session, user_ids: Iterable[int]
 ) -> dict[int, tuple[int, list[NotificationView]]]:
-    """The bells of many members in two queries: a reply rings every follower's bell at
-    once, and a query per follower cost more than the reply itself."""
+    """The bells of many members in three queries: a reply rings every follower's bell at
+    once, and queries per follower cost more than the reply itself."""
     ids = sorted(set(user_ids))
     if not ids:
         return {}
@@ -175,7 +176,6 @@ def unread_and_latest_many(
             Notification.thread_id,
             Notification.text,
             Notification.link,
-            Notification.created_at,
             col(Notification.read_at).is_(None).label("unread"),
             User.display_name,
         )
@@ -188,10 +188,17 @@ def unread_and_latest_many(
     for row in rows:
         note = _Note._make(row)  # a plain tuple: Row attributes cost more than the grouping
         by_user[note.user_id].append(note)
-    return {
-        uid: (unread.get(uid, 0), _grouped(by_user[uid])[: settings.NOTIFICATIONS_PAGE_SIZE])
-        for uid in ids
-    }
+    bells = {uid: _grouped(by_user[uid])[: settings.NOTIFICATIONS_PAGE_SIZE] for uid in ids}
+    # Dates only for the lines shown: parsing one per row read cost more than the query.
+    shown = {line.id: line for lines in bells.values() for line in lines}
+    if shown:
+        for nid, created_at in session.exec(
+            select(Notification.id, Notification.created_at).where(
+                col(Notification.id).in_(list(shown))
+            )
+        ).all():
+            shown[nid].created_at = created_at
+    return {uid: (unread.get(uid, 0), bells[uid]) for uid in ids}
 
 
 def _grouped(rows: list[_Note]) -> list[NotificationView]:
@@ -224,7 +231,7 @@ def _line(group: list[_Note]) -> NotificationView:
         id=newest.id or 0,
         text=text,
         link=newest.link,
-        created_at=newest.created_at,
+        created_at=_UNDATED,  # the caller dates the lines it shows
         unread=any(n.unread for n in group),
         ids=[n.id or 0 for n in group],
     )
