@@ -56,7 +56,8 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "--profile",
         type=Path,
         default=None,
-        help="record the backend with py-spy (raw collapsed stacks) during the reply phase only",
+        help="record the backend with py-spy (raw collapsed stacks) during the reply phase "
+        "only; needs `.venv/bin/pip install py-spy` (not a project dependency)",
     )
     return parser.parse_args(argv)
 
@@ -420,6 +421,9 @@ async def start_profile(backend: lt.Backend, out: Path | None) -> asyncio.subpro
     """py-spy on the backend's tree (the reply phase only), when --profile asks for it."""
     if out is None:
         return None
+    if not PY_SPY.exists():
+        msg = f"--profile needs py-spy in the venv ({PY_SPY}): .venv/bin/pip install py-spy"
+        raise SystemExit(msg)
     spy = await asyncio.create_subprocess_exec(
         str(PY_SPY),
         "record",
