@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import random
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -29,6 +30,8 @@ from typing import Any
 
 import common as cm
 import loadtool as lt
+
+PY_SPY = Path(sys.executable).with_name("py-spy")
 
 THREAD_LIST = "cop_app.states.discussions.ThreadListState"
 THREAD = "cop_app.states.discussions.ThreadState"
@@ -49,6 +52,13 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser.add_argument("--bulk-replies", type=int, default=100_000)
     parser.add_argument("--big-replies", type=int, default=1_000)
     parser.add_argument("--replies", type=int, default=60, help="replies in the fan-out phase")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="record the backend with py-spy (raw collapsed stacks) during the reply phase "
+        "only; needs `.venv/bin/pip install py-spy` (not a project dependency)",
+    )
     return parser.parse_args(argv)
 
 
@@ -354,36 +364,46 @@ async def reply_fan_out(backend, clients, thread_ev, thread_page, slug, big, arg
     last, per_viewer, refused = [], [], []
     missed = 0
     meter = cm.Meter(events=args.replies)
-    started = time.perf_counter()
-    for i in range(args.replies):
-        poster = clients[i % n]
-        await poster.send_ev(
-            lt.Ev(SET_DRAFT, {"value": f"Bench reply {i}: a short answer."}, barrier=cm.BARRIER),
-            timeout=args.timeout,
-        )
-        count += 1
-        with cm.metered(backend, meter):
-            latencies, _sent = await lt.fan_out_arrivals(
-                poster, lt.Ev(SUBMIT), clients, room_count(count), timeout=args.timeout
+    spy = await start_profile(backend, args.profile)
+    # All-in: the metered windows end when the last viewer has the reply; work after that
+    # (followers' bells, state writes) would land in no window without this one.
+    whole = cm.Meter(events=args.replies)
+    with cm.metered(backend, whole):
+        started = time.perf_counter()
+        for i in range(args.replies):
+            poster = clients[i % n]
+            await poster.send_ev(
+                lt.Ev(
+                    SET_DRAFT, {"value": f"Bench reply {i}: a short answer."}, barrier=cm.BARRIER
+                ),
+                timeout=args.timeout,
             )
-        got = [x for x in latencies if x is not None]
-        per_viewer += got
-        if len(got) == len(latencies):
-            last.append(max(got))
-        else:
-            missed += 1
-            errors = poster.state.get(lt.state_full_name(THREAD), {}).get(lt.var_key("errors"))
-            refused.append(str(errors))
-            count = max(
-                c.state.get(THREAD_ROOM, {}).get(lt.var_key("post_count"), 0) for c in clients
-            )
-            if missed >= 3:
-                break
-        await asyncio.sleep(args.pause)
-    duration = time.perf_counter() - started
+            count += 1
+            with cm.metered(backend, meter):
+                latencies, _sent = await lt.fan_out_arrivals(
+                    poster, lt.Ev(SUBMIT), clients, room_count(count), timeout=args.timeout
+                )
+            got = [x for x in latencies if x is not None]
+            per_viewer += got
+            if len(got) == len(latencies):
+                last.append(max(got))
+            else:
+                missed += 1
+                errors = poster.state.get(lt.state_full_name(THREAD), {}).get(lt.var_key("errors"))
+                refused.append(str(errors))
+                count = max(
+                    c.state.get(THREAD_ROOM, {}).get(lt.var_key("post_count"), 0) for c in clients
+                )
+                if missed >= 3:
+                    break
+            await asyncio.sleep(args.pause)
+        duration = time.perf_counter() - started
+        await asyncio.sleep(1.0)  # the last reply's trailing work
+    await stop_profile(spy, args.profile)
     last_stats = lt.Stats.from_latencies(last, duration, missed)
     viewer_stats = lt.Stats.from_latencies(per_viewer, duration)
     print(f"  reply fan-out, last of {n} viewers: {last_stats}\n    {meter}")
+    print(f"    all-in (set_draft, reply, bells, 1 s after): {whole}")
     if refused:
         print(f"  replies that did not arrive everywhere; poster errors: {refused[:3]}")
     return {
@@ -391,9 +411,44 @@ async def reply_fan_out(backend, clients, thread_ev, thread_page, slug, big, arg
         "per_viewer": cm.stats_dict(viewer_stats),
         "replies": args.replies,
         "refused": refused,
+        "all_in_cpu_ms_per_reply": round(whole.backend_ms_per_event, 2),
         **meter.as_dict(),
         **quiet_fan,
     }
+
+
+async def start_profile(backend: lt.Backend, out: Path | None) -> asyncio.subprocess.Process | None:
+    """py-spy on the backend's tree (the reply phase only), when --profile asks for it."""
+    if out is None:
+        return None
+    if not PY_SPY.exists():
+        msg = f"--profile needs py-spy in the venv ({PY_SPY}): .venv/bin/pip install py-spy"
+        raise SystemExit(msg)
+    spy = await asyncio.create_subprocess_exec(
+        str(PY_SPY),
+        "record",
+        "--pid",
+        str(backend.proc.pid),
+        "--subprocesses",
+        "--nonblocking",
+        "--format",
+        "raw",
+        "--output",
+        str(out),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(1.0)  # py-spy attaches before the first reply
+    return spy
+
+
+async def stop_profile(spy: asyncio.subprocess.Process | None, out: Path | None) -> None:
+    """Stop py-spy (SIGINT writes its file) and say where the stacks are."""
+    if spy is None:
+        return
+    spy.send_signal(signal.SIGINT)
+    await spy.wait()
+    print(f"  py-spy stacks of the reply phase: {out}")
 
 
 def render(figures: dict[str, Any]) -> tuple[list[dict], list[str]]:
@@ -502,6 +557,10 @@ def render(figures: dict[str, Any]) -> tuple[list[dict], list[str]]:
         cm.row(
             "reply -> each viewer", "", cm.lat(f["per_viewer"]), f["per_viewer"]["count"], "", ""
         ),
+        "",
+        f"Reply fan-out, all-in backend CPU (set_draft, reply, followers' bells and what "
+        f"runs after the last viewer has it): {f.get('all_in_cpu_ms_per_reply', float('nan')):.2f}"
+        " ms per reply.",
         "",
         f"Side effect: one viewer of the thread sends AuthState.ping; the "
         f"{cop['ping_echo']['viewers']} other viewers receive {cop['ping_echo']['updates']} "

@@ -14,6 +14,7 @@ manager (Redis when several workers run), and is told why.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -71,6 +72,9 @@ ReadWhen = Literal["watched", "stale", "always"]
 COALESCE_SECONDS = 0.02
 FEED_COALESCE_SECONDS = 0.05
 MEMBERS_COALESCE_SECONDS = 0.1
+# Bells wait a little longer than threads: a reply rings every follower's, and reading them
+# while the thread's update is still being written to its readers' sockets delays it.
+BELL_COALESCE_SECONDS = 0.05
 # Rooms outlive processes when Redis holds them: one older than this is re-read on link, so
 # writes made outside the app (a seed, a restore) show up without waiting for a change.
 ROOM_MAX_AGE_SECONDS = 600
@@ -308,9 +312,13 @@ class UserRoom(rx.SharedState):
     def _ident(self) -> int:
         return self.user_id
 
+    def _parts(self, user_id: int, touched: set[int | str]) -> set[str]:
+        """The parts a change named ("bell", "home", "followed"); none: read it all."""
+        return {t for t in touched if isinstance(t, str)} if self.user_id == user_id else set()
+
     def _refresh(self, session: Session, user_id: int, touched: set[int | str]) -> None:
         # A change names the part it touched ("bell", "home"); re-read only that part.
-        parts = {t for t in touched if isinstance(t, str)} if self.user_id == user_id else set()
+        parts = self._parts(user_id, touched)
         values: dict[str, object] = {"user_id": user_id}
         if not parts or "bell" in parts:
             values["unread"], values["notifications"] = discussions.unread_and_latest(
@@ -320,9 +328,33 @@ class UserRoom(rx.SharedState):
             user = session.get(User, user_id)
             values["home_latest"] = discussions.home_latest(session, user) if user else []
         if parts & {"bell", "followed"}:
-            user = session.get(User, user_id)
-            values["followed"] = discussions.followed_unread(session, user) if user else []
+            values["followed"] = discussions.followed_unread_many(session, [user_id])[user_id]
         assign(self, **values)
+
+
+# The parts of members' rooms that `publish_members` re-reads for many rooms at once.
+BATCHED_PARTS = frozenset({"bell", "followed"})
+
+
+def _refresh_members(session: Session, rooms: dict[int, tuple[UserRoom, set[int | str]]]) -> None:
+    """`UserRoom._refresh` of many rooms, their bells and followed threads read for all of
+    them together (a room holding another member, or asked for more, reads alone)."""
+    bells, followed = [], []
+    for user_id, (room, touched) in rooms.items():
+        parts = room._parts(user_id, touched)
+        if parts and parts <= BATCHED_PARTS:
+            followed.append(user_id)
+            if "bell" in parts:
+                bells.append(user_id)
+        else:
+            room._refresh(session, user_id, touched)
+    rung = discussions.unread_and_latest_many(session, bells)
+    lists = discussions.followed_unread_many(session, followed)
+    for user_id in followed:
+        values: dict[str, object] = {"followed": lists[user_id]}
+        if user_id in rung:
+            values["unread"], values["notifications"] = rung[user_id]
+        assign(rooms[user_id][0], **values)
 
 
 class ActivityRoom(rx.SharedState):
@@ -585,6 +617,38 @@ async def publish(
             _spawn(_drop_links(tab, ""))
 
 
+async def publish_members(rooms: dict[RoomKey, set[int | str]]) -> None:
+    """`publish` for many members' rooms at once: the rooms are locked together (in id
+    order), their bells and followed threads read in three queries for all of them, then
+    each room's delta goes to its own tabs. Rooms nobody watches are not read."""
+    manager, namespace = target()
+    updates: list[tuple[dict[str, Any], set[str]]] = []
+    async with contextlib.AsyncExitStack() as stack:
+        watched: dict[int, tuple[UserRoom, set[int | str]]] = {}
+        for room in sorted(rooms, key=lambda r: r.ident):
+            token = BaseStateToken(ident=str(room), cls=UserRoom)
+            root = await stack.enter_async_context(manager.modify_state(token))
+            state = await root.get_state(UserRoom)
+            if not state._linked_from:
+                state._loaded_at = 0.0  # marked stale: the first browser to link re-reads it
+                continue
+            watched[room.ident] = (state, rooms[room])
+        if not watched:
+            return
+        with rx.session() as session:
+            _refresh_members(session, watched)
+        now = time.time()
+        for state, _ in watched.values():
+            state._loaded_at = now
+            delta = await state._get_resolved_delta()
+            state._clean()
+            if delta.get(state.get_full_name()):
+                updates.append((delta, set(state._linked_from)))
+    if namespace is not None:
+        for delta, viewers in updates:
+            await _emit(namespace, StateUpdate(delta=delta), viewers)
+
+
 def _narrowed(room: rx.State) -> bool:
     """Whether fewer people may see the room than may have linked it: a thread hidden by
     moderators. Its viewers got the change that says so, then lose the room unless
@@ -734,17 +798,33 @@ class _Batch:
         await asyncio.sleep(self.delay)
         while self.pending:
             rooms, self.pending = self.pending, {}
+            # Members' bells together (a reply rings every follower's), after the other rooms.
+            members = {r: t for r, t in rooms.items() if r.kind is RoomKind.USER and _batched(t)}
             for room, touched in rooms.items():
+                if room in members:
+                    continue
                 try:
                     await publish(room, touched)
                 except Exception:
                     logger.exception("publishing room %s failed", room)
+            if members:
+                try:
+                    await publish_members(members)
+                except Exception:
+                    logger.exception("publishing %d members' rooms failed", len(members))
+
+
+def _batched(touched: set[int | str]) -> bool:
+    """Whether a change to a member's room touched only parts read for many rooms at once."""
+    parts = {t for t in touched if isinstance(t, str)}
+    return bool(parts) and parts <= BATCHED_PARTS
 
 
 _BATCHES = {
     RoomKind.IMPACT: _Batch(settings.IMPACT_COALESCE_SECONDS),
     RoomKind.ACTIVITY: _Batch(FEED_COALESCE_SECONDS),
     RoomKind.COMMUNITY: _Batch(MEMBERS_COALESCE_SECONDS),
+    RoomKind.USER: _Batch(BELL_COALESCE_SECONDS),
 }
 
 _DEFAULT_BATCH = _Batch(COALESCE_SECONDS)

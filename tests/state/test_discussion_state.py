@@ -1,9 +1,13 @@
 """Discussion handlers: replies reach every reader's room, refusals keep the draft."""
 
 import asyncio
+import os
+from typing import Any
 
+import pytest
 import reflex as rx
-from sqlmodel import func, select
+from redis.asyncio import Redis
+from sqlmodel import Session, func, select
 
 from cop_app.live import ThreadRoom, UserRoom
 from cop_app.models import Post, Thread, ThreadRead, User
@@ -214,6 +218,94 @@ def test_a_notification_rereads_only_the_bell(app_db: None, monkeypatch) -> None
         room = await ravi.state(UserRoom)
         assert room.unread == before + 1
         assert f"/t/{tid}" in room.notifications[0].link
+
+    asyncio.run(scenario())
+
+
+def test_a_reply_rings_every_watching_follower_in_one_read(app_db: None, monkeypatch) -> None:
+    """Each follower with a tab open gets their own bell and followed threads; the rooms are
+    read together (one call for all, none per follower), and a follower with no tab open
+    is not read at all."""
+
+    async def scenario() -> None:
+        server = await start_server()
+        tid = await _new_thread(server)  # Ravi follows his own thread
+        for local in ("mateo.garcia", "yuki.tanaka", "ben.oconnell"):  # repliers follow it
+            await _first_reply(server, tid, local, f"Pairs, says {local}.")
+        tabs = {}
+        for local in ("ravi.iyer", "mateo.garcia", "yuki.tanaka"):  # Ben has no tab open
+            tabs[local] = await _browser(server, local, "/")
+            await tabs[local].call(BellState, "link")
+        before = {local: (await tab.state(UserRoom)).unread for local, tab in tabs.items()}
+        bells: list[list[int]] = []
+        lists: list[list[int]] = []
+        many_bells, many_lists = (
+            discussions.unread_and_latest_many,
+            discussions.followed_unread_many,
+        )
+
+        def one_by_one(*_args: object) -> None:
+            raise AssertionError("a reply must not read its followers' bells one by one")
+
+        def bells_of(session: Session, ids: list[int]) -> dict[int, Any]:
+            bells.append(sorted(ids))
+            return many_bells(session, ids)
+
+        def lists_of(session: Session, ids: list[int]) -> dict[int, Any]:
+            lists.append(sorted(ids))
+            return many_lists(session, ids)
+
+        monkeypatch.setattr(discussions, "unread_and_latest", one_by_one)
+        monkeypatch.setattr(discussions, "unread_and_latest_many", bells_of)
+        monkeypatch.setattr(discussions, "followed_unread_many", lists_of)
+        hannah = await _open_thread(server, tid, "hannah.kowalski")
+        await hannah.call(ThreadState, "set_draft", value="We review them in pairs too.")
+        await hannah.call(ThreadState, "submit_reply")
+        watching = sorted(user_id_of(local) for local in tabs)
+        assert bells == [watching] and lists == [watching]
+        for local, tab in tabs.items():
+            room = await tab.state(UserRoom)
+            assert room.user_id == user_id_of(local)
+            assert room.unread == before[local] + 1, local
+            assert f"/t/{tid}" in room.notifications[0].link
+            assert "Hannah Kowalski" in room.notifications[0].text
+            assert tid in [r.id for r in room.followed], local
+
+    asyncio.run(scenario())
+
+
+def test_followers_bells_ring_across_workers_through_redis(app_db: None) -> None:
+    """Two workers share Redis: the followers' tabs live on one, the reply is posted on the
+    other, whose batch locks and re-reads all their rooms together in Redis."""
+    url = os.environ.get("COP_TEST_REDIS_URL", "")
+    if not url:
+        pytest.fail("COP_TEST_REDIS_URL is not set: run `make test`, or start Redis and export it")
+
+    async def scenario() -> None:
+        redis = Redis.from_url(url)
+        await redis.flushdb()
+        worker_a, worker_b = await start_server(url), await start_server(url)
+        tid = await _new_thread(worker_b)
+        for local in ("mateo.garcia", "yuki.tanaka"):
+            await _first_reply(worker_b, tid, local, f"Pairs, says {local}.")
+        tabs = {}
+        for local in ("ravi.iyer", "mateo.garcia", "yuki.tanaka"):
+            tabs[local] = await _browser(worker_a, local, "/")
+            await tabs[local].call(BellState, "link")
+        before = {local: (await tab.state(UserRoom)).unread for local, tab in tabs.items()}
+        mark = len(worker_b.recorder.updates)
+        hannah = await _open_thread(worker_b, tid, "hannah.kowalski")
+        await hannah.call(ThreadState, "set_draft", value="We review them in pairs too.")
+        await hannah.call(ThreadState, "submit_reply")
+        sent = worker_b.recorder.updates[mark:]
+        for local, tab in tabs.items():
+            room = await tab.state(UserRoom)  # read through worker A
+            assert room.unread == before[local] + 1, local
+            assert tid in [r.id for r in room.followed], local
+            bells = [u.delta for t, u in sent if t == tab.token]
+            assert any(UserRoom.get_full_name() in d for d in bells), local
+        await redis.flushdb()
+        await redis.aclose()
 
     asyncio.run(scenario())
 

@@ -1371,6 +1371,73 @@ def test_notifications_list_is_capped(w: World) -> None:
     assert rows[0].text == f"N{size + 2}"
 
 
+def test_many_followers_bells_and_followed_threads_read_in_one_pass(
+    w: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a reply re-reads for every follower at once: each member's own bell and followed
+    threads (capped, newest first, closed communities only while a member), in a fixed
+    number of queries however many members."""
+    monkeypatch.setattr(settings, "HOME_LIST_SIZE", 2)
+    monkeypatch.setattr(settings, "NOTIFICATIONS_PAGE_SIZE", 2)
+    t0, t1, t2 = (start(w, title=f"Fixture question number {i}, flaky or not?") for i in range(3))
+    closed = start(w, w.member, w.closed, title="Theatre checklists")
+    # Follows kept from before: `other` is no member of the closed community.
+    w.session.add_all(ThreadFollow(thread_id=t.id, user_id=w.other.id) for t in (t0, t1, closed))
+    w.session.commit()
+    for t in (t0, t1, t2):
+        reply(w, w.member, t, "Fix first.")
+    reply(w, w.asker, closed, "Checked.")
+    reply(w, w.steward, t2, "Quarantine.")
+    people = [w.asker, w.member, w.other, w.steward, w.outsider]
+    ids = [u.id for u in people]
+    with counting(w.engine) as seen:
+        followed = discussions.followed_unread_many(w.session, ids)
+    assert len(seen) == 1
+    assert {u.handle: [(r.id, r.unread) for r in followed[u.id]] for u in people} == {
+        "ada-l": [(t2.id, 2), (t1.id, 1)],
+        "ravi-iyer": [(t2.id, 1), (closed.id, 1)],
+        "grace-adeyemi": [(t1.id, 2), (t0.id, 2)],
+        "helen-carter": [],
+        "olga-o": [],
+    }
+    with counting(w.engine) as seen:
+        bells = notifications.unread_and_latest_many(w.session, ids)
+    assert len(seen) == 3
+    dated = {r.id: r.created_at for _, rows in bells.values() for r in rows}
+    assert dated == {
+        n.id: n.created_at for n in w.session.exec(select(Notification)) if n.id in dated
+    }
+    lines = {u.handle: (bells[u.id][0], [r.text for r in bells[u.id][1]]) for u in people}
+    q = "Fixture question number {}, flaky or not?"
+    assert lines == {
+        "ada-l": (
+            4,
+            [
+                f"Dr Helen Carter and 1 other replied in “{q.format(2)}”",
+                f"Ravi Iyer replied in “{q.format(1)}”",
+            ],
+        ),
+        "ravi-iyer": (
+            2,
+            [
+                f"Dr Helen Carter replied in “{q.format(2)}”",
+                "Ada Lovelace replied in “Theatre checklists”",
+            ],
+        ),
+        "grace-adeyemi": (
+            2,
+            [f"Ravi Iyer replied in “{q.format(1)}”", f"Ravi Iyer replied in “{q.format(0)}”"],
+        ),
+        "helen-carter": (0, []),
+        "olga-o": (0, []),
+    }
+    for u in people:  # one member alone reads the same
+        assert discussions.followed_unread(w.session, u) == followed[u.id]
+        assert notifications.unread_and_latest(w.session, u.id) == bells[u.id]
+    assert discussions.followed_unread_many(w.session, []) == {}
+    assert notifications.unread_and_latest_many(w.session, []) == {}
+
+
 # --- demo data --------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from cop_app.services.discussions.access import (
 from cop_app.services.discussions.lists import (
     could_help,
     followed_unread,
+    followed_unread_many,
     home_latest,
     latest_rows,
     list_threads,
@@ -85,7 +86,12 @@ from cop_app.services.discussions.views import (
     ThreadRow,
     ThreadView,
 )
-from cop_app.services.notifications import NotificationView, unread_and_latest, user_room
+from cop_app.services.notifications import (
+    NotificationView,
+    unread_and_latest,
+    unread_and_latest_many,
+    user_room,
+)
 from cop_app.services.notifications import bell as notifications
 from cop_app.services.notifications import mark_all_read as mark_notifications_read
 
@@ -127,6 +133,7 @@ __all__ = [
     "do_set_following",
     "do_toggle_reaction",
     "followed_unread",
+    "followed_unread_many",
     "get_thread",
     "home_latest",
     "latest_rows",
@@ -147,5 +154,6 @@ __all__ = [
     "require_member",
     "thread_room",
     "unread_and_latest",
+    "unread_and_latest_many",
     "user_room",
 ]

@@ -1,7 +1,9 @@
 """Thread lists: a community's pages and sorts, the shared first page its live room
 holds, the member's read marks beside it, and the home page's lists. Reads never write."""
 
-from sqlalchemy import and_, func, or_
+from collections.abc import Iterable
+
+from sqlalchemy import Row, and_, func, or_
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
 
@@ -28,25 +30,29 @@ def _rows(session: Session, user: User | None, stmt: Select) -> list[ThreadRow]:
         else {}
     )
     return [
-        ThreadRow(
-            id=r.id,
-            community_slug=r.slug,
-            community_name=r.name,
-            title=r.title,
-            kind=r.kind,
-            author_name=r.display_name,
-            tags=validation.split_tags(r.tags),
-            post_count=r.post_count,
-            reply_count=r.reply_count,
-            reaction_count=r.reaction_count,
-            answered=r.accepted_post_id is not None,
-            pinned=r.pinned,
-            locked=r.locked,
-            last_activity_at=r.last_activity_at,
-            unread=max(0, r.post_count - reads.get(r.id, 0)) if user is not None else 0,
-        )
-        for r in rows
+        _row(r, max(0, r.post_count - reads.get(r.id, 0)) if user is not None else 0) for r in rows
     ]
+
+
+def _row(r: Row, unread: int) -> ThreadRow:
+    """One thread row from the columns of `_listing`."""
+    return ThreadRow(
+        id=r.id,
+        community_slug=r.slug,
+        community_name=r.name,
+        title=r.title,
+        kind=r.kind,
+        author_name=r.display_name,
+        tags=validation.split_tags(r.tags),
+        post_count=r.post_count,
+        reply_count=r.reply_count,
+        reaction_count=r.reaction_count,
+        answered=r.accepted_post_id is not None,
+        pinned=r.pinned,
+        locked=r.locked,
+        last_activity_at=r.last_activity_at,
+        unread=unread,
+    )
 
 
 def _listing() -> Select:
@@ -142,32 +148,58 @@ def home_latest(session: Session, user: User) -> list[ThreadRow]:
 def followed_unread(session: Session, actor: User | None) -> list[ThreadRow]:
     """Threads the member follows that have posts they have not read."""
     user = require_user(actor)
-    stmt = (
+    return followed_unread_many(session, [user.id])[user.id]
+
+
+def followed_unread_many(session: Session, user_ids: Iterable[int]) -> dict[int, list[ThreadRow]]:
+    """`followed_unread` of many members in one query: a reply changes it for every
+    follower at once, and a query per follower cost more than the reply itself."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    read_upto = func.coalesce(ThreadRead.last_read_number, 0)
+    newest = (col(Thread.last_activity_at).desc(), col(Thread.id).desc())
+    ranked = (
         _listing()
+        .add_columns(
+            col(ThreadFollow.user_id).label("follower"),
+            read_upto.label("read_upto"),
+            func.row_number()
+            .over(partition_by=col(ThreadFollow.user_id), order_by=newest)
+            .label("rank"),
+        )
         .join(
-            ThreadFollow, and_(ThreadFollow.thread_id == Thread.id, ThreadFollow.user_id == user.id)
+            ThreadFollow,
+            and_(ThreadFollow.thread_id == Thread.id, col(ThreadFollow.user_id).in_(ids)),
         )
         .join(
             ThreadRead,
-            and_(ThreadRead.thread_id == Thread.id, ThreadRead.user_id == user.id),
+            and_(ThreadRead.thread_id == Thread.id, ThreadRead.user_id == ThreadFollow.user_id),
             isouter=True,
         )
         .where(
-            Thread.post_count > func.coalesce(ThreadRead.last_read_number, 0),
+            Thread.post_count > read_upto,
             col(Thread.hidden).is_(False),
             or_(
                 Community.visibility == "open",
                 col(Thread.community_id).in_(
                     select(Membership.community_id).where(
-                        Membership.user_id == user.id, Membership.status == "active"
+                        Membership.user_id == ThreadFollow.user_id, Membership.status == "active"
                     )
                 ),
             ),
         )
-        .order_by(col(Thread.last_activity_at).desc())
-        .limit(settings.HOME_LIST_SIZE)
+        .subquery()
     )
-    return _rows(session, user, stmt)
+    rows = session.exec(
+        select(*ranked.c)
+        .where(ranked.c.rank <= settings.HOME_LIST_SIZE)
+        .order_by(ranked.c.follower, ranked.c.rank)
+    ).all()
+    by_user: dict[int, list[ThreadRow]] = {uid: [] for uid in ids}
+    for r in rows:
+        by_user[r.follower].append(_row(r, max(0, r.post_count - r.read_upto)))
+    return by_user
 
 
 def could_help(session: Session, actor: User | None) -> list[ThreadRow]:
