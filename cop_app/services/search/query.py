@@ -109,23 +109,32 @@ _SPLIT = re.compile(r"([^\W_]+)")
 _fold_word = lru_cache(maxsize=8192)(fold)
 
 
-def _matches(word: str, parsed: Parsed) -> bool:
-    w = _fold_word(word)
+@lru_cache(maxsize=256)
+def _targets(parsed: Parsed) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The words a query marks and the prefixes it marks, worked out once per query: a page
+    of snippets tests thousands of words (set lookups, not a loop over the terms each)."""
+    exact: set[str] = set()
+    prefixes: list[str] = []
     for t in parsed.terms:
-        for i, tw in enumerate(t.words):
-            last = i == len(t.words) - 1
-            if w == tw or (t.prefix and last and w.startswith(tw)):
-                return True
-    return False
+        exact.update(t.words)
+        if t.prefix:
+            prefixes.append(t.words[-1])
+    return frozenset(exact), tuple(prefixes)
 
 
 def segments(text: str, parsed: Parsed, limit: int = 0) -> list[Segment]:
     """`text` cut into plain and marked pieces; with `limit`, a window of about that many
     characters around the first match (with … at cut ends). Text only: the page shows it as
     text, so nothing a member wrote can become markup."""
+    exact, prefixes = _targets(parsed)
+
+    def marked(word: str) -> bool:
+        w = _fold_word(word)
+        return w in exact or (bool(prefixes) and w.startswith(prefixes))
+
     text = " ".join(text.split())
     if limit and len(text) > limit:
-        first = next((m.start() for m in _SPLIT.finditer(text) if _matches(m.group(), parsed)), 0)
+        first = next((m.start() for m in _SPLIT.finditer(text) if marked(m.group())), 0)
         start = max(0, first - limit // 4)
         if start:
             space = text.find(" ", start)
@@ -136,12 +145,15 @@ def segments(text: str, parsed: Parsed, limit: int = 0) -> list[Segment]:
             end = space if space > first else end
         text = ("… " if start else "") + text[start:end] + (" …" if end < len(text) else "")
     out: list[Segment] = []
+    plain: list[str] = []  # unmarked pieces since the last mark, joined into one segment
     for i, piece in enumerate(_SPLIT.split(text)):
-        if not piece:
-            continue
-        mark = i % 2 == 1 and _matches(piece, parsed)
-        if out and out[-1].mark == mark and not mark:
-            out[-1] = Segment(out[-1].text + piece)
-        else:
-            out.append(Segment(piece, mark))
+        if i % 2 == 1 and marked(piece):
+            if plain:
+                out.append(Segment("".join(plain)))
+                plain = []
+            out.append(Segment(piece, True))
+        elif piece:
+            plain.append(piece)
+    if plain:
+        out.append(Segment("".join(plain)))
     return out
