@@ -3,7 +3,7 @@ ones already stored out of line, and bounds the GIN index's pending list; nothin
 SQLite
 
 Revision ID: c5e2a9d7f314
-Revises: a3d8e1f05c72
+Revises: d8b1e6f3a920
 Create Date: 2026-12-02 06:10:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "c5e2a9d7f314"
-down_revision: Union[str, Sequence[str], None] = "a3d8e1f05c72"
+down_revision: Union[str, Sequence[str], None] = "d8b1e6f3a920"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
