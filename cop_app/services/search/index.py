@@ -87,6 +87,11 @@ def _doc(
     }
 
 
+def _only(query: Any, key: Any, ids: Iterable[int] | None) -> Any:
+    """`query` narrowed to the rows whose `key` is in `ids` (an update), or whole (a rebuild)."""
+    return query if ids is None else query.where(col(key).in_(list(ids)))
+
+
 def _thread_docs(conn: Connection, thread_ids: Iterable[int] | None) -> Iterator[dict[str, Any]]:
     """The docs of whole threads: the thread (its opening post) and every visible reply."""
     query = select(
@@ -99,9 +104,7 @@ def _thread_docs(conn: Connection, thread_ids: Iterable[int] | None) -> Iterator
         Thread.accepted_post_id,
         Thread.created_at,
     ).where(col(Thread.hidden).is_(False))
-    if thread_ids is not None:
-        query = query.where(col(Thread.id).in_(list(thread_ids)))
-    threads = {t.id: t for t in conn.execute(query)}
+    threads = {t.id: t for t in conn.execute(_only(query, Thread.id, thread_ids))}
     if not threads:
         return
     posts = select(
@@ -153,24 +156,13 @@ def _reply_doc(t: Any, p: Any) -> dict[str, Any]:
 
 
 def _resource_docs(conn: Connection, ids: Iterable[int] | None) -> Iterator[dict[str, Any]]:
-    query = select(
-        Resource.id,
-        Resource.community_id,
-        Resource.author_id,
-        Resource.title,
-        Resource.summary,
-        Resource.body,
-        Resource.tags,
-        Resource.created_at,
-    )
+    """A resource's doc: title, summary and body, tags, and its attachments' file names."""
+    query = select(Resource.__table__)  # every column but a few feeds the doc
     files = select(Attachment.resource_id, Attachment.filename)
-    if ids is not None:
-        query = query.where(col(Resource.id).in_(list(ids)))
-        files = files.where(col(Attachment.resource_id).in_(list(ids)))
     names: dict[int, list[str]] = {}
-    for a in conn.execute(files):
+    for a in conn.execute(_only(files, Attachment.resource_id, ids)):
         names.setdefault(a.resource_id, []).append(a.filename)
-    for r in conn.execute(query):
+    for r in conn.execute(_only(query, Resource.id, ids)):
         yield _doc(
             "resource",
             r.id,
@@ -185,17 +177,9 @@ def _resource_docs(conn: Connection, ids: Iterable[int] | None) -> Iterator[dict
 
 
 def _community_docs(conn: Connection, ids: Iterable[int] | None) -> Iterator[dict[str, Any]]:
-    query = select(
-        Community.id,
-        Community.name,
-        Community.domain,
-        Community.description,
-        Community.tags,
-        Community.created_at,
-    )
-    if ids is not None:
-        query = query.where(col(Community.id).in_(list(ids)))
-    for c in conn.execute(query):
+    """A community's doc: name, domain statement, description and tags."""
+    query = select(Community.__table__)
+    for c in conn.execute(_only(query, Community.id, ids)):
         # The card and About are public to everyone signed in: no community filter.
         yield _doc(
             "community",
@@ -218,9 +202,7 @@ def _person_docs(conn: Connection, ids: Iterable[int] | None) -> Iterator[dict[s
         User.expertise,
         User.created_at,
     ).where(col(User.is_active).is_(True))
-    if ids is not None:
-        query = query.where(col(User.id).in_(list(ids)))
-    for u in conn.execute(query):
+    for u in conn.execute(_only(query, User.id, ids)):
         yield _doc(
             "person",
             u.id,
