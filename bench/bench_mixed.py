@@ -660,6 +660,8 @@ class Record:
     )
     errors: dict[str, int] = dataclasses.field(default_factory=lambda: dict.fromkeys(MIX, 0))
     refused: dict[str, int] = dataclasses.field(default_factory=lambda: dict.fromkeys(MIX, 0))
+    #: Tabs with an action unanswered within --timeout (stuck behind a lock, or dead).
+    stuck: set[int] = dataclasses.field(default_factory=set)
 
     def add(self, action: str, latency: float, refused: bool) -> None:
         """One action done."""
@@ -731,6 +733,7 @@ async def run_mix(
             except lt.ClientError as err:
                 if counted and mine is record:
                     mine.errors[chosen] += 1
+                    mine.stuck.add(slot.index)
                 if not slot.client.connected:
                     print(f"  tab {slot.index} lost its socket: {err}")
                     slot.dead = True
@@ -814,7 +817,7 @@ def mix_figures(record: Record, meter: cm.Meter, elapsed: float) -> dict[str, An
         stats = lt.Stats.from_latencies(record.latencies[action], elapsed, record.errors[action])
         out["actions"][action] = {**cm.stats_dict(stats), "refused": record.refused[action]}
     total = lt.Stats.from_latencies(record.all_latencies(), elapsed, sum(record.errors.values()))
-    out["all"] = {**cm.stats_dict(total), **meter.as_dict()}
+    out["all"] = {**cm.stats_dict(total), **meter.as_dict(), "stuck_tabs": len(record.stuck)}
     return out
 
 
@@ -823,7 +826,7 @@ def print_mix(label: str, figures: dict[str, Any]) -> None:
     a = figures["all"]
     print(
         f"  {label}: {a['events_per_s']:.1f} actions/s, p50/p95/p99 {cm.lat(a)} ms, "
-        f"n={a['count']} err={a['errors']}; CPU % backend {a['backend_cpu_pct']} / "
+        f"n={a['count']} err={a['errors']} (tabs timed out: {a['stuck_tabs']}); CPU % backend {a['backend_cpu_pct']} / "
         f"loadgen {a['loadgen_cpu_pct']} / others {a['others_cpu_pct']}"
     )
     for action, s in figures["actions"].items():
@@ -1463,6 +1466,12 @@ def render(figures: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
             cm.row("n (errors)", *(f"{c['count']} ({c['errors']})" if c else "" for c in cells))
         )
         body.append(
+            cm.row(
+                "tabs with an action unanswered in --timeout",
+                *(str(c.get("stuck_tabs", "")) if c else "" for c in cells),
+            )
+        )
+        body.append(
             cm.row("CPU % backend / loadgen / others", *(_cpu(c) if c else "" for c in cells))
         )
         body.append(
@@ -1519,6 +1528,25 @@ def render(figures: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
             cm.row(
                 "each viewer, same worker", cm.lat(cross["same_each"]), cross["same_each"]["count"]
             ),
+            "",
+        ]
+    stuck = {
+        s: f[phase]["all"].get("stuck_tabs", 0)
+        for s, f in setups.items()
+        for phase in ("mix", "saturation")
+        if phase in f and f[phase]["all"].get("stuck_tabs")
+    }
+    if stuck:
+        body += [
+            "**Tabs left without an answer** (an action unanswered within --timeout) in "
+            f"setups {', '.join(sorted(stuck))}: with the disk state manager such a tab stays "
+            "stuck (its locks never expire; the backend idles while its events wait), with "
+            "Redis the lock expiry (10 s) frees it and the log shows `LockExpiredError` on a "
+            "ThreadRoom lock and locks 'held too long' in ThreadState.load_page. Suspected: "
+            "lock-order inversion when two tabs switch between the same two threads in "
+            "opposite directions (Reflex holds a tab's linked room while `live.link_room` "
+            "publishes to, and so locks, the next one). Figures of a phase with stuck tabs "
+            "measure that, not capacity.",
             "",
         ]
     body += capacity_lines(setups, run)
