@@ -1630,8 +1630,10 @@ def render_soak(figures: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str
     # Reloads leave a tab state behind each; after the expiry they must go again.
     settled = [c for r, c in zip(rows, counts, strict=True) if r["minute"] > expiry_min + 1]
     grown = max(counts) if counts else 0
-    flat = bool(settled) and max(settled) - min(settled) <= 0.15 * max(settled)
-    cleaned = flat or (bool(settled) and settled[-1] < grown)
+    # Two minutes after the expiry at least, or the verdict means nothing (it then fails).
+    enough = len(settled) >= 2
+    flat = enough and max(settled) - min(settled) <= 0.15 * max(settled)
+    cleaned = flat or (enough and settled[-1] < grown)
     rss = [r["rss_mib"] for r in rows]
     half = rss[len(rss) // 2 :] if rss else []
     rss_growth = (half[-1] - half[0]) / half[0] if len(half) > 1 and half[0] else 0.0
