@@ -24,6 +24,7 @@ import reflex as rx
 from reflex_base.event import Event, EventSpec
 
 from cop_app.services import settings
+from cop_app.services.errors import Busy
 
 logger = logging.getLogger("cop_app.events")
 
@@ -184,7 +185,10 @@ def log_refused(event: Event, kind: str) -> None:
 
 def backend_exception_handler(exception: Exception) -> EventSpec:
     """Reflex calls this when a handler raises: one line (the exception and where it was
-    raised), rate-limited per exception type, and a toast instead of a stack trace."""
+    raised), rate-limited per exception type, and a toast instead of a stack trace. A busy
+    room is no fault: the tab is told to try again, and no line is logged."""
+    if isinstance(exception, Busy):
+        return rx.toast.warning(exception.message, id="busy")
     frames = traceback.extract_tb(exception.__traceback__)
     where = f" at {frames[-1].filename}:{frames[-1].lineno} in {frames[-1].name}" if frames else ""
     limited_log.line(

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import zlib
 from collections.abc import Callable, Coroutine
 from typing import Any, Literal
 
@@ -31,6 +32,7 @@ from reflex_base.event import Event, EventSpec
 from reflex_base.registry import RegistrationContext
 from sqlmodel import Session
 
+from cop_app import reflex_patches
 from cop_app.live_tabs import TabRegistry
 from cop_app.models import Thread, User
 from cop_app.models.base import utcnow
@@ -51,7 +53,7 @@ from cop_app.services.access import (
     access_self,
 )
 from cop_app.services.discussions import NotificationView, PostView, ThreadRow
-from cop_app.services.errors import DomainError, Forbidden
+from cop_app.services.errors import Busy, DomainError, Forbidden
 from cop_app.services.events import Change, subscribe
 from cop_app.services.feed import EventView
 from cop_app.services.library import ResourceRow, ResourceView
@@ -78,6 +80,10 @@ BELL_COALESCE_SECONDS = 0.05
 # Rooms outlive processes when Redis holds them: one older than this is re-read on link, so
 # writes made outside the app (a seed, a restore) show up without waiting for a change.
 ROOM_MAX_AGE_SECONDS = 600
+# The longest a tab waits for the lock of a room it is joining while it holds others; then
+# it is told to try again, and nothing changed.
+ROOM_LOCK_WAIT_SECONDS = 2.0
+BUSY_MESSAGE = "This page is busy, try again."
 
 
 def feed_window(room: rx.State) -> list[EventView]:
@@ -530,8 +536,28 @@ async def link_room(state: rx.State, room: RoomKey, *, refresh: bool = False) ->
         if refresh or _stale(mine, room.ident):
             _read(mine, room.ident, set())
         return mine
-    await publish(room, when="always" if refresh else "stale")
-    return await mine._link_to(str(room))
+    # This event holds the tab's other rooms (the thread it leaves among them), so the new
+    # room's lock comes out of order: a tab going the other way may hold it and wait for
+    # one of ours. Wait a while only, then leave everything as it was.
+    links = state._get_root_state()._reflex_internal_links
+    name, before = mine.get_full_name(), dict(links or {})
+    tab = state.rx_router_session.client_token
+    # Of two tabs waiting on each other, one gives up first (by its token), so the other goes on.
+    wait = ROOM_LOCK_WAIT_SECONDS * (1 + zlib.crc32(tab.encode()) % 1000 / 1000)
+    try:
+        with reflex_patches.lock_wait(wait):
+            await publish(room, when="always" if refresh else "stale")
+            return await mine._link_to(str(room))
+    except reflex_patches.LockBusy:
+        if links is not None and links.get(name) != before.get(name):
+            if name in before:
+                links[name] = before[name]
+            else:
+                links.pop(name, None)
+        if mine._linked_to:  # `_link_to` took the tab off the room it leaves
+            mine._linked_from.add(tab)
+        logger.info("room %s busy for %.1f s: the tab was asked to retry", room, wait)
+        raise Busy(BUSY_MESSAGE) from None
 
 
 async def _register_tab(state: rx.State) -> None:

@@ -19,19 +19,33 @@ the disk state manager listed and stat-ed every state file on each pass of its w
 queue (several times a second under load, ~10% of the backend's CPU); it now purges
 expired files once a minute.
 
+Lock order (cop_app issue 13; no upstream Reflex issue found for it yet): an event locks
+its tab, then every room the tab links, in the order the tab happened to link them; and a
+handler that links a new room (`live.link_room`) locks it while still holding the rooms
+linked before. Two tabs switching threads A→B and B→A at once each held one room and waited
+for the other's: with the disk state manager (locks never expire) both tabs, and every tab
+behind them, waited for ever. Here rooms are locked at the start of an event in one global
+order (`lock_order`), and a lock taken out of that order is waited for at most a few
+seconds inside `lock_wait()`, failing with `LockBusy` instead (Redis locks expire anyway).
+
 And one guard (issue 12): every event, from a socket or chained by a handler, passes
 `event_guard.refusal` before it is queued. A refused event (a lone surrogate anywhere, a
 payload that is not a dict of names) never loads or changes state: the tab gets a toast,
 the log one rate-limited line, and the tab keeps working.
 """
 
+import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextvars import ContextVar
 from importlib import metadata
+from types import TracebackType
+from typing import Any
 
 import reflex as rx
 from reflex.istate.manager.disk import StateManagerDisk
+from reflex.istate.manager.memory import StateManagerMemory
 from reflex.istate.shared import SharedState, SharedStateBaseInternal, _do_update_other_tokens
 from reflex_base.event import Event
 from reflex_base.event.context import EventContext
@@ -46,6 +60,12 @@ _linked_now: dict[int, set[str]] = {}
 _original_link_to = SharedState._link_to
 _original_purge = StateManagerDisk._purge_expired_states
 _original_enqueue = EventProcessor.enqueue
+_original_modify = {cls: cls.modify_state for cls in (StateManagerDisk, StateManagerMemory)}
+# The longest wait for a lock taken out of order, and the task it applies to (not the tasks
+# that task spawns: they hold none of its locks).
+_lock_wait: ContextVar[tuple[float, asyncio.Task | None] | None] = ContextVar(
+    "cop_lock_wait", default=None
+)
 PURGE_EVERY_SECONDS = 60.0
 WRITTEN_FOR_REFLEX = "0.10.1"
 
@@ -58,6 +78,63 @@ async def _link_to(self: SharedState, token: str) -> SharedState:
         holder = id(linked._linked_locks_holder())
         _linked_now.setdefault(holder, set()).add(linked.get_full_name())
     return linked
+
+
+class LockBusy(ReflexRuntimeError):
+    """A lock taken out of order was not free within `lock_wait`'s seconds: nothing was
+    locked, and the holder may well be waiting for a lock this task holds."""
+
+
+def lock_order(token: str) -> tuple[str, int]:
+    """The one order rooms are locked in: by kind, then by number ("user-9" before
+    "user-10", as `live.publish_members` locks members' rooms)."""
+    kind, _, number = token.rpartition("-")
+    return (kind, int(number)) if kind and number.isdigit() else (token, -1)
+
+
+@contextlib.contextmanager
+def lock_wait(seconds: float) -> Iterator[None]:
+    """Within this block, this task waits at most `seconds` for a state lock (disk and
+    memory state managers), then gets `LockBusy`: for locks taken out of `lock_order`."""
+    reset = _lock_wait.set((seconds, asyncio.current_task()))
+    try:
+        yield
+    finally:
+        _lock_wait.reset(reset)
+
+
+class _TimedLock:
+    """A state manager's `modify_state` whose lock is waited for at most `seconds`."""
+
+    def __init__(self, inner: contextlib.AbstractAsyncContextManager[Any], seconds: float):
+        self.inner, self.seconds = inner, seconds
+
+    async def __aenter__(self) -> Any:
+        try:
+            async with asyncio.timeout(self.seconds):
+                return await self.inner.__aenter__()
+        except TimeoutError:
+            msg = f"a state lock stayed held for {self.seconds} s"
+            raise LockBusy(msg) from None
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        return await self.inner.__aexit__(kind, exc, tb)
+
+
+def _timed_modify_state(cls: type) -> Callable[..., Any]:
+    """The manager's `modify_state`, its lock waited for at most `lock_wait`'s seconds."""
+    original = _original_modify[cls]
+
+    def modify_state(self: Any, token: Any, **context: Any) -> Any:
+        inner = original(self, token, **context)
+        wait = _lock_wait.get()
+        if wait is None or wait[1] is not asyncio.current_task():
+            return inner
+        return _TimedLock(inner, wait[0])
+
+    return modify_state
 
 
 def _purge_expired_states(self: StateManagerDisk) -> None:
@@ -86,7 +163,8 @@ async def _modify_linked_states(
     current_dirty_vars: dict[str, set[str]] = {}
     affected_tokens: set[str] = set()
     try:
-        for linked_state_name, linked_token in self._reflex_internal_links.items():
+        links = self._reflex_internal_links.items()
+        for linked_state_name, linked_token in sorted(links, key=lambda i: lock_order(i[1])):
             linked_state_cls = self.get_root_state().get_class_substate(linked_state_name)
             try:
                 original_state = self._get_state_from_cache(linked_state_cls)
@@ -164,3 +242,5 @@ def apply() -> None:
     SharedState._link_to = _link_to  # type: ignore[method-assign]
     StateManagerDisk._purge_expired_states = _purge_expired_states  # type: ignore[method-assign]
     EventProcessor.enqueue = _enqueue  # type: ignore[method-assign]
+    for cls in _original_modify:
+        cls.modify_state = _timed_modify_state(cls)  # type: ignore[method-assign]

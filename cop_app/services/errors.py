@@ -37,3 +37,8 @@ class Conflict(DomainError):
     def __init__(self, message: str, latest: int, field: str = "") -> None:
         super().__init__(message, field)
         self.latest = latest
+
+
+class Busy(DomainError):
+    """What the actor asked for is held by others right now (a room another tab is
+    switching from): nothing was changed, and trying again a moment later works."""

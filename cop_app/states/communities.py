@@ -145,11 +145,11 @@ class CommunityState(rx.State):
             unlink_room(self, CommunityRoom)
             return
         card, pending, inside = page
-        assign(self, card=card, found=True, inside=inside, missing="", pending=pending)
         if inside:  # the card and About tab are public; the members are the room's
-            await link_room(self, communities.room_for(card.id))
+            await link_room(self, communities.room_for(card.id))  # first: it may be busy
         else:
             unlink_room(self, CommunityRoom)
+        assign(self, card=card, found=True, inside=inside, missing="", pending=pending)
 
     @rx.event
     async def load_page(self) -> None:

@@ -228,6 +228,8 @@ class ThreadState(rx.State):
             unlink_room(self, ThreadRoom)
             return
         view, posts = opened
+        # The room first: a busy room (`live.Busy`) must leave the page as it was.
+        await link_room(self, discussions.thread_room(view.id))
         # Only what changed is set: reopening a thread sends (almost) nothing again.
         assign(
             self,
@@ -244,7 +246,6 @@ class ThreadState(rx.State):
             reactor_names={key: [] for key in discussions.REACTIONS},
             revealed={},
         )
-        await link_room(self, discussions.thread_room(view.id))
 
     def _draft_scope(self) -> str:
         return f"reply:{self.thread.id}"
@@ -253,9 +254,9 @@ class ThreadState(rx.State):
     async def load_page(self) -> None:
         """on_load of /c/[slug]/t/[id] (and of every reconnect): check access, load the first
         page, join the room, and put back the reply this browser kept for the thread."""
-        assign(self, reply_to_id=0, reply_to_label="")
         actor = await current_user(self)  # one session lookup for the page and the draft
         await self._load(actor)
+        assign(self, reply_to_id=0, reply_to_label="")
         kept = await drafts.restore(self, actor, self._draft_scope())
         assign(self, draft=kept.get("body") if self.found else "")
 

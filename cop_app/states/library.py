@@ -169,6 +169,7 @@ class LibraryState(rx.State):
             return
         card, rows, review = page
         cid = card.id if card else 0
+        room = await link_room(self, library.library_room(cid)) if cid else None  # may be busy
         assign(
             self,
             community_id=cid,
@@ -181,8 +182,7 @@ class LibraryState(rx.State):
             error="",
             loaded=True,
         )
-        if cid:
-            room = await link_room(self, library.library_room(cid))
+        if room is not None:
             if self._plain():
                 self.has_more = room.resource_count > settings.LIBRARY_PAGE_SIZE
         else:
@@ -260,6 +260,7 @@ class ResourceState(rx.State):
             unlink_room(self, ResourceRoom)
             return
         rid, revision, mine, members = reader
+        await link_room(self, library.resource_room(rid))  # first: it may be busy
         assign(
             self,
             found=True,
@@ -274,7 +275,6 @@ class ResourceState(rx.State):
                 for m in members[: settings.MEMBERS_PAGE_SIZE]
             ],
         )
-        await link_room(self, library.resource_room(rid))
         kept = await drafts.restore(self, actor, self._scope())
         if kept.get("body") and mine.may_edit:
             base = kept.get("base")

@@ -240,14 +240,14 @@ class BoardState(rx.State):
             self.found, self.missing = False, found.error.message
             unlink_room(self, BoardRoom)
             return
-        view, stage, self.other_boards = found
-        self.found, self.missing = True, ""
+        view, stage, others = found
+        await link_room(self, mentorship.board_room(view.id))  # first: it may be busy
+        self.found, self.missing, self.other_boards = True, "", others
         self.mentorship_id, self.my_role = view.id, view.my_role
         self.other_name = view.mentee_name if view.my_role == "mentor" else view.mentor_name
         self.community_name, self.community_slug = view.community_name, view.community_slug
         self.goals, self.mentee_id, self.stage = view.goals, view.mentee_id, stage
         self.requirement_options = mentorship.requirement_options()
-        await link_room(self, mentorship.board_room(view.id))
 
     @rx.event
     async def load(self) -> None:

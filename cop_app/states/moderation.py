@@ -46,10 +46,10 @@ class FeedState(rx.State):
             unlink_room(self, ActivityRoom)
             return
         scope_id, options = found
+        await link_room(self, activity.feed_room(scope_id))  # first: it may be busy
         self.allowed, self.error = True, ""
         self.communities, self.people = options["communities"], options["people"]
         self.paused, self.frozen, self.older, self.no_more = False, [], [], False
-        await link_room(self, activity.feed_room(scope_id))
 
     def _reset_history(self) -> None:
         self.older, self.no_more = [], False
