@@ -36,23 +36,23 @@ class ImpactState(rx.State):
             unlink_room(self, ImpactRoom)
             return
         self.allowed, self.error, self.options = True, "", found
-        if self.view not in {o["id"] for o in found}:
-            self.view = found[0]["id"]
-        if self.preset not in (*impact.periods.PRESETS, "custom"):
-            self.preset = "30"
-        await self._open()
+        view = self.view if self.view in {o["id"] for o in found} else found[0]["id"]
+        preset = self.preset if self.preset in (*impact.periods.PRESETS, "custom") else "30"
+        await self._open(view, preset)
 
-    async def _open(self) -> Any:
-        ident = await call(self, impact.check_open, self.view, self.preset, self.first, self.last)
+    async def _open(self, view: str, preset: str) -> Any:
+        """Show `view` over `preset`; the picks change only once the room is joined, so a
+        refused or busy one (`live.Busy`) leaves the page as it was."""
+        ident = await call(self, impact.check_open, view, preset, self.first, self.last)
         if isinstance(ident, Refused):
             if ident.error.field == "range":
-                self.range_error = ident.error.message
+                self.preset, self.range_error = preset, ident.error.message
                 return None
             self.allowed, self.error = False, ident.error.message
             unlink_room(self, ImpactRoom)
             return ident.toast
-        self.range_error = ""
         await link_impact(self, RoomKey(RoomKind.IMPACT, ident))
+        self.view, self.preset, self.range_error = view, preset, ""
         return None
 
     @rx.event
@@ -60,18 +60,17 @@ class ImpactState(rx.State):
         """Show another view (the service re-checks it is one this person may see)."""
         if not isinstance(value, str) or value not in {o["id"] for o in self.options}:
             return rx.toast.error("Choose one of the listed views.")
-        self.view = value
-        return await self._open()
+        return await self._open(value, self.preset)
 
     @rx.event
     async def set_preset(self, value: Any) -> Any:
         """Last 7, 30 or 90 days, or a custom range (applied once both dates are given)."""
         if value not in (*impact.periods.PRESETS, "custom"):
             return rx.toast.error("Choose 7, 30 or 90 days, or a custom range.")
-        self.preset = value
         if value == "custom" and not (self.first and self.last):
+            self.preset = value  # the date fields show; nothing to open yet
             return None
-        return await self._open()
+        return await self._open(self.view, value)
 
     @rx.event
     def set_first(self, value: Any) -> None:
@@ -86,8 +85,7 @@ class ImpactState(rx.State):
     @rx.event
     async def apply_range(self) -> Any:
         """Show the custom range; a bad range says why and keeps what was typed."""
-        self.preset = "custom"
-        return await self._open()
+        return await self._open(self.view, "custom")
 
     @rx.event
     async def download(self, key: Any) -> Any:

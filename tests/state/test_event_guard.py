@@ -11,9 +11,10 @@ from reflex.state import StateUpdate
 from reflex_base.event import Event
 from reflex_base.utils import format
 
-from cop_app import event_guard
+from cop_app import event_guard, live
 from cop_app.event_guard import LimitedLog, TabRate
 from cop_app.services import settings
+from cop_app.services.errors import Busy
 from cop_app.states.auth import AuthState
 from cop_app.states.discussions import NewThreadState
 from tests.state.harness import SLUG, Browser, server_errors, start_server, toasts, var
@@ -130,6 +131,16 @@ def test_a_handler_error_logs_one_line_and_tells_the_person(
     assert "test_event_guard.py" in record.getMessage()
     assert "\n" not in record.getMessage() and record.exc_info is None
     assert event_guard.HANDLER_FAILED in str(spec.args)
+
+
+def test_a_busy_room_is_a_warning_to_try_again_and_no_log_line(
+    fresh_log: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="cop_app.events"):
+        spec = event_guard.backend_exception_handler(Busy(live.BUSY_MESSAGE))
+    assert caplog.records == []
+    assert "warning" in str(spec) and live.BUSY_MESSAGE in str(spec.args)
+    assert event_guard.HANDLER_FAILED not in str(spec.args)
 
 
 def test_a_flooding_tab_is_refused_told_once_and_other_tabs_keep_going(
