@@ -1,4 +1,4 @@
-"""One fix to Reflex 0.10.1's shared states, applied when the app starts.
+"""Fixes to Reflex 0.10.1's shared states and event queue, applied when the app starts.
 
 Upstream issues worked around: reflex-dev/reflex#6746 (a linked room is fanned out after
 every event of a linked tab) and the disk state manager's purge of expired states on every
@@ -19,6 +19,14 @@ the disk state manager listed and stat-ed every state file on each pass of its w
 queue (several times a second under load, ~10% of the backend's CPU); it now purges
 expired files once a minute.
 
+Reflex also locked and copied every room a tab links to into the tab's tree at the start of
+EACH of its events (reflex-dev/reflex#6746; on the Redis manager only rooms already loaded,
+on the disk and memory managers always), then re-resolved the whole tree's delta (#6392):
+with the bell's room linked on every signed-in page, half of a no-op event's CPU. A room is
+now patched in the first time the event asks for it (`get_state`, which the event's own
+handler also goes through), or before a hydrate snapshots the whole tree; a room that a
+computed var of another state reads stays patched eagerly.
+
 And one guard (issue 12): every event, from a socket or chained by a handler, passes
 `event_guard.refusal` before it is queued. A refused event (a lone surrogate anywhere, a
 payload that is not a dict of names) never loads or changes state: the tab gets a toast,
@@ -26,13 +34,16 @@ the log one rate-limited line, and the tab keeps working.
 """
 
 import contextlib
+import functools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from importlib import metadata
+from typing import Any
 
 import reflex as rx
 from reflex.istate.manager.disk import StateManagerDisk
 from reflex.istate.shared import SharedState, SharedStateBaseInternal, _do_update_other_tokens
+from reflex.state import BaseState, State
 from reflex_base.event import Event
 from reflex_base.event.context import EventContext
 from reflex_base.event.processor.event_processor import EventProcessor
@@ -43,7 +54,10 @@ from cop_app import event_guard
 
 # Rooms linked during the event a holder (a tab's tree) is processing, by holder.
 _linked_now: dict[int, set[str]] = {}
+# Rooms a holder links to that its current event has not touched yet: {full name: token}.
+_deferred: dict[int, dict[str, str]] = {}
 _original_link_to = SharedState._link_to
+_original_get_state = BaseState.get_state
 _original_purge = StateManagerDisk._purge_expired_states
 _original_enqueue = EventProcessor.enqueue
 PURGE_EVERY_SECONDS = 60.0
@@ -85,6 +99,7 @@ async def _modify_linked_states(
     holder._held_locks = {}
     current_dirty_vars: dict[str, set[str]] = {}
     affected_tokens: set[str] = set()
+    deferred: dict[str, str] = {}
     try:
         for linked_state_name, linked_token in self._reflex_internal_links.items():
             linked_state_cls = self.get_root_state().get_class_substate(linked_state_name)
@@ -92,13 +107,16 @@ async def _modify_linked_states(
                 original_state = self._get_state_from_cache(linked_state_cls)
             except ValueError:
                 continue
-            linked_state = await original_state._internal_patch_linked_state(linked_token)
-            if previous_dirty_vars and (dv := previous_dirty_vars.get(linked_state_name)):
+            dv = previous_dirty_vars.get(linked_state_name) if previous_dirty_vars else None
+            if not dv and _may_defer(linked_state_cls):
+                deferred[linked_state_name] = linked_token
+                continue
+            linked_state = await _patch_in(original_state, linked_token)
+            if dv:
                 linked_state.dirty_vars.update(dv)
                 linked_state._mark_dirty()
-            elif linked_state._previous_dirty_vars is not None:
-                # What an earlier event changed must not count as this event's change.
-                linked_state._previous_dirty_vars.clear()
+        if deferred:
+            _deferred[id(holder)] = deferred
         async with exit_stack:
             yield None
             just_linked = _linked_now.pop(id(holder), set())
@@ -121,12 +139,61 @@ async def _modify_linked_states(
     finally:
         holder._exit_stack = None
         _linked_now.pop(id(holder), None)
+        _deferred.pop(id(holder), None)
     if previous_dirty_vars is None and affected_tokens:
         _do_update_other_tokens(
             affected_tokens=affected_tokens,
             previous_dirty_vars=current_dirty_vars,
             state_type=type(self),
         )
+
+
+@functools.cache
+def _may_defer(room: type[BaseState]) -> bool:
+    """Whether a room can wait to be patched in until a handler asks for it: no computed var
+    of another state reads it (those would otherwise compute from the tab's private copy)."""
+    own = room.get_full_name()
+    return all(name == own for deps in room._var_dependencies.values() for name, _ in deps)
+
+
+async def _patch_in(original: SharedState, token: str) -> SharedState:
+    """Lock the room a tab links to and put it in the tab's tree, as Reflex does."""
+    linked = await original._internal_patch_linked_state(token)
+    if linked._previous_dirty_vars is not None:
+        # What an earlier event changed must not count as this event's change.
+        linked._previous_dirty_vars.clear()
+    return linked
+
+
+async def _get_state(self: BaseState, state_cls: type[BaseState]) -> BaseState:
+    """Reflex's `get_state`, patching in a linked room the first time this event asks for it
+    (reflex-dev/reflex#6746): an event that never reads a room never locks or copies it."""
+    state = await _original_get_state(self, state_cls)
+    if _deferred and isinstance(state, SharedState):
+        rooms = _deferred.get(id(state._linked_locks_holder()))
+        if rooms and (token := rooms.pop(state_cls.get_full_name(), None)) is not None:
+            return await _patch_in(state, token)
+    return state
+
+
+async def _patch_deferred(state: BaseState) -> None:
+    """Patch in every room this tab links to: a hydrate sends the whole tree."""
+    holder = await _original_get_state(state, SharedStateBaseInternal)
+    root = state._get_root_state()
+    for name in list(_deferred.get(id(holder), ())):
+        await state.get_state(root.get_class_substate(name))
+
+
+def _rooms_first(fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """A hydrate handler that first patches in the tab's rooms, so its snapshot has them."""
+
+    @functools.wraps(fn)
+    async def hydrate(self: BaseState, *args: Any, **kwargs: Any) -> Any:
+        await _patch_deferred(self)
+        return await fn(self, *args, **kwargs)
+
+    hydrate.__cop_rooms_first__ = True  # type: ignore[attr-defined]
+    return hydrate
 
 
 async def _enqueue(
@@ -164,3 +231,8 @@ def apply() -> None:
     SharedState._link_to = _link_to  # type: ignore[method-assign]
     StateManagerDisk._purge_expired_states = _purge_expired_states  # type: ignore[method-assign]
     EventProcessor.enqueue = _enqueue  # type: ignore[method-assign]
+    BaseState.get_state = _get_state  # type: ignore[method-assign]
+    for name in ("hydrate", "hydrate_and_load"):
+        handler = State.event_handlers[name]
+        if not getattr(handler.fn, "__cop_rooms_first__", False):
+            object.__setattr__(handler, "fn", _rooms_first(handler.fn))
