@@ -70,8 +70,7 @@ async def measure(backend: lt.Backend, facts: dict, args: argparse.Namespace) ->
         return
     ev = LOOPS[args.loop]
     await lt.run_closed_loop(clients, lambda c, i: ev, duration=3.0)
-    worker = max(backend.processes(), key=lambda p: p.cpu_times().user)
-    spy = start_spy(worker.pid, args.spy)
+    spy = start_spy(worker_pid(backend), args.spy)
     await asyncio.sleep(1.0 if spy else 0.0)
     cpu0, t0 = backend.cpu_seconds(), time.perf_counter()
     stats = await lt.run_closed_loop(clients, lambda c, i: ev, duration=args.duration)
@@ -94,13 +93,18 @@ def start_spy(pid: int, out: str) -> subprocess.Popen[bytes] | None:
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def worker_pid(backend: lt.Backend) -> int:
+    """The Granian worker serving the sockets: the busiest child (the root's CPU is startup)."""
+    children = backend.processes()[1:] or backend.processes()
+    return max(children, key=lambda p: p.cpu_times().user).pid
+
+
 async def hydrate_loop(
     backend: lt.Backend, clients: list[lt.Client], make: Any, args: argparse.Namespace
 ) -> None:
     """New tabs (fresh tokens, signed in) open the page in waves of --clients, for --duration."""
     await lt.close_clients(clients)
-    worker = max(backend.processes(), key=lambda p: p.cpu_times().user)
-    spy = start_spy(worker.pid, args.spy)
+    spy = start_spy(worker_pid(backend), args.spy)
     await asyncio.sleep(1.0 if spy else 0.0)
     cpu0, t0, count = backend.cpu_seconds(), time.perf_counter(), 0
     while time.perf_counter() - t0 < args.duration:
