@@ -36,7 +36,7 @@ the log one rate-limited line, and the tab keeps working.
 import contextlib
 import functools
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from importlib import metadata
 from typing import Any
 
@@ -83,69 +83,105 @@ def _purge_expired_states(self: StateManagerDisk) -> None:
     _original_purge(self)
 
 
-@contextlib.asynccontextmanager
-async def _modify_linked_states(
-    self: SharedStateBaseInternal, previous_dirty_vars: dict[str, set[str]] | None = None
-) -> AsyncIterator[None]:
-    """Reflex's own `_modify_linked_states`, propagating only real changes of a room."""
-    holder = self._linked_locks_holder()
-    if holder._exit_stack is not None:
-        msg = "Cannot nest _modify_linked_states contexts."
-        raise ReflexRuntimeError(msg)
-    if self._reflex_internal_links is None:
-        msg = "No linked states to modify."
-        raise ReflexRuntimeError(msg)
-    holder._exit_stack = exit_stack = contextlib.AsyncExitStack()
-    holder._held_locks = {}
-    current_dirty_vars: dict[str, set[str]] = {}
-    affected_tokens: set[str] = set()
-    deferred: dict[str, str] = {}
-    try:
-        for linked_state_name, linked_token in self._reflex_internal_links.items():
-            linked_state_cls = self.get_root_state().get_class_substate(linked_state_name)
+class _LinkedStates:
+    """Reflex's own `_modify_linked_states`, propagating only real changes of a room and
+    patching in rooms only when asked (see `_get_state`). A plain async context manager: it
+    wraps every event of every tab, and a generator-based one cost more than its work."""
+
+    __slots__ = ("_holder", "_previous", "_stack", "_state")
+
+    def __init__(
+        self, state: SharedStateBaseInternal, previous_dirty_vars: dict[str, set[str]] | None
+    ) -> None:
+        """Remember the tree's shared-state base and the dirty vars a fan-out applies."""
+        self._state = state
+        self._previous = previous_dirty_vars
+        self._holder = state._linked_locks_holder()
+        self._stack = contextlib.AsyncExitStack()
+
+    async def __aenter__(self) -> None:
+        """Patch in the rooms a fan-out changes; defer the others until read."""
+        state, holder, previous = self._state, self._holder, self._previous
+        if holder._exit_stack is not None:
+            msg = "Cannot nest _modify_linked_states contexts."
+            raise ReflexRuntimeError(msg)
+        links: dict[str, str] | None = state.get_value("_reflex_internal_links")
+        if links is None:
+            msg = "No linked states to modify."
+            raise ReflexRuntimeError(msg)
+        holder._exit_stack = self._stack
+        holder._held_locks = {}
+        deferred: dict[str, str] = {}
+        try:
+            root = state.get_root_state()
+            for name, token in links.items():
+                cls = root.get_class_substate(name)
+                try:
+                    original = state._get_state_from_cache(cls)
+                except ValueError:
+                    continue
+                dirty = previous.get(name) if previous else None
+                if not dirty and _may_defer(cls):
+                    deferred[name] = token
+                    continue
+                linked = await _patch_in(original, token)
+                if dirty:
+                    linked.dirty_vars.update(dirty)
+                    linked._mark_dirty()
+        except BaseException:
             try:
-                original_state = self._get_state_from_cache(linked_state_cls)
-            except ValueError:
-                continue
-            dv = previous_dirty_vars.get(linked_state_name) if previous_dirty_vars else None
-            if not dv and _may_defer(linked_state_cls):
-                deferred[linked_state_name] = linked_token
-                continue
-            linked_state = await _patch_in(original_state, linked_token)
-            if dv:
-                linked_state.dirty_vars.update(dv)
-                linked_state._mark_dirty()
+                await self._stack.aclose()  # the locks taken so far
+            finally:
+                self._forget()
+            raise
         if deferred:
             _deferred[id(holder)] = deferred
-        async with exit_stack:
-            yield None
-            just_linked = _linked_now.pop(id(holder), set())
-            for linked_state in self._held_locks_linked_states():
-                # Only this event's own changes count; `_was_touched` stays set in memory.
-                changed = linked_state._previous_dirty_vars
-                if changed and linked_state.get_full_name() not in just_linked:
-                    current_dirty_vars[linked_state.get_full_name()] = set(changed)
-                    affected_tokens.update(
-                        token
-                        for token in linked_state._linked_from
-                        if token != self.rx_router_session.client_token
-                    )
-            if not self._reflex_internal_links:
-                base = await self.get_state(SharedStateBaseInternal)
-                if not isinstance(base, SharedStateBaseInternal):
-                    msg = "Expected SharedStateBaseInternal in substates."
-                    raise ReflexRuntimeError(msg)
-                base._collect_shared_token_updates(affected_tokens, current_dirty_vars)
-    finally:
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *exc: Any) -> bool:
+        """Release the rooms; fan out what this event changed in them to their other tabs."""
+        state, holder = self._state, self._holder
+        current_dirty_vars: dict[str, set[str]] = {}
+        affected_tokens: set[str] = set()
+        try:
+            if exc_type is None:
+                just_linked = _linked_now.pop(id(holder), set())
+                for linked_state in state._held_locks_linked_states():
+                    # Only this event's own changes count; `_was_touched` stays set in memory.
+                    changed = linked_state._previous_dirty_vars
+                    if changed and linked_state.get_full_name() not in just_linked:
+                        current_dirty_vars[linked_state.get_full_name()] = set(changed)
+                        mine = state.rx_router_session.client_token
+                        affected_tokens.update(t for t in linked_state._linked_from if t != mine)
+                if not state.get_value("_reflex_internal_links"):
+                    base = await state.get_state(SharedStateBaseInternal)
+                    if not isinstance(base, SharedStateBaseInternal):
+                        msg = "Expected SharedStateBaseInternal in substates."
+                        raise ReflexRuntimeError(msg)
+                    base._collect_shared_token_updates(affected_tokens, current_dirty_vars)
+            suppressed = bool(await self._stack.__aexit__(exc_type, *exc))
+        finally:
+            self._forget()
+        if (exc_type is None or suppressed) and self._previous is None and affected_tokens:
+            _do_update_other_tokens(
+                affected_tokens=affected_tokens,
+                previous_dirty_vars=current_dirty_vars,
+                state_type=type(state),
+            )
+        return suppressed
+
+    def _forget(self) -> None:
+        """This tree holds no rooms any more."""
+        holder = self._holder
         holder._exit_stack = None
         _linked_now.pop(id(holder), None)
         _deferred.pop(id(holder), None)
-    if previous_dirty_vars is None and affected_tokens:
-        _do_update_other_tokens(
-            affected_tokens=affected_tokens,
-            previous_dirty_vars=current_dirty_vars,
-            state_type=type(self),
-        )
+
+
+def _modify_linked_states(
+    self: SharedStateBaseInternal, previous_dirty_vars: dict[str, set[str]] | None = None
+) -> _LinkedStates:
+    """Reflex's `_modify_linked_states` (an async context manager), as `_LinkedStates`."""
+    return _LinkedStates(self, previous_dirty_vars)
 
 
 @functools.cache
