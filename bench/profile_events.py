@@ -35,6 +35,12 @@ LOOPS = {
     "ping": lt.Ev(cm.PING, barrier=cm.BARRIER),
     "directory": lt.Ev(lt.event_name(DIRECTORY, "load"), until=lt.delta_has(DIRECTORY, "cards")),
     "barrier": cm.BARRIER,
+    "threads": lt.Ev(
+        lt.event_name("cop_app.states.discussions.ThreadListState", "load"), barrier=cm.BARRIER
+    ),
+    "thread": lt.Ev(
+        lt.event_name("cop_app.states.discussions.ThreadState", "load_page"), barrier=cm.BARRIER
+    ),
 }
 
 
@@ -52,6 +58,9 @@ async def measure(backend: lt.Backend, facts: dict, args: argparse.Namespace) ->
     context = lt.read_frontend_context(cm.ROOT / ".web")
     params = {"slug": facts["slug"]} if args.page == "community" else {}
     path = f"/c/{facts['slug']}" if args.page == "community" else f"/{args.page}"
+    if args.page.startswith("c/"):  # c/<slug> or c/<slug>/t/<id>: a demo community's pages
+        parts = args.page.split("/")
+        params = {"slug": parts[1], **({"id": parts[3]} if len(parts) > 3 else {})}
 
     def make(i: int) -> lt.Client:
         return lt.Client(
