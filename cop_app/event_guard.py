@@ -38,7 +38,9 @@ TOO_FAST = (
 
 
 def _valid_text(value: str) -> bool:
-    """A string that encodes to UTF-8 (no lone surrogates)."""
+    """A string that encodes to UTF-8 (no lone surrogates); ASCII, as nearly all are, is."""
+    if value.isascii():
+        return True
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:

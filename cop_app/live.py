@@ -53,7 +53,7 @@ from cop_app.services.access import (
     access_self,
 )
 from cop_app.services.discussions import NotificationView, PostView, ThreadRow
-from cop_app.services.errors import Busy, DomainError, Forbidden
+from cop_app.services.errors import BUSY_MESSAGE, Busy, DomainError, Forbidden
 from cop_app.services.events import Change, subscribe
 from cop_app.services.feed import EventView
 from cop_app.services.library import ResourceRow, ResourceView
@@ -83,7 +83,6 @@ ROOM_MAX_AGE_SECONDS = 600
 # The longest a tab waits for the lock of a room it is joining while it holds others; then
 # it is told to try again, and nothing changed.
 ROOM_LOCK_WAIT_SECONDS = 2.0
-BUSY_MESSAGE = "This page is busy, try again."
 
 
 def feed_window(room: rx.State) -> list[EventView]:

@@ -39,6 +39,9 @@ class Conflict(DomainError):
         self.latest = latest
 
 
+BUSY_MESSAGE = "This page is busy, try again."
+
+
 class Busy(DomainError):
     """What the actor asked for is held by others right now (a room another tab is
     switching from): nothing was changed, and trying again a moment later works."""

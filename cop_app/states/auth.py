@@ -10,7 +10,7 @@ from cop_app import routes
 from cop_app.models import User
 from cop_app.services import accounts
 from cop_app.services.access import CREATOR_ROLES
-from cop_app.states.base import Caller, Refused, call, db, detached, form_value
+from cop_app.states.base import Caller, Refused, call, db, form_value, session_user
 
 
 def safe_next(value: object) -> str:
@@ -94,13 +94,11 @@ class AuthState(rx.State):
         if not self.session_token:
             return self._resolved(None)
         with db() as session:
-            return self._resolved(
-                detached(session, accounts.user_for_token(session, self.session_token))
-            )
+            return self._resolved(session_user(session, self.session_token))
 
     def _resolved(self, user: User | None) -> User | None:
         """Keep the public vars in step with a lookup of `session_token` (None: not valid);
-        `call` looks it up in its worker thread and reports here."""
+        `call` looks it up in the verb's own session (or worker thread) and reports here."""
         if user is None and self.session_token:
             self.session_token = ""
             # The open page stays readable (with what was typed) and says why nothing works.

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from cop_app import routes
 from cop_app.models import User
-from cop_app.services import communities, events
+from cop_app.services import accounts, communities, events
 from cop_app.services.communities import CommunityCard
 from cop_app.services.errors import DomainError
 
@@ -66,29 +66,31 @@ async def call(
     any event), unless the handler passes the `actor` it resolved earlier in this event (one
     lookup per event, not two). `errors` names a dict var that holds the call's field error
     (emptied first; at `field` when the error names none, or always with `one_field`: an
-    editor with one message line). `off_loop` runs the verb in a worker
+    editor with one message line). The caller is looked up in the database session the verb
+    then runs in: one session per event. `off_loop` runs the verb in a worker
     thread with its own session (password hashing, ~120 ms; every keystroke's search), so
     other tabs keep the event loop; the caller is then looked up in that thread and session
-    too (one session per event, and the lookup's Python off the loop as well). Rows it
+    too (the lookup's Python off the loop as well). Rows it
     returns are detached and the changes it announced reach live rooms from the loop once it
     is done. The verb should return plain values: rows expire on commit.
     """
-    from cop_app.states.auth import AuthState, current_user  # auth.py builds on this module
+    from cop_app.states.auth import AuthState  # auth.py builds on this module
 
     if errors and getattr(state, errors):
         setattr(state, errors, {})
     auth: AuthState | None = None
-    if actor is Caller.SESSION and off_loop:
+    if actor is Caller.SESSION:
         auth = await state.get_state(AuthState)
-    elif actor is Caller.SESSION:
-        actor = await current_user(state)
     caller: list[User | None] = []
     try:
         if off_loop:
             token = auth.session_token if auth is not None else None
             return await _in_thread(verb, actor, args, kwargs, token, caller)
-        head = () if actor is Caller.NOBODY else (actor,)
         with db() as session:
+            if auth is not None:
+                # The caller, in the verb's own session: one database session per event.
+                actor = auth._resolved(session_user(session, auth.session_token))
+            head = () if actor is Caller.NOBODY else (actor,)
             return verb(session, *head, *args, **kwargs)
     except DomainError as err:
         if errors:
@@ -109,6 +111,12 @@ async def call_into(state: rx.State, name: str, verb: Callable[..., Any], *args:
     return None
 
 
+def session_user(session: Session, token: str) -> User | None:
+    """The user of a browser's session id, detached (as AuthState._actor looks it up), in the
+    session the verb then runs in; None for no id or one that is not valid."""
+    return detached(session, accounts.user_for_token(session, token)) if token else None
+
+
 async def _in_thread(
     verb: Callable[..., T],
     actor: User | Caller | None,
@@ -122,13 +130,10 @@ async def _in_thread(
     changes: list[events.Change] = []
 
     def run() -> T:
-        from cop_app.services import accounts
-
         with events.collect(changes), db() as session:
             head: tuple[Any, ...] = () if actor is Caller.NOBODY else (actor,)
             if token is not None:
-                user = accounts.user_for_token(session, token) if token else None
-                caller.append(detached(session, user))
+                caller.append(session_user(session, token))
                 head = (caller[0],)
             result = verb(session, *head, *args, **kwargs)
             session.expunge_all()

@@ -69,15 +69,15 @@ def test_tabs_holding_each_others_next_thread_do_not_wait_for_ever(
     event) at the moment they ask for the other's: one gives up after a short wait with
     "busy" and shows what it showed, the other opens its thread, and a retry opens the first."""
     monkeypatch.setattr(live, "ROOM_LOCK_WAIT_SECONDS", 0.5)
-    register: Callable[[Any], Awaitable[None]] = live._register_tab
+    publish: Callable[..., Awaitable[None]] = live.publish
     gate: list[asyncio.Barrier] = []
 
-    async def both_holding(state: Any) -> None:
-        await register(state)
-        if gate:  # link_room starts here, while the event holds the tab's old room
+    async def both_holding(room: Any, touched: Any = None, *, when: Any = "watched") -> None:
+        if gate and when != "watched":  # link_room, its tab's old room read (so locked)
             await asyncio.wait_for(gate[0].wait(), timeout=5)
+        await publish(room, touched, when=when)
 
-    monkeypatch.setattr(live, "_register_tab", both_holding)
+    monkeypatch.setattr(live, "publish", both_holding)
 
     async def scenario() -> None:
         server = await start_server()
