@@ -2,7 +2,7 @@
 accepted answer, a removed post's kept text for moderators, and mention suggestions. Reads
 never write: how far the reader got is `check_mark_read`'s job."""
 
-from sqlalchemy import func, or_
+from sqlalchemy import Integer, bindparam, func, or_
 from sqlmodel import Session, col, select
 
 from cop_app.models import Flag, Membership, Post, Reaction, Thread, ThreadFollow, User
@@ -65,6 +65,48 @@ def _thread_view(session: Session, access: ThreadAccess) -> ThreadView:
     )
 
 
+# post_views' statements, built once with bound parameters: a thread open runs them for
+# every reader, and building them cost as much as running them. Plain columns, not Post
+# entities: the raw Markdown is never needed here, and entity loading was most of a thread
+# open's cost.
+_THREAD_ID = bindparam("thread_id", type_=Integer)
+_LIMIT = bindparam("limit", type_=Integer)
+_POSTS = (
+    select(
+        Post.id,
+        Post.number,
+        Post.author_id,
+        Post.body_html,
+        Post.created_at,
+        Post.edited_at,
+        Post.deleted_at,
+        Post.hidden,
+        Post.parent_id,
+        Post.helpful,
+        Post.insightful,
+        Post.thanks,
+        User.display_name,
+        User.handle,
+    )
+    .join(User, User.id == Post.author_id)
+    .where(Post.thread_id == _THREAD_ID)
+)
+_POSTS_BY_ID = _POSTS.where(col(Post.id).in_(bindparam("ids", expanding=True)))
+_POSTS_NEWEST = _POSTS.order_by(col(Post.number).desc()).limit(_LIMIT)
+_POSTS_AFTER = (
+    _POSTS.where(Post.number > bindparam("after", type_=Integer))
+    .order_by(col(Post.number))
+    .limit(_LIMIT)
+)
+_PARENT_NUMBERS = select(Post.id, Post.number).where(
+    col(Post.id).in_(bindparam("ids", expanding=True))
+)
+_MY_REACTIONS = select(Reaction.post_id, Reaction.kind).where(
+    Reaction.user_id == bindparam("user_id", type_=Integer),
+    col(Reaction.post_id).in_(bindparam("ids", expanding=True)),
+)
+
+
 def post_views(
     session: Session,
     viewer: User | None,
@@ -77,47 +119,26 @@ def post_views(
 ) -> list[PostView]:
     """Posts of a thread (by number after `after`, the newest `limit`, or given ids) in three
     queries: posts with authors, parents' numbers, and the viewer's own reactions."""
-    # Plain columns, not Post entities: the raw Markdown is never needed here, and entity
-    # loading was most of a thread open's cost.
-    stmt = (
-        select(
-            Post.id,
-            Post.number,
-            Post.author_id,
-            Post.body_html,
-            Post.created_at,
-            Post.edited_at,
-            Post.deleted_at,
-            Post.hidden,
-            Post.parent_id,
-            Post.helpful,
-            Post.insightful,
-            Post.thanks,
-            User.display_name,
-            User.handle,
-        )
-        .join(User, User.id == Post.author_id)
-        .where(Post.thread_id == thread.id)
-    )
+    params: dict[str, object] = {"thread_id": thread.id, "limit": limit}
     if ids is not None:
-        stmt = stmt.where(col(Post.id).in_(ids))
+        stmt, params["ids"] = _POSTS_BY_ID, list(ids)
     elif newest:
-        stmt = stmt.order_by(col(Post.number).desc()).limit(limit)
+        stmt = _POSTS_NEWEST
     else:
-        stmt = stmt.where(Post.number > after).order_by(col(Post.number)).limit(limit)
-    rows = sorted(session.exec(stmt).all(), key=lambda r: r.number)
+        stmt, params["after"] = _POSTS_AFTER, after
+    # Run by the session's connection, not the ORM (columns need no ORM execution); pending
+    # changes are flushed first, as a query through the session does.
+    session.flush()
+    conn = session.connection()
+    rows = sorted(conn.execute(stmt, params).all(), key=lambda r: r.number)
     parent_ids = {p.parent_id for p in rows if p.parent_id}
     parents = (
-        dict(session.exec(select(Post.id, Post.number).where(col(Post.id).in_(parent_ids))).all())
-        if parent_ids
-        else {}
+        dict(conn.execute(_PARENT_NUMBERS, {"ids": list(parent_ids)}).all()) if parent_ids else {}
     )
     mine: dict[int, list[str]] = {}
     if viewer is not None and rows:
-        for pid, kind in session.exec(
-            select(Reaction.post_id, Reaction.kind).where(
-                Reaction.user_id == viewer.id, col(Reaction.post_id).in_([p.id for p in rows])
-            )
+        for pid, kind in conn.execute(
+            _MY_REACTIONS, {"user_id": viewer.id, "ids": [p.id for p in rows]}
         ).all():
             mine.setdefault(pid, []).append(kind)
     hidden_ids = [p.id for p in rows if p.hidden]
