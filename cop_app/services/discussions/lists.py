@@ -3,13 +3,17 @@ holds, the member's read marks beside it, and the home page's lists. Reads never
 
 from collections.abc import Iterable
 
-from sqlalchemy import Row, and_, func, or_
+from sqlalchemy import Integer, Row, and_, bindparam, func, or_
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
 
 from cop_app.models import Community, Membership, Thread, ThreadFollow, ThreadRead, User
 from cop_app.services import settings, validation
-from cop_app.services.access import access_community_content, require_user
+from cop_app.services.access import (
+    access_community_content,
+    check_community_content,
+    require_user,
+)
 from cop_app.services.discussions.views import SORTS, ThreadRow
 from cop_app.services.rows import with_place_and_author
 
@@ -73,21 +77,24 @@ def _listing() -> Select:
     )
 
 
+_MARKS = select(ThreadRead.thread_id, ThreadRead.last_read_number).where(
+    ThreadRead.user_id == bindparam("user_id", type_=Integer),
+    col(ThreadRead.thread_id).in_(bindparam("ids", expanding=True)),
+)
+
+
 def read_marks(
     session: Session, actor: User | None, community_id: object, thread_ids: list[int]
 ) -> dict[str, int]:
     """How far the actor has read each listed thread (keyed by id as text): the unread
     markers beside a community's shared live list, in one query."""
     user = require_user(actor)
-    access_community_content(session, user, community_id)
+    check_community_content(session, user, community_id)
     ids = [i for i in thread_ids[: settings.READ_MARKS_MAX] if isinstance(i, int)]
     if not ids:
         return {}
-    rows = session.exec(
-        select(ThreadRead.thread_id, ThreadRead.last_read_number).where(
-            ThreadRead.user_id == user.id, col(ThreadRead.thread_id).in_(ids)
-        )
-    ).all()
+    # Built once, run by the connection: this runs on every open of every community's list.
+    rows = session.connection().execute(_MARKS, {"user_id": user.id, "ids": ids}).all()
     return {str(tid): number for tid, number in rows}
 
 
