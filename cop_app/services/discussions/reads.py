@@ -2,6 +2,8 @@
 accepted answer, a removed post's kept text for moderators, and mention suggestions. Reads
 never write: how far the reader got is `check_mark_read`'s job."""
 
+from operator import itemgetter
+
 from sqlalchemy import Integer, bindparam, func, or_
 from sqlmodel import Session, col, select
 
@@ -78,8 +80,9 @@ _POSTS = (
         Post.author_id,
         Post.body_html,
         Post.created_at,
-        Post.edited_at,
-        Post.deleted_at,
+        # Only whether a post was edited or removed is shown: no datetimes to convert.
+        col(Post.edited_at).is_not(None).label("edited"),
+        col(Post.deleted_at).is_not(None).label("deleted"),
         Post.hidden,
         Post.parent_id,
         Post.helpful,
@@ -130,7 +133,7 @@ def post_views(
     # changes are flushed first, as a query through the session does.
     session.flush()
     conn = session.connection()
-    rows = sorted(conn.execute(stmt, params).all(), key=lambda r: r.number)
+    rows = sorted(conn.execute(stmt, params).all(), key=itemgetter(1))  # by number
     parent_ids = {p.parent_id for p in rows if p.parent_id}
     parents = (
         dict(conn.execute(_PARENT_NUMBERS, {"ids": list(parent_ids)}).all()) if parent_ids else {}
@@ -155,33 +158,49 @@ def post_views(
         if hidden_ids
         else set()
     )
+    # Rows unpacked once (a Row's attribute lookups were most of this loop's cost).
+    viewer_id = viewer.id if viewer is not None else None
+    accepted_id = thread.accepted_post_id
     views = []
-    for p in rows:
-        removed = p.deleted_at is not None or p.hidden
+    for (
+        pid,
+        number,
+        author_id,
+        body_html,
+        created_at,
+        edited,
+        deleted,
+        hidden,
+        parent_id,
+        helpful,
+        insightful,
+        thanks,
+        author_name,
+        author_handle,
+    ) in rows:
+        removed = deleted or hidden
         views.append(
             PostView(
-                id=p.id,
-                number=p.number,
-                author_id=p.author_id,
-                author_name=p.display_name,
-                author_handle=p.handle,
-                body_html="" if removed else p.body_html,
-                created_at=p.created_at,
-                edited=p.edited_at is not None,
+                id=pid,
+                number=number,
+                author_id=author_id,
+                author_name=author_name,
+                author_handle=author_handle,
+                body_html="" if removed else body_html,
+                created_at=created_at,
+                edited=edited,
                 removed=removed,
-                hidden=p.hidden,
-                removed_label=_removed_label(
-                    p.deleted_at is not None, p.hidden, p.id in awaiting_review
-                )
+                hidden=hidden,
+                removed_label=_removed_label(deleted, hidden, pid in awaiting_review)
                 if removed
                 else "",
-                parent_number=parents.get(p.parent_id, 0) if p.parent_id else 0,
-                helpful=p.helpful,
-                insightful=p.insightful,
-                thanks=p.thanks,
-                mine=viewer is not None and p.author_id == viewer.id,
-                reacted=mine.get(p.id, []),
-                accepted=thread.accepted_post_id == p.id,
+                parent_number=parents.get(parent_id, 0) if parent_id else 0,
+                helpful=helpful,
+                insightful=insightful,
+                thanks=thanks,
+                mine=viewer_id is not None and author_id == viewer_id,
+                reacted=mine.get(pid, []),
+                accepted=accepted_id == pid,
             )
         )
     return views
