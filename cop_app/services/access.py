@@ -1,6 +1,6 @@
 """One place decides who may touch what (Zulip's access_* helpers): load and prove."""
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Integer, Row, and_, bindparam
 from sqlmodel import Session, select
@@ -53,8 +53,14 @@ def access_community(session: Session, actor: User | None, community_id: int) ->
     return community
 
 
+class Visible(Protocol):
+    """A community as the inside check reads it: an entity, a row of columns, or a ref."""
+
+    visibility: str
+
+
 def may_see_inside(
-    community: Community | Row[Any], user: User, membership: Membership | Row[Any] | None
+    community: Visible, user: User, membership: Membership | Row[Any] | None
 ) -> bool:
     """Discussions and the member list: open communities for every signed-in user,
     approval-only ones for their active members and admins (the card and About are public)."""

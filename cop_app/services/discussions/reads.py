@@ -3,8 +3,9 @@ accepted answer, a removed post's kept text for moderators, and mention suggesti
 never write: how far the reader got is `check_mark_read`'s job."""
 
 from operator import itemgetter
+from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, or_
+from sqlalchemy import Integer, Row, bindparam, func, or_
 from sqlmodel import Session, col, select
 
 from cop_app.models import Flag, Membership, Post, Reaction, Thread, ThreadFollow, User
@@ -113,7 +114,7 @@ _MY_REACTIONS = select(Reaction.post_id, Reaction.kind).where(
 def post_views(
     session: Session,
     viewer: User | None,
-    thread: Thread,
+    thread: Thread | Row[Any],
     *,
     after: int = 0,
     limit: int,
