@@ -15,7 +15,7 @@ from cop_app.services.access import (
     require_user,
 )
 from cop_app.services.discussions.views import SORTS, ThreadRow
-from cop_app.services.rows import with_place_and_author
+from cop_app.services.rows import IdsIn, with_place_and_author
 
 
 def _rows(session: Session, user: User | None, stmt: Select) -> list[ThreadRow]:
@@ -77,9 +77,11 @@ def _listing() -> Select:
     )
 
 
-_MARKS = select(ThreadRead.thread_id, ThreadRead.last_read_number).where(
-    ThreadRead.user_id == bindparam("user_id", type_=Integer),
-    col(ThreadRead.thread_id).in_(bindparam("ids", expanding=True)),
+_MARKS = IdsIn(
+    lambda ids_in: select(ThreadRead.thread_id, ThreadRead.last_read_number).where(
+        ThreadRead.user_id == bindparam("user_id", type_=Integer), ids_in
+    ),
+    ThreadRead.thread_id,
 )
 
 
@@ -94,7 +96,8 @@ def read_marks(
     if not ids:
         return {}
     # Built once, run by the connection: this runs on every open of every community's list.
-    rows = session.connection().execute(_MARKS, {"user_id": user.id, "ids": ids}).all()
+    stmt, params = _MARKS(ids)
+    rows = session.connection().execute(stmt, {**params, "user_id": user.id}).all()
     return {str(tid): number for tid, number in rows}
 
 

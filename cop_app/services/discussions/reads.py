@@ -14,6 +14,7 @@ from cop_app.services.access import membership_of, require_user
 from cop_app.services.discussions.access import ThreadAccess, access_post, access_thread
 from cop_app.services.discussions.views import PostView, ThreadView
 from cop_app.services.errors import Forbidden, Invalid
+from cop_app.services.rows import IdsIn
 
 
 def get_thread(session: Session, actor: User | None, thread_id: object) -> ThreadView:
@@ -102,12 +103,12 @@ _POSTS_AFTER = (
     .order_by(col(Post.number))
     .limit(_LIMIT)
 )
-_PARENT_NUMBERS = select(Post.id, Post.number).where(
-    col(Post.id).in_(bindparam("ids", expanding=True))
-)
-_MY_REACTIONS = select(Reaction.post_id, Reaction.kind).where(
-    Reaction.user_id == bindparam("user_id", type_=Integer),
-    col(Reaction.post_id).in_(bindparam("ids", expanding=True)),
+_PARENT_NUMBERS = IdsIn(lambda ids_in: select(Post.id, Post.number).where(ids_in), Post.id)
+_MY_REACTIONS = IdsIn(
+    lambda ids_in: select(Reaction.post_id, Reaction.kind).where(
+        Reaction.user_id == bindparam("user_id", type_=Integer), ids_in
+    ),
+    Reaction.post_id,
 )
 
 
@@ -136,14 +137,11 @@ def post_views(
     conn = session.connection()
     rows = sorted(conn.execute(stmt, params).all(), key=itemgetter(1))  # by number
     parent_ids = {p.parent_id for p in rows if p.parent_id}
-    parents = (
-        dict(conn.execute(_PARENT_NUMBERS, {"ids": list(parent_ids)}).all()) if parent_ids else {}
-    )
+    parents = dict(conn.execute(*_PARENT_NUMBERS(list(parent_ids))).all()) if parent_ids else {}
     mine: dict[int, list[str]] = {}
     if viewer is not None and rows:
-        for pid, kind in conn.execute(
-            _MY_REACTIONS, {"user_id": viewer.id, "ids": [p.id for p in rows]}
-        ).all():
+        stmt, params = _MY_REACTIONS([p.id for p in rows])
+        for pid, kind in conn.execute(stmt, {**params, "user_id": viewer.id}).all():
             mine.setdefault(pid, []).append(kind)
     hidden_ids = [p.id for p in rows if p.hidden]
     awaiting_review = (
