@@ -109,14 +109,14 @@ def _home_lists(
 
 def _first_page(
     session: Session, actor: User | None, slug: str, sort: str
-) -> tuple[User | None, int, list[ThreadRow]]:
+) -> tuple[User | None, int, list[ThreadRow], tuple[list[int], dict[str, int]]]:
     """The caller (resolved in this session, for the event's later calls), the community's
-    id and the first page of this sort; for the latest (the live room's rows) only the
-    access check the room is joined after."""
+    id and the first page of this sort; for the latest (the live room's rows) the access
+    check the room is joined after, and the reader's marks on the page as it stands."""
     card = communities.content_card(session, actor, slug)
     if sort == "latest":
-        return actor, card.id, []
-    return actor, card.id, discussions.list_threads(session, actor, card.id, sort)
+        return actor, card.id, [], discussions.latest_marks(session, actor, card.id)
+    return actor, card.id, discussions.list_threads(session, actor, card.id, sort), ([], {})
 
 
 def _open_thread(
@@ -148,13 +148,15 @@ class ThreadListState(rx.State):
         # The caller is looked up in the first call's session: one lookup per event.
         page = await call(self, _first_page, route_param(self, "slug"), self.sort)
         if not isinstance(page, Refused):
-            actor, card_id, rows = page
+            actor, card_id, rows, (known_ids, known) = page
             if latest:  # the shared room holds the rows; this reader needs only their marks
                 room = await link_room(self, discussions.list_room(card_id))
-                rows = room.latest
-                marks = await call(
-                    self, discussions.read_marks, card_id, [r.id for r in rows], actor=actor
-                )
+                rows = room.get_value("latest")  # read only: no proxy per row
+                ids = [r.id for r in rows][: settings.READ_MARKS_MAX]
+                if set(ids) <= set(known_ids):  # read with the page: no second session
+                    marks = {str(i): known[str(i)] for i in ids if str(i) in known}
+                else:  # the room lists threads the page did not (it is being refreshed)
+                    marks = await call(self, discussions.read_marks, card_id, ids, actor=actor)
             else:
                 marks = {str(r.id): r.post_count - r.unread for r in rows}
         if isinstance(page, Refused) or isinstance(marks, Refused):

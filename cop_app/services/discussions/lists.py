@@ -101,6 +101,44 @@ def read_marks(
     return {str(tid): number for tid, number in rows}
 
 
+# The shared first page's ids as the database has them, each with the reader's read mark
+# (NULL: not read): built once, as it runs on every open of every community's list.
+_LATEST_MARKS = (
+    select(Thread.id, ThreadRead.last_read_number)
+    .join(
+        ThreadRead,
+        and_(
+            ThreadRead.thread_id == Thread.id,
+            ThreadRead.user_id == bindparam("user_id", type_=Integer),
+        ),
+        isouter=True,
+    )
+    .where(
+        Thread.community_id == bindparam("community_id", type_=Integer),
+        col(Thread.hidden).is_(False),
+    )
+    .order_by(col(Thread.pinned).desc(), col(Thread.last_activity_at).desc())
+    .limit(settings.THREADS_PAGE_SIZE)
+)
+
+
+def latest_marks(
+    session: Session, actor: User | None, community_id: object
+) -> tuple[list[int], dict[str, int]]:
+    """The ids of a community's shared first page as the database has it now, and how far
+    the actor has read each (as `read_marks` keys them): a list open reads them in its first
+    session, and needs `read_marks` only when the room it then joins lists other threads."""
+    user = require_user(actor)
+    cid = check_community_content(session, user, community_id)
+    rows = session.connection().execute(_LATEST_MARKS, {"community_id": cid, "user_id": user.id})
+    ids, marks = [], {}
+    for tid, number in rows:
+        ids.append(tid)
+        if number is not None:
+            marks[str(tid)] = number
+    return ids, marks
+
+
 def list_threads(
     session: Session,
     actor: User | None,
