@@ -6,6 +6,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Integer, Row, bindparam, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from cop_app.models import Flag, Membership, Post, Reaction, Thread, ThreadFollow, User
@@ -75,6 +76,8 @@ def _thread_view(session: Session, access: ThreadAccess) -> ThreadView:
 # open's cost.
 _THREAD_ID = bindparam("thread_id", type_=Integer)
 _LIMIT = bindparam("limit", type_=Integer)
+# The post a reply answers, for its number (one join, not a query of parents' numbers).
+_PARENT = aliased(Post, name="parent")
 _POSTS = (
     select(
         Post.id,
@@ -92,8 +95,10 @@ _POSTS = (
         Post.thanks,
         User.display_name,
         User.handle,
+        _PARENT.number.label("parent_number"),  # NULL for no parent
     )
     .join(User, User.id == Post.author_id)
+    .join(_PARENT, _PARENT.id == Post.parent_id, isouter=True)
     .where(Post.thread_id == _THREAD_ID)
 )
 _POSTS_BY_ID = _POSTS.where(col(Post.id).in_(bindparam("ids", expanding=True)))
@@ -103,7 +108,6 @@ _POSTS_AFTER = (
     .order_by(col(Post.number))
     .limit(_LIMIT)
 )
-_PARENT_NUMBERS = IdsIn(lambda ids_in: select(Post.id, Post.number).where(ids_in), Post.id)
 _MY_REACTIONS = IdsIn(
     lambda ids_in: select(Reaction.post_id, Reaction.kind).where(
         Reaction.user_id == bindparam("user_id", type_=Integer), ids_in
@@ -122,8 +126,8 @@ def post_views(
     newest: bool = False,
     ids: list[int] | None = None,
 ) -> list[PostView]:
-    """Posts of a thread (by number after `after`, the newest `limit`, or given ids) in three
-    queries: posts with authors, parents' numbers, and the viewer's own reactions."""
+    """Posts of a thread (by number after `after`, the newest `limit`, or given ids) in two
+    queries: posts with their authors and parents' numbers, and the viewer's own reactions."""
     params: dict[str, object] = {"thread_id": thread.id, "limit": limit}
     if ids is not None:
         stmt, params["ids"] = _POSTS_BY_ID, list(ids)
@@ -136,8 +140,6 @@ def post_views(
     session.flush()
     conn = session.connection()
     rows = sorted(conn.execute(stmt, params).all(), key=itemgetter(1))  # by number
-    parent_ids = {p.parent_id for p in rows if p.parent_id}
-    parents = dict(conn.execute(*_PARENT_NUMBERS(list(parent_ids))).all()) if parent_ids else {}
     mine: dict[int, list[str]] = {}
     if viewer is not None and rows:
         stmt, params = _MY_REACTIONS([p.id for p in rows])
@@ -176,6 +178,7 @@ def post_views(
         thanks,
         author_name,
         author_handle,
+        parent_number,
     ) in rows:
         removed = deleted or hidden
         views.append(
@@ -193,7 +196,7 @@ def post_views(
                 removed_label=_removed_label(deleted, hidden, pid in awaiting_review)
                 if removed
                 else "",
-                parent_number=parents.get(parent_id, 0) if parent_id else 0,
+                parent_number=parent_number or 0 if parent_id else 0,
                 helpful=helpful,
                 insightful=insightful,
                 thanks=thanks,
