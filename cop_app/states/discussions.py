@@ -29,6 +29,7 @@ from cop_app.services import (
     notifications,
     settings,
 )
+from cop_app.services.access import check_community_content_at
 from cop_app.services.discussions import PostView, ThreadRow, ThreadView
 from cop_app.services.errors import Invalid
 from cop_app.services.mentorship import MentorshipRow
@@ -113,10 +114,11 @@ def _first_page(
     """The caller (resolved in this session, for the event's later calls), the community's
     id and the first page of this sort; for the latest (the live room's rows) the access
     check the room is joined after, and the reader's marks on the page as it stands."""
-    card = communities.content_card(session, actor, slug)
     if sort == "latest":
-        return actor, card.id, [], discussions.latest_marks(session, actor, card.id)
-    return actor, card.id, discussions.list_threads(session, actor, card.id, sort), ([], {})
+        cid, ids, marks = discussions.latest_marks(session, actor, slug)
+        return actor, cid, [], (ids, marks)
+    cid = check_community_content_at(session, actor, slug)
+    return actor, cid, discussions.list_threads(session, actor, cid, sort), ([], {})
 
 
 def _open_thread(

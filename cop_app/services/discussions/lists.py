@@ -12,6 +12,7 @@ from cop_app.services import settings, validation
 from cop_app.services.access import (
     access_community_content,
     check_community_content,
+    check_community_content_at,
     require_user,
 )
 from cop_app.services.discussions.views import SORTS, ThreadRow
@@ -123,20 +124,21 @@ _LATEST_MARKS = (
 
 
 def latest_marks(
-    session: Session, actor: User | None, community_id: object
-) -> tuple[list[int], dict[str, int]]:
-    """The ids of a community's shared first page as the database has it now, and how far
-    the actor has read each (as `read_marks` keys them): a list open reads them in its first
-    session, and needs `read_marks` only when the room it then joins lists other threads."""
+    session: Session, actor: User | None, slug: object
+) -> tuple[int, list[int], dict[str, int]]:
+    """A list open's first read, by the community's slug: its id once access is proven, the
+    ids of its shared first page as the database has it now, and how far the actor has read
+    each (as `read_marks` keys them); `read_marks` is needed only when the room it then
+    joins lists other threads."""
     user = require_user(actor)
-    cid = check_community_content(session, user, community_id)
+    cid = check_community_content_at(session, user, slug)
     rows = session.connection().execute(_LATEST_MARKS, {"community_id": cid, "user_id": user.id})
     ids, marks = [], {}
     for tid, number in rows:
         ids.append(tid)
         if number is not None:
             marks[str(tid)] = number
-    return ids, marks
+    return cid, ids, marks
 
 
 def list_threads(
