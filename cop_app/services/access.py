@@ -1,6 +1,8 @@
 """One place decides who may touch what (Zulip's access_* helpers): load and prove."""
 
-from sqlalchemy import and_
+from typing import Any, Protocol
+
+from sqlalchemy import Integer, Row, and_, bindparam
 from sqlmodel import Session, select
 
 from cop_app.models import Community, Membership, User
@@ -51,7 +53,15 @@ def access_community(session: Session, actor: User | None, community_id: int) ->
     return community
 
 
-def may_see_inside(community: Community, user: User, membership: Membership | None) -> bool:
+class Visible(Protocol):
+    """A community as the inside check reads it: an entity, a row of columns, or a ref."""
+
+    visibility: str
+
+
+def may_see_inside(
+    community: Visible, user: User, membership: Membership | Row[Any] | None
+) -> bool:
     """Discussions and the member list: open communities for every signed-in user,
     approval-only ones for their active members and admins (the card and About are public)."""
     active = membership is not None and membership.status == "active"
@@ -72,31 +82,89 @@ def access_community_content(
     return community
 
 
+# The page-open checks' statements, built once with bound parameters (every community
+# page and thread list open runs one; building it cost as much as running it): the
+# community's columns and the actor's membership (role and status NULL when not in it).
+_IN_COMMUNITY = and_(
+    Membership.community_id == Community.id,
+    Membership.user_id == bindparam("user_id", type_=Integer),
+)
+_CONTENT_AT = (
+    select(
+        Community.id,
+        Community.slug,
+        Community.name,
+        Community.kind,
+        Community.domain,
+        Community.description,
+        Community.tags,
+        Community.visibility,
+        Community.member_count,
+        Community.last_activity_at,
+        Membership.role,
+        Membership.status,
+    )
+    .join(Membership, _IN_COMMUNITY, isouter=True)
+    .where(Community.slug == bindparam("slug"))
+)
+_PROOF = select(Community.id, Community.name, Community.visibility, Membership.status).join(
+    Membership, _IN_COMMUNITY, isouter=True
+)
+_CONTENT = _PROOF.where(Community.id == bindparam("community_id", type_=Integer))
+_CONTENT_ID_AT = _PROOF.where(Community.slug == bindparam("slug"))
+
+
+def _columns(session: Session, stmt: Any, params: dict[str, Any]) -> Row[Any] | None:
+    """One row of a column select, run by the session's connection (no ORM objects or ORM
+    execution needed); pending changes are flushed first, as a query does."""
+    session.flush()
+    return session.connection().execute(stmt, params).first()
+
+
 def access_community_content_at(
     session: Session, actor: User | None, slug: object
-) -> tuple[Community, Membership | None]:
-    """`access_community_content` for a page addressed by its slug: the community and the
-    actor's membership row, loaded together in one query (a page open ran three)."""
+) -> tuple[Row[Any], Row[Any] | None]:
+    """`access_community_content` for a page addressed by its slug: the community's columns
+    and the actor's membership (role and status; None when not in it), in one query."""
     user = require_user(actor)
     if not isinstance(slug, str) or not slug or len(slug) > settings.COMMUNITY_SLUG_MAX:
         raise NotFound("This community does not exist.")
-    row = session.exec(
-        select(Community, Membership)
-        .join(
-            Membership,
-            and_(Membership.community_id == Community.id, Membership.user_id == user.id),
-            isouter=True,
-        )
-        .where(Community.slug == slug)
-    ).first()
+    row = _columns(session, _CONTENT_AT, {"slug": slug, "user_id": user.id})
     if row is None:
         raise NotFound("This community does not exist.")
-    community, membership = row
-    _require_inside(community, user, membership)
-    return community, membership
+    membership = row if row.status is not None else None
+    _require_inside(row, user, membership)
+    return row, membership
 
 
-def _require_inside(community: Community, user: User, membership: Membership | None) -> None:
+def check_community_content(session: Session, actor: User | None, community_id: object) -> int:
+    """`access_community_content` when only the proof is needed (the read marks beside a
+    list): the community's id, from one query of columns."""
+    user = require_user(actor)
+    cid = validation.integer(community_id, "community_id", "Community")
+    row = _columns(session, _CONTENT, {"community_id": cid, "user_id": user.id})
+    if row is None:
+        raise NotFound("This community does not exist.")
+    _require_inside(row, user, row if row.status is not None else None)
+    return row.id
+
+
+def check_community_content_at(session: Session, actor: User | None, slug: object) -> int:
+    """`access_community_content_at` when only the proof is needed (a list open): the
+    community's id, from one query of four columns."""
+    user = require_user(actor)
+    if not isinstance(slug, str) or not slug or len(slug) > settings.COMMUNITY_SLUG_MAX:
+        raise NotFound("This community does not exist.")
+    row = _columns(session, _CONTENT_ID_AT, {"slug": slug, "user_id": user.id})
+    if row is None:
+        raise NotFound("This community does not exist.")
+    _require_inside(row, user, row if row.status is not None else None)
+    return row.id
+
+
+def _require_inside(
+    community: Community | Row[Any], user: User, membership: Membership | Row[Any] | None
+) -> None:
     if not may_see_inside(community, user, membership):
         raise Forbidden(f"Join {community.name} to see its discussions and members.")
 

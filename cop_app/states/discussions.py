@@ -29,6 +29,7 @@ from cop_app.services import (
     notifications,
     settings,
 )
+from cop_app.services.access import check_community_content_at
 from cop_app.services.discussions import PostView, ThreadRow, ThreadView
 from cop_app.services.errors import Invalid
 from cop_app.services.mentorship import MentorshipRow
@@ -109,13 +110,22 @@ def _home_lists(
 
 def _first_page(
     session: Session, actor: User | None, slug: str, sort: str
-) -> tuple[int, list[ThreadRow]]:
-    """The community's id and the first page of this sort; for the latest (the live room's
-    rows) only the access check the room is joined after."""
-    card = communities.content_card(session, actor, slug)
+) -> tuple[User | None, int, list[ThreadRow], tuple[list[int], dict[str, int]]]:
+    """The caller (resolved in this session, for the event's later calls), the community's
+    id and the first page of this sort; for the latest (the live room's rows) the access
+    check the room is joined after, and the reader's marks on the page as it stands."""
     if sort == "latest":
-        return card.id, []
-    return card.id, discussions.list_threads(session, actor, card.id, sort)
+        cid, ids, marks = discussions.latest_marks(session, actor, slug)
+        return actor, cid, [], (ids, marks)
+    cid = check_community_content_at(session, actor, slug)
+    return actor, cid, discussions.list_threads(session, actor, cid, sort), ([], {})
+
+
+def _open_thread(
+    session: Session, actor: User | None, thread_id: Any
+) -> tuple[User | None, tuple[ThreadView, list[PostView]]]:
+    """The caller (resolved in this session, for the draft) and the opened thread's page."""
+    return actor, discussions.check_open_thread(session, actor, thread_id)
 
 
 class ThreadListState(rx.State):
@@ -136,17 +146,19 @@ class ThreadListState(rx.State):
         return self.sort == "latest"
 
     async def _reload(self) -> None:
-        actor = await current_user(self)
         latest = self.sort == "latest"
-        page = await call(self, _first_page, route_param(self, "slug"), self.sort, actor=actor)
+        # The caller is looked up in the first call's session: one lookup per event.
+        page = await call(self, _first_page, route_param(self, "slug"), self.sort)
         if not isinstance(page, Refused):
-            card_id, rows = page
+            actor, card_id, rows, (known_ids, known) = page
             if latest:  # the shared room holds the rows; this reader needs only their marks
                 room = await link_room(self, discussions.list_room(card_id))
-                rows = room.latest
-                marks = await call(
-                    self, discussions.read_marks, card_id, [r.id for r in rows], actor=actor
-                )
+                rows = room.get_value("latest")  # read only: no proxy per row
+                ids = [r.id for r in rows][: settings.READ_MARKS_MAX]
+                if set(ids) <= set(known_ids):  # read with the page: no second session
+                    marks = {str(i): known[str(i)] for i in ids if str(i) in known}
+                else:  # the room lists threads the page did not (it is being refreshed)
+                    marks = await call(self, discussions.read_marks, card_id, ids, actor=actor)
             else:
                 marks = {str(r.id): r.post_count - r.unread for r in rows}
         if isinstance(page, Refused) or isinstance(marks, Refused):
@@ -170,7 +182,8 @@ class ThreadListState(rx.State):
     @rx.event
     async def load(self) -> None:
         """on_load of a community page (the Discussions tab)."""
-        self.sort = "latest"
+        if self.sort != "latest":  # an unchanged var would still be sent, `live` recomputed
+            self.sort = "latest"
         await self._reload()
 
     @rx.event
@@ -221,13 +234,15 @@ class ThreadState(rx.State):
     def _thread_id(self) -> Any:
         return route_param(self, "id")
 
-    async def _load(self, actor: User | None) -> None:
-        opened = await call(self, discussions.check_open_thread, self._thread_id(), actor=actor)
+    async def _load(self) -> User | None:
+        """Open the thread; the caller, looked up in the open's own session (None when the
+        thread was refused: its page then keeps no draft)."""
+        opened = await call(self, _open_thread, self._thread_id())
         if isinstance(opened, Refused):
             self.found, self.missing = False, opened.error.message
             unlink_room(self, ThreadRoom)
-            return
-        view, posts = opened
+            return None
+        actor, (view, posts) = opened
         # The room first: a busy room (`live.Busy`) must leave the page as it was.
         await link_room(self, discussions.thread_room(view.id))
         # Only what changed is set: reopening a thread sends (almost) nothing again.
@@ -246,6 +261,7 @@ class ThreadState(rx.State):
             reactor_names={key: [] for key in discussions.REACTIONS},
             revealed={},
         )
+        return actor
 
     def _draft_scope(self) -> str:
         return f"reply:{self.thread.id}"
@@ -254,11 +270,10 @@ class ThreadState(rx.State):
     async def load_page(self) -> None:
         """on_load of /c/[slug]/t/[id] (and of every reconnect): check access, load the first
         page, join the room, and put back the reply this browser kept for the thread."""
-        actor = await current_user(self)  # one session lookup for the page and the draft
-        await self._load(actor)
+        actor = await self._load()  # one session lookup for the page and the draft
         assign(self, reply_to_id=0, reply_to_label="")
-        kept = await drafts.restore(self, actor, self._draft_scope())
-        assign(self, draft=kept.get("body") if self.found else "")
+        kept = await drafts.restore(self, actor, self._draft_scope()) if self.found else None
+        assign(self, draft=kept.get("body") if kept is not None else "")
 
     @rx.event
     async def load_more(self) -> Any:

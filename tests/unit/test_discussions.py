@@ -914,6 +914,23 @@ def test_latest_rows_is_the_shared_first_page(w: World) -> None:
     assert [(r.post_count, r.reply_count) for r in rows] == [(1, 0), (3, 2)]
 
 
+def test_latest_marks_are_read_marks_on_the_shared_first_page(w: World) -> None:
+    old = insert_thread(w, w.open, w.member, "Old but pinned", age=timedelta(days=9), pinned=True)
+    new = insert_thread(w, w.open, w.other, "Fresh discussion", age=timedelta(hours=1), replies=2)
+    insert_thread(w, w.open, w.other, "Hidden", age=timedelta(minutes=5), hidden=True)
+    discussions.check_mark_read(w.session, w.asker, new.id, 2)
+    cid, ids, marks = discussions.latest_marks(w.session, w.asker, w.open.slug)
+    assert cid == w.open.id
+    assert ids == [r.id for r in discussions.latest_rows(w.session, w.open.id)] == [old.id, new.id]
+    assert marks == discussions.read_marks(w.session, w.asker, w.open.id, ids) == {str(new.id): 2}
+    closed = start(w, w.member, w.closed, title="Theatre checklists")
+    assert closed.id
+    refused(w, Forbidden, discussions.latest_marks, w.outsider, w.closed.slug)
+    refused(w, NotFound, discussions.latest_marks, w.asker, "no-such-place")
+    refused(w, Forbidden, discussions.read_marks, w.outsider, w.closed.id, [closed.id])
+    refused(w, Forbidden, discussions.latest_marks, None, w.open.slug)
+
+
 # --- following and reading --------------------------------------------------------------------
 
 

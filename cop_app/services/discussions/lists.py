@@ -3,15 +3,20 @@ holds, the member's read marks beside it, and the home page's lists. Reads never
 
 from collections.abc import Iterable
 
-from sqlalchemy import Row, and_, func, or_
+from sqlalchemy import Integer, Row, and_, bindparam, func, or_
 from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
 
 from cop_app.models import Community, Membership, Thread, ThreadFollow, ThreadRead, User
 from cop_app.services import settings, validation
-from cop_app.services.access import access_community_content, require_user
+from cop_app.services.access import (
+    access_community_content,
+    check_community_content,
+    check_community_content_at,
+    require_user,
+)
 from cop_app.services.discussions.views import SORTS, ThreadRow
-from cop_app.services.rows import with_place_and_author
+from cop_app.services.rows import IdsIn, with_place_and_author
 
 
 def _rows(session: Session, user: User | None, stmt: Select) -> list[ThreadRow]:
@@ -73,22 +78,67 @@ def _listing() -> Select:
     )
 
 
+_MARKS = IdsIn(
+    lambda ids_in: select(ThreadRead.thread_id, ThreadRead.last_read_number).where(
+        ThreadRead.user_id == bindparam("user_id", type_=Integer), ids_in
+    ),
+    ThreadRead.thread_id,
+)
+
+
 def read_marks(
     session: Session, actor: User | None, community_id: object, thread_ids: list[int]
 ) -> dict[str, int]:
     """How far the actor has read each listed thread (keyed by id as text): the unread
     markers beside a community's shared live list, in one query."""
     user = require_user(actor)
-    access_community_content(session, user, community_id)
+    check_community_content(session, user, community_id)
     ids = [i for i in thread_ids[: settings.READ_MARKS_MAX] if isinstance(i, int)]
     if not ids:
         return {}
-    rows = session.exec(
-        select(ThreadRead.thread_id, ThreadRead.last_read_number).where(
-            ThreadRead.user_id == user.id, col(ThreadRead.thread_id).in_(ids)
-        )
-    ).all()
+    # Built once, run by the connection: this runs on every open of every community's list.
+    stmt, params = _MARKS(ids)
+    rows = session.connection().execute(stmt, {**params, "user_id": user.id}).all()
     return {str(tid): number for tid, number in rows}
+
+
+# The shared first page's ids as the database has them, each with the reader's read mark
+# (NULL: not read): built once, as it runs on every open of every community's list.
+_LATEST_MARKS = (
+    select(Thread.id, ThreadRead.last_read_number)
+    .join(
+        ThreadRead,
+        and_(
+            ThreadRead.thread_id == Thread.id,
+            ThreadRead.user_id == bindparam("user_id", type_=Integer),
+        ),
+        isouter=True,
+    )
+    .where(
+        Thread.community_id == bindparam("community_id", type_=Integer),
+        col(Thread.hidden).is_(False),
+    )
+    .order_by(col(Thread.pinned).desc(), col(Thread.last_activity_at).desc())
+    .limit(settings.THREADS_PAGE_SIZE)
+)
+
+
+def latest_marks(
+    session: Session, actor: User | None, slug: object
+) -> tuple[int, list[int], dict[str, int]]:
+    """A list open's first read, by the community's slug: its id once access is proven, the
+    ids of its shared first page as the database has it now, and how far the actor has read
+    each (as `read_marks` keys them); `read_marks` is needed only when the room it then
+    joins lists other threads."""
+    user = require_user(actor)
+    cid = check_community_content_at(session, user, slug)
+    rows = session.connection().execute(_LATEST_MARKS, {"community_id": cid, "user_id": user.id})
+    ids, marks = [], {}
+    for tid, number in rows:
+        ids.append(tid)
+        if number is not None:
+            marks[str(tid)] = number
+    return cid, ids, marks
 
 
 def list_threads(

@@ -2,7 +2,11 @@
 accepted answer, a removed post's kept text for moderators, and mention suggestions. Reads
 never write: how far the reader got is `check_mark_read`'s job."""
 
-from sqlalchemy import func, or_
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Integer, Row, bindparam, func, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from cop_app.models import Flag, Membership, Post, Reaction, Thread, ThreadFollow, User
@@ -11,6 +15,7 @@ from cop_app.services.access import membership_of, require_user
 from cop_app.services.discussions.access import ThreadAccess, access_post, access_thread
 from cop_app.services.discussions.views import PostView, ThreadView
 from cop_app.services.errors import Forbidden, Invalid
+from cop_app.services.rows import IdsIn
 
 
 def get_thread(session: Session, actor: User | None, thread_id: object) -> ThreadView:
@@ -65,60 +70,80 @@ def _thread_view(session: Session, access: ThreadAccess) -> ThreadView:
     )
 
 
+# post_views' statements, built once with bound parameters: a thread open runs them for
+# every reader, and building them cost as much as running them. Plain columns, not Post
+# entities: the raw Markdown is never needed here, and entity loading was most of a thread
+# open's cost.
+_THREAD_ID = bindparam("thread_id", type_=Integer)
+_LIMIT = bindparam("limit", type_=Integer)
+# The post a reply answers, for its number (one join, not a query of parents' numbers).
+_PARENT = aliased(Post, name="parent")
+_POSTS = (
+    select(
+        Post.id,
+        Post.number,
+        Post.author_id,
+        Post.body_html,
+        Post.created_at,
+        # Only whether a post was edited or removed is shown: no datetimes to convert.
+        col(Post.edited_at).is_not(None).label("edited"),
+        col(Post.deleted_at).is_not(None).label("deleted"),
+        Post.hidden,
+        Post.parent_id,
+        Post.helpful,
+        Post.insightful,
+        Post.thanks,
+        User.display_name,
+        User.handle,
+        _PARENT.number.label("parent_number"),  # NULL for no parent
+    )
+    .join(User, User.id == Post.author_id)
+    .join(_PARENT, _PARENT.id == Post.parent_id, isouter=True)
+    .where(Post.thread_id == _THREAD_ID)
+)
+_POSTS_BY_ID = _POSTS.where(col(Post.id).in_(bindparam("ids", expanding=True)))
+_POSTS_NEWEST = _POSTS.order_by(col(Post.number).desc()).limit(_LIMIT)
+_POSTS_AFTER = (
+    _POSTS.where(Post.number > bindparam("after", type_=Integer))
+    .order_by(col(Post.number))
+    .limit(_LIMIT)
+)
+_MY_REACTIONS = IdsIn(
+    lambda ids_in: select(Reaction.post_id, Reaction.kind).where(
+        Reaction.user_id == bindparam("user_id", type_=Integer), ids_in
+    ),
+    Reaction.post_id,
+)
+
+
 def post_views(
     session: Session,
     viewer: User | None,
-    thread: Thread,
+    thread: Thread | Row[Any],
     *,
     after: int = 0,
     limit: int,
     newest: bool = False,
     ids: list[int] | None = None,
 ) -> list[PostView]:
-    """Posts of a thread (by number after `after`, the newest `limit`, or given ids) in three
-    queries: posts with authors, parents' numbers, and the viewer's own reactions."""
-    # Plain columns, not Post entities: the raw Markdown is never needed here, and entity
-    # loading was most of a thread open's cost.
-    stmt = (
-        select(
-            Post.id,
-            Post.number,
-            Post.author_id,
-            Post.body_html,
-            Post.created_at,
-            Post.edited_at,
-            Post.deleted_at,
-            Post.hidden,
-            Post.parent_id,
-            Post.helpful,
-            Post.insightful,
-            Post.thanks,
-            User.display_name,
-            User.handle,
-        )
-        .join(User, User.id == Post.author_id)
-        .where(Post.thread_id == thread.id)
-    )
+    """Posts of a thread (by number after `after`, the newest `limit`, or given ids) in two
+    queries: posts with their authors and parents' numbers, and the viewer's own reactions."""
+    params: dict[str, object] = {"thread_id": thread.id, "limit": limit}
     if ids is not None:
-        stmt = stmt.where(col(Post.id).in_(ids))
+        stmt, params["ids"] = _POSTS_BY_ID, list(ids)
     elif newest:
-        stmt = stmt.order_by(col(Post.number).desc()).limit(limit)
+        stmt = _POSTS_NEWEST
     else:
-        stmt = stmt.where(Post.number > after).order_by(col(Post.number)).limit(limit)
-    rows = sorted(session.exec(stmt).all(), key=lambda r: r.number)
-    parent_ids = {p.parent_id for p in rows if p.parent_id}
-    parents = (
-        dict(session.exec(select(Post.id, Post.number).where(col(Post.id).in_(parent_ids))).all())
-        if parent_ids
-        else {}
-    )
+        stmt, params["after"] = _POSTS_AFTER, after
+    # Run by the session's connection, not the ORM (columns need no ORM execution); pending
+    # changes are flushed first, as a query through the session does.
+    session.flush()
+    conn = session.connection()
+    rows = sorted(conn.execute(stmt, params).all(), key=itemgetter(1))  # by number
     mine: dict[int, list[str]] = {}
     if viewer is not None and rows:
-        for pid, kind in session.exec(
-            select(Reaction.post_id, Reaction.kind).where(
-                Reaction.user_id == viewer.id, col(Reaction.post_id).in_([p.id for p in rows])
-            )
-        ).all():
+        stmt, params = _MY_REACTIONS([p.id for p in rows])
+        for pid, kind in conn.execute(stmt, {**params, "user_id": viewer.id}).all():
             mine.setdefault(pid, []).append(kind)
     hidden_ids = [p.id for p in rows if p.hidden]
     awaiting_review = (
@@ -134,33 +159,50 @@ def post_views(
         if hidden_ids
         else set()
     )
+    # Rows unpacked once (a Row's attribute lookups were most of this loop's cost).
+    viewer_id = viewer.id if viewer is not None else None
+    accepted_id = thread.accepted_post_id
     views = []
-    for p in rows:
-        removed = p.deleted_at is not None or p.hidden
+    for (
+        pid,
+        number,
+        author_id,
+        body_html,
+        created_at,
+        edited,
+        deleted,
+        hidden,
+        parent_id,
+        helpful,
+        insightful,
+        thanks,
+        author_name,
+        author_handle,
+        parent_number,
+    ) in rows:
+        removed = deleted or hidden
         views.append(
             PostView(
-                id=p.id,
-                number=p.number,
-                author_id=p.author_id,
-                author_name=p.display_name,
-                author_handle=p.handle,
-                body_html="" if removed else p.body_html,
-                created_at=p.created_at,
-                edited=p.edited_at is not None,
+                id=pid,
+                number=number,
+                author_id=author_id,
+                author_name=author_name,
+                author_handle=author_handle,
+                body_html="" if removed else body_html,
+                created_at=created_at,
+                edited=edited,
                 removed=removed,
-                hidden=p.hidden,
-                removed_label=_removed_label(
-                    p.deleted_at is not None, p.hidden, p.id in awaiting_review
-                )
+                hidden=hidden,
+                removed_label=_removed_label(deleted, hidden, pid in awaiting_review)
                 if removed
                 else "",
-                parent_number=parents.get(p.parent_id, 0) if p.parent_id else 0,
-                helpful=p.helpful,
-                insightful=p.insightful,
-                thanks=p.thanks,
-                mine=viewer is not None and p.author_id == viewer.id,
-                reacted=mine.get(p.id, []),
-                accepted=thread.accepted_post_id == p.id,
+                parent_number=parent_number or 0 if parent_id else 0,
+                helpful=helpful,
+                insightful=insightful,
+                thanks=thanks,
+                mine=viewer_id is not None and author_id == viewer_id,
+                reacted=mine.get(pid, []),
+                accepted=accepted_id == pid,
             )
         )
     return views

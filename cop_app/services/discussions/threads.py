@@ -3,7 +3,9 @@ read. Each verb is a check_ (the actor's request) over a do_ (the write)."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Row
 from sqlmodel import Session, select
 
 from cop_app.models import Community, Post, Thread, ThreadFollow, ThreadRead, User
@@ -278,7 +280,7 @@ def _mark_shown(session: Session, access: ThreadAccess, posts: list[PostView]) -
         session.commit()
 
 
-def do_mark_read(session: Session, thread: Thread, user: User, number: int) -> bool:
+def do_mark_read(session: Session, thread: Thread | Row[Any], user: User, number: int) -> bool:
     """Move a read mark forward, never back; True when it moved."""
     row = session.exec(
         select(ThreadRead).where(ThreadRead.thread_id == thread.id, ThreadRead.user_id == user.id)
