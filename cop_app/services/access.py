@@ -89,24 +89,22 @@ _IN_COMMUNITY = and_(
     Membership.community_id == Community.id,
     Membership.user_id == bindparam("user_id", type_=Integer),
 )
-_CONTENT_AT = (
-    select(
-        Community.id,
-        Community.slug,
-        Community.name,
-        Community.kind,
-        Community.domain,
-        Community.description,
-        Community.tags,
-        Community.visibility,
-        Community.member_count,
-        Community.last_activity_at,
-        Membership.role,
-        Membership.status,
-    )
-    .join(Membership, _IN_COMMUNITY, isouter=True)
-    .where(Community.slug == bindparam("slug"))
-)
+# A community card's columns with the actor's role and status in it (the directory too).
+CARD_WITH_MEMBERSHIP = select(
+    Community.id,
+    Community.slug,
+    Community.name,
+    Community.kind,
+    Community.domain,
+    Community.description,
+    Community.tags,
+    Community.visibility,
+    Community.member_count,
+    Community.last_activity_at,
+    Membership.role,
+    Membership.status,
+).join(Membership, _IN_COMMUNITY, isouter=True)
+_CONTENT_AT = CARD_WITH_MEMBERSHIP.where(Community.slug == bindparam("slug"))
 _PROOF = select(Community.id, Community.name, Community.visibility, Membership.status).join(
     Membership, _IN_COMMUNITY, isouter=True
 )

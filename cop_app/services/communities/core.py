@@ -12,6 +12,7 @@ from cop_app.models import Community, Membership, User
 from cop_app.models.base import utcnow
 from cop_app.services import activity, settings, validation
 from cop_app.services.access import (
+    CARD_WITH_MEMBERSHIP,
     CREATOR_ROLES,
     access_community_as_steward,
     access_community_content,
@@ -91,27 +92,7 @@ def _card(
 # navigation) and every directory search, and building it cost more than running it.
 # Membership's role and status are NULL for a community the actor is not in.
 _DIRECTORY = (
-    select(
-        Community.id,
-        Community.slug,
-        Community.name,
-        Community.kind,
-        Community.domain,
-        Community.description,
-        Community.tags,
-        Community.visibility,
-        Community.member_count,
-        Community.last_activity_at,
-        Membership.role,
-        Membership.status,
-    )
-    .join(
-        Membership,
-        (Membership.community_id == Community.id)
-        & (Membership.user_id == bindparam("user_id", type_=Integer)),
-        isouter=True,
-    )
-    .order_by(col(Community.last_activity_at).desc(), col(Community.id).desc())
+    CARD_WITH_MEMBERSHIP.order_by(col(Community.last_activity_at).desc(), col(Community.id).desc())
     .offset(bindparam("offset", type_=Integer))
     .limit(bindparam("limit", type_=Integer))
 )
