@@ -44,48 +44,51 @@ class ThreadAccess:
 # every action on a thread starts here, so it is built once (building it cost as much as
 # running it). `_ACCESS_READER` also reads the reader's follow and read mark.
 _USER_ID = bindparam("user_id", type_=Integer)
-_ACCESS = (
-    select(Thread, Community, Membership, User.display_name)
-    .join(Community, Community.id == Thread.community_id)
-    .join(User, User.id == Thread.author_id)
-    .join(
-        Membership,
-        and_(Membership.community_id == Thread.community_id, Membership.user_id == _USER_ID),
-        isouter=True,
+_THREAD_ID = bindparam("thread_id", type_=Integer)
+
+
+def _with_place(stmt: Any) -> Any:
+    """`stmt` joined to the thread's community, its author and the reader's membership."""
+    return (
+        stmt.join(Community, Community.id == Thread.community_id)
+        .join(User, User.id == Thread.author_id)
+        .join(
+            Membership,
+            and_(Membership.community_id == Thread.community_id, Membership.user_id == _USER_ID),
+            isouter=True,
+        )
     )
-    .where(Thread.id == bindparam("thread_id", type_=Integer))
+
+
+_ACCESS = _with_place(select(Thread, Community, Membership, User.display_name)).where(
+    Thread.id == _THREAD_ID
 )
 # A page open (`reader=True`) reads columns, run by the connection: no entities to load
 # (half the check's cost) and no ORM execution.
 _ACCESS_READER = (
-    select(
-        Thread.id,
-        Thread.community_id,
-        Thread.author_id,
-        Thread.kind,
-        Thread.title,
-        Thread.tags,
-        Thread.post_count,
-        Thread.accepted_post_id,
-        Thread.pinned,
-        Thread.locked,
-        Thread.hidden,
-        Thread.created_at,
-        Community.slug,
-        Community.name,
-        Community.visibility,
-        Membership.role,
-        Membership.status,
-        User.display_name,
-        ThreadFollow.id.label("follow_id"),
-        ThreadRead.last_read_number,
-    )
-    .join(Community, Community.id == Thread.community_id)
-    .join(User, User.id == Thread.author_id)
-    .join(
-        Membership,
-        and_(Membership.community_id == Thread.community_id, Membership.user_id == _USER_ID),
-        isouter=True,
+    _with_place(
+        select(
+            Thread.id,
+            Thread.community_id,
+            Thread.author_id,
+            Thread.kind,
+            Thread.title,
+            Thread.tags,
+            Thread.post_count,
+            Thread.accepted_post_id,
+            Thread.pinned,
+            Thread.locked,
+            Thread.hidden,
+            Thread.created_at,
+            Community.slug,
+            Community.name,
+            Community.visibility,
+            Membership.role,
+            Membership.status,
+            User.display_name,
+            ThreadFollow.id.label("follow_id"),
+            ThreadRead.last_read_number,
+        )
     )
     .join(
         ThreadFollow,
@@ -97,7 +100,7 @@ _ACCESS_READER = (
         and_(ThreadRead.thread_id == Thread.id, ThreadRead.user_id == _USER_ID),
         isouter=True,
     )
-    .where(Thread.id == bindparam("thread_id", type_=Integer))
+    .where(Thread.id == _THREAD_ID)
 )
 
 
