@@ -66,11 +66,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def extra(args: argparse.Namespace) -> None:
-    from sqlalchemy import event, insert, text, update
+    from sqlalchemy import event, insert, text
     from sqlmodel import Session, select
 
     engine = cm.open_app_db(args.app_dir)
-    from cop_app.models import Community, Membership, Post, Thread, User
+    from cop_app.models import Community, Post, Thread, User
     from cop_app.models.base import utcnow
     from cop_app.services import discussions, markdown
 
@@ -86,22 +86,7 @@ def extra(args: argparse.Namespace) -> None:
             select(User.id).where(User.email.like("bench-%@bench.example.org")).order_by(User.id)
         ).all()
         # Old accounts (no new-member limits), all active members of the bench community.
-        session.execute(
-            update(User).where(User.id.in_(users)).values(created_at=now - timedelta(days=60))
-        )
-        session.execute(
-            insert(Membership),
-            [
-                {
-                    "community_id": cid,
-                    "user_id": u,
-                    "role": "member",
-                    "status": "active",
-                    "created_at": now - timedelta(days=59),
-                }
-                for u in users
-            ],
-        )
+        cm.join_bench_community(session, cid, users, now)
         body = "A reply with **some** text, a [link](https://example.org) and a list:\n\n- a\n- b"
         html = markdown.render(body)
         first_id = (session.exec(select(Thread.id).order_by(Thread.id.desc())).first() or 0) + 1

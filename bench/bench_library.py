@@ -64,11 +64,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 
 def extra(args: argparse.Namespace) -> None:
-    from sqlalchemy import event, insert, text, update
+    from sqlalchemy import event, insert, text
     from sqlmodel import Session, select
 
     engine = cm.open_app_db(args.app_dir)
-    from cop_app.models import Community, Membership, Resource, ResourceRevision, User
+    from cop_app.models import Community, Resource, ResourceRevision, User
     from cop_app.models.base import utcnow
     from cop_app.services import library, markdown
 
@@ -82,22 +82,7 @@ def extra(args: argparse.Namespace) -> None:
         users = session.exec(
             select(User.id).where(User.email.like("bench-%@bench.example.org")).order_by(User.id)
         ).all()
-        session.execute(
-            update(User).where(User.id.in_(users)).values(created_at=now - timedelta(days=60))
-        )
-        session.execute(
-            insert(Membership),
-            [
-                {
-                    "community_id": cid,
-                    "user_id": u,
-                    "role": "member",
-                    "status": "active",
-                    "created_at": now - timedelta(days=59),
-                }
-                for u in users
-            ],
-        )
+        cm.join_bench_community(session, cid, users, now)
         body = "A guide with **some** text, a [link](https://example.org) and a list:\n\n- a\n- b"
         html = markdown.render(body)
         first = (session.exec(select(Resource.id).order_by(Resource.id.desc())).first() or 0) + 1

@@ -59,7 +59,6 @@ import json
 import math
 import pickle
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -179,7 +178,7 @@ def extra(args: argparse.Namespace) -> None:
     from sqlmodel import Session, select
 
     engine = cm.open_app_db(args.app_dir)
-    from cop_app.models import BoardCard, Community, Membership, Mentorship, Post, Thread, User
+    from cop_app.models import BoardCard, Community, Mentorship, Post, Thread, User
     from cop_app.models.base import utcnow
     from cop_app.services import markdown
 
@@ -191,24 +190,9 @@ def extra(args: argparse.Namespace) -> None:
         users = session.exec(
             select(User.id).where(User.email.like("bench-%@bench.example.org")).order_by(User.id)
         ).all()
-        session.execute(
-            update(User).where(User.id.in_(users)).values(created_at=now - timedelta(days=60))
-        )
+        cm.join_bench_community(session, cid, users, now)
         admins = [u for i, u in enumerate(users) if is_admin(i)]
         session.execute(update(User).where(User.id.in_(admins)).values(role="admin"))
-        session.execute(
-            insert(Membership),
-            [
-                {
-                    "community_id": cid,
-                    "user_id": u,
-                    "role": "member",
-                    "status": "active",
-                    "created_at": now - timedelta(days=59),
-                }
-                for u in users
-            ],
-        )
         # Boards: the non-admin members in pairs, mentor and mentee.
         members = [i for i in range(len(users)) if not is_admin(i)]
         boards: dict[str, dict[str, Any]] = {}
@@ -371,35 +355,12 @@ def prepare_pg(ctx: cm.Context, setup: str) -> tuple[cm.Prepared, dict[str, Any]
     data_dir.mkdir(exist_ok=True)
     env = {**cm.child_env(data_dir), "REFLEX_DB_URL": url}
     app_dir = ctx.args.app_dir
-    reflex_bin = Path(sys.executable).with_name("reflex")
-    done = subprocess.run(
-        [str(reflex_bin), "db", "migrate"],
-        cwd=app_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode != 0:
-        msg = f"reflex db migrate on {database} failed:\n{done.stdout}{done.stderr}"
-        raise RuntimeError(msg)
+    cm.migrate(app_dir, env, f"reflex db migrate on {database}")
     migrate_s = time.perf_counter() - started
     script = Path(__file__).resolve()
 
     def child(step: list[str], what: str) -> None:
-        run = subprocess.run(
-            [sys.executable, str(script), *step, "--app-dir", str(app_dir)],
-            cwd=app_dir,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=1200,
-            check=False,
-        )
-        if run.returncode != 0:
-            msg = f"{what} on {database} failed ({run.returncode}):\n{run.stdout}{run.stderr}"
-            raise RuntimeError(msg)
+        cm.run_child(script, data_dir, app_dir, step, f"{what} on {database}", 1200, env)
 
     out = data_dir / "prepared.json"
     child(["--prepare", str(out), "--users", str(users_needed(ctx.args))], "preparing the data")

@@ -171,15 +171,14 @@ def child_env(data_dir: Path) -> dict[str, str]:
     }
 
 
-def run_child(
-    script: Path, data_dir: Path, app_dir: Path, step: Sequence[str], what: str, timeout: float
+def run_checked(
+    argv: Sequence[str], app_dir: Path, env: dict[str, str], what: str, timeout: float
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``script`` with one preparation step's options as a child that imports cop_app
-    against the temp database; a failure raises with the child's output."""
+    """Run a child in the app dir; a failure raises with the child's output."""
     done = subprocess.run(
-        [sys.executable, str(script), *step, "--app-dir", str(app_dir)],
+        list(argv),
         cwd=app_dir,
-        env=child_env(data_dir),
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -189,6 +188,53 @@ def run_child(
         msg = f"{what} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
         raise RuntimeError(msg)
     return done
+
+
+def run_child(
+    script: Path,
+    data_dir: Path,
+    app_dir: Path,
+    step: Sequence[str],
+    what: str,
+    timeout: float,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` with one preparation step's options as a child that imports cop_app
+    against the temp database (or the one ``env`` names)."""
+    argv = [sys.executable, str(script), *step, "--app-dir", str(app_dir)]
+    return run_checked(argv, app_dir, env or child_env(data_dir), what, timeout)
+
+
+def migrate(app_dir: Path, env: dict[str, str], what: str) -> subprocess.CompletedProcess[str]:
+    """``reflex db migrate`` on the database ``env`` names."""
+    reflex_bin = Path(sys.executable).with_name("reflex")
+    return run_checked([str(reflex_bin), "db", "migrate"], app_dir, env, what, 300)
+
+
+def join_bench_community(session: Any, community_id: int, users: Sequence[int], now: Any) -> None:
+    """Age the bench members past the new-member limits and make them all active members of
+    the bench community (a child's --extra step, which imports cop_app)."""
+    from sqlmodel import insert, update
+
+    from cop_app.models import Membership, User
+
+    session.execute(
+        update(User).where(User.id.in_(users)).values(created_at=now - dt.timedelta(days=60))
+    )
+    joined = now - dt.timedelta(days=59)
+    session.execute(
+        insert(Membership),
+        [
+            {
+                "community_id": community_id,
+                "user_id": u,
+                "role": "member",
+                "status": "active",
+                "created_at": joined,
+            }
+            for u in users
+        ],
+    )
 
 
 def run_extra(script: Path, data_dir: Path, app_dir: Path, extra_args: Sequence[str] = ()) -> dict:
@@ -312,23 +358,13 @@ class Prepared:
 def prepare(data_dir: Path, users: int, app_dir: Path, script: Path) -> Prepared:
     """Migrate and seed a fresh data dir, in child processes (they import cop_app);
     the seeding child is ``script --prepare``."""
-    env = child_env(data_dir)
-    reflex_bin = Path(sys.executable).with_name("reflex")
     started = time.perf_counter()
-    migrate = subprocess.run(
-        [str(reflex_bin), "db", "migrate"],
-        cwd=app_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = migrate(app_dir, child_env(data_dir), "reflex db migrate")
     migrate_s = time.perf_counter() - started
-    if migrate.returncode != 0 or not (data_dir / "cop.db").exists():
-        msg = f"reflex db migrate failed ({migrate.returncode}):\n{migrate.stdout}{migrate.stderr}"
+    if not (data_dir / "cop.db").exists():
+        msg = f"reflex db migrate made no database:\n{done.stdout}{done.stderr}"
         raise RuntimeError(msg)
-    output = (migrate.stdout + migrate.stderr).strip()
+    output = (done.stdout + done.stderr).strip()
     if "schema changes" in output:
         msg = (
             f"the models in {app_dir} are ahead of its migrations (reflex db migrate: "
